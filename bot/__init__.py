@@ -1,0 +1,1 @@
+"""Pulih core: settings, records, the SOP as data, services and the CLI."""

@@ -1,0 +1,207 @@
+"""`pulih`: the command line, also the break-glass path when Telegram is down."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from bot.bootstrap import Container, bootstrap
+from bot.db.migrate import current_revision, head_revision, upgrade
+from bot.db.models import Request
+from bot.errors import ConfigError, PulihError
+from bot.inventory.loader import load_inventory
+from bot.render import render_text
+from bot.services import audit
+from bot.services.deadlines import open_deadline
+from bot.services.inventory_sync import sync_inventory
+from bot.services.requests import SCOPE_LABELS, Scope, find_request
+from bot.services.setup import prepare
+from bot.services.timeline import timeline
+from bot.settings import load_settings
+from bot.workflow.refusals import Refusal
+from bot.workflow.sop import ACTION_LABELS, ROLE_LABELS, STATE_LABELS, State
+
+log = logging.getLogger("pulih")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pulih",
+        description="Pulih: SOP Restore VPS/VM Database dan Aplikasi Server, lewat Telegram.",
+    )
+    parser.add_argument("--env-file", type=Path, help="berkas .env (bawaan: ./.env)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("init", help="siapkan folder data, kunci SSH, inventaris dan basis data")
+
+    db = commands.add_parser("db", help="basis data").add_subparsers(dest="db_command",
+                                                                      required=True)
+    db.add_parser("upgrade", help="buat atau perbarui skema basis data (Alembic)")
+    db.add_parser("current", help="tampilkan revisi skema saat ini")
+
+    inv = commands.add_parser("inventory", help="berkas inventaris").add_subparsers(
+        dest="inventory_command", required=True)
+    for name, text in (("check", "periksa inventaris dan sebutkan setiap masalah"),
+                       ("sync", "muat inventaris ke basis data")):
+        sub = inv.add_parser(name, help=text)
+        sub.add_argument("--file", type=Path, help="path inventaris (bawaan: PULIH_INVENTORY)")
+
+    aud = commands.add_parser("audit", help="catatan kegiatan (audit trail)").add_subparsers(
+        dest="audit_command", required=True)
+    aud.add_parser("verify", help="periksa rantai hash catatan kegiatan")
+    export = aud.add_parser("export", help="ekspor catatan kegiatan")
+    export.add_argument("--format", choices=["csv"], default="csv")
+    export.add_argument("--out", type=Path, help="berkas tujuan (bawaan: layar)")
+
+    req = commands.add_parser("requests", help="permohonan restore").add_subparsers(
+        dest="requests_command", required=True)
+    listing = req.add_parser("list", help="daftar permohonan")
+    listing.add_argument("--state", choices=[s.value for s in State])
+    show = req.add_parser("show", help="linimasa satu permohonan")
+    show.add_argument("id", help="nomor tiket (PLH-2026-00001) atau id")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
+         err: TextIO | None = None) -> int:
+    """Run one command; 0 on success, 1 on a problem it reported, 2 on bad usage."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(env_file=args.env_file)
+    except ConfigError as exc:
+        for line in exc.problems:
+            print(line, file=err)
+        return 1
+    logging.basicConfig(level=settings.log_level, stream=err,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    container = bootstrap(settings)
+    try:
+        return _dispatch(args, container, out, err)
+    except ConfigError as exc:
+        for line in exc.problems:
+            print(line, file=err)
+        return 1
+    except Refusal as exc:
+        print(exc.message, file=err)
+        return 1
+    except PulihError as exc:
+        print(str(exc), file=err)
+        return 1
+    finally:
+        container.close()
+
+
+def _dispatch(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO) -> int:
+    command = args.command
+    if command == "init":
+        return _init(c, out)
+    if command == "db":
+        if args.db_command == "upgrade":
+            upgrade(c.engine)
+            print(f"Skema basis data pada revisi {current_revision(c.engine)}.", file=out)
+        else:
+            print(current_revision(c.engine) or "(kosong)", file=out)
+        return 0
+    if command == "inventory":
+        path = args.file or c.settings.inventory_path
+        inventory = load_inventory(path)
+        if args.inventory_command == "check":
+            print(f"{path}: OK — {len(inventory.agencies)} OPD, {len(inventory.people)} "
+                  f"pegawai, {len(inventory.acting)} Plt./Plh., "
+                  f"{len(inventory.backup_servers)} server backup, "
+                  f"{len(inventory.systems)} sistem.", file=out)
+            return 0
+        _require_schema(c)
+        with c.unit_of_work() as session:
+            result = sync_inventory(session, inventory, c.clock())
+        print(f"Inventaris dimuat: {result.agencies} instansi, {result.people} pegawai, "
+              f"{result.systems} sistem{'' if result.changed else ' (tidak ada perubahan)'}.",
+              file=out)
+        return 0
+    _require_schema(c)
+    if command == "audit":
+        return _audit(args, c, out, err)
+    return _requests(args, c, out)
+
+
+def _require_schema(c: Container) -> None:
+    if current_revision(c.engine) != head_revision():
+        raise PulihError("Skema basis data belum mutakhir; jalankan: pulih db upgrade")
+
+
+def _init(c: Container, out: TextIO) -> int:
+    settings = c.settings
+    report = prepare(settings.data_dir, settings.inventory_path,
+                     Path("inventory.example.toml"))
+    for line in report.created:
+        print(f"dibuat : {line}", file=out)
+    for line in report.kept:
+        print(f"ada    : {line}", file=out)
+    upgrade(c.engine)
+    print(f"Basis data siap (revisi {current_revision(c.engine)}).", file=out)
+    if settings.inventory_path.exists():
+        inventory = load_inventory(settings.inventory_path)
+        with c.unit_of_work() as session:
+            result = sync_inventory(session, inventory, c.clock())
+        print(f"Inventaris dimuat: {result.agencies} instansi, {result.people} pegawai, "
+              f"{result.systems} sistem.", file=out)
+    return 0
+
+
+def _audit(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO) -> int:
+    with c.sessions() as session:
+        if args.audit_command == "verify":
+            report = audit.verify_chain(session)
+            if report.ok:
+                print(f"Catatan kegiatan utuh: {report.events} kejadian, rantai hash cocok.",
+                      file=out)
+                return 0
+            print(f"RUSAK: {report.problem}", file=err)
+            return 1
+        tickets = dict(session.execute(select(Request.id, Request.ticket)).tuples().all())
+        if args.out:
+            with args.out.open("w", encoding="utf-8", newline="") as handle:
+                rows = audit.export_csv(session, handle, c.settings.timezone, tickets)
+            print(f"{rows} kejadian diekspor ke {args.out}.", file=err)
+        else:
+            audit.export_csv(session, out, c.settings.timezone, tickets)
+    return 0
+
+
+def _requests(args: argparse.Namespace, c: Container, out: TextIO) -> int:
+    zone = c.settings.timezone
+    with c.sessions() as session:
+        if args.requests_command == "list":
+            query = select(Request).options(selectinload(Request.system)).order_by(Request.id)
+            if args.state:
+                query = query.where(Request.state == args.state)
+            rows = [(r, open_deadline(session, r.id)) for r in session.execute(query).scalars()]
+            out.write(render_text("cli/request_list.txt.j2", zone, rows=rows))
+            return 0
+        request = find_request(session, args.id)
+        now = c.clock()
+        line = timeline(session, request, now)
+        deadline = open_deadline(session, request.id)
+        out.write(render_text(
+            "cli/request_show.txt.j2", zone, r=request, events=line.events, steps=line.steps,
+            deadline=deadline, overdue=bool(deadline and deadline.due_at < now),
+            state_label=STATE_LABELS[State(request.state)],
+            scope_label=SCOPE_LABELS[Scope(request.scope)],
+            role_labels={r.value: label for r, label in ROLE_LABELS.items()},
+            action_labels={a.value: label for a, label in ACTION_LABELS.items()},
+        ))
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

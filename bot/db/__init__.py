@@ -1,0 +1,1 @@
+"""Database: typed SQLAlchemy 2 models, the engine and Alembic migrations."""

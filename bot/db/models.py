@@ -1,0 +1,313 @@
+"""The records Pulih keeps. The database is the truth; jobs and chats only read it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from bot.db.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Agency(Base):
+    """An OPD (or the office itself), with the lines of its letterhead address."""
+
+    __tablename__ = "agencies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(Text, default="")  # one line per address line
+    is_office: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Person(Base):
+    """Someone in the inventory; `telegram_id` binds them to one Telegram account."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nip: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    jabatan: Mapped[str] = mapped_column(String(200), default="")
+    pangkat: Mapped[str] = mapped_column(String(100), default="")
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    roles: Mapped[list[RoleAssignment]] = relationship(
+        back_populates="person", cascade="all, delete-orphan"
+    )
+    agency: Mapped[Agency | None] = relationship()
+
+
+class RoleAssignment(Base):
+    __tablename__ = "role_assignments"
+    __table_args__ = (UniqueConstraint("person_id", "role", name="uq_role_assignments_person_role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    role: Mapped[str] = mapped_column(String(16))
+
+    person: Mapped[Person] = relationship(back_populates="roles")
+
+
+class Delegation(Base):
+    """An acting appointment (Plt./Plh.) of `delegate` for `principal`'s role, by date."""
+
+    __tablename__ = "delegations"
+    __table_args__ = (
+        UniqueConstraint("delegate_id", "principal_id", "role", "starts_on",
+                         name="uq_delegations_window"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delegate_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    principal_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    role: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(8))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+
+
+class BackupServer(Base):
+    __tablename__ = "backup_servers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    host: Mapped[str] = mapped_column(String(255))
+    port: Mapped[int] = mapped_column(Integer, default=22)
+    ssh_user: Mapped[str] = mapped_column(String(64))
+    key_path: Mapped[str] = mapped_column(Text)
+    known_hosts_path: Mapped[str] = mapped_column(Text)
+    root: Mapped[str] = mapped_column(Text)
+
+
+class System(Base):
+    """A target VPS/VM of an agency and how it is restored."""
+
+    __tablename__ = "systems"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    recipe: Mapped[str] = mapped_column(String(16))
+    host: Mapped[str] = mapped_column(String(255))
+    port: Mapped[int] = mapped_column(Integer, default=22)
+    ssh_user: Mapped[str] = mapped_column(String(64))
+    key_path: Mapped[str] = mapped_column(Text)
+    known_hosts_path: Mapped[str] = mapped_column(Text)
+    database: Mapped[str | None] = mapped_column(String(64))
+    app_dir: Mapped[str | None] = mapped_column(Text)
+    health_url: Mapped[str | None] = mapped_column(Text)
+    backup_server_id: Mapped[int | None] = mapped_column(ForeignKey("backup_servers.id"))
+    backup_path: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    agency: Mapped[Agency] = relationship()
+
+
+class Request(Base):
+    """One restore request and where it stands in the SOP."""
+
+    __tablename__ = "requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket: Mapped[str] = mapped_column(String(32), unique=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    system_id: Mapped[int] = mapped_column(ForeignKey("systems.id"))
+    requester_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    scope: Mapped[str] = mapped_column(String(16))
+    recovery_point: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text)
+    impact: Mapped[str] = mapped_column(Text, default="")
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    letter_number: Mapped[str | None] = mapped_column(String(100))
+    letter_date: Mapped[date | None] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(24), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    kabid_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    executor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    report_author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    agency: Mapped[Agency] = relationship()
+    system: Mapped[System] = relationship()
+    requester: Mapped[Person] = relationship(foreign_keys=[requester_id])
+
+
+class AuditEvent(Base):
+    """One entry of the append-only, hash-chained activity record (Dokumentasi Kegiatan)."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    actor_name: Mapped[str] = mapped_column(String(200))
+    actor_role: Mapped[str] = mapped_column(String(16))
+    acting: Mapped[str] = mapped_column(String(200), default="")
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str] = mapped_column(String(24), default="")
+    to_state: Mapped[str] = mapped_column(String(24), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    documents: Mapped[str] = mapped_column(Text, default="[]")  # canonical JSON
+    data: Mapped[str] = mapped_column(Text, default="{}")  # canonical JSON
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHead(Base):
+    """The last event's sequence and hash, so that a truncated tail is noticed."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Deadline(Base):
+    """The Mutu Baku clock of the step a request is waiting on."""
+
+    __tablename__ = "deadlines"
+    __table_args__ = (Index("ix_deadlines_open_due", "closed_at", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    step: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class BackupCheck(Base):
+    """Step 4: the result of checking one restore point on the backup server."""
+
+    __tablename__ = "backup_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
+    system_id: Mapped[int] = mapped_column(ForeignKey("systems.id"))
+    point: Mapped[str] = mapped_column(String(255))
+    point_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checked_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))  # passed | warning | failed
+    result: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+
+
+class RestoreRun(Base):
+    """Step 5: one restore of a system, phase by phase, with what it kept for rollback."""
+
+    __tablename__ = "restore_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
+    system_id: Mapped[int] = mapped_column(ForeignKey("systems.id"))
+    backup_check_id: Mapped[int | None] = mapped_column(ForeignKey("backup_checks.id"))
+    started_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    # Holds the system id while the run is active: the unique constraint allows one
+    # active run per system (NULLs do not collide on SQLite or PostgreSQL).
+    lock_key: Mapped[int | None] = mapped_column(Integer, unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    phase: Mapped[str] = mapped_column(String(32), default="")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bytes_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes_done: Mapped[int] = mapped_column(BigInteger, default=0)
+    phases: Mapped[str] = mapped_column(Text, default="[]")  # JSON
+    verification: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    rollback_ref: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+
+
+class Document(Base):
+    """An issued document: its kind, number, bytes' SHA-256 and where the file lies."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    number: Mapped[str | None] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    verification_code: Mapped[str] = mapped_column(String(32), unique=True)
+    file_path: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default="issued")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LetterNumber(Base):
+    """The numbering register (agenda): a number once allocated is never reused."""
+
+    __tablename__ = "letter_numbers"
+    __table_args__ = (UniqueConstraint("unit", "year", "seq", name="uq_letter_numbers_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit: Mapped[str] = mapped_column(String(64))
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    number: Mapped[str] = mapped_column(String(100), unique=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"))
+    status: Mapped[str] = mapped_column(String(16), default="issued")  # issued | cancelled
+    allocated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class OutboxMessage(Base):
+    """A notification to deliver; kept until sent so a restart resends, never duplicates."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    last_error: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,1 @@
+"""The office's own description of its world, read from a TOML file."""

@@ -1,0 +1,495 @@
+"""Read an inventory file and report every problem with its place in the file."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import string
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+from bot.errors import ConfigError
+from bot.inventory.locate import Locator
+from bot.inventory.model import (
+    BACKUP_LAYOUTS,
+    RECIPES,
+    ActingEntry,
+    Agency,
+    BackupServerEntry,
+    Inventory,
+    LetterSettings,
+    Office,
+    PersonEntry,
+    SshTarget,
+    SystemEntry,
+)
+from bot.workflow.sop import ACTING_ROLES, Role
+
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$")
+NIP_RE = re.compile(r"^\d{9,20}$")
+USER_RE = re.compile(r"^[a-z_][a-z0-9_.\-]{0,31}$")
+DB_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+HOST_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
+                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)*$")
+SAFE_PATH_RE = re.compile(r"^/(?:[A-Za-z0-9_.\-]+/?)*$")
+SAFE_REL_RE = re.compile(r"^[A-Za-z0-9_\-][A-Za-z0-9_.\-]*(?:/[A-Za-z0-9_\-][A-Za-z0-9_.\-]*)*$")
+NUMBER_FIELDS = {"security", "seq", "unit", "classification", "month", "month_roman", "year"}
+DOCUMENT_KINDS = ("surat_permohonan", "disposisi", "laporan", "surat_pemberitahuan")
+DEFAULT_NUMBERING = {
+    "surat_pemberitahuan": "{security}-{seq}/{unit}/{classification}/{month:02d}/{year}",
+    "laporan": "{seq}/{unit}/{classification}/{month:02d}/{year}",
+    "disposisi": "{seq}/{unit}/{classification}/{month:02d}/{year}",
+    "surat_permohonan": "{security}-{seq}/{unit}/{classification}/{month:02d}/{year}",
+}
+
+T = TypeVar("T")
+
+
+@dataclass
+class _Ctx:
+    """Where a value sits: used to prefix problems with file:line and a readable path."""
+
+    table: str
+    index: int | None = None
+    label: str = ""
+
+    def describe(self) -> str:
+        place = self.table if self.index is None else f"{self.table}[{self.index + 1}]"
+        return f"{place} ({self.label})" if self.label else place
+
+
+class _Reader:
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.locator = Locator(text)
+        self.problems: list[tuple[int, str]] = []
+
+    def problem(self, ctx: _Ctx, key: str | None, message: str) -> None:
+        line = self.locator.line(ctx.table, ctx.index, key)
+        where = f"{self.path}:{line}" if line else str(self.path)
+        field = f".{key}" if key else ""
+        self.problems.append((line or 0, f"{where}: {ctx.describe()}{field}: {message}"))
+
+    def get(self, ctx: _Ctx, table: dict[str, Any], key: str, kind: type[T],
+            *, required: bool = True, default: T | None = None) -> T | None:
+        value = table.get(key)
+        if value is None:
+            if required:
+                self.problem(ctx, key, f"missing; expected {_kind_name(kind)}")
+            return default
+        if kind is int and isinstance(value, bool):
+            self.problem(ctx, key, f"expected {_kind_name(kind)}, found {value!r}")
+            return default
+        if not isinstance(value, kind):
+            self.problem(ctx, key, f"expected {_kind_name(kind)}, found {value!r}")
+            return default
+        return value
+
+    def text(self, ctx: _Ctx, table: dict[str, Any], key: str, *, required: bool = True,
+             pattern: re.Pattern[str] | None = None, expected: str = "") -> str | None:
+        value = self.get(ctx, table, key, str, required=required)
+        if value is None:
+            return None
+        if not value.strip():
+            if required:
+                self.problem(ctx, key, "empty; expected a value")
+            return None
+        if pattern is not None and not pattern.match(value):
+            self.problem(ctx, key, f"{value!r} is not valid; expected {expected}")
+            return None
+        return value
+
+    def unknown_keys(self, ctx: _Ctx, table: dict[str, Any], known: set[str]) -> None:
+        for key in table:
+            if key not in known:
+                self.problem(ctx, key, f"unknown key; expected one of {', '.join(sorted(known))}")
+
+
+def _kind_name(kind: type) -> str:
+    return {str: "text", int: "a whole number", bool: "true or false", list: "a list",
+            dict: "a table", date: "a date like 2026-11-01"}.get(kind, kind.__name__)
+
+
+def load_inventory(path: Path) -> Inventory:
+    """Read and check `path`; raise ConfigError listing every problem, one line each."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read the inventory ({exc.strerror})"]) from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: not valid TOML: {exc}"]) from exc
+    reader = _Reader(path, text)
+    inventory = _parse(reader, data, path.parent)
+    if reader.problems or inventory is None:
+        reader.problems.sort(key=lambda p: p[0])
+        raise ConfigError([message for _, message in reader.problems])
+    return inventory
+
+
+def _parse(r: _Reader, data: dict[str, Any], base: Path) -> Inventory | None:
+    root = _Ctx("inventory")
+    top = {"office", "team", "letters", "agencies", "people", "acting", "backup_servers",
+           "systems"}
+    for key in data:
+        if key not in top:
+            r.problems.append((0, f"{r.path}: unknown top-level key {key!r}; expected one of "
+                                  f"{', '.join(sorted(top))}"))
+    office = _office(r, _table(r, root, data, "office"), base)
+    team = _table(r, root, data, "team")
+    team_ctx = _Ctx("team")
+    r.unknown_keys(team_ctx, team, {"group_chat_id"})
+    chat_id = r.get(team_ctx, team, "group_chat_id", int, default=0) or 0
+    letters = _letters(r, _table(r, root, data, "letters", required=False))
+
+    agencies = _each(r, data, "agencies", lambda ctx, t: _agency(r, ctx, t))
+    codes = {str(t.get("code")) for t in data.get("agencies", []) if isinstance(t, dict)}
+    codes |= {office.code} if office else set()
+    _duplicates(r, "agencies", [a.code for a in agencies] + ([office.code] if office else []),
+                "code")
+    people = _each(r, data, "people", lambda ctx, t: _person(r, ctx, t, codes))
+    _duplicates(r, "people", [p.nip for p in people], "nip")
+    _duplicates(r, "people", [p.telegram_id for p in people if p.telegram_id], "telegram_id",
+                "Telegram id")
+    by_nip = {p.nip: p for p in people}
+    acting = _each(r, data, "acting", lambda ctx, t: _acting(r, ctx, t, by_nip))
+    servers = _each(r, data, "backup_servers", lambda ctx, t: _backup_server(r, ctx, t, base))
+    _duplicates(r, "backup_servers", [s.name for s in servers], "name")
+    # Names as written, so that one broken server entry does not cascade into its systems.
+    server_names = {str(t.get("name")) for t in data.get("backup_servers", [])
+                    if isinstance(t, dict)}
+    systems = _each(r, data, "systems",
+                    lambda ctx, t: _system(r, ctx, t, base, codes, server_names))
+    _duplicates(r, "systems", [s.code for s in systems], "code")
+    if office is None or letters is None:
+        return None
+    return Inventory(r.path, office, tuple(agencies), tuple(people), tuple(acting),
+                     tuple(servers), tuple(systems), chat_id, letters)
+
+
+def _table(r: _Reader, ctx: _Ctx, data: dict[str, Any], key: str,
+           required: bool = True) -> dict[str, Any]:
+    value = data.get(key)
+    if value is None:
+        if required:
+            r.problems.append((0, f"{r.path}: [{key}] missing; expected a table"))
+        return {}
+    if not isinstance(value, dict):
+        r.problem(ctx, key, "expected a table")
+        return {}
+    return value
+
+
+def _each(r: _Reader, data: dict[str, Any], key: str,
+          parse: Callable[[_Ctx, dict[str, Any]], T | None]) -> list[T]:
+    items = data.get(key, [])
+    if not isinstance(items, list):
+        r.problems.append((0, f"{r.path}: {key}: expected [[{key}]] entries"))
+        return []
+    out: list[T] = []
+    for index, item in enumerate(items):
+        ctx = _Ctx(key, index)
+        if not isinstance(item, dict):
+            r.problem(ctx, None, "expected a table")
+            continue
+        ctx.label = str(item.get("code") or item.get("name") or item.get("nip") or "")
+        parsed = parse(ctx, item)
+        if parsed is not None:
+            out.append(parsed)
+    return out
+
+
+def _duplicates(r: _Reader, table: str, values: list[Any], key: str, label: str = "") -> None:
+    seen: set[Any] = set()
+    for index, value in enumerate(values):
+        if value in seen:
+            r.problem(_Ctx(table, index), key,
+                      f"duplicate {label or key} {value!r}; each must be unique")
+        seen.add(value)
+
+
+def _address(r: _Reader, ctx: _Ctx, t: dict[str, Any]) -> tuple[str, ...]:
+    lines = r.get(ctx, t, "address", list, required=False, default=[]) or []
+    if not all(isinstance(x, str) for x in lines):
+        r.problem(ctx, "address", "expected a list of text lines")
+        return ()
+    return tuple(lines)
+
+
+def _office(r: _Reader, t: dict[str, Any], base: Path) -> Office | None:
+    ctx = _Ctx("office")
+    if not t:
+        return None
+    r.unknown_keys(ctx, t, {"code", "name", "government", "city", "address", "phone",
+                            "website", "email", "logo"})
+    code = r.text(ctx, t, "code", pattern=CODE_RE, expected="letters, digits, . _ - (max 32)")
+    name = r.text(ctx, t, "name")
+    logo_text = r.text(ctx, t, "logo", required=False)
+    logo = _readable(r, ctx, "logo", logo_text, base) if logo_text else None
+    extra = {k: r.text(ctx, t, k, required=False) or "" for k in ("phone", "website", "email")}
+    if code is None or name is None:
+        return None
+    return Office(code=code, name=name, address=_address(r, ctx, t), is_office=True,
+                  government=r.text(ctx, t, "government", required=False)
+                  or "Pemerintah Kabupaten Kutai Kartanegara",
+                  city=r.text(ctx, t, "city", required=False) or "Tenggarong",
+                  logo=logo, **extra)
+
+
+def _agency(r: _Reader, ctx: _Ctx, t: dict[str, Any]) -> Agency | None:
+    r.unknown_keys(ctx, t, {"code", "name", "address"})
+    code = r.text(ctx, t, "code", pattern=CODE_RE, expected="letters, digits, . _ - (max 32)")
+    name = r.text(ctx, t, "name")
+    if code is None or name is None:
+        return None
+    return Agency(code, name, _address(r, ctx, t))
+
+
+def _roles(r: _Reader, ctx: _Ctx, t: dict[str, Any]) -> tuple[Role, ...]:
+    raw = r.get(ctx, t, "roles", list, default=[]) or []
+    roles: list[Role] = []
+    valid = ", ".join(role.value for role in Role)
+    for value in raw:
+        try:
+            roles.append(Role(value))
+        except ValueError:
+            r.problem(ctx, "roles", f"unknown role {value!r}; expected one of {valid}")
+    if not raw and "roles" in t:
+        r.problem(ctx, "roles", f"empty; expected at least one of {valid}")
+    return tuple(dict.fromkeys(roles))
+
+
+def _person(r: _Reader, ctx: _Ctx, t: dict[str, Any], codes: set[str]) -> PersonEntry | None:
+    r.unknown_keys(ctx, t, {"nip", "name", "jabatan", "pangkat", "roles", "agency",
+                            "telegram_id"})
+    nip = r.text(ctx, t, "nip", pattern=NIP_RE, expected="the NIP, digits only (18 for ASN)")
+    name = r.text(ctx, t, "name")
+    roles = _roles(r, ctx, t)
+    agency = r.text(ctx, t, "agency", required=False)
+    if agency is not None and agency not in codes:
+        r.problem(ctx, "agency", f"unknown agency {agency!r}; expected a code from "
+                                 "[office] or [[agencies]]")
+        agency = None
+    elif agency is None and Role.OPD in roles:
+        r.problem(ctx, "agency", "missing; a person with role 'opd' must name their agency")
+    telegram_id = r.get(ctx, t, "telegram_id", int, required=False)
+    if telegram_id is not None and telegram_id <= 0:
+        r.problem(ctx, "telegram_id", f"{telegram_id} is not a Telegram user id; expected a "
+                                      "positive number")
+        telegram_id = None
+    if nip is None or name is None or not roles:
+        return None
+    return PersonEntry(nip, name, roles, r.text(ctx, t, "jabatan", required=False) or "",
+                       r.text(ctx, t, "pangkat", required=False) or "", agency, telegram_id)
+
+
+def _acting(r: _Reader, ctx: _Ctx, t: dict[str, Any],
+            by_nip: dict[str, PersonEntry]) -> ActingEntry | None:
+    r.unknown_keys(ctx, t, {"nip", "for_nip", "kind", "role", "from", "until"})
+    nip = r.text(ctx, t, "nip", pattern=NIP_RE, expected="a NIP from [[people]]")
+    for_nip = r.text(ctx, t, "for_nip", pattern=NIP_RE, expected="a NIP from [[people]]")
+    kind = r.text(ctx, t, "kind")
+    if kind is not None and kind not in ("Plt.", "Plh."):
+        r.problem(ctx, "kind", f"{kind!r}; expected \"Plt.\" or \"Plh.\"")
+        kind = None
+    for key, value in (("nip", nip), ("for_nip", for_nip)):
+        if value is not None and value not in by_nip:
+            r.problem(ctx, key, f"no person with NIP {value} in [[people]]")
+    principal = by_nip.get(for_nip or "")
+    role_text = r.text(ctx, t, "role", required=False)
+    role: Role | None = None
+    if role_text is not None:
+        if role_text not in {x.value for x in ACTING_ROLES}:
+            r.problem(ctx, "role", f"{role_text!r}; expected kadis or kabid")
+        else:
+            role = Role(role_text)
+    elif principal is not None:
+        official = [x for x in principal.roles if x in ACTING_ROLES]
+        if len(official) == 1:
+            role = official[0]
+        else:
+            r.problem(ctx, "role", "missing; expected kadis or kabid")
+    if role is not None and principal is not None and role not in principal.roles:
+        r.problem(ctx, "role", f"the person acted for (NIP {principal.nip}) does not hold "
+                               f"role {role.value!r}")
+    start = r.get(ctx, t, "from", date)
+    end = r.get(ctx, t, "until", date)
+    if start and end and end < start:
+        r.problem(ctx, "until", f"{end} is before from ({start})")
+        return None
+    if None in (nip, for_nip, kind, role, start, end) or nip == for_nip:
+        if nip is not None and nip == for_nip:
+            r.problem(ctx, "for_nip", "a person cannot act for themselves")
+        return None
+    assert nip and for_nip and kind and role and start and end
+    return ActingEntry(nip, for_nip, role, kind, start, end)
+
+
+def _readable(r: _Reader, ctx: _Ctx, key: str, value: str, base: Path) -> Path | None:
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        path = base / path
+    if not path.is_file():
+        r.problem(ctx, key, f"{value!r}: no such file")
+        return None
+    if not os.access(path, os.R_OK):
+        r.problem(ctx, key, f"{value!r}: not readable by this user")
+        return None
+    return path
+
+
+def _host(r: _Reader, ctx: _Ctx, t: dict[str, Any]) -> str | None:
+    host = r.text(ctx, t, "host")
+    if host is None:
+        return None
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    if not HOST_RE.match(host):
+        r.problem(ctx, "host", f"{host!r} is not a host name or IP address")
+        return None
+    return host
+
+
+def _ssh(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path) -> SshTarget | None:
+    host = _host(r, ctx, t)
+    port = r.get(ctx, t, "port", int, required=False, default=22) or 22
+    if not 1 <= port <= 65535:
+        r.problem(ctx, "port", f"{port} is not a TCP port; expected 1-65535")
+    user = r.text(ctx, t, "user", pattern=USER_RE, expected="a Unix user name")
+    key_text = r.text(ctx, t, "key")
+    key = _readable(r, ctx, "key", key_text, base) if key_text else None
+    known_text = r.text(ctx, t, "known_hosts")
+    known = _readable(r, ctx, "known_hosts", known_text, base) if known_text else None
+    sudo = r.get(ctx, t, "sudo", bool, required=False, default=False) or False
+    if host is None or user is None or key is None or known is None:
+        return None
+    return SshTarget(host, port, user, key, known, sudo)
+
+
+_SSH_KEYS = {"host", "port", "user", "key", "known_hosts", "sudo"}
+
+
+def _backup_server(r: _Reader, ctx: _Ctx, t: dict[str, Any],
+                   base: Path) -> BackupServerEntry | None:
+    r.unknown_keys(ctx, t, _SSH_KEYS | {"name", "root", "layout", "pattern"})
+    name = r.text(ctx, t, "name", pattern=CODE_RE, expected="letters, digits, . _ - (max 32)")
+    ssh = _ssh(r, ctx, t, base)
+    root = r.text(ctx, t, "root", pattern=SAFE_PATH_RE,
+                  expected="an absolute path of letters, digits, . _ -")
+    if root is not None and "/../" in f"{root}/":
+        r.problem(ctx, "root", f"{root!r} must not contain '..'")
+        root = None
+    layout = r.text(ctx, t, "layout", required=False) or "points"
+    if layout not in BACKUP_LAYOUTS:
+        r.problem(ctx, "layout", f"{layout!r}; expected one of {', '.join(BACKUP_LAYOUTS)}")
+    pattern = r.text(ctx, t, "pattern", required=False) or ""
+    if pattern:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            r.problem(ctx, "pattern", f"not a valid regular expression ({exc})")
+    if name is None or ssh is None or root is None:
+        return None
+    return BackupServerEntry(name, ssh, root, layout, pattern)
+
+
+def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str],
+            servers: set[str]) -> SystemEntry | None:
+    r.unknown_keys(ctx, t, _SSH_KEYS | {"code", "name", "agency", "recipe", "database",
+                                        "app_dir", "health_url", "backup_server",
+                                        "backup_path"})
+    code = r.text(ctx, t, "code", pattern=CODE_RE, expected="letters, digits, . _ - (max 32)")
+    name = r.text(ctx, t, "name")
+    agency = r.text(ctx, t, "agency")
+    if agency is None and "agency" not in t:
+        pass  # reported as missing by r.text
+    elif agency is not None and agency not in codes:
+        r.problem(ctx, "agency", f"unknown agency {agency!r}; every system needs an owner "
+                                 "agency from [[agencies]]")
+        agency = None
+    recipe = r.text(ctx, t, "recipe")
+    if recipe is not None and recipe not in RECIPES:
+        r.problem(ctx, "recipe", f"unknown recipe kind {recipe!r}; expected one of "
+                                 f"{', '.join(RECIPES)}")
+        recipe = None
+    database = r.text(ctx, t, "database", required=recipe in ("mariadb", "postgresql"),
+                      pattern=DB_NAME_RE, expected="letters, digits and _ (max 63)")
+    app_dir = r.text(ctx, t, "app_dir", required=recipe == "files", pattern=SAFE_PATH_RE,
+                     expected="an absolute path of letters, digits, . _ -")
+    if app_dir is not None and ("/../" in f"{app_dir}/" or app_dir.rstrip("/") in ("", "/")):
+        r.problem(ctx, "app_dir", f"{app_dir!r} is not allowed; expected an application "
+                                  "directory, not / or a path with '..'")
+        app_dir = None
+    health = r.text(ctx, t, "health_url", required=False,
+                    pattern=re.compile(r"^https?://[^\s]+$"), expected="an http(s) URL")
+    server = r.text(ctx, t, "backup_server")
+    if server is not None and server not in servers:
+        r.problem(ctx, "backup_server", f"unknown backup server {server!r}; expected a name "
+                                        "from [[backup_servers]]")
+        server = None
+    backup_path = r.text(ctx, t, "backup_path", required=False,
+                         pattern=SAFE_REL_RE, expected="a relative path under the backup root")
+    if backup_path is not None and ".." in backup_path.split("/"):
+        r.problem(ctx, "backup_path", f"{backup_path!r} must not contain '..'")
+        backup_path = None
+    ssh = _ssh(r, ctx, t, base)
+    if None in (code, name, agency, recipe, server, ssh):
+        return None
+    assert code and name and agency and recipe and server and ssh
+    return SystemEntry(code, name, agency, recipe, ssh, server, backup_path or code,
+                       database, app_dir, health)
+
+
+def _letters(r: _Reader, t: dict[str, Any]) -> LetterSettings | None:
+    ctx = _Ctx("letters")
+    r.unknown_keys(ctx, t, {"unit_code", "classification", "security_code", "paper",
+                            "numbering", "notification_signer"})
+    defaults = LetterSettings()
+    unit = r.text(ctx, t, "unit_code", required=False, pattern=CODE_RE,
+                  expected="letters, digits, . _ -") or defaults.unit_code
+    classification = r.text(ctx, t, "classification", required=False,
+                            pattern=re.compile(r"^\d{3}(?:\.\d+)*$"),
+                            expected="a KKA code like 000.6") or defaults.classification
+    security = r.text(ctx, t, "security_code", required=False) or defaults.security_code
+    if security not in ("B", "T", "R", "SR"):
+        r.problem(ctx, "security_code", f"{security!r}; expected B, T, R or SR")
+    paper = r.text(ctx, t, "paper", required=False) or defaults.paper
+    if paper not in ("F4", "A4"):
+        r.problem(ctx, "paper", f"{paper!r}; expected F4 or A4")
+    signer_text = r.text(ctx, t, "notification_signer", required=False) or "kadis"
+    if signer_text not in ("kadis", "kabid"):
+        r.problem(ctx, "notification_signer", f"{signer_text!r}; expected kadis or kabid")
+        signer_text = "kadis"
+    numbering = dict(DEFAULT_NUMBERING)
+    raw = r.get(ctx, t, "numbering", dict, required=False, default={}) or {}
+    num_ctx = _Ctx("letters.numbering")
+    for kind, pattern in raw.items():
+        if kind not in DOCUMENT_KINDS:
+            r.problem(num_ctx, kind, f"unknown document kind; expected one of "
+                                     f"{', '.join(DOCUMENT_KINDS)}")
+        elif not isinstance(pattern, str) or not _valid_pattern(pattern):
+            r.problem(num_ctx, kind, f"{pattern!r} is not a numbering pattern; use "
+                                     "{seq} and any of " + ", ".join(
+                                         "{" + f + "}" for f in sorted(NUMBER_FIELDS - {"seq"})))
+        else:
+            numbering[kind] = pattern
+    return LetterSettings(unit, classification, security, paper, numbering, Role(signer_text))
+
+
+def _valid_pattern(pattern: str) -> bool:
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(pattern) if f is not None]
+        pattern.format(security="B", seq=1, unit="U", classification="000.6", month=1,
+                       month_roman="I", year=2026)
+    except (ValueError, KeyError, IndexError):
+        return False
+    return "seq" in fields and set(fields) <= NUMBER_FIELDS

@@ -1,0 +1,111 @@
+"""What an inventory holds, once read and checked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from bot.workflow.sop import Role
+
+RECIPES = ("mariadb", "postgresql", "files")
+BACKUP_LAYOUTS = ("points", "flat")
+
+
+@dataclass(frozen=True)
+class Agency:
+    code: str
+    name: str
+    address: tuple[str, ...] = ()
+    is_office: bool = False
+
+
+@dataclass(frozen=True)
+class Office(Agency):
+    government: str = "Pemerintah Kabupaten Kutai Kartanegara"
+    city: str = "Tenggarong"
+    phone: str = ""
+    website: str = ""
+    email: str = ""
+    logo: Path | None = None
+
+
+@dataclass(frozen=True)
+class PersonEntry:
+    nip: str
+    name: str
+    roles: tuple[Role, ...]
+    jabatan: str = ""
+    pangkat: str = ""
+    agency: str | None = None
+    telegram_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ActingEntry:
+    nip: str
+    for_nip: str
+    role: Role
+    kind: str
+    starts_on: date
+    ends_on: date
+
+
+@dataclass(frozen=True)
+class SshTarget:
+    host: str
+    port: int
+    user: str
+    key: Path
+    known_hosts: Path
+    sudo: bool = False
+
+
+@dataclass(frozen=True)
+class BackupServerEntry:
+    name: str
+    ssh: SshTarget
+    root: str
+    layout: str = "points"
+    pattern: str = ""
+
+
+@dataclass(frozen=True)
+class SystemEntry:
+    code: str
+    name: str
+    agency: str
+    recipe: str
+    ssh: SshTarget
+    backup_server: str
+    backup_path: str
+    database: str | None = None
+    app_dir: str | None = None
+    health_url: str | None = None
+
+
+@dataclass(frozen=True)
+class LetterSettings:
+    unit_code: str = "Diskominfo"
+    classification: str = "000.6"
+    security_code: str = "B"
+    paper: str = "F4"
+    numbering: dict[str, str] = field(default_factory=dict)
+    notification_signer: Role = Role.KADIS
+
+
+@dataclass(frozen=True)
+class Inventory:
+    path: Path
+    office: Office
+    agencies: tuple[Agency, ...]
+    people: tuple[PersonEntry, ...]
+    acting: tuple[ActingEntry, ...]
+    backup_servers: tuple[BackupServerEntry, ...]
+    systems: tuple[SystemEntry, ...]
+    team_chat_id: int
+    letters: LetterSettings
+
+    def all_agencies(self) -> tuple[Agency, ...]:
+        """The office first, then the OPDs."""
+        return (self.office, *self.agencies)

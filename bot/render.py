@@ -1,0 +1,43 @@
+"""Text templates for what people read (CLI output now, chat messages later)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from bot import timefmt
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def plain(value: object) -> str:
+    """Text with control characters removed, so a reason cannot drive a terminal."""
+    return _CONTROL.sub("", str(value))
+
+
+@cache
+def _environment(zone_key: str) -> Environment:
+    env = Environment(
+        loader=PackageLoader("bot", "templates"),
+        autoescape=False,  # plain-text templates; values pass through `plain` instead
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        finalize=lambda v: plain(v) if isinstance(v, str) else ("" if v is None else v),
+    )
+    zone = ZoneInfo(zone_key)
+    env.filters["waktu"] = lambda m: timefmt.waktu(m, zone) if isinstance(m, datetime) else "-"
+    env.filters["tanggal"] = lambda d: timefmt.tanggal(d) if isinstance(d, date) else "-"
+    env.filters["durasi"] = lambda s: timefmt.durasi(s) if isinstance(s, timedelta) else "-"
+    return env
+
+
+def render_text(template: str, zone: ZoneInfo, **values: Any) -> str:
+    """Render `bot/templates/<template>` with Indonesian date and time filters."""
+    return _environment(zone.key).get_template(template).render(**values)

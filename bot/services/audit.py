@@ -1,0 +1,208 @@
+"""The activity record (Dokumentasi Kegiatan): append-only events chained by SHA-256.
+
+Each event's hash covers the previous hash and the event's canonical form, so an
+altered, deleted or inserted row breaks the chain at that row.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.db.models import AuditEvent, AuditHead
+from bot.timefmt import as_utc, waktu
+
+GENESIS = "0" * 64
+SYSTEM_ACTOR = "Sistem Pulih"
+
+_SECRET_PATTERNS = (
+    re.compile(r"\b\d{5,20}:[A-Za-z0-9_-]{30,}\b"),  # Telegram bot tokens
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)",
+               re.S),
+    re.compile(r"(?i)\b(password|passwd|passphrase|secret|token|pwd)\b(\s*[=:]\s*)\S+"),
+    re.compile(r"(//[^:/@\s]+:)[^@\s]+@"),  # credentials inside URLs
+)
+
+
+def redact(text: str) -> str:
+    """`text` with anything that looks like a credential replaced by ***."""
+    text = _SECRET_PATTERNS[0].sub("***", text)
+    text = _SECRET_PATTERNS[1].sub("***", text)
+    text = _SECRET_PATTERNS[2].sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+    return _SECRET_PATTERNS[3].sub(r"\1***@", text)
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {str(k): _redact_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact_value(v) for v in value]
+    return value
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, no spaces, UTF-8 kept: one text for one value."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _timestamp(moment: datetime) -> str:
+    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_hash(event: AuditEvent, prev_hash: str) -> str:
+    """SHA-256 over the previous hash and the event's canonical form."""
+    body = canonical_json({
+        "seq": event.seq,
+        "at": _timestamp(event.occurred_at),
+        "request": event.request_id,
+        "actor_id": event.actor_id,
+        "actor": event.actor_name,
+        "role": event.actor_role,
+        "acting": event.acting,
+        "action": event.action,
+        "from": event.from_state,
+        "to": event.to_state,
+        "note": event.note,
+        "documents": event.documents,
+        "data": event.data,
+    })
+    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class DocumentRef:
+    """A document mentioned by an event, identified by its hash."""
+
+    kind: str
+    sha256: str
+    number: str | None = None
+
+
+def append_event(
+    session: Session,
+    *,
+    action: str,
+    now: datetime,
+    actor_id: int | None = None,
+    actor_name: str = SYSTEM_ACTOR,
+    actor_role: str = "system",
+    acting: str = "",
+    request_id: int | None = None,
+    from_state: str = "",
+    to_state: str = "",
+    note: str = "",
+    documents: Sequence[DocumentRef] = (),
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the chain inside the caller's transaction."""
+    head = session.execute(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    ).scalar_one()
+    event = AuditEvent(
+        seq=head.seq + 1,
+        occurred_at=as_utc(now),
+        request_id=request_id,
+        actor_id=actor_id,
+        actor_name=actor_name,
+        actor_role=actor_role,
+        acting=acting,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        note=redact(note),
+        documents=canonical_json(
+            [{"kind": d.kind, "number": d.number, "sha256": d.sha256} for d in documents]
+        ),
+        data=canonical_json(_redact_value(data or {})),
+        prev_hash=head.hash,
+    )
+    event.hash = event_hash(event, head.hash)
+    session.add(event)
+    head.seq, head.hash = event.seq, event.hash
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The outcome of `verify_chain`: ok, or the first problem and where it is."""
+
+    events: int
+    problem: str | None = None
+    seq: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def verify_chain(session: Session) -> ChainReport:
+    """Walk the whole chain and report the first altered, deleted or inserted event."""
+    prev_hash, expected_seq, count = GENESIS, 1, 0
+    for event in session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars():
+        count += 1
+        recomputed = event_hash(event, event.prev_hash)
+        if event.seq != expected_seq:
+            if event.seq > expected_seq:
+                missing = (f"#{expected_seq}" if event.seq == expected_seq + 1
+                           else f"#{expected_seq}..#{event.seq - 1}")
+                return ChainReport(count, f"event {missing} deleted (gap before #{event.seq})",
+                                   expected_seq)
+            return ChainReport(count, f"event #{event.seq} out of order", event.seq)
+        if recomputed != event.hash:
+            return ChainReport(count, f"event #{event.seq} altered (its content does not match "
+                                      "its hash)", event.seq)
+        if event.prev_hash != prev_hash:
+            return ChainReport(count, f"event #{event.seq} inserted or its predecessor replaced "
+                                      "(does not follow the chain)", event.seq)
+        prev_hash, expected_seq = event.hash, expected_seq + 1
+    head = session.get(AuditHead, 1)
+    last_seq = expected_seq - 1
+    if head is None:
+        return ChainReport(count, "chain head missing", None)
+    if head.seq > last_seq:
+        missing = f"#{last_seq + 1}" if head.seq == last_seq + 1 else \
+            f"#{last_seq + 1}..#{head.seq}"
+        return ChainReport(count, f"event {missing} deleted (chain ends early)", last_seq + 1)
+    if head.seq != last_seq or head.hash != prev_hash:
+        return ChainReport(count, f"chain head does not match event #{last_seq}", last_seq)
+    return ChainReport(count)
+
+
+EXPORT_COLUMNS = ("seq", "waktu_utc", "waktu_lokal", "tiket", "aktor", "peran", "bertindak",
+                  "aksi", "dari", "ke", "catatan", "dokumen", "data", "hash_sebelumnya", "hash")
+
+
+def iter_events(session: Session) -> Iterator[AuditEvent]:
+    """Every event in chain order."""
+    yield from session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars()
+
+
+def export_csv(session: Session, out: IO[str], zone: ZoneInfo,
+               tickets: dict[int, str] | None = None) -> int:
+    """Write the chain as CSV (UTC and local time side by side); returns the row count."""
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    rows = 0
+    tickets = tickets or {}
+    for e in iter_events(session):
+        writer.writerow([
+            e.seq, _timestamp(e.occurred_at), waktu(e.occurred_at, zone),
+            tickets.get(e.request_id, "") if e.request_id else "", e.actor_name, e.actor_role,
+            e.acting, e.action, e.from_state, e.to_state, e.note, e.documents, e.data,
+            e.prev_hash, e.hash,
+        ])
+        rows += 1
+    return rows

@@ -1,0 +1,147 @@
+"""Process settings read from the environment and an optional `.env` file."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.errors import ConfigError
+
+PREFIX = "PULIH_"
+DEFAULT_BOT_API_URL = "https://api.telegram.org/bot"
+DEFAULT_BOT_FILE_URL = "https://api.telegram.org/file/bot"
+_TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,}$")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_DB_SCHEMES = ("sqlite", "postgresql")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the process needs to know before it reads the inventory."""
+
+    bot_token: str | None
+    bot_api_url: str
+    bot_file_url: str
+    database_url: str
+    timezone: ZoneInfo
+    data_dir: Path
+    inventory_path: Path
+    log_level: str
+
+    def require_bot_token(self) -> str:
+        """The bot token, or a ConfigError saying how to set it."""
+        if not self.bot_token:
+            raise ConfigError(
+                [f"{PREFIX}BOT_TOKEN: missing; expected the token BotFather gave, like 123456:ABC..."]
+            )
+        return self.bot_token
+
+    def __repr__(self) -> str:  # the token must never reach a log line
+        token = "***" if self.bot_token else None
+        return (
+            f"Settings(bot_token={token!r}, bot_api_url={self.bot_api_url!r}, "
+            f"database_url={redact_url(self.database_url)!r}, timezone={self.timezone.key!r}, "
+            f"data_dir={str(self.data_dir)!r}, inventory_path={str(self.inventory_path)!r})"
+        )
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced by ***."""
+    return re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse KEY=VALUE lines; blank lines and # comments are skipped, quotes stripped."""
+    values: dict[str, str] = {}
+    problems: list[str] = []
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :].lstrip()
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            problems.append(f"{path}:{number}: expected KEY=VALUE")
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        values[key] = value
+    if problems:
+        raise ConfigError(problems)
+    return values
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = None
+) -> Settings:
+    """Read settings; the environment wins over `.env`. Every bad value is reported by name."""
+    env = dict(os.environ if environ is None else environ)
+    file_path = env_file if env_file is not None else Path(env.get(f"{PREFIX}ENV_FILE", ".env"))
+    merged: dict[str, str] = {}
+    if file_path.is_file():
+        merged.update(read_env_file(file_path))
+    merged.update({k: v for k, v in env.items() if k.startswith(PREFIX)})
+
+    def get(name: str) -> str | None:
+        value = merged.get(PREFIX + name)
+        return value if value not in (None, "") else None
+
+    problems: list[str] = []
+
+    token = get("BOT_TOKEN")
+    if token is not None and not _TOKEN_RE.match(token):
+        problems.append(
+            f"{PREFIX}BOT_TOKEN: not a bot token; expected digits, a colon and the secret "
+            "(like 123456:ABC...)"
+        )
+
+    api_url = get("BOT_API_URL") or DEFAULT_BOT_API_URL
+    file_url = get("BOT_FILE_URL") or DEFAULT_BOT_FILE_URL
+    for name, url in (("BOT_API_URL", api_url), ("BOT_FILE_URL", file_url)):
+        if not re.match(r"^https?://[^\s/]+", url):
+            problems.append(f"{PREFIX}{name}: {url!r} is not a URL; expected http(s)://host/...")
+
+    data_dir = Path(get("DATA_DIR") or "data").expanduser()
+    database_url = get("DATABASE_URL") or f"sqlite:///{data_dir / 'pulih.sqlite3'}"
+    scheme = database_url.split(":", 1)[0].split("+", 1)[0]
+    if "://" not in database_url or scheme not in _DB_SCHEMES:
+        problems.append(
+            f"{PREFIX}DATABASE_URL: {redact_url(database_url)!r} is not supported; expected "
+            "sqlite:///path/to/file.sqlite3 or postgresql+psycopg://user@host/db"
+        )
+
+    tz_name = get("TIMEZONE") or "Asia/Makassar"
+    timezone = ZoneInfo("UTC")
+    try:
+        timezone = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(
+            f"{PREFIX}TIMEZONE: {tz_name!r} is not a known time zone; expected an IANA name "
+            "such as Asia/Makassar (WITA)"
+        )
+
+    log_level = (get("LOG_LEVEL") or "INFO").upper()
+    if log_level not in _LOG_LEVELS:
+        problems.append(f"{PREFIX}LOG_LEVEL: {log_level!r}; expected one of {', '.join(_LOG_LEVELS)}")
+
+    if problems:
+        raise ConfigError(problems)
+    return Settings(
+        bot_token=token,
+        bot_api_url=api_url,
+        bot_file_url=file_url,
+        database_url=database_url,
+        timezone=timezone,
+        data_dir=data_dir,
+        inventory_path=Path(get("INVENTORY") or "inventory.toml").expanduser(),
+        log_level=log_level,
+    )

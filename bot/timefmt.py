@@ -1,0 +1,57 @@
+"""Time in UTC for storage, WITA (or the configured zone) and Indonesian words for people."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
+          "September", "Oktober", "November", "Desember")
+ROMAN_MONTHS = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
+_ZONE_ABBREVIATIONS = {"Asia/Makassar": "WITA", "Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB",
+                       "Asia/Jayapura": "WIT"}
+
+
+def utcnow() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """`moment` as aware UTC; a naive value is taken to be UTC already (as stored)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def zone_label(zone: ZoneInfo) -> str:
+    """WITA for Asia/Makassar, and so on; the IANA name otherwise."""
+    return _ZONE_ABBREVIATIONS.get(zone.key, zone.key)
+
+
+def local_date(moment: datetime, zone: ZoneInfo) -> date:
+    """The calendar date of `moment` in `zone`."""
+    return as_utc(moment).astimezone(zone).date()
+
+
+def tanggal(day: date) -> str:
+    """An Indonesian date, e.g. '23 Juni 2025' (no leading zero)."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def waktu(moment: datetime, zone: ZoneInfo) -> str:
+    """Date and time in `zone`, e.g. '23 Juni 2025 14.05 WITA'."""
+    local = as_utc(moment).astimezone(zone)
+    return f"{tanggal(local.date())} {local:%H.%M} {zone_label(zone)}"
+
+
+def durasi(span: timedelta) -> str:
+    """A duration in Indonesian words, e.g. '1 hari 2 jam 5 menit' or '45 detik'."""
+    seconds = int(abs(span.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{n} {unit}" for n, unit in ((days, "hari"), (hours, "jam"), (minutes, "menit")) if n]
+    if not parts:
+        parts = [f"{secs} detik"]
+    return ("-" if span.total_seconds() < 0 else "") + " ".join(parts)

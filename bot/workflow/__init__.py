@@ -1,0 +1,1 @@
+"""The SOP as data and the pure rules that decide who may do what."""

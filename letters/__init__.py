@@ -1,0 +1,1 @@
+"""Official documents: jinja2 templates rendered to PDF with fpdf2."""

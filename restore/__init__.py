@@ -1,0 +1,1 @@
+"""The SSH restore engine: backup catalog and checks, recipes, verification."""

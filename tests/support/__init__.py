@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: servers started on loopback, and a small office."""

@@ -1,0 +1,155 @@
+"""A small office for tests: an inventory file with every kind of actor, and its key files."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+# 10.00 WITA on Monday 23 November 2026.
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+NIPS = {
+    "requester": "198707192011011006",
+    "opd_colleague": "198707192011011007",
+    "opd_other": "199112052017082001",
+    "kadis": "197204151998031007",
+    "kabid_a": "197809232005011004",
+    "kabid_b": "198102142006042011",
+    "plh_kadis": "198001012005011001",
+    "plh_expired": "198001012005011002",
+    "tim_exec": "199003172015031002",
+    "tim_other": "199308262019022003",
+    "plt_kabid": "199308262019022004",
+    "admin": "199001012019021001",
+    "auditor": "198511022010011015",
+    "kabid_tim": "198206062008011009",
+    "kadis_opd": "197001011995031001",
+}
+
+_PEOPLE = [
+    ("requester", "Andi Saputra", ["opd"], "DISDIKBUD"),
+    ("opd_colleague", "Rahmawati", ["opd"], "DISDIKBUD"),
+    ("opd_other", "Nur Aisyah", ["opd"], "BKPSDM"),
+    ("kadis", "Ahmad Rizali", ["kadis"], "DISKOMINFO"),
+    ("kabid_a", "Fajar Setiawan", ["kabid"], "DISKOMINFO"),
+    ("kabid_b", "Rina Maharani", ["kabid"], "DISKOMINFO"),
+    ("plh_kadis", "Hendra Gunawan", ["kabid"], "DISKOMINFO"),
+    ("plh_expired", "Lukas Tandi", ["kabid"], "DISKOMINFO"),
+    ("tim_exec", "Dimas Pratama", ["tim"], "DISKOMINFO"),
+    ("tim_other", "Siti Nurhaliza", ["tim"], "DISKOMINFO"),
+    ("plt_kabid", "Yusuf Ramadhan", ["tim"], "DISKOMINFO"),
+    ("admin", "Admin Pulih", ["admin"], "DISKOMINFO"),
+    ("auditor", "Yohanes Lembang", ["auditor"], "DISKOMINFO"),
+    ("kabid_tim", "Agus Salim", ["kabid", "tim"], "DISKOMINFO"),
+    ("kadis_opd", "Budi Hartono", ["kadis", "opd"], "DISKOMINFO"),
+]
+
+
+def write_keys(folder: Path) -> tuple[Path, Path]:
+    """Stand-in key and known_hosts files (the inventory only needs them readable)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    key, known = folder / "id_ed25519", folder / "known_hosts"
+    key.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\ntest\n-----END OPENSSH PRIVATE KEY-----\n")
+    key.chmod(0o600)
+    known.write_text("")
+    return key, known
+
+
+def inventory_text(key: Path, known: Path) -> str:
+    """An inventory with every actor kind the workflow tests need."""
+    people = "\n".join(
+        f'[[people]]\nnip = "{NIPS[k]}"\nname = "{name}"\nroles = {roles!r}\n'
+        f'agency = "{agency}"\n'.replace("'", '"')
+        for k, name, roles, agency in _PEOPLE
+    )
+    return f'''
+[office]
+code = "DISKOMINFO"
+name = "Dinas Komunikasi dan Informatika"
+address = ["Jalan Wolter Monginsidi No. 1", "Tenggarong"]
+
+[team]
+group_chat_id = -1001000000001
+
+[[agencies]]
+code = "DISDIKBUD"
+name = "Dinas Pendidikan dan Kebudayaan"
+
+[[agencies]]
+code = "BKPSDM"
+name = "Badan Kepegawaian dan Pengembangan Sumber Daya Manusia"
+
+{people}
+
+[[acting]]
+nip = "{NIPS['plh_kadis']}"
+for_nip = "{NIPS['kadis']}"
+kind = "Plh."
+from = 2026-11-20
+until = 2026-11-27
+
+[[acting]]
+nip = "{NIPS['plh_expired']}"
+for_nip = "{NIPS['kadis']}"
+kind = "Plh."
+from = 2026-11-01
+until = 2026-11-22
+
+[[acting]]
+nip = "{NIPS['plt_kabid']}"
+for_nip = "{NIPS['kabid_a']}"
+kind = "Plt."
+from = 2026-11-23
+until = 2026-12-31
+
+[[backup_servers]]
+name = "backup-dc"
+host = "127.0.0.1"
+user = "pulih"
+key = "{key}"
+known_hosts = "{known}"
+root = "/srv/backup"
+
+[[systems]]
+code = "portal-pendidikan"
+name = "Portal Data Pendidikan"
+agency = "DISDIKBUD"
+recipe = "postgresql"
+host = "127.0.0.1"
+user = "pulih"
+key = "{key}"
+known_hosts = "{known}"
+database = "portal_pendidikan"
+backup_server = "backup-dc"
+
+[[systems]]
+code = "simpeg"
+name = "SIMPEG"
+agency = "BKPSDM"
+recipe = "mariadb"
+host = "127.0.0.1"
+user = "pulih"
+key = "{key}"
+known_hosts = "{known}"
+database = "simpeg"
+backup_server = "backup-dc"
+
+[[systems]]
+code = "web-kominfo"
+name = "Situs Web Diskominfo"
+agency = "DISKOMINFO"
+recipe = "files"
+host = "127.0.0.1"
+user = "pulih"
+key = "{key}"
+known_hosts = "{known}"
+app_dir = "/var/www/kominfo"
+backup_server = "backup-dc"
+'''
+
+
+def write_inventory(folder: Path) -> Path:
+    key, known = write_keys(folder / "ssh")
+    path = folder / "inventory.toml"
+    path.write_text(inventory_text(key, known), encoding="utf-8")
+    return path
