@@ -24,7 +24,8 @@ def plain(value: object) -> str:
 def _environment(zone_key: str) -> Environment:
     env = Environment(
         loader=PackageLoader("bot", "templates"),
-        autoescape=False,  # plain-text templates; values pass through `plain` instead
+        # Plain text for terminals, not HTML: values pass through `plain` instead.
+        autoescape=False,  # noqa: S701
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

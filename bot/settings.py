@@ -35,9 +35,8 @@ class Settings:
     def require_bot_token(self) -> str:
         """The bot token, or a ConfigError saying how to set it."""
         if not self.bot_token:
-            raise ConfigError(
-                [f"{PREFIX}BOT_TOKEN: missing; expected the token BotFather gave, like 123456:ABC..."]
-            )
+            raise ConfigError([f"{PREFIX}BOT_TOKEN: missing; expected the token BotFather "
+                               "gave, like 123456:ABC..."])
         return self.bot_token
 
     def __repr__(self) -> str:  # the token must never reach a log line
@@ -131,7 +130,8 @@ def load_settings(
 
     log_level = (get("LOG_LEVEL") or "INFO").upper()
     if log_level not in _LOG_LEVELS:
-        problems.append(f"{PREFIX}LOG_LEVEL: {log_level!r}; expected one of {', '.join(_LOG_LEVELS)}")
+        problems.append(
+            f"{PREFIX}LOG_LEVEL: {log_level!r}; expected one of {', '.join(_LOG_LEVELS)}")
 
     if problems:
         raise ConfigError(problems)

@@ -67,7 +67,9 @@ class Person(Base):
 
 class RoleAssignment(Base):
     __tablename__ = "role_assignments"
-    __table_args__ = (UniqueConstraint("person_id", "role", name="uq_role_assignments_person_role"),)
+    __table_args__ = (
+        UniqueConstraint("person_id", "role", name="uq_role_assignments_person_role"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))

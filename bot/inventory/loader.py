@@ -151,22 +151,24 @@ def _parse(r: _Reader, data: dict[str, Any], base: Path) -> Inventory | None:
     agencies = _each(r, data, "agencies", lambda ctx, t: _agency(r, ctx, t))
     codes = {str(t.get("code")) for t in data.get("agencies", []) if isinstance(t, dict)}
     codes |= {office.code} if office else set()
-    _duplicates(r, "agencies", [a.code for a in agencies] + ([office.code] if office else []),
-                "code")
+    _duplicates(r, data, "agencies", "code")
+    for index, agency in enumerate(agencies):
+        if office is not None and agency.code == office.code:
+            r.problem(_Ctx("agencies", index, agency.code), "code",
+                      "the same code as [office]; each must be unique")
     people = _each(r, data, "people", lambda ctx, t: _person(r, ctx, t, codes))
-    _duplicates(r, "people", [p.nip for p in people], "nip")
-    _duplicates(r, "people", [p.telegram_id for p in people if p.telegram_id], "telegram_id",
-                "Telegram id")
+    _duplicates(r, data, "people", "nip", "NIP")
+    _duplicates(r, data, "people", "telegram_id", "Telegram id")
     by_nip = {p.nip: p for p in people}
     acting = _each(r, data, "acting", lambda ctx, t: _acting(r, ctx, t, by_nip))
     servers = _each(r, data, "backup_servers", lambda ctx, t: _backup_server(r, ctx, t, base))
-    _duplicates(r, "backup_servers", [s.name for s in servers], "name")
+    _duplicates(r, data, "backup_servers", "name")
     # Names as written, so that one broken server entry does not cascade into its systems.
     server_names = {str(t.get("name")) for t in data.get("backup_servers", [])
                     if isinstance(t, dict)}
     systems = _each(r, data, "systems",
                     lambda ctx, t: _system(r, ctx, t, base, codes, server_names))
-    _duplicates(r, "systems", [s.code for s in systems], "code")
+    _duplicates(r, data, "systems", "code")
     if office is None or letters is None:
         return None
     return Inventory(r.path, office, tuple(agencies), tuple(people), tuple(acting),
@@ -205,12 +207,20 @@ def _each(r: _Reader, data: dict[str, Any], key: str,
     return out
 
 
-def _duplicates(r: _Reader, table: str, values: list[Any], key: str, label: str = "") -> None:
+def _duplicates(r: _Reader, data: dict[str, Any], table: str, key: str,
+                label: str = "") -> None:
+    """Report every entry whose `key` repeats an earlier entry's (raw values, real indexes)."""
+    entries = data.get(table, [])
+    if not isinstance(entries, list):
+        return
     seen: set[Any] = set()
-    for index, value in enumerate(values):
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict) or entry.get(key) in (None, ""):
+            continue
+        value = entry[key]
         if value in seen:
-            r.problem(_Ctx(table, index), key,
-                      f"duplicate {label or key} {value!r}; each must be unique")
+            ctx = _Ctx(table, index, str(entry.get("code") or entry.get("name") or ""))
+            r.problem(ctx, key, f"duplicate {label or key} {value!r}; each must be unique")
         seen.add(value)
 
 

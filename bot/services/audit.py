@@ -64,7 +64,6 @@ def _timestamp(moment: datetime) -> str:
 def event_hash(event: AuditEvent, prev_hash: str) -> str:
     """SHA-256 over the previous hash and the event's canonical form."""
     body = canonical_json({
-        "seq": event.seq,
         "at": _timestamp(event.occurred_at),
         "request": event.request_id,
         "actor_id": event.actor_id,
@@ -135,6 +134,11 @@ def append_event(
     return event
 
 
+def iter_events(session: Session) -> Iterator[AuditEvent]:
+    """Every event in chain order."""
+    yield from session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars()
+
+
 @dataclass(frozen=True)
 class ChainReport:
     """The outcome of `verify_chain`: ok, or the first problem and where it is."""
@@ -149,45 +153,51 @@ class ChainReport:
 
 
 def verify_chain(session: Session) -> ChainReport:
-    """Walk the whole chain and report the first altered, deleted or inserted event."""
-    prev_hash, expected_seq, count = GENESIS, 1, 0
-    for event in session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars():
-        count += 1
-        recomputed = event_hash(event, event.prev_hash)
-        if event.seq != expected_seq:
-            if event.seq > expected_seq:
-                missing = (f"#{expected_seq}" if event.seq == expected_seq + 1
-                           else f"#{expected_seq}..#{event.seq - 1}")
-                return ChainReport(count, f"event {missing} deleted (gap before #{event.seq})",
-                                   expected_seq)
-            return ChainReport(count, f"event #{event.seq} out of order", event.seq)
-        if recomputed != event.hash:
-            return ChainReport(count, f"event #{event.seq} altered (its content does not match "
-                                      "its hash)", event.seq)
-        if event.prev_hash != prev_hash:
-            return ChainReport(count, f"event #{event.seq} inserted or its predecessor replaced "
-                                      "(does not follow the chain)", event.seq)
-        prev_hash, expected_seq = event.hash, expected_seq + 1
+    """Walk the whole chain and report (in Indonesian) the first altered, deleted or inserted event.
+
+    The hash covers the event's content and the previous hash but not its sequence
+    number, so an event slipped in between others is named as inserted rather than
+    showing up as damage to its neighbours.
+    """
     head = session.get(AuditHead, 1)
-    last_seq = expected_seq - 1
     if head is None:
-        return ChainReport(count, "chain head missing", None)
+        return ChainReport(0, "kepala rantai (audit_head) hilang")
+    prev_hash, prev2_hash, expected_seq, count = GENESIS, None, 1, 0
+    for event in iter_events(session):
+        count += 1
+        seq = event.seq
+        if seq > head.seq:
+            return ChainReport(count, f"kejadian #{seq} disisipkan setelah akhir rantai yang "
+                                      f"tercatat (#{head.seq})", seq)
+        if event_hash(event, event.prev_hash) != event.hash:
+            return ChainReport(count, f"kejadian #{seq} diubah (isinya tidak cocok dengan "
+                                      "hash-nya)", seq)
+        if event.prev_hash != prev_hash:
+            if seq > expected_seq:
+                return ChainReport(count, f"kejadian {_span(expected_seq, seq - 1)} dihapus "
+                                          f"(celah sebelum #{seq})", expected_seq)
+            if prev2_hash is not None and event.prev_hash == prev2_hash:
+                return ChainReport(count, f"kejadian #{seq - 1} disisipkan (#{seq} menyambung "
+                                          "ke kejadian sebelumnya)", seq - 1)
+            return ChainReport(count, f"rantai putus sebelum kejadian #{seq}: kejadian "
+                                      "sebelumnya diubah, dihapus atau diganti", seq)
+        prev2_hash, prev_hash, expected_seq = prev_hash, event.hash, seq + 1
+    last_seq = expected_seq - 1
     if head.seq > last_seq:
-        missing = f"#{last_seq + 1}" if head.seq == last_seq + 1 else \
-            f"#{last_seq + 1}..#{head.seq}"
-        return ChainReport(count, f"event {missing} deleted (chain ends early)", last_seq + 1)
-    if head.seq != last_seq or head.hash != prev_hash:
-        return ChainReport(count, f"chain head does not match event #{last_seq}", last_seq)
+        return ChainReport(count, f"kejadian {_span(last_seq + 1, head.seq)} dihapus "
+                                  "(rantai berakhir terlalu awal)", last_seq + 1)
+    if head.hash != prev_hash:
+        return ChainReport(count, f"kejadian #{last_seq} diubah atau diganti (tidak cocok "
+                                  "dengan kepala rantai)", last_seq)
     return ChainReport(count)
+
+
+def _span(first: int, last: int) -> str:
+    return f"#{first}" if first == last else f"#{first}..#{last}"
 
 
 EXPORT_COLUMNS = ("seq", "waktu_utc", "waktu_lokal", "tiket", "aktor", "peran", "bertindak",
                   "aksi", "dari", "ke", "catatan", "dokumen", "data", "hash_sebelumnya", "hash")
-
-
-def iter_events(session: Session) -> Iterator[AuditEvent]:
-    """Every event in chain order."""
-    yield from session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars()
 
 
 def export_csv(session: Session, out: IO[str], zone: ZoneInfo,

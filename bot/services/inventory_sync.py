@@ -10,8 +10,15 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.db.models import Agency, AuditEvent, BackupServer, Delegation, Person, \
-    RoleAssignment, System
+from bot.db.models import (
+    Agency,
+    AuditEvent,
+    BackupServer,
+    Delegation,
+    Person,
+    RoleAssignment,
+    System,
+)
 from bot.inventory.model import Inventory
 from bot.services.audit import append_event
 

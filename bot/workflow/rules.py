@@ -123,6 +123,8 @@ def authorize(
     """The authority under which `actor` may take `action`, or a Refusal saying why not."""
     day = now.astimezone(zone).date()
     roles_for_action = {t.role for t in TRANSITIONS if t.action is action}
+    if not roles_for_action:
+        raise NotAllowed("Tindakan ini tidak dapat dilakukan pada permohonan yang sudah ada.")
     if not any(_capacity(actor, r, day)[0] for r in roles_for_action):
         raise _refuse_missing_role(actor, roles_for_action, day)
 

@@ -1,0 +1,171 @@
+"""`pulih audit verify` and `export`, driven through the installed command on a real file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.bootstrap import bootstrap
+from bot.db.migrate import upgrade
+from bot.inventory.loader import load_inventory
+from bot.services.audit import append_event, event_hash
+from bot.services.inventory_sync import sync_inventory
+from bot.settings import load_settings
+from tests.support.office import NOW, write_inventory
+
+BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
+
+
+@pytest.fixture
+def audited_db(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
+    """A SQLite file with a chain of 6 events, and the environment pointing `pulih` at it."""
+    db = tmp_path / "pulih.sqlite3"
+    env = {**os.environ, "PULIH_DATABASE_URL": f"sqlite:///{db}",
+           "PULIH_DATA_DIR": str(tmp_path / "data"),
+           "PULIH_INVENTORY": str(write_inventory(tmp_path / "office")),
+           "PULIH_ENV_FILE": str(tmp_path / "absent.env")}
+    settings = load_settings(environ=env)
+    container = bootstrap(settings)
+    upgrade(container.engine)
+    with container.unit_of_work() as session:
+        sync_inventory(session, load_inventory(settings.inventory_path), NOW)
+        for n in range(5):
+            append_event(session, action=f"uji_{n}", now=NOW, note=f"catatan {n}",
+                         data={"n": n})
+    container.close()
+    yield db, env
+
+
+def pulih(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).with_name("pulih")
+    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.cli"]
+    return subprocess.run([*command, *args], env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_an_untouched_chain_verifies(audited_db: tuple[Path, dict[str, str]]) -> None:
+    _, env = audited_db
+    result = pulih(env, "audit", "verify")
+    assert result.returncode == 0, result.stderr
+    assert "6 kejadian" in result.stdout
+
+
+def test_altering_an_event_is_detected_at_that_event(
+        audited_db: tuple[Path, dict[str, str]]) -> None:
+    db, env = audited_db
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE audit_events SET note = 'diganti' WHERE seq = 3")
+    result = pulih(env, "audit", "verify")
+    assert result.returncode == 1
+    assert "kejadian #3 diubah" in result.stderr
+
+
+def test_an_altered_event_with_a_recomputed_hash_breaks_the_next_link(
+        audited_db: tuple[Path, dict[str, str]]) -> None:
+    db, env = audited_db
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE audit_events SET note = 'diganti' WHERE seq = 3")
+    container = bootstrap(load_settings(environ=env))
+    with container.unit_of_work() as session:
+        from bot.db.models import AuditEvent
+
+        event = session.get(AuditEvent, 3)
+        assert event is not None
+        event.hash = event_hash(event, event.prev_hash)
+    container.close()
+    result = pulih(env, "audit", "verify")
+    assert result.returncode == 1
+    assert "rantai putus sebelum kejadian #4" in result.stderr
+
+
+def test_deleting_an_event_is_detected(audited_db: tuple[Path, dict[str, str]]) -> None:
+    db, env = audited_db
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM audit_events WHERE seq = 4")
+    result = pulih(env, "audit", "verify")
+    assert result.returncode == 1
+    assert "kejadian #4 dihapus" in result.stderr
+
+
+def test_deleting_the_newest_event_is_detected(audited_db: tuple[Path, dict[str, str]]) -> None:
+    db, env = audited_db
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM audit_events WHERE seq = 6")
+    result = pulih(env, "audit", "verify")
+    assert result.returncode == 1
+    assert "kejadian #6 dihapus" in result.stderr
+
+
+def _forge(conn: sqlite3.Connection, seq: int, prev_hash: str) -> None:
+    from bot.db.models import AuditEvent
+
+    forged = AuditEvent(seq=seq, occurred_at=NOW, request_id=None, actor_id=None,
+                        actor_name="Penyusup", actor_role="kadis", acting="", action="dispose",
+                        from_state="", to_state="", note="", documents="[]", data="{}",
+                        prev_hash=prev_hash)
+    forged.hash = event_hash(forged, prev_hash)
+    conn.execute(
+        "INSERT INTO audit_events (seq, occurred_at, actor_name, actor_role, acting, action, "
+        "from_state, to_state, note, documents, data, prev_hash, hash) "
+        "VALUES (?, ?, ?, ?, '', ?, '', '', '', '[]', '{}', ?, ?)",
+        (seq, NOW.replace(tzinfo=None).isoformat(sep=" "), forged.actor_name, forged.actor_role,
+         forged.action, prev_hash, forged.hash))
+
+
+def test_inserting_an_event_between_others_is_detected(
+        audited_db: tuple[Path, dict[str, str]]) -> None:
+    db, env = audited_db
+    with sqlite3.connect(db) as conn:
+        for seq in (6, 5, 4):  # make room after #3, as a careful forger would
+            conn.execute("UPDATE audit_events SET seq = seq + 1 WHERE seq = ?", (seq,))
+        conn.execute("UPDATE audit_head SET seq = seq + 1")
+        (prev,) = conn.execute("SELECT hash FROM audit_events WHERE seq = 3").fetchone()
+        _forge(conn, 4, prev)
+    result = pulih(env, "audit", "verify")
+    assert result.returncode == 1
+    assert "kejadian #4 disisipkan" in result.stderr
+
+
+def test_appending_an_event_behind_pulihs_back_is_detected(
+        audited_db: tuple[Path, dict[str, str]]) -> None:
+    db, env = audited_db
+    with sqlite3.connect(db) as conn:
+        (prev,) = conn.execute("SELECT hash FROM audit_events WHERE seq = 6").fetchone()
+        _forge(conn, 7, prev)
+    result = pulih(env, "audit", "verify")
+    assert result.returncode == 1
+    assert "kejadian #7 disisipkan" in result.stderr
+
+
+def test_export_writes_every_event_with_wita_time_and_no_secrets(
+        audited_db: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    _, env = audited_db
+    container = bootstrap(load_settings(environ=env))
+    with container.unit_of_work() as session:
+        append_event(session, action="uji_rahasia", now=NOW,
+                     note=f"token {BOT_TOKEN} password=Rahasia123 "
+                          "postgresql://pulih:S3cret@db/pulih",
+                     data={"url": "mysql://root:hunter2@10.0.0.1/x",
+                           "key": "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n"
+                                  "-----END OPENSSH PRIVATE KEY-----"})
+    container.close()
+    out = tmp_path / "audit.csv"
+    result = pulih(env, "audit", "export", "--format", "csv", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    text = out.read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["seq"] for r in rows] == [str(n) for n in range(1, 8)]
+    assert rows[1]["waktu_lokal"] == "23 November 2026 10.00 WITA"
+    assert rows[1]["waktu_utc"] == "2026-11-23T02:00:00.000000Z"
+    for secret in (BOT_TOKEN, "Rahasia123", "S3cret", "hunter2", "abc\n"):
+        assert secret not in text
+    assert "***" in rows[-1]["catatan"]
+    assert pulih(env, "audit", "verify").returncode == 0

@@ -1,0 +1,61 @@
+"""The README's two commands stay true: CI runs the test one, and the first one works."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+
+
+def readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sh\n(.+?)\n```", quick)
+
+
+def test_ci_runs_exactly_the_readmes_test_command() -> None:
+    commands = readme_commands()
+    assert len(commands) == 2
+    ci_lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert commands[1] in ci_lines
+
+
+def _fresh_copy(target: Path) -> None:
+    """The files a clone would have: tracked and untracked-but-not-ignored ones."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout.splitlines()
+    for name in listed:
+        source = ROOT / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+
+
+def test_the_first_command_installs_sets_up_and_checks_on_a_fresh_copy(tmp_path: Path) -> None:
+    clone = tmp_path / "pulih"
+    clone.mkdir()
+    _fresh_copy(clone)
+    env_dir = tmp_path / "venv"
+    # System site-packages hold the dependencies already; the venv holds this copy only.
+    venv.create(env_dir, system_site_packages=True, with_pip=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PULIH_", "VIRTUAL_ENV"))}
+    env["PATH"] = f"{env_dir / 'bin'}{os.pathsep}{env['PATH']}"
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    result = subprocess.run(["bash", "-c", readme_commands()[0]], cwd=clone, env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "inventory.toml: OK" in result.stdout
+    assert (clone / "data" / "pulih.sqlite3").is_file()
+    assert (clone / "data" / "ssh" / "id_ed25519").stat().st_mode & 0o077 == 0
+    # The venv's `pulih` is the copy's, not the developer's checkout.
+    where = subprocess.run([str(env_dir / "bin" / "python"), "-c",
+                            "import bot; print(bot.__file__)"], capture_output=True,
+                           text=True, env=env, cwd=tmp_path, check=True).stdout
+    assert where.startswith(str(clone)), where
+    assert sys.executable  # the suite's own interpreter is untouched

@@ -1,0 +1,192 @@
+"""`pulih inventory check`: the example passes; each broken inventory gets one clear line."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.errors import ConfigError
+from bot.inventory.loader import load_inventory
+from bot.services.setup import prepare
+from bot.workflow.sop import Role
+from tests.support.office import write_inventory
+
+ROOT = Path(__file__).parents[2]
+
+
+def check(path: Path) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["--env-file", str(path.parent / "absent.env"), "inventory", "check",
+                 "--file", str(path)], out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    """The shipped example next to the data folder that `pulih init` prepares."""
+    target = tmp_path / "inventory.toml"
+    prepare(tmp_path / "data", target, ROOT / "inventory.example.toml")
+    return target
+
+
+def test_the_shipped_example_is_accepted(example: Path) -> None:
+    code, out, err = check(example)
+    assert (code, err) == (0, "")
+    assert "3 OPD" in out and "3 sistem" in out
+    inventory = load_inventory(example)
+    assert {s.recipe for s in inventory.systems} == {"mariadb", "postgresql", "files"}
+    assert inventory.office.name == "Dinas Komunikasi dan Informatika"
+    assert {Role.KADIS, Role.KABID, Role.TIM, Role.OPD} <= {
+        r for p in inventory.people for r in p.roles}
+
+
+def _broken(tmp_path: Path, old: str, new: str, count: int = 1) -> Path:
+    path = write_inventory(tmp_path / "office")
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+    return path
+
+
+def _line_of(path: Path, fragment: str) -> int:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if fragment in line:
+            return number
+    raise AssertionError(fragment)
+
+
+def test_an_unknown_role_is_named_with_its_line(tmp_path: Path) -> None:
+    path = _broken(tmp_path, 'roles = ["auditor"]', 'roles = ["superuser"]')
+    code, out, err = check(path)
+    assert code == 1 and out == ""
+    assert err.splitlines() == [
+        f"{path}:{_line_of(path, 'superuser')}: people[13] (Yohanes Lembang).roles: unknown "
+        "role 'superuser'; expected one of opd, kadis, kabid, tim, admin, auditor"]
+
+
+def test_a_duplicate_telegram_id_is_refused(tmp_path: Path) -> None:
+    path = write_inventory(tmp_path / "office")
+    text = path.read_text(encoding="utf-8")
+    for name in ("Ahmad Rizali", "Fajar Setiawan"):
+        text = text.replace(f'name = "{name}"\n', f'name = "{name}"\ntelegram_id = 5550001\n')
+    path.write_text(text, encoding="utf-8")
+    code, _, err = check(path)
+    assert code == 1
+    assert err.splitlines() == [
+        f"{path}:{_line_of(path, 'Fajar Setiawan') + 1}: people[5] (Fajar Setiawan)"
+        ".telegram_id: duplicate Telegram id 5550001; each must be unique"]
+
+
+def test_a_system_without_an_owner_agency_is_refused(tmp_path: Path) -> None:
+    path = _broken(tmp_path, 'agency = "BKPSDM"\nrecipe', 'recipe')
+    code, _, err = check(path)
+    assert code == 1
+    header = _line_of(path, 'code = "simpeg"') - 1
+    assert err.splitlines() == [
+        f"{path}:{header}: systems[2] (simpeg).agency: missing; expected text"]
+
+
+def test_a_system_of_an_unknown_agency_is_refused(tmp_path: Path) -> None:
+    path = _broken(tmp_path, 'agency = "BKPSDM"\nrecipe', 'agency = "DISHUB"\nrecipe')
+    code, _, err = check(path)
+    assert code == 1 and len(err.splitlines()) == 1
+    assert "systems[2] (simpeg).agency: unknown agency 'DISHUB'" in err
+
+
+def test_a_bad_recipe_kind_is_refused(tmp_path: Path) -> None:
+    path = _broken(tmp_path, 'recipe = "mariadb"', 'recipe = "oracle"')
+    code, _, err = check(path)
+    assert code == 1
+    assert err.splitlines() == [
+        f"{path}:{_line_of(path, 'oracle')}: systems[2] (simpeg).recipe: unknown recipe kind "
+        "'oracle'; expected one of mariadb, postgresql, files"]
+
+
+def test_an_unreadable_key_path_is_refused(tmp_path: Path) -> None:
+    path = write_inventory(tmp_path / "office")
+    key = tmp_path / "office" / "ssh" / "id_ed25519"
+    key.unlink()
+    code, _, err = check(path)
+    assert code == 1
+    lines = err.splitlines()
+    # one line for each entry that names the missing key: the backup server and 3 systems
+    assert len(lines) == 4
+    assert all(f"'{key}': no such file" in line and ".key:" in line for line in lines)
+
+
+def test_a_key_the_bot_user_cannot_read_is_refused(tmp_path: Path) -> None:
+    import os
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="pulih-inv-"))
+    try:
+        folder.chmod(0o755)
+        path = write_inventory(folder)
+        (folder / "ssh").chmod(0o755)
+        for name in ("inventory.toml", "ssh/known_hosts"):
+            (folder / name).chmod(0o644)
+        (folder / "ssh" / "id_ed25519").chmod(0o000)
+        if os.geteuid() != 0:
+            code, _, err = check(path)
+            assert code == 1 and "not readable by this user" in err
+            return
+        # Root reads everything: load the inventory as `nobody`, in a child process.
+        reader, writer = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child
+            os.close(reader)
+            try:
+                os.setgid(65534)
+                os.setuid(65534)
+                load_inventory(path)
+                message = "accepted"
+            except ConfigError as error:
+                message = str(error)
+            except BaseException as error:
+                message = f"crash: {error!r}"
+            os.write(writer, message.encode())
+            os._exit(0)
+        os.close(writer)
+        with os.fdopen(reader) as pipe:
+            message = pipe.read()
+        os.waitpid(pid, 0)
+        lines = message.splitlines()
+        assert len(lines) == 4, message
+        assert all("id_ed25519': not readable by this user" in line for line in lines)
+    finally:
+        shutil.rmtree(folder)
+
+
+def test_several_problems_are_all_reported_in_file_order(tmp_path: Path) -> None:
+    path = _broken(tmp_path, 'recipe = "mariadb"', 'recipe = "oracle"')
+    text = path.read_text(encoding="utf-8").replace('roles = ["auditor"]', 'roles = ["raja"]')
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_inventory(path)
+    assert len(error.value.problems) == 2
+    assert "raja" in error.value.problems[0] and "oracle" in error.value.problems[1]
+
+
+def test_hostile_values_are_refused_not_passed_on(tmp_path: Path) -> None:
+    path = _broken(tmp_path, 'database = "simpeg"', 'database = "simpeg; DROP DATABASE x"')
+    text = path.read_text(encoding="utf-8").replace(
+        'app_dir = "/var/www/kominfo"', 'app_dir = "/var/www/../../etc"').replace(
+        'host = "127.0.0.1"\nuser = "pulih"\nkey', 'host = "$(reboot)"\nuser = "pulih"\nkey', 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_inventory(path)
+    joined = "\n".join(error.value.problems)
+    assert "systems[2] (simpeg).database: 'simpeg; DROP DATABASE x' is not valid" in joined
+    assert "systems[3] (web-kominfo).app_dir" in joined
+    assert "backup_servers[1] (backup-dc).host: '$(reboot)' is not a host name" in joined
+
+
+def test_a_file_that_is_not_toml_gets_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "inventory.toml"
+    path.write_text("[office\nname = 1\n")
+    code, _, err = check(path)
+    assert code == 1 and len(err.splitlines()) == 1 and "not valid TOML" in err

@@ -1,0 +1,87 @@
+"""Settings: sensible defaults, .env files, and every bad value reported by name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ConfigError
+from bot.settings import load_settings
+
+TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
+
+
+def test_defaults_are_sqlite_in_the_data_folder_and_wita(tmp_path: Path) -> None:
+    s = load_settings(environ={}, env_file=tmp_path / "none.env")
+    assert s.database_url == "sqlite:///data/pulih.sqlite3"
+    assert s.timezone.key == "Asia/Makassar"
+    assert s.bot_api_url == "https://api.telegram.org/bot"
+    assert s.inventory_path == Path("inventory.toml")
+    assert s.bot_token is None
+
+
+def test_the_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "# komentar\n"
+        f'PULIH_BOT_TOKEN="{TOKEN}"\n'
+        "export PULIH_BOT_API_URL=http://127.0.0.1:8081/bot  # server Bot API sendiri\n"
+        "PULIH_DATA_DIR=/var/lib/pulih\n"
+        "PULIH_TIMEZONE=Asia/Jakarta\n"
+    )
+    s = load_settings(environ={"PULIH_TIMEZONE": "Asia/Makassar"}, env_file=env_file)
+    assert s.bot_token == TOKEN
+    assert s.bot_api_url == "http://127.0.0.1:8081/bot"
+    assert s.database_url == "sqlite:////var/lib/pulih/pulih.sqlite3"
+    assert s.timezone.key == "Asia/Makassar"
+
+
+def test_every_bad_value_is_reported_by_name_with_what_was_expected(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings(environ={
+            "PULIH_BOT_TOKEN": "not-a-token",
+            "PULIH_BOT_API_URL": "api.telegram.org",
+            "PULIH_DATABASE_URL": "mysql://root@localhost/pulih",
+            "PULIH_TIMEZONE": "Mars/Olympus",
+            "PULIH_LOG_LEVEL": "LOUD",
+        }, env_file=tmp_path / "none.env")
+    problems = error.value.problems
+    assert [p.split(":")[0] for p in problems] == [
+        "PULIH_BOT_TOKEN", "PULIH_BOT_API_URL", "PULIH_DATABASE_URL", "PULIH_TIMEZONE",
+        "PULIH_LOG_LEVEL"]
+    assert all("expected" in p for p in problems)
+    assert "not-a-token" not in problems[0]  # even a wrong token is not echoed
+
+
+def test_a_missing_token_is_reported_only_when_the_bot_needs_it(tmp_path: Path) -> None:
+    s = load_settings(environ={}, env_file=tmp_path / "none.env")
+    with pytest.raises(ConfigError) as error:
+        s.require_bot_token()
+    assert error.value.problems[0].startswith("PULIH_BOT_TOKEN: missing")
+
+
+def test_the_token_and_database_password_never_show_in_repr(tmp_path: Path) -> None:
+    s = load_settings(environ={"PULIH_BOT_TOKEN": TOKEN,
+                               "PULIH_DATABASE_URL": "postgresql+psycopg://pulih:S3cret@db/p"},
+                      env_file=tmp_path / "none.env")
+    text = repr(s)
+    assert TOKEN not in text and "S3cret" not in text
+
+
+def test_a_malformed_env_file_line_is_reported_with_its_line(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("PULIH_DATA_DIR=/tmp\nthis is not a setting\n")
+    with pytest.raises(ConfigError) as error:
+        load_settings(environ={}, env_file=env_file)
+    assert error.value.problems == [f"{env_file}:2: expected KEY=VALUE"]
+
+
+def test_every_setting_is_documented_in_env_example() -> None:
+    example = (Path(__file__).parents[2] / ".env.example").read_text(encoding="utf-8")
+    source = (Path(__file__).parents[2] / "bot" / "settings.py").read_text(encoding="utf-8")
+    import re
+
+    names = set(re.findall(r'get\("([A-Z_]+)"\)', source)) | {"BOT_TOKEN", "ENV_FILE"}
+    for name in names:
+        assert f"PULIH_{name}=" in example, name
