@@ -35,8 +35,8 @@ class Settings:
     def require_bot_token(self) -> str:
         """The bot token, or a ConfigError saying how to set it."""
         if not self.bot_token:
-            raise ConfigError([f"{PREFIX}BOT_TOKEN: missing; expected the token BotFather "
-                               "gave, like 123456:ABC..."])
+            raise ConfigError([f"{PREFIX}BOT_TOKEN: belum diisi; seharusnya token dari "
+                               "BotFather, seperti 123456:ABC..."])
         return self.bot_token
 
     def __repr__(self) -> str:  # the token must never reach a log line
@@ -66,7 +66,7 @@ def read_env_file(path: Path) -> dict[str, str]:
         key, sep, value = line.partition("=")
         key = key.strip()
         if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
-            problems.append(f"{path}:{number}: expected KEY=VALUE")
+            problems.append(f"{path}:{number}: seharusnya NAMA=NILAI")
             continue
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
@@ -99,23 +99,23 @@ def load_settings(
     token = get("BOT_TOKEN")
     if token is not None and not _TOKEN_RE.match(token):
         problems.append(
-            f"{PREFIX}BOT_TOKEN: not a bot token; expected digits, a colon and the secret "
-            "(like 123456:ABC...)"
+            f"{PREFIX}BOT_TOKEN: bukan token bot; seharusnya angka, titik dua dan rahasianya "
+            "(seperti 123456:ABC...)"
         )
 
     api_url = get("BOT_API_URL") or DEFAULT_BOT_API_URL
     file_url = get("BOT_FILE_URL") or DEFAULT_BOT_FILE_URL
     for name, url in (("BOT_API_URL", api_url), ("BOT_FILE_URL", file_url)):
         if not re.match(r"^https?://[^\s/]+", url):
-            problems.append(f"{PREFIX}{name}: {url!r} is not a URL; expected http(s)://host/...")
+            problems.append(f"{PREFIX}{name}: {url!r} bukan URL; seharusnya http(s)://host/...")
 
     data_dir = Path(get("DATA_DIR") or "data").expanduser()
     database_url = get("DATABASE_URL") or f"sqlite:///{data_dir / 'pulih.sqlite3'}"
     scheme = database_url.split(":", 1)[0].split("+", 1)[0]
     if "://" not in database_url or scheme not in _DB_SCHEMES:
         problems.append(
-            f"{PREFIX}DATABASE_URL: {redact_url(database_url)!r} is not supported; expected "
-            "sqlite:///path/to/file.sqlite3 or postgresql+psycopg://user@host/db"
+            f"{PREFIX}DATABASE_URL: {redact_url(database_url)!r} tidak didukung; seharusnya "
+            "sqlite:///path/berkas.sqlite3 atau postgresql+psycopg://user@host/db"
         )
 
     tz_name = get("TIMEZONE") or "Asia/Makassar"
@@ -124,14 +124,14 @@ def load_settings(
         timezone = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
         problems.append(
-            f"{PREFIX}TIMEZONE: {tz_name!r} is not a known time zone; expected an IANA name "
-            "such as Asia/Makassar (WITA)"
+            f"{PREFIX}TIMEZONE: {tz_name!r} bukan zona waktu yang dikenal; seharusnya nama "
+            "IANA seperti Asia/Makassar (WITA)"
         )
 
     log_level = (get("LOG_LEVEL") or "INFO").upper()
     if log_level not in _LOG_LEVELS:
         problems.append(
-            f"{PREFIX}LOG_LEVEL: {log_level!r}; expected one of {', '.join(_LOG_LEVELS)}")
+            f"{PREFIX}LOG_LEVEL: {log_level!r}; pilihan: {', '.join(_LOG_LEVELS)}")
 
     if problems:
         raise ConfigError(problems)

@@ -35,32 +35,46 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database of each kind the product supports."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'pulih.sqlite3'}"
+def _database_url(kind: str, folder: Path, request: pytest.FixtureRequest) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{folder / 'pulih.sqlite3'}"
     server = request.getfixturevalue("pg_server")
     return create_database(server, f"t_{uuid.uuid4().hex[:12]}")
 
 
-@pytest.fixture
-def office_inventory(tmp_path: Path) -> Path:
-    return write_inventory(tmp_path / "office")
-
-
-@pytest.fixture
-def container(database_url: str, office_inventory: Path, tmp_path: Path) -> Iterator[Container]:
-    """A migrated database holding the test office, with the clock fixed at NOW."""
+def _office_container(database_url: str, folder: Path) -> Container:
+    inventory = write_inventory(folder / "office")
     settings = load_settings(
-        environ={"PULIH_DATABASE_URL": database_url, "PULIH_DATA_DIR": str(tmp_path / "data"),
-                 "PULIH_INVENTORY": str(office_inventory)},
-        env_file=tmp_path / "absent.env",
+        environ={"PULIH_DATABASE_URL": database_url, "PULIH_DATA_DIR": str(folder / "data"),
+                 "PULIH_INVENTORY": str(inventory)},
+        env_file=folder / "absent.env",
     )
     c = bootstrap(settings, clock=lambda: NOW)
     upgrade(c.engine)
     with c.unit_of_work() as session:
-        sync_inventory(session, load_inventory(office_inventory), NOW)
+        sync_inventory(session, load_inventory(inventory), NOW)
+    return c
+
+
+def _actors(container: Container) -> dict[str, Actor]:
+    with container.sessions() as session:
+        people = {p.nip: p for p in session.execute(select(Person)).scalars()}
+        return {name: actor_for_person(session, people[nip]) for name, nip in NIPS.items()}
+
+
+DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of each kind the product supports."""
+    return _database_url(request.param, tmp_path, request)
+
+
+@pytest.fixture
+def container(database_url: str, tmp_path: Path) -> Iterator[Container]:
+    """A migrated database holding the test office, with the clock fixed at NOW."""
+    c = _office_container(database_url, tmp_path)
     yield c
     c.close()
 
@@ -68,6 +82,19 @@ def container(database_url: str, office_inventory: Path, tmp_path: Path) -> Iter
 @pytest.fixture
 def actors(container: Container) -> dict[str, Actor]:
     """Every test actor, by the name used in tests.support.office."""
-    with container.sessions() as session:
-        people = {p.nip: p for p in session.execute(select(Person)).scalars()}
-        return {name: actor_for_person(session, people[nip]) for name, nip in NIPS.items()}
+    return _actors(container)
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def shared_container(request: pytest.FixtureRequest,
+                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[Container]:
+    """One office database per module and kind, for tests that leave it as they found it."""
+    folder = tmp_path_factory.mktemp("shared")
+    c = _office_container(_database_url(request.param, folder, request), folder)
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="module")
+def shared_actors(shared_container: Container) -> dict[str, Actor]:
+    return _actors(shared_container)

@@ -80,13 +80,13 @@ class _Reader:
         value = table.get(key)
         if value is None:
             if required:
-                self.problem(ctx, key, f"missing; expected {_kind_name(kind)}")
+                self.problem(ctx, key, f"belum diisi; seharusnya {_kind_name(kind)}")
             return default
         if kind is int and isinstance(value, bool):
-            self.problem(ctx, key, f"expected {_kind_name(kind)}, found {value!r}")
+            self.problem(ctx, key, f"seharusnya {_kind_name(kind)}, tertulis {value!r}")
             return default
         if not isinstance(value, kind):
-            self.problem(ctx, key, f"expected {_kind_name(kind)}, found {value!r}")
+            self.problem(ctx, key, f"seharusnya {_kind_name(kind)}, tertulis {value!r}")
             return default
         return value
 
@@ -97,22 +97,23 @@ class _Reader:
             return None
         if not value.strip():
             if required:
-                self.problem(ctx, key, "empty; expected a value")
+                self.problem(ctx, key, "kosong; seharusnya diisi")
             return None
         if pattern is not None and not pattern.match(value):
-            self.problem(ctx, key, f"{value!r} is not valid; expected {expected}")
+            self.problem(ctx, key, f"{value!r} tidak sah; seharusnya {expected}")
             return None
         return value
 
     def unknown_keys(self, ctx: _Ctx, table: dict[str, Any], known: set[str]) -> None:
         for key in table:
             if key not in known:
-                self.problem(ctx, key, f"unknown key; expected one of {', '.join(sorted(known))}")
+                known_list = ", ".join(sorted(known))
+                self.problem(ctx, key, f"kunci tidak dikenal; yang dikenal: {known_list}")
 
 
 def _kind_name(kind: type) -> str:
-    return {str: "text", int: "a whole number", bool: "true or false", list: "a list",
-            dict: "a table", date: "a date like 2026-11-01"}.get(kind, kind.__name__)
+    return {str: "teks", int: "bilangan bulat", bool: "true atau false", list: "daftar",
+            dict: "tabel", date: "tanggal seperti 2026-11-01"}.get(kind, kind.__name__)
 
 
 def load_inventory(path: Path) -> Inventory:
@@ -120,11 +121,11 @@ def load_inventory(path: Path) -> Inventory:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError([f"{path}: cannot read the inventory ({exc.strerror})"]) from exc
+        raise ConfigError([f"{path}: inventaris tidak dapat dibaca ({exc.strerror})"]) from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([f"{path}: not valid TOML: {exc}"]) from exc
+        raise ConfigError([f"{path}: bukan TOML yang sah: {exc}"]) from exc
     reader = _Reader(path, text)
     inventory = _parse(reader, data, path.parent)
     if reader.problems or inventory is None:
@@ -139,7 +140,7 @@ def _parse(r: _Reader, data: dict[str, Any], base: Path) -> Inventory | None:
            "systems"}
     for key in data:
         if key not in top:
-            r.problems.append((0, f"{r.path}: unknown top-level key {key!r}; expected one of "
+            r.problems.append((0, f"{r.path}: kunci utama {key!r} tidak dikenal; yang dikenal: "
                                   f"{', '.join(sorted(top))}"))
     office = _office(r, _table(r, root, data, "office"), base)
     team = _table(r, root, data, "team")
@@ -155,7 +156,7 @@ def _parse(r: _Reader, data: dict[str, Any], base: Path) -> Inventory | None:
     for index, agency in enumerate(agencies):
         if office is not None and agency.code == office.code:
             r.problem(_Ctx("agencies", index, agency.code), "code",
-                      "the same code as [office]; each must be unique")
+                      "sama dengan kode [office]; setiap kode harus unik")
     people = _each(r, data, "people", lambda ctx, t: _person(r, ctx, t, codes))
     _duplicates(r, data, "people", "nip", "NIP")
     _duplicates(r, data, "people", "telegram_id", "Telegram id")
@@ -180,10 +181,10 @@ def _table(r: _Reader, ctx: _Ctx, data: dict[str, Any], key: str,
     value = data.get(key)
     if value is None:
         if required:
-            r.problems.append((0, f"{r.path}: [{key}] missing; expected a table"))
+            r.problems.append((0, f"{r.path}: [{key}] tidak ada; seharusnya tabel"))
         return {}
     if not isinstance(value, dict):
-        r.problem(ctx, key, "expected a table")
+        r.problem(ctx, key, "seharusnya tabel")
         return {}
     return value
 
@@ -192,13 +193,13 @@ def _each(r: _Reader, data: dict[str, Any], key: str,
           parse: Callable[[_Ctx, dict[str, Any]], T | None]) -> list[T]:
     items = data.get(key, [])
     if not isinstance(items, list):
-        r.problems.append((0, f"{r.path}: {key}: expected [[{key}]] entries"))
+        r.problems.append((0, f"{r.path}: {key}: seharusnya entri [[{key}]]"))
         return []
     out: list[T] = []
     for index, item in enumerate(items):
         ctx = _Ctx(key, index)
         if not isinstance(item, dict):
-            r.problem(ctx, None, "expected a table")
+            r.problem(ctx, None, "seharusnya tabel")
             continue
         ctx.label = str(item.get("code") or item.get("name") or item.get("nip") or "")
         parsed = parse(ctx, item)
@@ -220,14 +221,14 @@ def _duplicates(r: _Reader, data: dict[str, Any], table: str, key: str,
         value = entry[key]
         if value in seen:
             ctx = _Ctx(table, index, str(entry.get("code") or entry.get("name") or ""))
-            r.problem(ctx, key, f"duplicate {label or key} {value!r}; each must be unique")
+            r.problem(ctx, key, f"{label or key} {value!r} ganda; setiap nilai harus unik")
         seen.add(value)
 
 
 def _address(r: _Reader, ctx: _Ctx, t: dict[str, Any]) -> tuple[str, ...]:
     lines = r.get(ctx, t, "address", list, required=False, default=[]) or []
     if not all(isinstance(x, str) for x in lines):
-        r.problem(ctx, "address", "expected a list of text lines")
+        r.problem(ctx, "address", "seharusnya daftar baris teks")
         return ()
     return tuple(lines)
 
@@ -238,7 +239,7 @@ def _office(r: _Reader, t: dict[str, Any], base: Path) -> Office | None:
         return None
     r.unknown_keys(ctx, t, {"code", "name", "government", "city", "address", "phone",
                             "website", "email", "logo"})
-    code = r.text(ctx, t, "code", pattern=CODE_RE, expected="letters, digits, . _ - (max 32)")
+    code = r.text(ctx, t, "code", pattern=CODE_RE, expected="huruf, angka, . _ - (maks. 32)")
     name = r.text(ctx, t, "name")
     logo_text = r.text(ctx, t, "logo", required=False)
     logo = _readable(r, ctx, "logo", logo_text, base) if logo_text else None
@@ -254,7 +255,7 @@ def _office(r: _Reader, t: dict[str, Any], base: Path) -> Office | None:
 
 def _agency(r: _Reader, ctx: _Ctx, t: dict[str, Any]) -> Agency | None:
     r.unknown_keys(ctx, t, {"code", "name", "address"})
-    code = r.text(ctx, t, "code", pattern=CODE_RE, expected="letters, digits, . _ - (max 32)")
+    code = r.text(ctx, t, "code", pattern=CODE_RE, expected="huruf, angka, . _ - (maks. 32)")
     name = r.text(ctx, t, "name")
     if code is None or name is None:
         return None
@@ -269,29 +270,29 @@ def _roles(r: _Reader, ctx: _Ctx, t: dict[str, Any]) -> tuple[Role, ...]:
         try:
             roles.append(Role(value))
         except ValueError:
-            r.problem(ctx, "roles", f"unknown role {value!r}; expected one of {valid}")
+            r.problem(ctx, "roles", f"peran {value!r} tidak dikenal; pilihan: {valid}")
     if not raw and "roles" in t:
-        r.problem(ctx, "roles", f"empty; expected at least one of {valid}")
+        r.problem(ctx, "roles", f"kosong; isi minimal satu dari {valid}")
     return tuple(dict.fromkeys(roles))
 
 
 def _person(r: _Reader, ctx: _Ctx, t: dict[str, Any], codes: set[str]) -> PersonEntry | None:
     r.unknown_keys(ctx, t, {"nip", "name", "jabatan", "pangkat", "roles", "agency",
                             "telegram_id"})
-    nip = r.text(ctx, t, "nip", pattern=NIP_RE, expected="the NIP, digits only (18 for ASN)")
+    nip = r.text(ctx, t, "nip", pattern=NIP_RE, expected="NIP, hanya angka (18 digit untuk ASN)")
     name = r.text(ctx, t, "name")
     roles = _roles(r, ctx, t)
     agency = r.text(ctx, t, "agency", required=False)
     if agency is not None and agency not in codes:
-        r.problem(ctx, "agency", f"unknown agency {agency!r}; expected a code from "
-                                 "[office] or [[agencies]]")
+        r.problem(ctx, "agency", f"instansi {agency!r} tidak dikenal; gunakan kode dari "
+                                 "[office] atau [[agencies]]")
         agency = None
     elif agency is None and Role.OPD in roles:
-        r.problem(ctx, "agency", "missing; a person with role 'opd' must name their agency")
+        r.problem(ctx, "agency", "belum diisi; pegawai berperan 'opd' wajib menyebut instansinya")
     telegram_id = r.get(ctx, t, "telegram_id", int, required=False)
     if telegram_id is not None and telegram_id <= 0:
-        r.problem(ctx, "telegram_id", f"{telegram_id} is not a Telegram user id; expected a "
-                                      "positive number")
+        r.problem(ctx, "telegram_id", f"{telegram_id} bukan id pengguna Telegram; seharusnya "
+                                      "bilangan positif")
         telegram_id = None
     if nip is None or name is None or not roles:
         return None
@@ -302,21 +303,21 @@ def _person(r: _Reader, ctx: _Ctx, t: dict[str, Any], codes: set[str]) -> Person
 def _acting(r: _Reader, ctx: _Ctx, t: dict[str, Any],
             by_nip: dict[str, PersonEntry]) -> ActingEntry | None:
     r.unknown_keys(ctx, t, {"nip", "for_nip", "kind", "role", "from", "until"})
-    nip = r.text(ctx, t, "nip", pattern=NIP_RE, expected="a NIP from [[people]]")
-    for_nip = r.text(ctx, t, "for_nip", pattern=NIP_RE, expected="a NIP from [[people]]")
+    nip = r.text(ctx, t, "nip", pattern=NIP_RE, expected="NIP dari [[people]]")
+    for_nip = r.text(ctx, t, "for_nip", pattern=NIP_RE, expected="NIP dari [[people]]")
     kind = r.text(ctx, t, "kind")
     if kind is not None and kind not in ("Plt.", "Plh."):
-        r.problem(ctx, "kind", f"{kind!r}; expected \"Plt.\" or \"Plh.\"")
+        r.problem(ctx, "kind", f"{kind!r}; seharusnya \"Plt.\" atau \"Plh.\"")
         kind = None
     for key, value in (("nip", nip), ("for_nip", for_nip)):
         if value is not None and value not in by_nip:
-            r.problem(ctx, key, f"no person with NIP {value} in [[people]]")
+            r.problem(ctx, key, f"tidak ada pegawai dengan NIP {value} di [[people]]")
     principal = by_nip.get(for_nip or "")
     role_text = r.text(ctx, t, "role", required=False)
     role: Role | None = None
     if role_text is not None:
         if role_text not in {x.value for x in ACTING_ROLES}:
-            r.problem(ctx, "role", f"{role_text!r}; expected kadis or kabid")
+            r.problem(ctx, "role", f"{role_text!r}; seharusnya kadis atau kabid")
         else:
             role = Role(role_text)
     elif principal is not None:
@@ -324,18 +325,18 @@ def _acting(r: _Reader, ctx: _Ctx, t: dict[str, Any],
         if len(official) == 1:
             role = official[0]
         else:
-            r.problem(ctx, "role", "missing; expected kadis or kabid")
+            r.problem(ctx, "role", "belum diisi; seharusnya kadis atau kabid")
     if role is not None and principal is not None and role not in principal.roles:
-        r.problem(ctx, "role", f"the person acted for (NIP {principal.nip}) does not hold "
-                               f"role {role.value!r}")
+        r.problem(ctx, "role", f"pejabat yang digantikan (NIP {principal.nip}) tidak "
+                               f"berperan {role.value!r}")
     start = r.get(ctx, t, "from", date)
     end = r.get(ctx, t, "until", date)
     if start and end and end < start:
-        r.problem(ctx, "until", f"{end} is before from ({start})")
+        r.problem(ctx, "until", f"{end} lebih awal dari from ({start})")
         return None
     if None in (nip, for_nip, kind, role, start, end) or nip == for_nip:
         if nip is not None and nip == for_nip:
-            r.problem(ctx, "for_nip", "a person cannot act for themselves")
+            r.problem(ctx, "for_nip", "seseorang tidak dapat menggantikan dirinya sendiri")
         return None
     assert nip and for_nip and kind and role and start and end
     return ActingEntry(nip, for_nip, role, kind, start, end)
@@ -346,10 +347,10 @@ def _readable(r: _Reader, ctx: _Ctx, key: str, value: str, base: Path) -> Path |
     if not path.is_absolute():
         path = base / path
     if not path.is_file():
-        r.problem(ctx, key, f"{value!r}: no such file")
+        r.problem(ctx, key, f"{value!r}: berkas tidak ada")
         return None
     if not os.access(path, os.R_OK):
-        r.problem(ctx, key, f"{value!r}: not readable by this user")
+        r.problem(ctx, key, f"{value!r}: tidak dapat dibaca oleh pengguna ini")
         return None
     return path
 
@@ -364,7 +365,7 @@ def _host(r: _Reader, ctx: _Ctx, t: dict[str, Any]) -> str | None:
     except ValueError:
         pass
     if not HOST_RE.match(host):
-        r.problem(ctx, "host", f"{host!r} is not a host name or IP address")
+        r.problem(ctx, "host", f"{host!r} bukan nama host atau alamat IP")
         return None
     return host
 
@@ -373,8 +374,8 @@ def _ssh(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path) -> SshTarget | No
     host = _host(r, ctx, t)
     port = r.get(ctx, t, "port", int, required=False, default=22) or 22
     if not 1 <= port <= 65535:
-        r.problem(ctx, "port", f"{port} is not a TCP port; expected 1-65535")
-    user = r.text(ctx, t, "user", pattern=USER_RE, expected="a Unix user name")
+        r.problem(ctx, "port", f"{port} bukan port TCP; seharusnya 1-65535")
+    user = r.text(ctx, t, "user", pattern=USER_RE, expected="nama pengguna Unix")
     key_text = r.text(ctx, t, "key")
     key = _readable(r, ctx, "key", key_text, base) if key_text else None
     known_text = r.text(ctx, t, "known_hosts")
@@ -391,22 +392,22 @@ _SSH_KEYS = {"host", "port", "user", "key", "known_hosts", "sudo"}
 def _backup_server(r: _Reader, ctx: _Ctx, t: dict[str, Any],
                    base: Path) -> BackupServerEntry | None:
     r.unknown_keys(ctx, t, _SSH_KEYS | {"name", "root", "layout", "pattern"})
-    name = r.text(ctx, t, "name", pattern=CODE_RE, expected="letters, digits, . _ - (max 32)")
+    name = r.text(ctx, t, "name", pattern=CODE_RE, expected="huruf, angka, . _ - (maks. 32)")
     ssh = _ssh(r, ctx, t, base)
     root = r.text(ctx, t, "root", pattern=SAFE_PATH_RE,
-                  expected="an absolute path of letters, digits, . _ -")
+                  expected="path absolut dari huruf, angka, . _ -")
     if root is not None and "/../" in f"{root}/":
-        r.problem(ctx, "root", f"{root!r} must not contain '..'")
+        r.problem(ctx, "root", f"{root!r} tidak boleh memuat '..'")
         root = None
     layout = r.text(ctx, t, "layout", required=False) or "points"
     if layout not in BACKUP_LAYOUTS:
-        r.problem(ctx, "layout", f"{layout!r}; expected one of {', '.join(BACKUP_LAYOUTS)}")
+        r.problem(ctx, "layout", f"{layout!r}; pilihan: {', '.join(BACKUP_LAYOUTS)}")
     pattern = r.text(ctx, t, "pattern", required=False) or ""
     if pattern:
         try:
             re.compile(pattern)
         except re.error as exc:
-            r.problem(ctx, "pattern", f"not a valid regular expression ({exc})")
+            r.problem(ctx, "pattern", f"bukan regular expression yang sah ({exc})")
     if name is None or ssh is None or root is None:
         return None
     return BackupServerEntry(name, ssh, root, layout, pattern)
@@ -417,39 +418,39 @@ def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str
     r.unknown_keys(ctx, t, _SSH_KEYS | {"code", "name", "agency", "recipe", "database",
                                         "app_dir", "health_url", "backup_server",
                                         "backup_path"})
-    code = r.text(ctx, t, "code", pattern=CODE_RE, expected="letters, digits, . _ - (max 32)")
+    code = r.text(ctx, t, "code", pattern=CODE_RE, expected="huruf, angka, . _ - (maks. 32)")
     name = r.text(ctx, t, "name")
     agency = r.text(ctx, t, "agency")
     if agency is None and "agency" not in t:
         pass  # reported as missing by r.text
     elif agency is not None and agency not in codes:
-        r.problem(ctx, "agency", f"unknown agency {agency!r}; every system needs an owner "
-                                 "agency from [[agencies]]")
+        r.problem(ctx, "agency", f"instansi {agency!r} tidak dikenal; setiap sistem harus "
+                                 "dimiliki instansi dari [[agencies]]")
         agency = None
     recipe = r.text(ctx, t, "recipe")
     if recipe is not None and recipe not in RECIPES:
-        r.problem(ctx, "recipe", f"unknown recipe kind {recipe!r}; expected one of "
+        r.problem(ctx, "recipe", f"jenis resep {recipe!r} tidak dikenal; pilihan: "
                                  f"{', '.join(RECIPES)}")
         recipe = None
     database = r.text(ctx, t, "database", required=recipe in ("mariadb", "postgresql"),
-                      pattern=DB_NAME_RE, expected="letters, digits and _ (max 63)")
+                      pattern=DB_NAME_RE, expected="huruf, angka dan _ (maks. 63)")
     app_dir = r.text(ctx, t, "app_dir", required=recipe == "files", pattern=SAFE_PATH_RE,
-                     expected="an absolute path of letters, digits, . _ -")
+                     expected="path absolut dari huruf, angka, . _ -")
     if app_dir is not None and ("/../" in f"{app_dir}/" or app_dir.rstrip("/") in ("", "/")):
-        r.problem(ctx, "app_dir", f"{app_dir!r} is not allowed; expected an application "
-                                  "directory, not / or a path with '..'")
+        r.problem(ctx, "app_dir", f"{app_dir!r} tidak diizinkan; seharusnya folder "
+                                  "aplikasi, bukan / atau path dengan '..'")
         app_dir = None
     health = r.text(ctx, t, "health_url", required=False,
-                    pattern=re.compile(r"^https?://[^\s]+$"), expected="an http(s) URL")
+                    pattern=re.compile(r"^https?://[^\s]+$"), expected="URL http(s)")
     server = r.text(ctx, t, "backup_server")
     if server is not None and server not in servers:
-        r.problem(ctx, "backup_server", f"unknown backup server {server!r}; expected a name "
-                                        "from [[backup_servers]]")
+        r.problem(ctx, "backup_server", f"server backup {server!r} tidak dikenal; gunakan "
+                                        "nama dari [[backup_servers]]")
         server = None
     backup_path = r.text(ctx, t, "backup_path", required=False,
-                         pattern=SAFE_REL_RE, expected="a relative path under the backup root")
+                         pattern=SAFE_REL_RE, expected="path relatif di bawah root backup")
     if backup_path is not None and ".." in backup_path.split("/"):
-        r.problem(ctx, "backup_path", f"{backup_path!r} must not contain '..'")
+        r.problem(ctx, "backup_path", f"{backup_path!r} tidak boleh memuat '..'")
         backup_path = None
     ssh = _ssh(r, ctx, t, base)
     if None in (code, name, agency, recipe, server, ssh):
@@ -465,30 +466,31 @@ def _letters(r: _Reader, t: dict[str, Any]) -> LetterSettings | None:
                             "numbering", "notification_signer"})
     defaults = LetterSettings()
     unit = r.text(ctx, t, "unit_code", required=False, pattern=CODE_RE,
-                  expected="letters, digits, . _ -") or defaults.unit_code
+                  expected="huruf, angka, . _ -") or defaults.unit_code
     classification = r.text(ctx, t, "classification", required=False,
                             pattern=re.compile(r"^\d{3}(?:\.\d+)*$"),
-                            expected="a KKA code like 000.6") or defaults.classification
+                            expected="kode klasifikasi arsip seperti 000.6",
+                            ) or defaults.classification
     security = r.text(ctx, t, "security_code", required=False) or defaults.security_code
     if security not in ("B", "T", "R", "SR"):
-        r.problem(ctx, "security_code", f"{security!r}; expected B, T, R or SR")
+        r.problem(ctx, "security_code", f"{security!r}; seharusnya B, T, R atau SR")
     paper = r.text(ctx, t, "paper", required=False) or defaults.paper
     if paper not in ("F4", "A4"):
-        r.problem(ctx, "paper", f"{paper!r}; expected F4 or A4")
+        r.problem(ctx, "paper", f"{paper!r}; seharusnya F4 atau A4")
     signer_text = r.text(ctx, t, "notification_signer", required=False) or "kadis"
     if signer_text not in ("kadis", "kabid"):
-        r.problem(ctx, "notification_signer", f"{signer_text!r}; expected kadis or kabid")
+        r.problem(ctx, "notification_signer", f"{signer_text!r}; seharusnya kadis atau kabid")
         signer_text = "kadis"
     numbering = dict(DEFAULT_NUMBERING)
     raw = r.get(ctx, t, "numbering", dict, required=False, default={}) or {}
     num_ctx = _Ctx("letters.numbering")
     for kind, pattern in raw.items():
         if kind not in DOCUMENT_KINDS:
-            r.problem(num_ctx, kind, f"unknown document kind; expected one of "
+            r.problem(num_ctx, kind, f"jenis dokumen tidak dikenal; pilihan: "
                                      f"{', '.join(DOCUMENT_KINDS)}")
         elif not isinstance(pattern, str) or not _valid_pattern(pattern):
-            r.problem(num_ctx, kind, f"{pattern!r} is not a numbering pattern; use "
-                                     "{seq} and any of " + ", ".join(
+            r.problem(num_ctx, kind, f"{pattern!r} bukan pola penomoran; gunakan "
+                                     "{seq} dan boleh juga " + ", ".join(
                                          "{" + f + "}" for f in sorted(NUMBER_FIELDS - {"seq"})))
         else:
             numbering[kind] = pattern

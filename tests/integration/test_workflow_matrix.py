@@ -44,7 +44,8 @@ def _target(action: Action, actors: dict[str, Actor]) -> int | None:
 
 @pytest.mark.parametrize("state", list(State))
 def test_every_actor_and_action_in_each_state_is_allowed_or_refused_without_change(
-        container: Container, actors: dict[str, Actor], state: State) -> None:
+        shared_container: Container, shared_actors: dict[str, Actor], state: State) -> None:
+    container, actors = shared_container, shared_actors
     zone = container.settings.timezone
     with container.unit_of_work() as session:
         request_id = place_request(session, state, actors["requester"], actors["kabid_a"],
@@ -98,5 +99,5 @@ def test_every_actor_and_action_in_each_state_is_allowed_or_refused_without_chan
                          if a is not Action.SUBMIT)
     assert allowed_seen == expected_count
     with container.sessions() as session:
-        request = session.get(Request, request_id)
-        assert request is not None and request.state == state.value
+        stored = session.get(Request, request_id)
+        assert stored is not None and stored.state == state.value

@@ -64,8 +64,8 @@ def test_an_unknown_role_is_named_with_its_line(tmp_path: Path) -> None:
     code, out, err = check(path)
     assert code == 1 and out == ""
     assert err.splitlines() == [
-        f"{path}:{_line_of(path, 'superuser')}: people[13] (Yohanes Lembang).roles: unknown "
-        "role 'superuser'; expected one of opd, kadis, kabid, tim, admin, auditor"]
+        f"{path}:{_line_of(path, 'superuser')}: people[13] (Yohanes Lembang).roles: peran "
+        "'superuser' tidak dikenal; pilihan: opd, kadis, kabid, tim, admin, auditor"]
 
 
 def test_a_duplicate_telegram_id_is_refused(tmp_path: Path) -> None:
@@ -78,7 +78,7 @@ def test_a_duplicate_telegram_id_is_refused(tmp_path: Path) -> None:
     assert code == 1
     assert err.splitlines() == [
         f"{path}:{_line_of(path, 'Fajar Setiawan') + 1}: people[5] (Fajar Setiawan)"
-        ".telegram_id: duplicate Telegram id 5550001; each must be unique"]
+        ".telegram_id: Telegram id 5550001 ganda; setiap nilai harus unik"]
 
 
 def test_a_system_without_an_owner_agency_is_refused(tmp_path: Path) -> None:
@@ -87,14 +87,14 @@ def test_a_system_without_an_owner_agency_is_refused(tmp_path: Path) -> None:
     assert code == 1
     header = _line_of(path, 'code = "simpeg"') - 1
     assert err.splitlines() == [
-        f"{path}:{header}: systems[2] (simpeg).agency: missing; expected text"]
+        f"{path}:{header}: systems[2] (simpeg).agency: belum diisi; seharusnya teks"]
 
 
 def test_a_system_of_an_unknown_agency_is_refused(tmp_path: Path) -> None:
     path = _broken(tmp_path, 'agency = "BKPSDM"\nrecipe', 'agency = "DISHUB"\nrecipe')
     code, _, err = check(path)
     assert code == 1 and len(err.splitlines()) == 1
-    assert "systems[2] (simpeg).agency: unknown agency 'DISHUB'" in err
+    assert "systems[2] (simpeg).agency: instansi 'DISHUB' tidak dikenal" in err
 
 
 def test_a_bad_recipe_kind_is_refused(tmp_path: Path) -> None:
@@ -102,8 +102,8 @@ def test_a_bad_recipe_kind_is_refused(tmp_path: Path) -> None:
     code, _, err = check(path)
     assert code == 1
     assert err.splitlines() == [
-        f"{path}:{_line_of(path, 'oracle')}: systems[2] (simpeg).recipe: unknown recipe kind "
-        "'oracle'; expected one of mariadb, postgresql, files"]
+        f"{path}:{_line_of(path, 'oracle')}: systems[2] (simpeg).recipe: jenis resep "
+        "'oracle' tidak dikenal; pilihan: mariadb, postgresql, files"]
 
 
 def test_an_unreadable_key_path_is_refused(tmp_path: Path) -> None:
@@ -115,7 +115,7 @@ def test_an_unreadable_key_path_is_refused(tmp_path: Path) -> None:
     lines = err.splitlines()
     # one line for each entry that names the missing key: the backup server and 3 systems
     assert len(lines) == 4
-    assert all(f"'{key}': no such file" in line and ".key:" in line for line in lines)
+    assert all(f"'{key}': berkas tidak ada" in line and ".key:" in line for line in lines)
 
 
 def test_a_key_the_bot_user_cannot_read_is_refused(tmp_path: Path) -> None:
@@ -132,7 +132,7 @@ def test_a_key_the_bot_user_cannot_read_is_refused(tmp_path: Path) -> None:
         (folder / "ssh" / "id_ed25519").chmod(0o000)
         if os.geteuid() != 0:
             code, _, err = check(path)
-            assert code == 1 and "not readable by this user" in err
+            assert code == 1 and "tidak dapat dibaca oleh pengguna ini" in err
             return
         # Root reads everything: load the inventory as `nobody`, in a child process.
         reader, writer = os.pipe()
@@ -156,7 +156,7 @@ def test_a_key_the_bot_user_cannot_read_is_refused(tmp_path: Path) -> None:
         os.waitpid(pid, 0)
         lines = message.splitlines()
         assert len(lines) == 4, message
-        assert all("id_ed25519': not readable by this user" in line for line in lines)
+        assert all("id_ed25519': tidak dapat dibaca oleh pengguna ini" in line for line in lines)
     finally:
         shutil.rmtree(folder)
 
@@ -180,13 +180,13 @@ def test_hostile_values_are_refused_not_passed_on(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as error:
         load_inventory(path)
     joined = "\n".join(error.value.problems)
-    assert "systems[2] (simpeg).database: 'simpeg; DROP DATABASE x' is not valid" in joined
+    assert "systems[2] (simpeg).database: 'simpeg; DROP DATABASE x' tidak sah" in joined
     assert "systems[3] (web-kominfo).app_dir" in joined
-    assert "backup_servers[1] (backup-dc).host: '$(reboot)' is not a host name" in joined
+    assert "backup_servers[1] (backup-dc).host: '$(reboot)' bukan nama host" in joined
 
 
 def test_a_file_that_is_not_toml_gets_one_line(tmp_path: Path) -> None:
     path = tmp_path / "inventory.toml"
     path.write_text("[office\nname = 1\n")
     code, _, err = check(path)
-    assert code == 1 and len(err.splitlines()) == 1 and "not valid TOML" in err
+    assert code == 1 and len(err.splitlines()) == 1 and "bukan TOML yang sah" in err

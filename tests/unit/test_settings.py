@@ -50,7 +50,7 @@ def test_every_bad_value_is_reported_by_name_with_what_was_expected(tmp_path: Pa
     assert [p.split(":")[0] for p in problems] == [
         "PULIH_BOT_TOKEN", "PULIH_BOT_API_URL", "PULIH_DATABASE_URL", "PULIH_TIMEZONE",
         "PULIH_LOG_LEVEL"]
-    assert all("expected" in p for p in problems)
+    assert all("seharusnya" in p or "pilihan" in p for p in problems)
     assert "not-a-token" not in problems[0]  # even a wrong token is not echoed
 
 
@@ -58,7 +58,7 @@ def test_a_missing_token_is_reported_only_when_the_bot_needs_it(tmp_path: Path) 
     s = load_settings(environ={}, env_file=tmp_path / "none.env")
     with pytest.raises(ConfigError) as error:
         s.require_bot_token()
-    assert error.value.problems[0].startswith("PULIH_BOT_TOKEN: missing")
+    assert error.value.problems[0].startswith("PULIH_BOT_TOKEN: belum diisi")
 
 
 def test_the_token_and_database_password_never_show_in_repr(tmp_path: Path) -> None:
@@ -74,7 +74,7 @@ def test_a_malformed_env_file_line_is_reported_with_its_line(tmp_path: Path) -> 
     env_file.write_text("PULIH_DATA_DIR=/tmp\nthis is not a setting\n")
     with pytest.raises(ConfigError) as error:
         load_settings(environ={}, env_file=env_file)
-    assert error.value.problems == [f"{env_file}:2: expected KEY=VALUE"]
+    assert error.value.problems == [f"{env_file}:2: seharusnya NAMA=NILAI"]
 
 
 def test_every_setting_is_documented_in_env_example() -> None:
