@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Delegation, Person, RoleAssignment
@@ -31,21 +31,20 @@ def actor_for_person(session: Session, person: Person) -> Actor:
     )
 
 
-def actor_by_telegram_id(session: Session, telegram_id: int) -> Actor:
-    """The active person bound to this Telegram user id, or NotLinked."""
+def _active_actor(session: Session, *criteria: ColumnElement[bool]) -> Actor:
     person = session.execute(
-        select(Person).where(Person.telegram_id == telegram_id, Person.active.is_(True))
+        select(Person).where(Person.active.is_(True), *criteria)
     ).scalar_one_or_none()
     if person is None:
         raise NotLinked()
     return actor_for_person(session, person)
+
+
+def actor_by_telegram_id(session: Session, telegram_id: int) -> Actor:
+    """The active person bound to this Telegram user id, or NotLinked."""
+    return _active_actor(session, Person.telegram_id == telegram_id)
 
 
 def actor_by_nip(session: Session, nip: str) -> Actor:
     """The active person with this NIP (for the CLI break-glass path), or NotLinked."""
-    person = session.execute(
-        select(Person).where(Person.nip == nip, Person.active.is_(True))
-    ).scalar_one_or_none()
-    if person is None:
-        raise NotLinked()
-    return actor_for_person(session, person)
+    return _active_actor(session, Person.nip == nip)

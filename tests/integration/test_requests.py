@@ -228,3 +228,27 @@ def test_a_disposition_must_name_a_kabid(container: Container,
         with pytest.raises(NotAllowed):
             _act(container, rid, actors["kadis"], Action.DISPOSE, target_id=target)
     assert _events(container) == 1  # only the inventory sync
+
+
+def test_people_are_found_by_numeric_telegram_id_only_while_listed(
+        container: Container, actors: dict[str, Actor]) -> None:
+    from bot.db.models import Person
+    from bot.services.actors import actor_by_nip, actor_by_telegram_id
+    from bot.workflow.refusals import NotLinked
+    from tests.support.office import NIPS
+
+    with container.unit_of_work() as session:
+        person = session.execute(select(Person).where(Person.nip == NIPS["kadis"])).scalar_one()
+        person.telegram_id = 424242
+    with container.sessions() as session:
+        found = actor_by_telegram_id(session, 424242)
+        assert found.person_id == actors["kadis"].person_id and found.name == "Ahmad Rizali"
+        assert actor_by_nip(session, NIPS["kadis"]).roles == actors["kadis"].roles
+        with pytest.raises(NotLinked) as refusal:
+            actor_by_telegram_id(session, 999)
+        assert "admin Diskominfo" in refusal.value.message
+    with container.unit_of_work() as session:
+        person = session.execute(select(Person).where(Person.nip == NIPS["kadis"])).scalar_one()
+        person.active = False
+    with container.sessions() as session, pytest.raises(NotLinked):
+        actor_by_telegram_id(session, 424242)
