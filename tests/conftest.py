@@ -20,6 +20,7 @@ from bot.settings import load_settings
 from bot.workflow.rules import Actor
 from tests.support.office import NIPS, NOW, write_inventory
 from tests.support.postgres import create_database, find_pg_bin, postgres_server
+from tests.support.sshd import SshServer, ssh_server, sshd_available
 
 REQUIRE_SERVERS = bool(os.environ.get("CI") or os.environ.get("PULIH_REQUIRE_SERVERS"))
 
@@ -98,3 +99,25 @@ def shared_container(request: pytest.FixtureRequest,
 @pytest.fixture(scope="module")
 def shared_actors(shared_container: Container) -> dict[str, Actor]:
     return _actors(shared_container)
+
+
+@pytest.fixture(scope="session")
+def backup_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
+    """A real sshd standing in for the backup server."""
+    if not sshd_available():
+        if REQUIRE_SERVERS:
+            pytest.fail("OpenSSH server is not installed; .ci/run installs openssh-server")
+        pytest.skip("OpenSSH server is not installed")
+    with ssh_server(tmp_path_factory.mktemp("sshd-backup"), "backup-dc") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def target_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
+    """A second sshd, with its own host key, standing in for an agency's VPS/VM."""
+    if not sshd_available():
+        if REQUIRE_SERVERS:
+            pytest.fail("OpenSSH server is not installed; .ci/run installs openssh-server")
+        pytest.skip("OpenSSH server is not installed")
+    with ssh_server(tmp_path_factory.mktemp("sshd-target"), "vps-target") as server:
+        yield server

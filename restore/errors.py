@@ -1,0 +1,63 @@
+"""What can go wrong in a check or a restore, each said in plain Indonesian."""
+
+from __future__ import annotations
+
+from bot.errors import PulihError
+
+
+class RestoreError(PulihError):
+    """A failure with a message fit to show the team; live data was not touched unless said."""
+
+    code = "restore_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Unreachable(RestoreError):
+    code = "unreachable"
+
+
+class HostKeyUnknown(RestoreError):
+    code = "host_key_unknown"
+
+
+class HostKeyChanged(RestoreError):
+    code = "host_key_changed"
+
+
+class AuthFailed(RestoreError):
+    code = "auth_failed"
+
+
+class ConnectionLost(RestoreError):
+    code = "connection_lost"
+
+
+class CommandFailed(RestoreError):
+    code = "command_failed"
+
+
+class UnsafeValue(RestoreError):
+    code = "unsafe_value"
+
+
+class BackupInvalid(RestoreError):
+    code = "backup_invalid"
+
+
+class ChecksumMismatch(RestoreError):
+    code = "checksum_mismatch"
+
+
+class NotEnoughSpace(RestoreError):
+    code = "not_enough_space"
+
+
+class Busy(RestoreError):
+    code = "busy"
+
+
+class Cancelled(RestoreError):
+    code = "cancelled"

@@ -1,0 +1,235 @@
+"""SSH access with strict host-key checking, timeouts everywhere, and quoted commands.
+
+Everything here blocks: call it from a worker thread, never from the event loop.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import paramiko
+
+from restore.errors import (
+    AuthFailed,
+    CommandFailed,
+    ConnectionLost,
+    HostKeyChanged,
+    HostKeyUnknown,
+    Unreachable,
+)
+from restore.safety import Op, shell
+
+CONNECT_TIMEOUT = 15.0
+COMMAND_TIMEOUT = 120.0
+MAX_OUTPUT = 16 * 1024 * 1024
+WINDOW = 64 * 1024 * 1024
+PASSPHRASE_ENV = "PULIH_SSH_KEY_PASSPHRASE"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where and how to log in; secrets stay in the key file on the bot host."""
+
+    name: str
+    host: str
+    port: int
+    user: str
+    key_path: Path
+    known_hosts: Path
+    sudo: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.host}:{self.port})"
+
+
+def fingerprint(key: paramiko.PKey) -> str:
+    """The key's fingerprint as OpenSSH prints it (SHA256:...)."""
+    digest = hashlib.sha256(key.asbytes()).digest()
+    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
+
+
+class _RefuseUnknown(paramiko.MissingHostKeyPolicy):
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str,
+                         key: paramiko.PKey) -> None:
+        raise HostKeyUnknown(
+            f"Kunci host {self.endpoint.label} belum dikenal ({key.get_name()} "
+            f"{fingerprint(key)}). Sambungan ditolak sebelum login; periksa sidik jari ini "
+            f"dengan admin server lalu tambahkan ke {self.endpoint.known_hosts}."
+        )
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    status: int
+    stdout: bytes
+    stderr: bytes
+
+    @property
+    def text(self) -> str:
+        return self.stdout.decode("utf-8", "replace")
+
+    def error_text(self) -> str:
+        return self.stderr.decode("utf-8", "replace").strip()[-500:]
+
+
+class Remote:
+    """One SSH connection; commands are given as quoted words, never as raw strings."""
+
+    def __init__(self, endpoint: Endpoint, client: paramiko.SSHClient) -> None:
+        self.endpoint = endpoint
+        self.client = client
+
+    @property
+    def transport(self) -> paramiko.Transport:
+        transport = self.client.get_transport()
+        if transport is None or not transport.is_active():
+            raise ConnectionLost(f"Sambungan SSH ke {self.endpoint.label} terputus.")
+        return transport
+
+    def command_line(self, tokens: tuple[str | Op, ...], sudo: bool | None) -> str:
+        line = shell(*tokens)
+        use_sudo = self.endpoint.sudo if sudo is None else sudo
+        if use_sudo:
+            return shell("sudo", "-n", "--", "sh", "-c", line)
+        return line
+
+    def open(self, *tokens: str | Op, sudo: bool | None = None,
+             timeout: float = COMMAND_TIMEOUT) -> paramiko.Channel:
+        """Start a command and return its channel (for streaming)."""
+        try:
+            channel = self.transport.open_session(window_size=WINDOW)
+            channel.settimeout(timeout)
+            channel.exec_command(self.command_line(tokens, sudo))
+        except (paramiko.SSHException, OSError) as exc:
+            raise ConnectionLost(
+                f"Sambungan SSH ke {self.endpoint.label} terputus: {_reason(exc)}") from exc
+        return channel
+
+    def run(self, *tokens: str | Op, sudo: bool | None = None, input: bytes | None = None,
+            timeout: float = COMMAND_TIMEOUT, check: bool = True) -> CommandResult:
+        """Run a command to completion; CommandFailed on a non-zero exit when `check`."""
+        channel = self.open(*tokens, sudo=sudo, timeout=timeout)
+        deadline = time.monotonic() + timeout
+        out, err = bytearray(), bytearray()
+        try:
+            if input is not None:
+                channel.sendall(input)
+            channel.shutdown_write()
+            while True:
+                idle = True
+                if channel.recv_ready():
+                    out += channel.recv(1 << 20)
+                    idle = False
+                if channel.recv_stderr_ready():
+                    err += channel.recv_stderr(1 << 20)
+                    idle = False
+                if len(out) > MAX_OUTPUT or len(err) > MAX_OUTPUT:
+                    raise CommandFailed(f"Keluaran perintah di {self.endpoint.label} terlalu "
+                                        "besar.")
+                if idle:
+                    if channel.exit_status_ready() and not channel.recv_ready() and \
+                            not channel.recv_stderr_ready():
+                        break
+                    if channel.closed or not self.transport.is_active():
+                        break
+                    if time.monotonic() > deadline:
+                        raise CommandFailed(f"Perintah di {self.endpoint.label} melewati batas "
+                                            f"waktu {int(timeout)} detik.")
+                    time.sleep(0.002)
+            if not channel.exit_status_ready():
+                raise ConnectionLost(f"Sambungan SSH ke {self.endpoint.label} terputus saat "
+                                     "perintah berjalan.")
+            status = channel.recv_exit_status()
+        except (paramiko.SSHException, OSError) as exc:
+            raise ConnectionLost(
+                f"Sambungan SSH ke {self.endpoint.label} terputus: {_reason(exc)}") from exc
+        finally:
+            channel.close()
+        result = CommandResult(status, bytes(out), bytes(err))
+        if check and status != 0:
+            raise CommandFailed(f"Perintah {tokens[0]!s} di {self.endpoint.label} gagal "
+                                f"(kode {status}): {result.error_text() or '-'}")
+        return result
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text[:200]
+
+
+def load_key(path: Path) -> paramiko.PKey:
+    """The private key; a passphrase, if any, comes from PULIH_SSH_KEY_PASSPHRASE."""
+    passphrase = os.environ.get(PASSPHRASE_ENV) or None
+    try:
+        return paramiko.PKey.from_path(path, passphrase)
+    except (OSError, paramiko.SSHException, ValueError) as exc:
+        raise AuthFailed(f"Kunci SSH {path} tidak dapat dibaca (kata sandi kunci salah atau "
+                         f"berkas rusak): {type(exc).__name__}") from None
+
+
+def connect(endpoint: Endpoint, timeout: float = CONNECT_TIMEOUT) -> Remote:
+    """Log in with the endpoint's key after checking its host key against known_hosts."""
+    key = load_key(endpoint.key_path)
+    client = paramiko.SSHClient()
+    try:
+        client.load_host_keys(str(endpoint.known_hosts))
+    except OSError as exc:
+        raise HostKeyUnknown(f"Berkas known_hosts {endpoint.known_hosts} tidak dapat dibaca: "
+                             f"{exc.strerror}") from None
+    client.set_missing_host_key_policy(_RefuseUnknown(endpoint))
+    try:
+        client.connect(endpoint.host, port=endpoint.port, username=endpoint.user, pkey=key,
+                       timeout=timeout, banner_timeout=timeout, auth_timeout=timeout,
+                       channel_timeout=timeout, allow_agent=False, look_for_keys=False)
+    except HostKeyUnknown:
+        client.close()
+        raise
+    except paramiko.BadHostKeyException as exc:
+        client.close()
+        raise HostKeyChanged(
+            f"Kunci host {endpoint.label} BERBEDA dari yang tercatat: terlihat "
+            f"{exc.key.get_name()} {fingerprint(exc.key)}, tercatat "
+            f"{fingerprint(exc.expected_key)}. Sambungan ditolak sebelum login; kemungkinan "
+            "server diganti atau ada penyadapan."
+        ) from None
+    except paramiko.AuthenticationException:
+        client.close()
+        raise AuthFailed(f"Login SSH ke {endpoint.label} sebagai {endpoint.user!r} ditolak: "
+                         "kunci tidak diterima server.") from None
+    except (TimeoutError, socket.timeout) as exc:
+        client.close()
+        raise Unreachable(f"Server {endpoint.label} tidak menjawab dalam {int(timeout)} "
+                          "detik.") from exc
+    except (paramiko.SSHException, OSError) as exc:
+        client.close()
+        raise Unreachable(f"Server {endpoint.label} tidak dapat dihubungi: "
+                          f"{_reason(exc)}") from None
+    transport = client.get_transport()
+    if transport is not None:
+        transport.set_keepalive(15)
+    return Remote(endpoint, client)
+
+
+@contextmanager
+def session(endpoint: Endpoint) -> Iterator[Remote]:
+    """A connection that is closed however the block ends."""
+    remote = connect(endpoint)
+    try:
+        yield remote
+    finally:
+        remote.close()

@@ -1,0 +1,95 @@
+"""SSH access against a real sshd: strict host keys, clear refusals, quoted commands."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bot.services.setup import make_ssh_key
+from restore.errors import AuthFailed, CommandFailed, HostKeyChanged, HostKeyUnknown, Unreachable
+from restore.safety import PIPE, TO
+from restore.ssh import connect, session
+from tests.support.postgres import free_port
+from tests.support.sshd import SshServer
+
+HOSTILE = ["; rm -rf /tmp/pulih-x", "$(touch {canary})", "`touch {canary}`", "a'b\"c",
+           "line\nbreak", "../../etc/passwd", "ünïcödé-" * 40, "--help", "*"]
+
+
+def test_a_known_host_logs_in_and_runs_a_command(backup_server: SshServer) -> None:
+    with session(backup_server.endpoint()) as remote:
+        result = remote.run("echo", "sugeng")
+        assert result.status == 0 and result.text == "sugeng\n"
+
+
+def test_an_unknown_host_key_is_refused_naming_the_host_and_fingerprint(
+        backup_server: SshServer, tmp_path: Path) -> None:
+    empty = tmp_path / "known_hosts"
+    empty.write_text("")
+    with pytest.raises(HostKeyUnknown) as error:
+        connect(backup_server.endpoint(known_hosts=empty))
+    message = error.value.message
+    assert f"127.0.0.1:{backup_server.port}" in message and "SHA256:" in message
+    assert "belum dikenal" in message
+    # the fingerprint shown is the server's real one
+    import subprocess
+
+    printed = subprocess.run(["ssh-keygen", "-lf", str(backup_server.folder /
+                                                        "host_ed25519.pub")],
+                             capture_output=True, text=True, check=True).stdout.split()[1]
+    assert printed in message
+
+
+def test_a_changed_host_key_is_refused_before_login(backup_server: SshServer,
+                                                    target_server: SshServer,
+                                                    tmp_path: Path) -> None:
+    wrong = tmp_path / "known_hosts"
+    wrong.write_text(f"[127.0.0.1]:{backup_server.port} {target_server.host_public}\n")
+    with pytest.raises(HostKeyChanged) as error:
+        connect(backup_server.endpoint(known_hosts=wrong))
+    assert "BERBEDA" in error.value.message
+    log = (backup_server.folder / "sshd.log").read_text()
+    assert "Accepted publickey" not in log[-2000:]
+
+
+def test_a_key_the_server_does_not_accept_is_a_clear_refusal(backup_server: SshServer,
+                                                             tmp_path: Path) -> None:
+    stranger = tmp_path / "stranger"
+    make_ssh_key(stranger)
+    with pytest.raises(AuthFailed) as error:
+        connect(backup_server.endpoint(key=stranger))
+    assert "ditolak" in error.value.message
+
+
+def test_a_host_that_does_not_answer_is_unreachable(backup_server: SshServer) -> None:
+    endpoint = backup_server.endpoint()
+    closed = type(endpoint)(endpoint.name, "127.0.0.1", free_port(), endpoint.user,
+                            endpoint.key_path, endpoint.known_hosts)
+    with pytest.raises(Unreachable) as error:
+        connect(closed)
+    assert "tidak dapat dihubungi" in error.value.message
+
+
+def test_hostile_arguments_arrive_as_plain_words(backup_server: SshServer,
+                                                 tmp_path: Path) -> None:
+    canary = tmp_path / "canary"
+    with session(backup_server.endpoint()) as remote:
+        for template in HOSTILE:
+            word = template.format(canary=canary)
+            result = remote.run("printf", "%s", word)
+            assert result.stdout.decode() == word
+        out = tmp_path / "out.txt"
+        remote.run("printf", "%s", "$(id)", PIPE, "cat", TO, str(out))
+        assert out.read_text() == "$(id)"
+    assert not canary.exists()
+    assert not os.path.exists("/tmp/pulih-x")
+
+
+def test_a_failing_command_says_what_failed(backup_server: SshServer) -> None:
+    with session(backup_server.endpoint()) as remote:
+        with pytest.raises(CommandFailed) as error:
+            remote.run("ls", "/tidak/ada")
+        assert "ls" in error.value.message and "kode 2" in error.value.message
+        assert remote.run("false", check=False).status == 1

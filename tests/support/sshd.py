@@ -1,0 +1,108 @@
+"""Real OpenSSH servers on 127.0.0.1 with throwaway host and user keys."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.services.setup import make_ssh_key
+from restore.ssh import Endpoint
+from tests.support.postgres import free_port
+
+SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
+
+
+def sshd_available() -> bool:
+    return Path(SSHD).exists() and shutil.which("ssh-keygen") is not None
+
+
+@dataclass
+class SshServer:
+    name: str
+    port: int
+    folder: Path
+    process: subprocess.Popen[bytes]
+    user_key: Path
+    known_hosts: Path
+    host_public: str
+
+    def endpoint(self, *, sudo: bool = False, key: Path | None = None,
+                 known_hosts: Path | None = None) -> Endpoint:
+        user = os.environ.get("USER") or "root"
+        if os.geteuid() == 0:
+            user = "root"
+        return Endpoint(self.name, "127.0.0.1", self.port, user, key or self.user_key,
+                        known_hosts or self.known_hosts, sudo)
+
+    def kill_sessions(self) -> int:
+        """Kill the per-connection server processes (the listener stays)."""
+        children = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True,
+                                  text=True).stdout.split()
+        for pid in children:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return len(children)
+
+
+@contextmanager
+def ssh_server(folder: Path, name: str) -> Iterator[SshServer]:
+    folder.mkdir(parents=True, exist_ok=True)
+    Path("/run/sshd").mkdir(parents=True, exist_ok=True)
+    host_key = folder / "host_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(host_key)],
+                   check=True)
+    user_key = folder / "user_ed25519"
+    make_ssh_key(user_key, "pulih-test")
+    authorized = folder / "authorized_keys"
+    shutil.copyfile(folder / "user_ed25519.pub", authorized)
+    port = free_port()
+    config = folder / "sshd_config"
+    config.write_text(f"""Port {port}
+ListenAddress 127.0.0.1
+HostKey {host_key}
+PidFile {folder / 'sshd.pid'}
+AuthorizedKeysFile {authorized}
+StrictModes no
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+PermitRootLogin prohibit-password
+MaxStartups 100:30:200
+MaxSessions 100
+LogLevel ERROR
+""")
+    process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config), "-E",
+                                str(folder / "sshd.log")])
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                log = (folder / "sshd.log").read_text() if (folder / "sshd.log").exists() else ""
+                raise RuntimeError(f"sshd did not start: {log}") from None
+            time.sleep(0.05)
+    host_public = (folder / "host_ed25519.pub").read_text().split()
+    known = folder / "known_hosts"
+    known.write_text(f"[127.0.0.1]:{port} {host_public[0]} {host_public[1]}\n")
+    try:
+        yield SshServer(name, port, folder, process, user_key, known,
+                        f"{host_public[0]} {host_public[1]}")
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
