@@ -93,3 +93,25 @@ def test_a_failing_command_says_what_failed(backup_server: SshServer) -> None:
             remote.run("ls", "/tidak/ada")
         assert "ls" in error.value.message and "kode 2" in error.value.message
         assert remote.run("false", check=False).status == 1
+
+
+def test_a_key_with_a_passphrase_is_opened_with_the_one_from_the_environment(
+        backup_server: SshServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    key = tmp_path / "locked"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "kunci-rahasia", "-f", str(key)],
+                   check=True)
+    authorized = backup_server.folder / "authorized_keys"
+    original = authorized.read_text()
+    authorized.write_text(original + (tmp_path / "locked.pub").read_text())
+    try:
+        monkeypatch.setenv("PULIH_SSH_KEY_PASSPHRASE", "salah")
+        with pytest.raises(AuthFailed) as error:
+            connect(backup_server.endpoint(key=key))
+        assert "salah" not in error.value.message  # the passphrase is never echoed
+        monkeypatch.setenv("PULIH_SSH_KEY_PASSPHRASE", "kunci-rahasia")
+        with session(backup_server.endpoint(key=key)) as remote:
+            assert remote.run("echo", "ok").text == "ok\n"
+    finally:
+        authorized.write_text(original)
