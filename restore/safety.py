@@ -64,7 +64,8 @@ PIPE = Op("|")
 AND = Op("&&")
 TO = Op(">")
 QUIET = Op("2>/dev/null")
-_OPS = {PIPE.text, AND.text, TO.text, QUIET.text}
+DISCARD = Op(">/dev/null")
+_OPS = {PIPE.text, AND.text, TO.text, QUIET.text, DISCARD.text}
 
 
 def shell(*tokens: str | Op) -> str:

@@ -107,6 +107,8 @@ class BackupServer(Base):
     key_path: Mapped[str] = mapped_column(Text)
     known_hosts_path: Mapped[str] = mapped_column(Text)
     root: Mapped[str] = mapped_column(Text)
+    layout: Mapped[str] = mapped_column(String(16), default="points")
+    pattern: Mapped[str] = mapped_column(Text, default="")
 
 
 class System(Base):
@@ -125,6 +127,12 @@ class System(Base):
     key_path: Mapped[str] = mapped_column(Text)
     known_hosts_path: Mapped[str] = mapped_column(Text)
     database: Mapped[str | None] = mapped_column(String(64))
+    # How the recipe reaches the database server on the target (secrets stay in the
+    # defaults file on the target, never here).
+    db_host: Mapped[str | None] = mapped_column(Text)
+    db_port: Mapped[int | None] = mapped_column(Integer)
+    db_user: Mapped[str | None] = mapped_column(String(64))
+    db_defaults_file: Mapped[str | None] = mapped_column(Text)
     app_dir: Mapped[str | None] = mapped_column(Text)
     health_url: Mapped[str | None] = mapped_column(Text)
     backup_server_id: Mapped[int | None] = mapped_column(ForeignKey("backup_servers.id"))

@@ -33,6 +33,7 @@ from bot.workflow.sop import ACTING_ROLES, Role
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$")
 NIP_RE = re.compile(r"^\d{9,20}$")
 USER_RE = re.compile(r"^[a-z_][a-z0-9_.\-]{0,31}$")
+DB_USER_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,31}$")
 DB_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 HOST_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)*$")
@@ -417,7 +418,8 @@ def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str
             servers: set[str]) -> SystemEntry | None:
     r.unknown_keys(ctx, t, _SSH_KEYS | {"code", "name", "agency", "recipe", "database",
                                         "app_dir", "health_url", "backup_server",
-                                        "backup_path"})
+                                        "backup_path", "db_host", "db_port", "db_user",
+                                        "db_defaults_file"})
     code = r.text(ctx, t, "code", pattern=CODE_RE, expected="huruf, angka, . _ - (maks. 32)")
     name = r.text(ctx, t, "name")
     agency = r.text(ctx, t, "agency")
@@ -452,12 +454,30 @@ def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str
     if backup_path is not None and ".." in backup_path.split("/"):
         r.problem(ctx, "backup_path", f"{backup_path!r} tidak boleh memuat '..'")
         backup_path = None
+    db = _db_access(r, ctx, t)
     ssh = _ssh(r, ctx, t, base)
     if None in (code, name, agency, recipe, server, ssh):
         return None
     assert code and name and agency and recipe and server and ssh
     return SystemEntry(code, name, agency, recipe, ssh, server, backup_path or code,
-                       database, app_dir, health)
+                       database, app_dir, health, **db)
+
+
+def _db_access(r: _Reader, ctx: _Ctx, t: dict[str, Any]) -> dict[str, Any]:
+    """How the recipe reaches the database server on the target (no passwords here)."""
+    host = r.text(ctx, t, "db_host", required=False)
+    if host is not None and not (SAFE_PATH_RE.match(host) or HOST_RE.match(host)):
+        r.problem(ctx, "db_host", f"{host!r} bukan nama host atau path soket yang sah")
+        host = None
+    port = r.get(ctx, t, "db_port", int, required=False)
+    if port is not None and not 1 <= port <= 65535:
+        r.problem(ctx, "db_port", f"{port} bukan port TCP; seharusnya 1-65535")
+        port = None
+    user = r.text(ctx, t, "db_user", required=False, pattern=DB_USER_RE,
+                  expected="huruf, angka, . _ - (maks. 32)")
+    defaults = r.text(ctx, t, "db_defaults_file", required=False, pattern=SAFE_PATH_RE,
+                      expected="path absolut di server tujuan")
+    return {"db_host": host, "db_port": port, "db_user": user, "db_defaults_file": defaults}
 
 
 def _letters(r: _Reader, t: dict[str, Any]) -> LetterSettings | None:

@@ -82,6 +82,10 @@ class SystemEntry:
     database: str | None = None
     app_dir: str | None = None
     health_url: str | None = None
+    db_host: str | None = None
+    db_port: int | None = None
+    db_user: str | None = None
+    db_defaults_file: str | None = None
 
 
 @dataclass(frozen=True)
