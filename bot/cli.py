@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import sys
 from collections.abc import Sequence
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from bot.bootstrap import Container, bootstrap
 from bot.db.migrate import current_revision, head_revision, upgrade
@@ -19,14 +20,24 @@ from bot.errors import ConfigError, PulihError
 from bot.inventory.loader import load_inventory
 from bot.render import render_text
 from bot.services import audit
+from bot.services.actors import actor_by_nip
+from bot.services.backups import list_backups, record_check, run_check, system_access
 from bot.services.deadlines import open_deadline
 from bot.services.inventory_sync import sync_inventory
-from bot.services.requests import SCOPE_LABELS, Scope, find_request
+from bot.services.requests import (
+    SCOPE_LABELS,
+    Scope,
+    apply_action,
+    ensure_allowed,
+    find_request,
+)
 from bot.services.setup import prepare
 from bot.services.timeline import timeline
 from bot.settings import load_settings
 from bot.workflow.refusals import Refusal
-from bot.workflow.sop import ACTION_LABELS, ROLE_LABELS, STATE_LABELS, State
+from bot.workflow.sop import ACTION_LABELS, ROLE_LABELS, STATE_LABELS, Action, Role, State
+from restore.check import Verdict
+from restore.errors import RestoreError
 
 log = logging.getLogger("pulih")
 
@@ -60,6 +71,16 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["csv"], default="csv")
     export.add_argument("--out", type=Path, help="berkas tujuan (bawaan: layar)")
 
+    bk = commands.add_parser("backups", help="backup di server backup (langkah 4)")
+    bk_cmd = bk.add_subparsers(dest="backups_command", required=True)
+    bk_list = bk_cmd.add_parser("list", help="titik backup sebuah sistem, terbaru dulu")
+    bk_list.add_argument("system", help="kode sistem dari inventaris")
+    bk_check = bk_cmd.add_parser("check", help="periksa satu titik backup tanpa me-restore")
+    bk_check.add_argument("system", help="kode sistem dari inventaris")
+    bk_check.add_argument("point", help="nama titik backup (dari `pulih backups list`)")
+    bk_check.add_argument("--nip", help="NIP petugas yang memeriksa (dicatat di audit)")
+    bk_check.add_argument("--request", help="tiket permohonan yang dilayani (butuh --nip)")
+
     req = commands.add_parser("requests", help="permohonan restore").add_subparsers(
         dest="requests_command", required=True)
     listing = req.add_parser("list", help="daftar permohonan")
@@ -91,7 +112,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
         for line in exc.problems:
             print(line, file=err)
         return 1
-    except Refusal as exc:
+    except (Refusal, RestoreError) as exc:
         print(exc.message, file=err)
         return 1
     except PulihError as exc:
@@ -131,6 +152,8 @@ def _dispatch(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO) 
     _require_schema(c)
     if command == "audit":
         return _audit(args, c, out, err)
+    if command == "backups":
+        return _backups(args, c, out)
     return _requests(args, c, out)
 
 
@@ -176,6 +199,52 @@ def _audit(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO) -> 
         else:
             audit.export_csv(session, out, c.settings.timezone, tickets)
     return 0
+
+
+def _operator(session: Session, nip: str | None) -> tuple[int | None, str, str]:
+    if nip is None:
+        return None, f"CLI ({getpass.getuser()})", "cli"
+    actor = actor_by_nip(session, nip)
+    return actor.person_id, actor.name, "tim" if Role.TIM in actor.roles else "cli"
+
+
+def _backups(args: argparse.Namespace, c: Container, out: TextIO) -> int:
+    zone = c.settings.timezone
+    with c.sessions() as session:
+        access = system_access(session, args.system, zone)
+    if args.backups_command == "list":
+        points = list_backups(access)
+        out.write(render_text("cli/backups_list.txt.j2", zone, access=access, points=points,
+                              now=c.clock()))
+        return 0
+    started = c.clock()
+    request_id: int | None = None
+    requested = None
+    with c.sessions() as session:
+        actor_id, actor_name, actor_role = _operator(session, args.nip)
+        if args.request:
+            if args.nip is None:
+                raise PulihError("--request butuh --nip: siapa yang memeriksa harus tercatat.")
+            request = find_request(session, args.request)
+            request_id, requested = request.id, request.recovery_point
+            ensure_allowed(session, request_id, actor_by_nip(session, args.nip),
+                           Action.CHECK_BACKUP, c.clock(), zone)
+    report = run_check(access, args.point, c.clock(), requested)
+    with c.unit_of_work() as session:
+        row = record_check(session, access, report, started_at=started, now=c.clock(),
+                           actor_id=actor_id, actor_name=actor_name, actor_role=actor_role,
+                           request_id=request_id)
+        check_id = row.id
+        if request_id is not None and report.verdict is not Verdict.FAILED:
+            apply_action(session, request_id, actor_by_nip(session, args.nip),
+                         Action.CHECK_BACKUP, c.clock(), zone,
+                         data={"check_id": check_id, "point": report.point})
+    out.write(render_text(
+        "cli/backup_check.txt.j2", zone, access=access, report=report, check_id=check_id,
+        marks={Verdict.PASSED: "OK", Verdict.WARNING: "!!", Verdict.FAILED: "GAGAL"},
+        labels={Verdict.PASSED: "LULUS", Verdict.WARNING: "LULUS DENGAN PERINGATAN",
+                Verdict.FAILED: "GAGAL: jangan di-restore"}))
+    return 1 if report.verdict is Verdict.FAILED else 0
 
 
 def _requests(args: argparse.Namespace, c: Container, out: TextIO) -> int:

@@ -36,6 +36,7 @@ def _environment(zone_key: str) -> Environment:
     env.filters["waktu"] = lambda m: timefmt.waktu(m, zone) if isinstance(m, datetime) else "-"
     env.filters["tanggal"] = lambda d: timefmt.tanggal(d) if isinstance(d, date) else "-"
     env.filters["durasi"] = lambda s: timefmt.durasi(s) if isinstance(s, timedelta) else "-"
+    env.filters["ukuran"] = lambda n: timefmt.ukuran(int(n))
     return env
 
 

@@ -55,3 +55,14 @@ def durasi(span: timedelta) -> str:
     if not parts:
         parts = [f"{secs} detik"]
     return ("-" if span.total_seconds() < 0 else "") + " ".join(parts)
+
+
+def ukuran(size: int) -> str:
+    """A byte count for people, Indonesian style: '1,5 GiB', '820 KiB', '12 bita'."""
+    value = float(size)
+    for unit in ("bita", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            text = f"{value:.0f}" if unit == "bita" or value >= 100 else f"{value:.1f}"
+            return f"{text.replace('.', ',')} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")

@@ -107,6 +107,7 @@ class BackupServer(Base):
     key_path: Mapped[str] = mapped_column(Text)
     known_hosts_path: Mapped[str] = mapped_column(Text)
     root: Mapped[str] = mapped_column(Text)
+    use_sudo: Mapped[bool] = mapped_column(Boolean, default=False)
     layout: Mapped[str] = mapped_column(String(16), default="points")
     pattern: Mapped[str] = mapped_column(Text, default="")
 
@@ -126,6 +127,7 @@ class System(Base):
     ssh_user: Mapped[str] = mapped_column(String(64))
     key_path: Mapped[str] = mapped_column(Text)
     known_hosts_path: Mapped[str] = mapped_column(Text)
+    use_sudo: Mapped[bool] = mapped_column(Boolean, default=False)
     database: Mapped[str | None] = mapped_column(String(64))
     # How the recipe reaches the database server on the target (secrets stay in the
     # defaults file on the target, never here).

@@ -155,6 +155,13 @@ def facts_of(session: Session, request: Request) -> RequestFacts:
     )
 
 
+def ensure_allowed(session: Session, request_id: int, actor: Actor, action: Action,
+                   now: datetime, zone: ZoneInfo) -> None:
+    """Refuse now, before slow work (SSH, PDF), what `apply_action` would refuse later."""
+    request = get_request(session, request_id)
+    authorize(action, facts_of(session, request), actor, now, zone, reason="-")
+
+
 def _acting_label(session: Session, authority: Authority) -> str:
     grant = authority.acting
     if grant is None:

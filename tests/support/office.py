@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 # 10.00 WITA on Monday 23 November 2026.
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -55,8 +57,13 @@ def write_keys(folder: Path) -> tuple[Path, Path]:
     return key, known
 
 
-def inventory_text(key: Path, known: Path) -> str:
+def inventory_text(key: Path, known: Path, *, backup_port: int = 22,
+                   backup_root: str = "/srv/backup", target_port: int = 22,
+                   target_key: Path | None = None, target_known: Path | None = None,
+                   system_extra: str = "") -> str:
     """An inventory with every actor kind the workflow tests need."""
+    target_key = target_key or key
+    target_known = target_known or known
     people = "\n".join(
         f'[[people]]\nnip = "{NIPS[k]}"\nname = "{name}"\nroles = {roles!r}\n'
         f'agency = "{agency}"\n'.replace("'", '"')
@@ -105,10 +112,11 @@ until = 2026-12-31
 [[backup_servers]]
 name = "backup-dc"
 host = "127.0.0.1"
-user = "pulih"
+port = {backup_port}
+user = "{_user()}"
 key = "{key}"
 known_hosts = "{known}"
-root = "/srv/backup"
+root = "{backup_root}"
 
 [[systems]]
 code = "portal-pendidikan"
@@ -128,11 +136,13 @@ name = "SIMPEG"
 agency = "BKPSDM"
 recipe = "mariadb"
 host = "127.0.0.1"
-user = "pulih"
-key = "{key}"
-known_hosts = "{known}"
+port = {target_port}
+user = "{_user()}"
+key = "{target_key}"
+known_hosts = "{target_known}"
 database = "simpeg"
 backup_server = "backup-dc"
+{system_extra}
 
 [[systems]]
 code = "web-kominfo"
@@ -148,8 +158,17 @@ backup_server = "backup-dc"
 '''
 
 
-def write_inventory(folder: Path) -> Path:
-    key, known = write_keys(folder / "ssh")
+def _user() -> str:
+    return "root" if os.geteuid() == 0 else (os.environ.get("USER") or "pulih")
+
+
+def write_inventory(folder: Path, **kw: Any) -> Path:
+    """The test office's inventory; keyword arguments as for `inventory_text`."""
+    if "key" in kw:
+        key, known = kw.pop("key"), kw.pop("known")
+    else:
+        key, known = write_keys(folder / "ssh")
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / "inventory.toml"
-    path.write_text(inventory_text(key, known), encoding="utf-8")
+    path.write_text(inventory_text(key, known, **kw), encoding="utf-8")
     return path
