@@ -65,7 +65,8 @@ AND = Op("&&")
 TO = Op(">")
 QUIET = Op("2>/dev/null")
 DISCARD = Op(">/dev/null")
-_OPS = {PIPE.text, AND.text, TO.text, QUIET.text, DISCARD.text}
+FROM = Op("<")
+_OPS = {PIPE.text, AND.text, TO.text, QUIET.text, DISCARD.text, FROM.text}
 
 
 def shell(*tokens: str | Op) -> str:

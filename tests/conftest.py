@@ -18,6 +18,7 @@ from bot.services.actors import actor_for_person
 from bot.services.inventory_sync import sync_inventory
 from bot.settings import load_settings
 from bot.workflow.rules import Actor
+from tests.support.mariadb import MariaDB, mariadb_available, mariadb_server
 from tests.support.office import NIPS, NOW, write_inventory
 from tests.support.postgres import create_database, find_pg_bin, postgres_server
 from tests.support.sshd import SshServer, ssh_server, sshd_available
@@ -120,4 +121,15 @@ def target_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServe
             pytest.fail("OpenSSH server is not installed; .ci/run installs openssh-server")
         pytest.skip("OpenSSH server is not installed")
     with ssh_server(tmp_path_factory.mktemp("sshd-target"), "vps-target") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDB]:
+    """A real MariaDB server on loopback (the agency's live database lives here)."""
+    if not mariadb_available():
+        if REQUIRE_SERVERS:
+            pytest.fail("MariaDB is not installed; .ci/run installs mariadb-server")
+        pytest.skip("MariaDB is not installed")
+    with mariadb_server(tmp_path_factory.mktemp("mariadb")) as server:
         yield server

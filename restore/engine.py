@@ -1,0 +1,197 @@
+"""SOP step 5 as recorded phases: pre-flight, transfer, apply to a shadow, verify, swap,
+check after the swap. Before the swap nothing live is touched; after it, the previous
+live state is kept for rollback. Runs in a worker thread; reports through callbacks.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+from restore.catalog import RestorePoint
+from restore.errors import Cancelled, NotEnoughSpace, RestoreError
+from restore.recipes import Recipe, RunNames, Staged, TargetSpec, recipe_for
+from restore.safety import absolute_path, confined
+from restore.ssh import Endpoint, Remote, connect
+from restore.transfer import stream_copy
+
+STAGING_ROOT = "/var/lib/pulih-staging"  # on the target; root-owned, not world-writable /tmp
+
+
+class Phase(StrEnum):
+    PREFLIGHT = "preflight"
+    TRANSFER = "transfer"
+    APPLY = "apply"
+    VERIFY = "verify"
+    SWAP = "swap"
+    POSTCHECK = "postcheck"
+    CLEANUP = "cleanup"
+    ROLLBACK = "rollback"
+
+
+PHASE_LABELS = {
+    Phase.PREFLIGHT: "Pemeriksaan awal", Phase.TRANSFER: "Pemindahan berkas backup",
+    Phase.APPLY: "Pemulihan ke salinan bayangan", Phase.VERIFY: "Verifikasi salinan bayangan",
+    Phase.SWAP: "Penukaran ke live", Phase.POSTCHECK: "Pemeriksaan setelah penukaran",
+    Phase.CLEANUP: "Pembersihan", Phase.ROLLBACK: "Rollback",
+}
+
+
+@dataclass(frozen=True)
+class Progress:
+    phase: Phase
+    done: int = 0
+    total: int = 0
+    rate: float = 0.0  # bytes per second
+    eta: float | None = None  # seconds
+
+
+class Journal(Protocol):
+    """Where the engine records each phase as it starts and ends (the database, in Pulih)."""
+
+    def phase(self, phase: Phase, status: str, detail: str = "") -> None: ...
+
+
+@dataclass
+class Outcome:
+    status: str  # succeeded | failed | cancelled
+    message: str = ""
+    verification: dict[str, Any] = field(default_factory=dict)
+    post_check: dict[str, Any] = field(default_factory=dict)
+    swapped: bool = False
+    error_code: str = ""
+
+
+@dataclass
+class RestoreJob:
+    run_id: int
+    target: Endpoint
+    backup: Endpoint
+    spec: TargetSpec
+    point: RestorePoint
+    digests: dict[str, str]
+    manifest: dict[str, Any]
+    journal: Journal
+    cancel: threading.Event = field(default_factory=threading.Event)
+    on_progress: Callable[[Progress], None] = lambda p: None
+    staging_root: str = STAGING_ROOT
+
+    @property
+    def names(self) -> RunNames:
+        return RunNames(self.run_id)
+
+    @property
+    def staging_dir(self) -> str:
+        return confined(absolute_path(self.staging_root), str(self.run_id))
+
+    def _step(self, phase: Phase, work: Callable[[], Any]) -> Any:
+        if self.cancel.is_set():
+            raise Cancelled("Restore dibatalkan sebelum data live disentuh.")
+        self.journal.phase(phase, "started")
+        self.on_progress(Progress(phase))
+        try:
+            result = work()
+        except RestoreError as exc:
+            self.journal.phase(phase, "failed", exc.message)
+            raise
+        self.journal.phase(phase, "done")
+        return result
+
+    def run(self) -> Outcome:
+        """Do the whole restore; the outcome says what happened, in Indonesian."""
+        recipe = recipe_for(self.spec)
+        target: Remote | None = None
+        backup: Remote | None = None
+        swapped = False
+        outcome = Outcome("failed")
+        try:
+            target = connect(self.target)
+            backup = connect(self.backup)
+            name = recipe.pick([f.name for f in self.point.files])
+            staged = Staged(name, confined(self.staging_dir, name),
+                            next(f.size for f in self.point.files if f.name == name))
+            t, b = target, backup
+            self._step(Phase.PREFLIGHT, lambda: self._preflight(t, recipe, staged))
+            self._step(Phase.TRANSFER, lambda: self._transfer(b, t, staged))
+            self._step(Phase.APPLY, lambda: recipe.apply(t, staged, self.names))
+            outcome.verification = self._step(
+                Phase.VERIFY, lambda: recipe.verify(t, self.names, self.manifest))
+            if self.cancel.is_set():
+                raise Cancelled("Restore dibatalkan sebelum data live disentuh.")
+            self._step(Phase.SWAP, lambda: recipe.swap(t, self.names))
+            swapped = True
+            try:
+                outcome.post_check = self._step(
+                    Phase.POSTCHECK, lambda: recipe.post_check(t, self.manifest))
+            except RestoreError as exc:
+                self._step(Phase.ROLLBACK, lambda: recipe.rollback(t, self.names))
+                swapped = False
+                raise RestoreError(f"Pemeriksaan setelah penukaran gagal ({exc.message}); "
+                                   "data live dikembalikan ke kondisi sebelum restore.") from exc
+            outcome.status, outcome.swapped = "succeeded", True
+            outcome.message = ("Restore selesai dan terverifikasi; kondisi sebelumnya disimpan "
+                               "untuk rollback.")
+        except Cancelled as exc:
+            outcome.status, outcome.message, outcome.error_code = "cancelled", exc.message, \
+                exc.code
+        except RestoreError as exc:
+            outcome.message, outcome.error_code = exc.message, exc.code
+            if not swapped and not exc.message.endswith("disentuh."):
+                outcome.message += " Data live tidak disentuh."
+        finally:
+            if target is not None:
+                self._cleanup(target, recipe, swapped)
+                target.close()
+            if backup is not None:
+                backup.close()
+        return outcome
+
+    def _preflight(self, target: Remote, recipe: Recipe, staged: Staged) -> None:
+        recipe.preflight(target)
+        target.run("mkdir", "-p", "-m", "0700", "--", self.staging_dir)
+        needs = [(self.staging_dir, staged.size)]
+        for path, size in recipe.space_needed(staged.size, [staged.name]):
+            if path == "@datadir":
+                path = getattr(recipe, "datadir")(target)  # noqa: B009 - db recipes only
+            needs.append((path, size))
+        for path, size in needs:
+            available = self._free(target, path)
+            if available < size:
+                raise NotEnoughSpace(
+                    f"Ruang disk di {target.endpoint.label}:{path} tidak cukup: tersedia "
+                    f"{available // (1 << 20)} MiB, dibutuhkan sekitar {size // (1 << 20)} MiB.")
+
+    @staticmethod
+    def _free(target: Remote, path: str) -> int:
+        out = target.run("df", "-P", "-B1", "--", path).text.splitlines()
+        return int(out[-1].split()[3])
+
+    def _transfer(self, backup: Remote, target: Remote, staged: Staged) -> None:
+        started = time.monotonic()
+        last = [0.0]
+
+        def progress(done: int) -> None:
+            now = time.monotonic()
+            if now - last[0] < 0.5 and done < staged.size:
+                return
+            last[0] = now
+            rate = done / max(now - started, 1e-6)
+            eta = (staged.size - done) / rate if rate > 0 else None
+            self.on_progress(Progress(Phase.TRANSFER, done, staged.size, rate, eta))
+
+        stream_copy(backup, self.point.path_of(staged.name), target, staged.path,
+                    size=staged.size, expected_sha256=self.digests[staged.name],
+                    on_progress=progress, cancel=self.cancel)
+
+    def _cleanup(self, target: Remote, recipe: Recipe, swapped: bool) -> None:
+        """Remove the staging copy and whatever the shadow left; never the live data."""
+        try:
+            target.run("rm", "-rf", "--", self.staging_dir, check=False)
+            recipe.discard_shadow(target, self.names)
+            self.journal.phase(Phase.CLEANUP, "done", "rollback disimpan" if swapped else "")
+        except RestoreError as exc:
+            self.journal.phase(Phase.CLEANUP, "failed", exc.message)

@@ -1,0 +1,89 @@
+"""The only restore recipes Pulih runs: mariadb, postgresql and files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from restore.errors import UnsafeValue
+from restore.safety import absolute_path, identifier
+from restore.ssh import Remote
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """What a recipe knows about the live system on the target."""
+
+    recipe: str
+    database: str | None = None
+    app_dir: str | None = None
+    db_host: str | None = None
+    db_port: int | None = None
+    db_user: str | None = None
+    db_defaults_file: str | None = None
+    health_url: str | None = None
+
+
+@dataclass(frozen=True)
+class RunNames:
+    """Names derived from the run id: the shadow, the kept live copy, the undone restore."""
+
+    run_id: int
+
+    def db(self, kind: str) -> str:
+        return identifier(f"pulih_{kind}_{self.run_id}")
+
+    @property
+    def shadow_db(self) -> str:
+        return self.db("sh")
+
+    @property
+    def rollback_db(self) -> str:
+        return self.db("rb")
+
+    @property
+    def undone_db(self) -> str:
+        return self.db("un")
+
+    def sibling(self, path: str, kind: str) -> str:
+        return absolute_path(f"{path.rstrip('/')}.pulih-{kind}-{self.run_id}")
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A backup file copied to the staging area on the target, with its checked digest."""
+
+    name: str
+    path: str
+    size: int
+
+
+class Recipe(Protocol):
+    """One way of restoring; every step works on the shadow until `swap`."""
+
+    kind: str
+
+    def preflight(self, remote: Remote) -> None: ...
+    def space_needed(self, staged_size: int, names: list[str]) -> list[tuple[str, int]]: ...
+    def pick(self, names: list[str]) -> str: ...
+    def apply(self, remote: Remote, staged: Staged, run: RunNames) -> None: ...
+    def verify(self, remote: Remote, run: RunNames,
+               manifest: dict[str, Any]) -> dict[str, Any]: ...
+    def swap(self, remote: Remote, run: RunNames) -> None: ...
+    def post_check(self, remote: Remote, manifest: dict[str, Any]) -> dict[str, Any]: ...
+    def rollback(self, remote: Remote, run: RunNames) -> None: ...
+    def discard_shadow(self, remote: Remote, run: RunNames) -> None: ...
+    def discard_rollback(self, remote: Remote, run: RunNames) -> None: ...
+
+
+def recipe_for(spec: TargetSpec) -> Recipe:
+    """The recipe for the system; anything but the three allowlisted kinds is refused."""
+    from restore.recipes.files import FilesRecipe
+    from restore.recipes.mariadb import MariaDBRecipe
+    from restore.recipes.postgresql import PostgreSQLRecipe
+
+    recipes: dict[str, type[MariaDBRecipe] | type[PostgreSQLRecipe] | type[FilesRecipe]] = {
+        "mariadb": MariaDBRecipe, "postgresql": PostgreSQLRecipe, "files": FilesRecipe}
+    if spec.recipe not in recipes:
+        raise UnsafeValue(f"Resep restore {spec.recipe!r} tidak diizinkan.")
+    return recipes[spec.recipe](spec)

@@ -1,0 +1,114 @@
+"""Application files: unpack the archive into a new directory, compare, then swap by rename."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from restore.errors import BackupInvalid, CommandFailed, RestoreError
+from restore.recipes import RunNames, Staged, TargetSpec
+from restore.safety import AND, PIPE, absolute_path
+from restore.ssh import Remote
+
+
+class FilesRecipe:
+    kind = "files"
+
+    def __init__(self, spec: TargetSpec) -> None:
+        if not spec.app_dir:
+            raise BackupInvalid("Sistem berkas tanpa app_dir di inventaris.")
+        self.spec = spec
+        self.live = absolute_path(spec.app_dir)
+        if self.live.count("/") < 2:
+            raise BackupInvalid(f"app_dir {self.live!r} terlalu dekat dengan akar sistem.")
+
+    def preflight(self, remote: Remote) -> None:
+        if remote.run("test", "-d", self.live, check=False).status != 0:
+            raise RestoreError(f"Folder aplikasi {self.live} tidak ada di "
+                               f"{remote.endpoint.label}.")
+
+    def space_needed(self, staged_size: int, names: list[str]) -> list[tuple[str, int]]:
+        parent = self.live.rsplit("/", 1)[0] or "/"
+        return [(parent, staged_size * 4)]
+
+    def pick(self, names: list[str]) -> str:
+        for name in names:
+            if name.endswith((".tar.gz", ".tgz", ".tar")):
+                return name
+        raise BackupInvalid("Titik backup tidak berisi arsip tar aplikasi.")
+
+    def _members(self, remote: Remote, staged: Staged) -> list[str]:
+        flag = "-tf" if staged.name.endswith(".tar") else "-tzf"
+        listing = remote.run("tar", flag, staged.path, timeout=3600).text.splitlines()
+        for name in listing:
+            parts = name.split("/")
+            if name.startswith("/") or ".." in parts:
+                raise BackupInvalid(f"Arsip berisi path berbahaya {name!r}; ditolak.")
+        return [n.removeprefix("./") for n in listing if n and not n.endswith("/")]
+
+    def apply(self, remote: Remote, staged: Staged, run: RunNames) -> None:
+        members = self._members(remote, staged)
+        shadow = run.sibling(self.live, "sh")
+        flag = "-xf" if staged.name.endswith(".tar") else "-xzf"
+        remote.run("mkdir", "-m", "0755", "--", shadow)
+        result = remote.run("tar", flag, staged.path, "-C", shadow, check=False, timeout=6 * 3600)
+        if result.status != 0:
+            raise CommandFailed(f"Membongkar arsip ke folder bayangan gagal: "
+                                f"{result.error_text()}")
+        self._expected = sorted(m for m in members if m not in ("", "."))
+
+    def tree(self, remote: Remote, directory: str) -> dict[str, str]:
+        """path -> SHA-256 of every non-directory entry under `directory`."""
+        out = remote.run("cd", directory, AND, "find", ".", "!", "-type", "d", "-print0", PIPE,
+                         "sort", "-z", PIPE, "xargs", "-0", "-r", "sha256sum", "--",
+                         timeout=6 * 3600).text
+        tree: dict[str, str] = {}
+        for line in out.splitlines():
+            digest, _, path = line.partition("  ")
+            tree[path.removeprefix("./")] = digest
+        return tree
+
+    @staticmethod
+    def tree_digest(tree: dict[str, str]) -> str:
+        body = "".join(f"{digest}  {path}\n" for path, digest in sorted(tree.items()))
+        return hashlib.sha256(body.encode()).hexdigest()
+
+    def verify(self, remote: Remote, run: RunNames,
+               manifest: dict[str, Any]) -> dict[str, Any]:
+        tree = self.tree(remote, run.sibling(self.live, "sh"))
+        expected = getattr(self, "_expected", None)
+        if expected is not None and sorted(tree) != expected:
+            missing = sorted(set(expected) - set(tree))[:5]
+            raise BackupInvalid(f"Isi folder bayangan tidak sama dengan arsip (contoh yang "
+                                f"hilang: {missing}).")
+        digest = self.tree_digest(tree)
+        want = manifest.get("tree_sha256")
+        if want and want != digest:
+            raise BackupInvalid("Digest pohon berkas tidak sama dengan manifest.")
+        return {"files": len(tree), "tree_sha256": digest, "compared_with_manifest": bool(want)}
+
+    def swap(self, remote: Remote, run: RunNames) -> None:
+        shadow, kept = run.sibling(self.live, "sh"), run.sibling(self.live, "rb")
+        remote.run("mv", "-T", "--", self.live, kept)
+        moved = remote.run("mv", "-T", "--", shadow, self.live, check=False)
+        if moved.status != 0:
+            remote.run("mv", "-T", "--", kept, self.live)
+            raise CommandFailed(f"Menukar folder gagal, folder lama dikembalikan: "
+                                f"{moved.error_text()}")
+
+    def post_check(self, remote: Remote, manifest: dict[str, Any]) -> dict[str, Any]:
+        tree = self.tree(remote, self.live)
+        return {"files": len(tree), "tree_sha256": self.tree_digest(tree)}
+
+    def rollback(self, remote: Remote, run: RunNames) -> None:
+        kept, undone = run.sibling(self.live, "rb"), run.sibling(self.live, "un")
+        if remote.run("test", "-d", kept, check=False).status != 0:
+            raise RestoreError(f"Salinan rollback {kept} tidak ada lagi.")
+        remote.run("mv", "-T", "--", self.live, undone)
+        remote.run("mv", "-T", "--", kept, self.live)
+
+    def discard_shadow(self, remote: Remote, run: RunNames) -> None:
+        remote.run("rm", "-rf", "--", run.sibling(self.live, "sh"))
+
+    def discard_rollback(self, remote: Remote, run: RunNames) -> None:
+        remote.run("rm", "-rf", "--", run.sibling(self.live, "rb"))

@@ -1,0 +1,166 @@
+"""MariaDB: load the dump into a new database, check it, then swap tables in one RENAME."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from restore.errors import BackupInvalid, CommandFailed, RestoreError
+from restore.recipes import RunNames, Staged, TargetSpec
+from restore.safety import FROM, PIPE, QUIET, Op, identifier
+from restore.ssh import Remote
+
+
+def quote_ident(name: str) -> str:
+    """A MariaDB identifier in backticks, with backticks doubled."""
+    return "`" + name.replace("`", "``") + "`"
+
+
+def quote_text(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+class MariaDBRecipe:
+    kind = "mariadb"
+
+    def __init__(self, spec: TargetSpec) -> None:
+        if not spec.database:
+            raise BackupInvalid("Sistem MariaDB tanpa nama basis data di inventaris.")
+        self.spec = spec
+        self.live = identifier(spec.database)
+
+    def client(self, *extra: str) -> list[str]:
+        words = ["mysql"]
+        if self.spec.db_defaults_file:
+            words.append(f"--defaults-extra-file={self.spec.db_defaults_file}")
+        if self.spec.db_host and self.spec.db_host.startswith("/"):
+            words += ["-S", self.spec.db_host]
+        elif self.spec.db_host:
+            words += ["-h", self.spec.db_host, "-P", str(self.spec.db_port or 3306)]
+        if self.spec.db_user:
+            words += ["-u", self.spec.db_user]
+        return [*words, "-N", "-B", "--default-character-set=utf8mb4", *extra]
+
+    def sql(self, remote: Remote, statements: str, *, check: bool = True,
+            timeout: float = 600) -> str:
+        result = remote.run(*self.client(), input=statements.encode(), check=False,
+                            timeout=timeout)
+        if check and result.status != 0:
+            raise CommandFailed(f"MariaDB di {remote.endpoint.label} menolak perintah: "
+                                f"{result.error_text()}")
+        return result.text
+
+    def tables(self, remote: Remote, database: str) -> list[str]:
+        text = self.sql(remote, "SELECT table_name FROM information_schema.tables WHERE "
+                                f"table_schema = {quote_text(database)} AND "
+                                "table_type = 'BASE TABLE' ORDER BY table_name;")
+        return [line for line in text.splitlines() if line]
+
+    def counts(self, remote: Remote, database: str) -> dict[str, int]:
+        names = self.tables(remote, database)
+        if not names:
+            return {}
+        query = "".join(f"SELECT COUNT(*) FROM {quote_ident(database)}.{quote_ident(n)};\n"
+                        for n in names)
+        values = [int(v) for v in self.sql(remote, query, timeout=3600).split()]
+        return dict(zip(names, values, strict=True))
+
+    def database_exists(self, remote: Remote, name: str) -> bool:
+        return bool(self.sql(remote, "SELECT schema_name FROM information_schema.schemata "
+                                     f"WHERE schema_name = {quote_text(name)};").strip())
+
+    def preflight(self, remote: Remote) -> None:
+        if self.sql(remote, "SELECT 1;", check=False).strip() != "1":
+            raise RestoreError(f"Server MariaDB di {remote.endpoint.label} tidak menjawab.")
+        if not self.database_exists(remote, self.live):
+            raise RestoreError(f"Basis data live {self.live!r} tidak ada di "
+                               f"{remote.endpoint.label}; periksa inventaris.")
+
+    def datadir(self, remote: Remote) -> str:
+        return self.sql(remote, "SELECT @@datadir;").strip() or "/var/lib/mysql"
+
+    def space_needed(self, staged_size: int, names: list[str]) -> list[tuple[str, int]]:
+        compressed = any(n.endswith(".gz") for n in names)
+        return [("@datadir", staged_size * (6 if compressed else 2))]
+
+    def pick(self, names: list[str]) -> str:
+        for name in names:
+            if name.endswith((".sql", ".sql.gz")):
+                return name
+        raise BackupInvalid("Titik backup tidak berisi dump MariaDB (.sql atau .sql.gz).")
+
+    def _dump_reader(self, staged: Staged) -> list[str]:
+        if staged.name.endswith(".gz"):
+            return ["gzip", "-dc", "--", staged.path]
+        return ["cat", "--", staged.path]
+
+    def apply(self, remote: Remote, staged: Staged, run: RunNames) -> None:
+        # A dump made with --databases switches to the live database by itself: refuse it.
+        found = remote.run(*self._dump_reader(staged), PIPE, "grep", "-c", "-i", "-E",
+                           r"^(USE |CREATE DATABASE)", QUIET, check=False, timeout=3600)
+        if found.text.strip() not in ("", "0"):
+            raise BackupInvalid("Dump berisi perintah USE/CREATE DATABASE (dibuat dengan "
+                                "--databases); memuatnya akan menulis langsung ke basis data "
+                                "live, jadi ditolak.")
+        shadow = run.shadow_db
+        self.sql(remote, f"CREATE DATABASE {quote_ident(shadow)} CHARACTER SET utf8mb4;")
+        if staged.name.endswith(".gz"):
+            tokens: tuple[str | Op, ...] = (*self._dump_reader(staged), PIPE,
+                                            *self.client(shadow))
+        else:
+            tokens = (*self.client(shadow), FROM, staged.path)
+        result = remote.run(*tokens, check=False, timeout=6 * 3600)
+        if result.status != 0:
+            raise CommandFailed(f"Impor dump ke basis data bayangan gagal: "
+                                f"{result.error_text()}")
+
+    def verify(self, remote: Remote, run: RunNames,
+               manifest: dict[str, Any]) -> dict[str, Any]:
+        counts = self.counts(remote, run.shadow_db)
+        return compare_counts(counts, manifest, "basis data bayangan")
+
+    def swap(self, remote: Remote, run: RunNames) -> None:
+        live_tables = self.tables(remote, self.live)
+        shadow_tables = self.tables(remote, run.shadow_db)
+        rb, live, shadow = (quote_ident(n) for n in (run.rollback_db, self.live, run.shadow_db))
+        moves = [f"{live}.{quote_ident(t)} TO {rb}.{quote_ident(t)}" for t in live_tables]
+        moves += [f"{shadow}.{quote_ident(t)} TO {live}.{quote_ident(t)}" for t in shadow_tables]
+        # One RENAME TABLE is atomic: either every table moves or none does.
+        self.sql(remote, f"CREATE DATABASE {rb} CHARACTER SET utf8mb4;\n"
+                         f"RENAME TABLE {', '.join(moves)};\n")
+
+    def post_check(self, remote: Remote, manifest: dict[str, Any]) -> dict[str, Any]:
+        return compare_counts(self.counts(remote, self.live), manifest, "basis data live")
+
+    def rollback(self, remote: Remote, run: RunNames) -> None:
+        if not self.database_exists(remote, run.rollback_db):
+            raise RestoreError(f"Salinan rollback {run.rollback_db} tidak ada lagi.")
+        restored = self.tables(remote, self.live)
+        kept = self.tables(remote, run.rollback_db)
+        un, live, rb = (quote_ident(n) for n in (run.undone_db, self.live, run.rollback_db))
+        moves = [f"{live}.{quote_ident(t)} TO {un}.{quote_ident(t)}" for t in restored]
+        moves += [f"{rb}.{quote_ident(t)} TO {live}.{quote_ident(t)}" for t in kept]
+        self.sql(remote, f"CREATE DATABASE IF NOT EXISTS {un} CHARACTER SET utf8mb4;\n"
+                         f"RENAME TABLE {', '.join(moves)};\nDROP DATABASE {rb};\n")
+
+    def discard_shadow(self, remote: Remote, run: RunNames) -> None:
+        self.sql(remote, f"DROP DATABASE IF EXISTS {quote_ident(run.shadow_db)};")
+
+    def discard_rollback(self, remote: Remote, run: RunNames) -> None:
+        self.sql(remote, f"DROP DATABASE IF EXISTS {quote_ident(run.rollback_db)};")
+
+
+def compare_counts(counts: dict[str, int], manifest: dict[str, Any],
+                   where: str) -> dict[str, Any]:
+    """Tables and row counts against the manifest (if any); BackupInvalid on a difference."""
+    if not counts:
+        raise BackupInvalid(f"Tidak ada tabel di {where} setelah impor.")
+    expected = manifest.get("tables") or {}
+    problems = []
+    for table, rows in expected.items():
+        if table not in counts:
+            problems.append(f"tabel {table} tidak ada")
+        elif counts[table] != rows:
+            problems.append(f"tabel {table}: {counts[table]} baris, seharusnya {rows}")
+    if problems:
+        raise BackupInvalid(f"Verifikasi {where} gagal: " + "; ".join(problems))
+    return {"tables": counts, "compared_with_manifest": bool(expected)}

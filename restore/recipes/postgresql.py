@@ -1,0 +1,153 @@
+"""PostgreSQL: restore into a new database, check it, then swap the names in one transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from restore.errors import BackupInvalid, CommandFailed, RestoreError
+from restore.recipes import RunNames, Staged, TargetSpec
+from restore.recipes.mariadb import compare_counts
+from restore.safety import FROM, PIPE, QUIET, Op, identifier
+from restore.ssh import Remote
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class PostgreSQLRecipe:
+    kind = "postgresql"
+
+    def __init__(self, spec: TargetSpec) -> None:
+        if not spec.database:
+            raise BackupInvalid("Sistem PostgreSQL tanpa nama basis data di inventaris.")
+        self.spec = spec
+        self.live = identifier(spec.database)
+
+    def _conn(self) -> list[str]:
+        words: list[str] = []
+        if self.spec.db_host:
+            words += ["-h", self.spec.db_host]
+        if self.spec.db_port:
+            words += ["-p", str(self.spec.db_port)]
+        if self.spec.db_user:
+            words += ["-U", self.spec.db_user]
+        return words
+
+    def _env(self) -> list[str]:
+        if self.spec.db_defaults_file:
+            return ["env", f"PGPASSFILE={self.spec.db_defaults_file}"]
+        return []
+
+    def client(self, database: str = "postgres") -> list[str]:
+        return [*self._env(), "psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                *self._conn(), "-d", database]
+
+    def sql(self, remote: Remote, statements: str, database: str = "postgres", *,
+            check: bool = True, timeout: float = 600) -> str:
+        result = remote.run(*self.client(database), input=statements.encode(), check=False,
+                            timeout=timeout)
+        if check and result.status != 0:
+            raise CommandFailed(f"PostgreSQL di {remote.endpoint.label} menolak perintah: "
+                                f"{result.error_text()}")
+        return result.text
+
+    def database_exists(self, remote: Remote, name: str) -> bool:
+        return self.sql(remote, "SELECT 1 FROM pg_database WHERE datname = "
+                                f"{quote_text(name)};").strip() == "1"
+
+    def counts(self, remote: Remote, database: str) -> dict[str, int]:
+        text = self.sql(remote, "SELECT schemaname || '.' || tablename FROM pg_tables WHERE "
+                                "schemaname NOT IN ('pg_catalog', 'information_schema') "
+                                "ORDER BY 1;", database)
+        names = [line for line in text.splitlines() if line]
+        if not names:
+            return {}
+        query = "".join(
+            f"SELECT count(*) FROM {quote_ident(n.split('.', 1)[0])}."
+            f"{quote_ident(n.split('.', 1)[1])};\n" for n in names)
+        values = [int(v) for v in self.sql(remote, query, database, timeout=3600).split()]
+        return {n.removeprefix("public."): v for n, v in zip(names, values, strict=True)}
+
+    def preflight(self, remote: Remote) -> None:
+        if self.sql(remote, "SELECT 1;", check=False).strip() != "1":
+            raise RestoreError(f"Server PostgreSQL di {remote.endpoint.label} tidak menjawab.")
+        if not self.database_exists(remote, self.live):
+            raise RestoreError(f"Basis data live {self.live!r} tidak ada di "
+                               f"{remote.endpoint.label}; periksa inventaris.")
+
+    def datadir(self, remote: Remote) -> str:
+        return self.sql(remote, "SHOW data_directory;", check=False).strip() or \
+            "/var/lib/postgresql"
+
+    def space_needed(self, staged_size: int, names: list[str]) -> list[tuple[str, int]]:
+        compressed = any(n.endswith((".gz", ".dump", ".pgdump", ".backup")) for n in names)
+        return [("@datadir", staged_size * (6 if compressed else 2))]
+
+    def pick(self, names: list[str]) -> str:
+        for name in names:
+            if name.endswith((".dump", ".pgdump", ".backup", ".sql", ".sql.gz")):
+                return name
+        raise BackupInvalid("Titik backup tidak berisi dump PostgreSQL.")
+
+    def apply(self, remote: Remote, staged: Staged, run: RunNames) -> None:
+        shadow = run.shadow_db
+        custom = staged.name.endswith((".dump", ".pgdump", ".backup"))
+        if not custom:
+            reader = ["gzip", "-dc", "--", staged.path] if staged.name.endswith(".gz") \
+                else ["cat", "--", staged.path]
+            found = remote.run(*reader, PIPE, "grep", "-c", "-i", "-E",
+                               r"^(\\connect|\\c |CREATE DATABASE)", QUIET, check=False,
+                               timeout=3600)
+            if found.text.strip() not in ("", "0"):
+                raise BackupInvalid("Dump berisi \\connect/CREATE DATABASE; memuatnya akan "
+                                    "menulis ke basis data lain, jadi ditolak.")
+        self.sql(remote, f"CREATE DATABASE {quote_ident(shadow)};")
+        tokens: tuple[str | Op, ...]
+        if custom:
+            tokens = (*self._env(), "pg_restore", "--no-owner", "--no-privileges",
+                      "--exit-on-error", *self._conn(), "-d", shadow, "--", staged.path)
+        elif staged.name.endswith(".gz"):
+            tokens = ("gzip", "-dc", "--", staged.path, PIPE, *self.client(shadow))
+        else:
+            tokens = (*self.client(shadow), FROM, staged.path)
+        result = remote.run(*tokens, check=False, timeout=6 * 3600)
+        if result.status != 0:
+            raise CommandFailed(f"Impor dump ke basis data bayangan gagal: "
+                                f"{result.error_text()}")
+
+    def verify(self, remote: Remote, run: RunNames,
+               manifest: dict[str, Any]) -> dict[str, Any]:
+        return compare_counts(self.counts(remote, run.shadow_db), manifest,
+                              "basis data bayangan")
+
+    def _rename_pair(self, remote: Remote, away: tuple[str, str], into: tuple[str, str]) -> None:
+        live = quote_text(away[0])
+        self.sql(remote,
+                 f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = {live}"
+                 " AND pid <> pg_backend_pid();\n"
+                 "BEGIN;\n"
+                 f"ALTER DATABASE {quote_ident(away[0])} RENAME TO {quote_ident(away[1])};\n"
+                 f"ALTER DATABASE {quote_ident(into[0])} RENAME TO {quote_ident(into[1])};\n"
+                 "COMMIT;\n")
+
+    def swap(self, remote: Remote, run: RunNames) -> None:
+        self._rename_pair(remote, (self.live, run.rollback_db), (run.shadow_db, self.live))
+
+    def post_check(self, remote: Remote, manifest: dict[str, Any]) -> dict[str, Any]:
+        return compare_counts(self.counts(remote, self.live), manifest, "basis data live")
+
+    def rollback(self, remote: Remote, run: RunNames) -> None:
+        if not self.database_exists(remote, run.rollback_db):
+            raise RestoreError(f"Salinan rollback {run.rollback_db} tidak ada lagi.")
+        self._rename_pair(remote, (self.live, run.undone_db), (run.rollback_db, self.live))
+
+    def discard_shadow(self, remote: Remote, run: RunNames) -> None:
+        self.sql(remote, f"DROP DATABASE IF EXISTS {quote_ident(run.shadow_db)};")
+
+    def discard_rollback(self, remote: Remote, run: RunNames) -> None:
+        self.sql(remote, f"DROP DATABASE IF EXISTS {quote_ident(run.rollback_db)};")

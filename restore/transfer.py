@@ -1,0 +1,91 @@
+"""Stream a backup file from the backup server to the target through the bot host.
+
+The bytes are hashed as they pass; the staged copy is kept only if its SHA-256
+equals the digest the step-4 check recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import threading
+from collections.abc import Callable
+
+import paramiko
+
+from restore.errors import Cancelled, ChecksumMismatch, ConnectionLost, RestoreError
+from restore.safety import TO
+from restore.ssh import Remote
+
+CHUNK = 1 << 20
+QUEUE_DEPTH = 16  # at most ~16 MiB in flight, whatever the backup's size
+_EOF = b""
+
+
+def _reader(channel: paramiko.Channel, out: queue.Queue[bytes | BaseException],
+            stop: threading.Event) -> None:
+    try:
+        while not stop.is_set():
+            data = channel.recv(CHUNK)
+            out.put(data)
+            if not data:
+                return
+    except BaseException as exc:  # handed to the writer, which raises it in its thread
+        out.put(exc)
+
+
+def stream_copy(source: Remote, source_path: str, target: Remote, target_path: str, *,
+                size: int, expected_sha256: str,
+                on_progress: Callable[[int], None] = lambda n: None,
+                cancel: threading.Event | None = None) -> str:
+    """Copy `source_path` to `target_path`; return the SHA-256 of what passed through."""
+    cancel = cancel or threading.Event()
+    digest = hashlib.sha256()
+    done = 0
+    inbound = source.open("cat", "--", source_path, timeout=120)
+    outbound = target.open("cat", TO, target_path, timeout=120)
+    chunks: queue.Queue[bytes | BaseException] = queue.Queue(QUEUE_DEPTH)
+    stop = threading.Event()
+    reader = threading.Thread(target=_reader, args=(inbound, chunks, stop), daemon=True,
+                              name="pulih-transfer-reader")
+    reader.start()
+    try:
+        while True:
+            if cancel.is_set():
+                raise Cancelled("Restore dibatalkan saat pemindahan berkas; data live tidak "
+                                "disentuh.")
+            item = chunks.get(timeout=180)
+            if isinstance(item, BaseException):
+                raise ConnectionLost(f"Sambungan ke {source.endpoint.label} terputus saat "
+                                     f"memindahkan berkas: {item}") from item
+            if item == _EOF:
+                break
+            digest.update(item)
+            outbound.sendall(item)
+            done += len(item)
+            on_progress(done)
+        outbound.shutdown_write()
+        if inbound.recv_exit_status() != 0 or done != size:
+            raise ConnectionLost(
+                f"Pembacaan dari {source.endpoint.label} berhenti setelah {done} dari {size} "
+                "bita; sambungan terputus atau berkas berubah.")
+        if outbound.recv_exit_status() != 0:
+            raise RestoreError(f"Penulisan ke {target.endpoint.label} gagal (disk penuh atau "
+                               "izin ditolak).")
+    except queue.Empty:
+        raise ConnectionLost(f"Tidak ada data dari {source.endpoint.label} selama 3 menit; "
+                             "pemindahan dihentikan.") from None
+    except (paramiko.SSHException, OSError) as exc:
+        raise ConnectionLost(f"Sambungan terputus saat memindahkan berkas: {exc}") from exc
+    finally:
+        stop.set()
+        inbound.close()
+        outbound.close()
+        reader.join(5)
+    seen = digest.hexdigest()
+    if seen != expected_sha256:
+        raise ChecksumMismatch(
+            f"SHA-256 berkas yang dipindahkan ({seen}) tidak sama dengan hasil pemeriksaan "
+            f"backup ({expected_sha256}): berkas berubah setelah diperiksa. Restore dihentikan; "
+            "data live tidak disentuh.")
+    return seen

@@ -1,0 +1,119 @@
+"""MariaDB restores over real SSH into a real server: exact content, rollback, refusals."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from restore.recipes import RunNames, TargetSpec
+from restore.recipes.mariadb import MariaDBRecipe
+from restore.ssh import session
+from tests.support.backups import gz, write_point
+from tests.support.mariadb import MariaDB
+from tests.support.restoring import MemoryJournal, checked_job
+from tests.support.sshd import SshServer
+
+TABLES = ("pegawai", "jabatan")
+
+
+def snapshot(db: MariaDB, database: str) -> dict[str, str]:
+    """Every row of every table, in order: what 'exactly the same' is judged on."""
+    tables = db.sql("SELECT table_name FROM information_schema.tables WHERE table_schema = "
+                    f"'{database}' ORDER BY table_name").split()
+    return {t: db.sql(f"SELECT * FROM `{database}`.`{t}` ORDER BY 1") for t in tables}
+
+
+@pytest.fixture
+def live(mariadb: MariaDB, tmp_path: Path) -> Iterator[tuple[str, Path, dict[str, str]]]:
+    """A live database with data, its backup point, and what the backup holds."""
+    name = f"simpeg_{tmp_path.name[-8:].replace('-', '_')}"
+    mariadb.sql(f"DROP DATABASE IF EXISTS `{name}`; CREATE DATABASE `{name}`")
+    mariadb.sql("CREATE TABLE pegawai (id INT PRIMARY KEY, nama VARCHAR(100), gaji DECIMAL(12,2),"
+                " catatan TEXT); CREATE TABLE jabatan (id INT PRIMARY KEY, nama VARCHAR(100));"
+                "INSERT INTO jabatan VALUES (1, 'Pranata Komputer'), (2, 'Analis');", name)
+    rows = ", ".join(f"({i}, 'Pegawai ñ {i} \\'kutip\\'', {i * 1000}.50, 'baris\\n{i}')"
+                     for i in range(1, 501))
+    mariadb.sql(f"INSERT INTO pegawai VALUES {rows}", name)
+    backup_state = snapshot(mariadb, name)
+    dump = subprocess.run(["mariadb-dump", "-S", str(mariadb.socket), "-u", "root",
+                           "--single-transaction", "--default-character-set=utf8mb4", name],
+                          check=True, capture_output=True).stdout
+    root = tmp_path / "srv-backup"
+    write_point(root / "simpeg", "20261123-0200", {"simpeg.sql.gz": gz(dump)},
+                manifest={"pegawai": 500, "jabatan": 2})
+    yield name, root, backup_state
+    for db in mariadb.sql("SHOW DATABASES").split():
+        if db == name or db.startswith("pulih_"):
+            mariadb.sql(f"DROP DATABASE IF EXISTS `{db}`")
+
+
+def damage(db: MariaDB, name: str) -> dict[str, str]:
+    db.sql("DELETE FROM pegawai WHERE id > 100; UPDATE jabatan SET nama = 'RUSAK';"
+           "CREATE TABLE sampah (x INT); INSERT INTO sampah VALUES (1);", name)
+    return snapshot(db, name)
+
+
+def spec(db: MariaDB, name: str) -> TargetSpec:
+    return TargetSpec("mariadb", database=name, db_host=str(db.socket), db_user="root")
+
+
+def test_a_damaged_database_is_restored_exactly_and_rolled_back_exactly(
+        mariadb: MariaDB, backup_server: SshServer, target_server: SshServer,
+        live: tuple[str, Path, dict[str, str]], tmp_path: Path) -> None:
+    name, root, backup_state = live
+    damaged = damage(mariadb, name)
+    journal = MemoryJournal()
+    job = checked_job(11, backup_server, target_server, root, "simpeg", "20261123-0200",
+                      spec(mariadb, name), tmp_path / "staging", journal=journal)
+    outcome = job.run()
+    assert outcome.status == "succeeded", outcome.message
+    assert snapshot(mariadb, name) == backup_state
+    assert outcome.verification["tables"] == {"pegawai": 500, "jabatan": 2}
+    assert journal.statuses() == [
+        "preflight:started", "preflight:done", "transfer:started", "transfer:done",
+        "apply:started", "apply:done", "verify:started", "verify:done", "swap:started",
+        "swap:done", "postcheck:started", "postcheck:done", "cleanup:done"]
+    assert not (tmp_path / "staging" / "11").exists()
+    assert "pulih_sh_11" not in mariadb.sql("SHOW DATABASES").split()
+    # the damaged state was kept, and rollback brings it back exactly
+    assert snapshot(mariadb, "pulih_rb_11") == damaged
+    with session(target_server.endpoint()) as remote:
+        MariaDBRecipe(spec(mariadb, name)).rollback(remote, RunNames(11))
+    assert snapshot(mariadb, name) == damaged
+    assert snapshot(mariadb, "pulih_un_11") == backup_state
+
+
+def test_an_import_that_fails_half_way_leaves_live_untouched(
+        mariadb: MariaDB, backup_server: SshServer, target_server: SshServer,
+        live: tuple[str, Path, dict[str, str]], tmp_path: Path) -> None:
+    name, root, _ = live
+    dump = subprocess.run(["mariadb-dump", "-S", str(mariadb.socket), "-u", "root", name],
+                          check=True, capture_output=True).stdout
+    broken = dump.replace(b"INSERT INTO `pegawai`", b"INSERT INTO `pegawai_tidak_ada`", 1)
+    write_point(root / "simpeg", "20261123-0300", {"simpeg.sql.gz": gz(broken)})
+    damaged = damage(mariadb, name)
+    job = checked_job(12, backup_server, target_server, root, "simpeg", "20261123-0300",
+                      spec(mariadb, name), tmp_path / "staging")
+    outcome = job.run()
+    assert outcome.status == "failed"
+    assert "Impor dump ke basis data bayangan gagal" in outcome.message
+    assert "Data live tidak disentuh" in outcome.message
+    assert snapshot(mariadb, name) == damaged
+    assert not [d for d in mariadb.sql("SHOW DATABASES").split() if d.startswith("pulih_")]
+
+
+def test_a_dump_that_would_write_to_the_live_database_is_refused(
+        mariadb: MariaDB, backup_server: SshServer, target_server: SshServer,
+        live: tuple[str, Path, dict[str, str]], tmp_path: Path) -> None:
+    name, root, _ = live
+    dump = subprocess.run(["mariadb-dump", "-S", str(mariadb.socket), "-u", "root",
+                           "--databases", name], check=True, capture_output=True).stdout
+    write_point(root / "simpeg", "20261123-0400", {"simpeg.sql": dump})
+    damaged = damage(mariadb, name)
+    outcome = checked_job(13, backup_server, target_server, root, "simpeg", "20261123-0400",
+                          spec(mariadb, name), tmp_path / "staging").run()
+    assert outcome.status == "failed" and "USE/CREATE DATABASE" in outcome.message
+    assert snapshot(mariadb, name) == damaged

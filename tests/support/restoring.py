@@ -1,0 +1,40 @@
+"""Helpers for restore tests: a journal that remembers, and jobs built from a checked point."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from restore.catalog import BackupSource, find_point
+from restore.check import check_point
+from restore.engine import Phase, RestoreJob
+from restore.recipes import TargetSpec
+from restore.ssh import session
+from tests.support.sshd import SshServer
+
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+
+@dataclass
+class MemoryJournal:
+    entries: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def phase(self, phase: Phase, status: str, detail: str = "") -> None:
+        self.entries.append((phase.value, status, detail))
+
+    def statuses(self) -> list[str]:
+        return [f"{p}:{s}" for p, s, _ in self.entries]
+
+
+def checked_job(run_id: int, backup: SshServer, target: SshServer, root: Path, system: str,
+                point: str, spec: TargetSpec, staging: Path, **kw: Any) -> RestoreJob:
+    """A job for `point`, with the digests and manifest that the step-4 check produced."""
+    source = BackupSource(str(root), system)
+    with session(backup.endpoint()) as remote:
+        found = find_point(remote, source, point)
+        report = check_point(remote, found, spec.recipe, NOW)
+    return RestoreJob(run_id, target.endpoint(), backup.endpoint(), spec, found,
+                      report.digests, report.manifest, kw.pop("journal", MemoryJournal()),
+                      staging_root=str(staging), **kw)
