@@ -1,0 +1,122 @@
+"""PostgreSQL (custom and plain dumps) and application-file restores: exact, and undoable."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from restore.recipes import RunNames, TargetSpec
+from restore.recipes.files import FilesRecipe
+from restore.recipes.postgresql import PostgreSQLRecipe
+from restore.ssh import session
+from tests.support.backups import gz, tar_gz, write_point
+from tests.support.postgres import create_database
+from tests.support.restoring import checked_job
+from tests.support.sshd import SshServer
+
+
+def pg_url(server: str, database: str) -> str:
+    return server.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0] + \
+        f"/{database}"
+
+
+def pg_snapshot(server: str, database: str) -> dict[str, list[tuple[object, ...]]]:
+    with psycopg.connect(pg_url(server, database)) as conn:
+        tables = [r[0] for r in conn.execute(
+            "SELECT schemaname || '.' || tablename FROM pg_tables WHERE schemaname NOT IN "
+            "('pg_catalog', 'information_schema') ORDER BY 1")]
+        return {t: list(conn.execute(f"SELECT * FROM {t} ORDER BY 1")) for t in tables}
+
+
+@pytest.fixture
+def portal(pg_server: str, tmp_path: Path) -> Iterator[tuple[str, Path, dict[str, object]]]:
+    name = f"portal_{tmp_path.name[-6:].replace('-', '_')}"
+    create_database(pg_server, name)
+    with psycopg.connect(pg_url(pg_server, name), autocommit=True) as conn:
+        conn.execute("CREATE TABLE sekolah (id int PRIMARY KEY, nama text, data jsonb)")
+        conn.execute("CREATE SCHEMA arsip")
+        conn.execute("CREATE TABLE arsip.log (id int PRIMARY KEY, isi text)")
+        conn.execute("INSERT INTO sekolah SELECT g, 'SD Negeri ' || g || ' Tenggarong ''x''', "
+                     "jsonb_build_object('murid', g * 3) FROM generate_series(1, 400) g")
+        conn.execute("INSERT INTO arsip.log VALUES (1, 'baris satu'), (2, 'ü ñ 漢')")
+    state = pg_snapshot(pg_server, name)
+    root = tmp_path / "srv-backup"
+    custom = tmp_path / "portal.dump"
+    subprocess.run(["pg_dump", "-Fc", "-f", str(custom), pg_url(pg_server, name)], check=True)
+    plain = subprocess.run(["pg_dump", "--no-owner", pg_url(pg_server, name)], check=True,
+                           capture_output=True).stdout
+    manifest = {"sekolah": 400, "arsip.log": 2}
+    write_point(root / "portal", "20261123-0100", {"portal.dump": custom.read_bytes()},
+                manifest=manifest)
+    write_point(root / "portal", "20261123-0200", {"portal.sql.gz": gz(plain)},
+                manifest=manifest)
+    yield name, root, state
+    with psycopg.connect(pg_url(pg_server, "postgres"), autocommit=True) as conn:
+        for (db,) in conn.execute("SELECT datname FROM pg_database WHERE datname = %s OR "
+                                  "datname LIKE 'pulih\\_%%'", (name,)).fetchall():
+            conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+
+
+def pg_damage(server: str, name: str) -> dict[str, object]:
+    with psycopg.connect(pg_url(server, name), autocommit=True) as conn:
+        conn.execute("DELETE FROM sekolah WHERE id % 2 = 0")
+        conn.execute("DROP TABLE arsip.log")
+    return pg_snapshot(server, name)
+
+
+@pytest.mark.parametrize(("run_id", "point"), [(21, "20261123-0100"), (22, "20261123-0200")])
+def test_a_postgresql_database_is_restored_exactly_from_custom_and_plain_dumps(
+        pg_server: str, backup_server: SshServer, target_server: SshServer,
+        portal: tuple[str, Path, dict[str, object]], tmp_path: Path, run_id: int,
+        point: str) -> None:
+    name, root, backup_state = portal
+    damaged = pg_damage(pg_server, name)
+    port = int(pg_server.rsplit(":", 1)[1].split("/")[0])
+    spec = TargetSpec("postgresql", database=name, db_host="127.0.0.1", db_port=port,
+                      db_user="postgres")
+    outcome = checked_job(run_id, backup_server, target_server, root, "portal", point, spec,
+                          tmp_path / "staging").run()
+    assert outcome.status == "succeeded", outcome.message
+    assert pg_snapshot(pg_server, name) == backup_state
+    assert outcome.post_check["tables"] == {"sekolah": 400, "arsip.log": 2}
+    with session(target_server.endpoint()) as remote:
+        PostgreSQLRecipe(spec).rollback(remote, RunNames(run_id))
+    assert pg_snapshot(pg_server, name) == damaged
+
+
+def tree(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_application_files_are_restored_exactly_and_rolled_back_exactly(
+        backup_server: SshServer, target_server: SshServer, tmp_path: Path) -> None:
+    app = tmp_path / "www" / "disdukcapil"
+    content = {"index.php": b"<?php echo 'Disdukcapil';", "config/app.ini": b"debug=false\n",
+               "assets/logo.png": bytes(range(256)) * 40, "assets/ruang kosong.txt": b"spasi"}
+    for rel, data in content.items():
+        (app / rel).parent.mkdir(parents=True, exist_ok=True)
+        (app / rel).write_bytes(data)
+    backup_tree = tree(app)
+    root = tmp_path / "srv-backup"
+    write_point(root / "web", "20261123-0200", {"app.tar.gz": tar_gz(content)})
+    (app / "index.php").write_bytes(b"<?php echo 'DIRETAS';")
+    (app / "config" / "app.ini").unlink()
+    (app / "shell.php").write_bytes(b"<?php system($_GET['c']);")
+    damaged = tree(app)
+    spec = TargetSpec("files", app_dir=str(app))
+    outcome = checked_job(31, backup_server, target_server, root, "web", "20261123-0200", spec,
+                          tmp_path / "staging").run()
+    assert outcome.status == "succeeded", outcome.message
+    assert tree(app) == backup_tree
+    assert outcome.verification["files"] == 4
+    assert tree(Path(f"{app}.pulih-rb-31")) == damaged
+    with session(target_server.endpoint()) as remote:
+        FilesRecipe(spec).rollback(remote, RunNames(31))
+    assert tree(app) == damaged
+    assert not Path(f"{app}.pulih-sh-31").exists()
