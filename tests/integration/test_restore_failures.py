@@ -1,0 +1,169 @@
+"""Everything that can go wrong in a restore leaves live data untouched and says so plainly."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tarfile
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.services.setup import make_ssh_key
+from restore.catalog import BackupFile, RestorePoint
+from restore.engine import Progress, RestoreJob
+from restore.recipes import TargetSpec
+from tests.support.backups import write_point
+from tests.support.restoring import MemoryJournal, checked_job
+from tests.support.sshd import SshServer
+
+BIG = 96 * 1024 * 1024
+
+
+def tree(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> tuple[Path, Path, TargetSpec]:
+    """A live site and a large (incompressible) backup of it."""
+    app = tmp_path / "www" / "portal"
+    app.mkdir(parents=True)
+    (app / "index.html").write_text("<h1>Portal Kukar</h1>")
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        blob = os.urandom(BIG)
+        info = tarfile.TarInfo("media/video.bin")
+        info.size = len(blob)
+        archive.addfile(info, io.BytesIO(blob))
+        page = b"<h1>Portal Kukar (backup)</h1>"
+        info = tarfile.TarInfo("index.html")
+        info.size = len(page)
+        archive.addfile(info, io.BytesIO(page))
+    root = tmp_path / "srv-backup"
+    write_point(root / "portal", "20261123-0200", {"site.tar": buffer.getvalue()})
+    return app, root, TargetSpec("files", app_dir=str(app))
+
+
+def untouched(app: Path, before: dict[str, str], staging: Path) -> None:
+    assert tree(app) == before
+    leftovers = [p.name for p in app.parent.iterdir() if ".pulih-" in p.name]
+    assert leftovers == []
+    assert not any(staging.glob("*/*")) if staging.exists() else True
+
+
+def test_a_backup_changed_after_its_check_is_refused_at_the_transfer(
+        backup_server: SshServer, target_server: SshServer, site: tuple[Path, Path, TargetSpec],
+        tmp_path: Path) -> None:
+    app, root, spec = site
+    before = tree(app)
+    job = checked_job(41, backup_server, target_server, root, "portal", "20261123-0200", spec,
+                      tmp_path / "staging")
+    backup_file = root / "portal" / "20261123-0200" / "site.tar"
+    with backup_file.open("r+b") as handle:
+        handle.seek(BIG // 2)
+        byte = handle.read(1)
+        handle.seek(BIG // 2)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    outcome = job.run()
+    assert outcome.status == "failed" and outcome.error_code == "checksum_mismatch"
+    assert "berubah setelah diperiksa" in outcome.message
+    untouched(app, before, tmp_path / "staging")
+
+
+def test_a_connection_dropped_mid_transfer_stops_the_restore(
+        backup_server: SshServer, target_server: SshServer, site: tuple[Path, Path, TargetSpec],
+        tmp_path: Path) -> None:
+    app, root, spec = site
+    before = tree(app)
+    killed: list[int] = []
+
+    def kill_once(progress: Progress) -> None:
+        if progress.phase.value == "transfer" and progress.done and not killed:
+            killed.append(backup_server.kill_sessions())
+
+    job = checked_job(42, backup_server, target_server, root, "portal", "20261123-0200", spec,
+                      tmp_path / "staging", on_progress=kill_once)
+    outcome = job.run()
+    assert killed and killed[0] >= 1
+    assert outcome.status == "failed" and outcome.error_code == "connection_lost"
+    assert "terputus" in outcome.message and "Data live tidak disentuh" in outcome.message
+    untouched(app, before, tmp_path / "staging")
+
+
+def test_cancelling_mid_transfer_cleans_up_and_touches_nothing(
+        backup_server: SshServer, target_server: SshServer, site: tuple[Path, Path, TargetSpec],
+        tmp_path: Path) -> None:
+    app, root, spec = site
+    before = tree(app)
+    journal = MemoryJournal()
+    job = checked_job(43, backup_server, target_server, root, "portal", "20261123-0200", spec,
+                      tmp_path / "staging", journal=journal)
+    seen: list[int] = []
+
+    def cancel_early(progress: Progress) -> None:
+        if progress.done:
+            seen.append(progress.done)
+            job.cancel.set()
+
+    job.on_progress = cancel_early
+    outcome = job.run()
+    assert outcome.status == "cancelled" and "dibatalkan" in outcome.message
+    assert seen and seen[0] < BIG
+    assert ("apply", "started", "") not in journal.entries
+    untouched(app, before, tmp_path / "staging")
+
+
+def test_a_changed_target_host_key_is_refused_before_anything_happens(
+        backup_server: SshServer, target_server: SshServer, site: tuple[Path, Path, TargetSpec],
+        tmp_path: Path) -> None:
+    app, root, spec = site
+    before = tree(app)
+    job = checked_job(44, backup_server, target_server, root, "portal", "20261123-0200", spec,
+                      tmp_path / "staging")
+    wrong = tmp_path / "known_hosts"
+    wrong.write_text(f"[127.0.0.1]:{target_server.port} {backup_server.host_public}\n")
+    job.target = replace(job.target, known_hosts=wrong)
+    outcome = job.run()
+    assert outcome.status == "failed" and outcome.error_code == "host_key_changed"
+    assert "BERBEDA" in outcome.message
+    untouched(app, before, tmp_path / "staging")
+
+
+def test_a_key_the_target_refuses_is_a_clear_failure(
+        backup_server: SshServer, target_server: SshServer, site: tuple[Path, Path, TargetSpec],
+        tmp_path: Path) -> None:
+    app, root, spec = site
+    before = tree(app)
+    job = checked_job(45, backup_server, target_server, root, "portal", "20261123-0200", spec,
+                      tmp_path / "staging")
+    stranger = tmp_path / "stranger"
+    make_ssh_key(stranger)
+    job.target = replace(job.target, key_path=stranger)
+    outcome = job.run()
+    assert outcome.status == "failed" and outcome.error_code == "auth_failed"
+    assert "ditolak" in outcome.message
+    untouched(app, before, tmp_path / "staging")
+
+
+def test_not_enough_free_disk_is_found_before_the_transfer(
+        backup_server: SshServer, target_server: SshServer, site: tuple[Path, Path, TargetSpec],
+        tmp_path: Path) -> None:
+    app, root, spec = site
+    before = tree(app)
+    huge = 1 << 50  # a petabyte: more than any disk here
+    point = RestorePoint("20261123-0200", datetime(2026, 11, 22, 18, tzinfo=UTC),
+                         str(root / "portal" / "20261123-0200"),
+                         (BackupFile("site.tar", huge, datetime.now(UTC)),), ("SHA256SUMS",))
+    journal = MemoryJournal()
+    job = RestoreJob(46, target_server.endpoint(), backup_server.endpoint(), spec, point,
+                     {"site.tar": "0" * 64}, {}, journal, staging_root=str(tmp_path / "staging"))
+    outcome = job.run()
+    assert outcome.status == "failed" and outcome.error_code == "not_enough_space"
+    assert "Ruang disk" in outcome.message and "tidak cukup" in outcome.message
+    assert ("transfer", "started", "") not in journal.entries
+    untouched(app, before, tmp_path / "staging")
