@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.bootstrap import Container, bootstrap
+from bot.cli_restore import restore_commands
 from bot.db.migrate import current_revision, head_revision, upgrade
 from bot.db.models import Request
 from bot.errors import ConfigError, PulihError
@@ -81,6 +82,19 @@ def _parser() -> argparse.ArgumentParser:
     bk_check.add_argument("--nip", help="NIP petugas yang memeriksa (dicatat di audit)")
     bk_check.add_argument("--request", help="tiket permohonan yang dilayani (butuh --nip)")
 
+    rs = commands.add_parser("restore", help="restore sebuah titik backup ke sistem (langkah 5)")
+    rs.add_argument("system", help="kode sistem dari inventaris")
+    rs.add_argument("point", help="nama titik backup (dari `pulih backups list`)")
+    rs.add_argument("--nip", required=True, help="NIP anggota Tim Teknis yang menjalankan")
+    rs.add_argument("--request", help="tiket permohonan yang dilayani")
+    rs.add_argument("--yes", action="store_true",
+                    help="tanpa konfirmasi ketik nama sistem (untuk skrip)")
+    rb = commands.add_parser("rollback", help="kembalikan kondisi sebelum sebuah restore")
+    rb.add_argument("run", type=int, help="nomor restore (#)")
+    rb.add_argument("--nip", required=True, help="NIP anggota Tim Teknis yang menjalankan")
+    rb.add_argument("--reason", required=True, help="alasan rollback (dicatat)")
+    commands.add_parser("recover", help="bereskan restore yang terhenti karena bot mati")
+
     req = commands.add_parser("requests", help="permohonan restore").add_subparsers(
         dest="requests_command", required=True)
     listing = req.add_parser("list", help="daftar permohonan")
@@ -91,10 +105,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
-         err: TextIO | None = None) -> int:
+         err: TextIO | None = None, stdin: TextIO | None = None) -> int:
     """Run one command; 0 on success, 1 on a problem it reported, 2 on bad usage."""
     out = out or sys.stdout
     err = err or sys.stderr
+    stdin = stdin or sys.stdin
     args = _parser().parse_args(argv)
     try:
         settings = load_settings(env_file=args.env_file)
@@ -107,7 +122,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
     logging.getLogger("alembic").setLevel(logging.WARNING)
     container = bootstrap(settings)
     try:
-        return _dispatch(args, container, out, err)
+        return _dispatch(args, container, out, err, stdin)
     except ConfigError as exc:
         for line in exc.problems:
             print(line, file=err)
@@ -122,7 +137,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
         container.close()
 
 
-def _dispatch(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO) -> int:
+def _dispatch(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO,
+              stdin: TextIO) -> int:
     command = args.command
     if command == "init":
         return _init(c, out)
@@ -154,6 +170,8 @@ def _dispatch(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO) 
         return _audit(args, c, out, err)
     if command == "backups":
         return _backups(args, c, out)
+    if command in ("restore", "rollback", "recover"):
+        return restore_commands(args, c, out, err, stdin)
     return _requests(args, c, out)
 
 

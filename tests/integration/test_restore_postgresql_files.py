@@ -19,13 +19,15 @@ from tests.support.postgres import create_database
 from tests.support.restoring import checked_job
 from tests.support.sshd import SshServer
 
+Snapshot = dict[str, list[tuple[object, ...]]]
+
 
 def pg_url(server: str, database: str) -> str:
     return server.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0] + \
         f"/{database}"
 
 
-def pg_snapshot(server: str, database: str) -> dict[str, list[tuple[object, ...]]]:
+def pg_snapshot(server: str, database: str) -> Snapshot:
     with psycopg.connect(pg_url(server, database)) as conn:
         tables = [r[0] for r in conn.execute(
             "SELECT schemaname || '.' || tablename FROM pg_tables WHERE schemaname NOT IN "
@@ -34,7 +36,7 @@ def pg_snapshot(server: str, database: str) -> dict[str, list[tuple[object, ...]
 
 
 @pytest.fixture
-def portal(pg_server: str, tmp_path: Path) -> Iterator[tuple[str, Path, dict[str, object]]]:
+def portal(pg_server: str, tmp_path: Path) -> Iterator[tuple[str, Path, Snapshot]]:
     name = f"portal_{tmp_path.name[-6:].replace('-', '_')}"
     create_database(pg_server, name)
     with psycopg.connect(pg_url(pg_server, name), autocommit=True) as conn:
@@ -62,7 +64,7 @@ def portal(pg_server: str, tmp_path: Path) -> Iterator[tuple[str, Path, dict[str
             conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
 
 
-def pg_damage(server: str, name: str) -> dict[str, object]:
+def pg_damage(server: str, name: str) -> Snapshot:
     with psycopg.connect(pg_url(server, name), autocommit=True) as conn:
         conn.execute("DELETE FROM sekolah WHERE id % 2 = 0")
         conn.execute("DROP TABLE arsip.log")
@@ -72,7 +74,7 @@ def pg_damage(server: str, name: str) -> dict[str, object]:
 @pytest.mark.parametrize(("run_id", "point"), [(21, "20261123-0100"), (22, "20261123-0200")])
 def test_a_postgresql_database_is_restored_exactly_from_custom_and_plain_dumps(
         pg_server: str, backup_server: SshServer, target_server: SshServer,
-        portal: tuple[str, Path, dict[str, object]], tmp_path: Path, run_id: int,
+        portal: tuple[str, Path, Snapshot], tmp_path: Path, run_id: int,
         point: str) -> None:
     name, root, backup_state = portal
     damaged = pg_damage(pg_server, name)

@@ -1,0 +1,110 @@
+"""`pulih restore`, `pulih rollback`, `pulih recover`: step 5 from a terminal."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import timedelta
+from typing import TextIO
+
+from bot.bootstrap import Container
+from bot.db.models import Request
+from bot.services.actors import actor_by_nip
+from bot.services.backups import record_check, run_check, system_access
+from bot.services.requests import apply_action, ensure_allowed, find_request
+from bot.services.restores import execute, recover_interrupted, rollback_run, start_run
+from bot.timefmt import durasi, ukuran
+from bot.workflow.refusals import NotAllowed
+from bot.workflow.rules import Actor
+from bot.workflow.sop import Action, Role, State, transition_for
+from restore.check import Verdict
+from restore.engine import PHASE_LABELS, Progress
+
+
+def restore_commands(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO,
+                     stdin: TextIO) -> int:
+    if args.command == "recover":
+        runs = recover_interrupted(c)
+        print(f"{len(runs)} restore terhenti dibereskan" + (f": {runs}" if runs else "."),
+              file=out)
+        return 0
+    with c.sessions() as session:
+        actor = actor_by_nip(session, args.nip)
+    if Role.TIM not in actor.roles:
+        raise NotAllowed("Restore dan rollback hanya dapat dijalankan oleh JFT/Tim Teknis.")
+    if args.command == "rollback":
+        rollback_run(c, args.run, actor, args.reason)
+        print(f"Restore #{args.run} di-rollback: data live kembali ke kondisi sebelum restore.",
+              file=out)
+        return 0
+    return _restore(args, c, actor, out, err, stdin)
+
+
+def _restore(args: argparse.Namespace, c: Container, actor: Actor, out: TextIO,
+             err: TextIO, stdin: TextIO) -> int:
+    zone = c.settings.timezone
+    request_id = None
+    requested = None
+    with c.sessions() as session:
+        access = system_access(session, args.system, zone)
+        if args.request:
+            request = find_request(session, args.request)
+            request_id, requested = request.id, request.recovery_point
+            if State(request.state) is not State.BACKUP_CHECKED:
+                ensure_allowed(session, request_id, actor, Action.CHECK_BACKUP, c.clock(), zone)
+            else:
+                ensure_allowed(session, request_id, actor, Action.START_RESTORE, c.clock(), zone)
+    if not args.yes:
+        out.write(f"Restore {access.name} ({access.code}) dari titik {args.point}. Data live "
+                  f"akan diganti setelah salinan baru terverifikasi.\n"
+                  f"Ketik nama sistem ({access.code}) untuk melanjutkan: ")
+        out.flush()
+        if stdin.readline().strip() != access.code:
+            print("Dibatalkan: nama sistem tidak cocok. Tidak ada yang diubah.", file=err)
+            return 1
+    started = c.clock()
+    report = run_check(access, args.point, c.clock(), requested)
+    if report.verdict is Verdict.FAILED:
+        failed = "; ".join(i.detail for i in report.items if i.verdict is Verdict.FAILED)
+        print(f"Pemeriksaan backup GAGAL, restore tidak dijalankan: {failed}", file=err)
+        with c.unit_of_work() as session:
+            record_check(session, access, report, started_at=started, now=c.clock(),
+                         actor_id=actor.person_id, actor_name=actor.name, actor_role="tim",
+                         request_id=request_id)
+        return 1
+    with c.unit_of_work() as session:
+        check = record_check(session, access, report, started_at=started, now=c.clock(),
+                             actor_id=actor.person_id, actor_name=actor.name,
+                             actor_role="tim", request_id=request_id)
+        if request_id is not None:
+            stored = session.get(Request, request_id)
+            assert stored is not None
+            if transition_for(Action.CHECK_BACKUP, State(stored.state)) is not None:
+                apply_action(session, request_id, actor, Action.CHECK_BACKUP, c.clock(), zone,
+                             data={"check_id": check.id, "point": report.point})
+        ticket = start_run(session, access, check, actor, c.clock(), zone, request_id)
+    print(f"Restore #{ticket.run_id} dimulai.", file=out)
+    outcome = execute(c, ticket, on_progress=lambda p: _bar(p, err))
+    err.write("\n")
+    print(outcome.message, file=out if outcome.status == "succeeded" else err)
+    if outcome.status == "succeeded":
+        print(f"Rollback bila perlu: pulih rollback {ticket.run_id} --nip NIP --reason ALASAN",
+              file=out)
+        return 0
+    return 1
+
+
+def _bar(progress: Progress, err: TextIO) -> None:
+    label = PHASE_LABELS[progress.phase]
+    if not progress.total:
+        err.write(f"\r{label}...{' ' * 40}")
+    else:
+        share = progress.done / progress.total
+        filled = int(share * 30)
+        eta = f", sisa {durasi_seconds(progress.eta)}" if progress.eta is not None else ""
+        err.write(f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {share:4.0%} "
+                  f"{ukuran(int(progress.rate))}/s{eta}   ")
+    err.flush()
+
+
+def durasi_seconds(seconds: float) -> str:
+    return durasi(timedelta(seconds=int(seconds)))

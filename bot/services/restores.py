@@ -1,0 +1,253 @@
+"""Step 5 as a use case: start a restore under a per-system lock, record every phase,
+finish (or fail, or cancel) it, roll it back, and recover runs a crash interrupted.
+
+The SSH work happens in `execute`, which blocks: the bot calls it in a worker thread.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.bootstrap import Container
+from bot.db.models import BackupCheck, Person, Request, RestoreRun, System
+from bot.services.actors import actor_for_person
+from bot.services.audit import append_event
+from bot.services.backups import SystemAccess, system_access
+from bot.services.requests import apply_action, ensure_allowed
+from bot.workflow.refusals import NotFound
+from bot.workflow.rules import Actor
+from bot.workflow.sop import Action, State
+from restore.catalog import find_point
+from restore.engine import STAGING_ROOT, Outcome, Phase, Progress, RestoreJob
+from restore.errors import Busy, RestoreError
+from restore.recipes import RunNames, TargetSpec, recipe_for
+from restore.safety import confined
+from restore.ssh import session as ssh_session
+
+
+@dataclass(frozen=True)
+class RunTicket:
+    """What a worker thread needs to carry out a started run."""
+
+    run_id: int
+    access: SystemAccess
+    spec: TargetSpec
+    point: str
+    digests: dict[str, str]
+    manifest: dict[str, Any]
+    request_id: int | None
+    actor: Actor
+
+
+def target_spec(system: System) -> TargetSpec:
+    return TargetSpec(system.recipe, database=system.database, app_dir=system.app_dir,
+                      db_host=system.db_host, db_port=system.db_port, db_user=system.db_user,
+                      db_defaults_file=system.db_defaults_file, health_url=system.health_url)
+
+
+def start_run(session: Session, access: SystemAccess, check: BackupCheck, actor: Actor,
+              now: datetime, zone: ZoneInfo, request_id: int | None = None) -> RunTicket:
+    """Take the system's lock and record the run; Busy if another restore holds it."""
+    if check.system_id != access.system_id or check.status == "failed":
+        raise RestoreError("Restore hanya dari titik backup yang lulus pemeriksaan (langkah 4).")
+    active = session.execute(select(RestoreRun).where(RestoreRun.lock_key == access.system_id)
+                             ).scalar_one_or_none()
+    if active is not None:
+        raise _busy(session, active)
+    result = json.loads(check.result)
+    run = RestoreRun(request_id=request_id, system_id=access.system_id,
+                     backup_check_id=check.id, started_by=actor.person_id,
+                     lock_key=access.system_id, status="running", phase="", started_at=now,
+                     phases="[]", verification="{}")
+    session.add(run)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Busy("Restore lain untuk sistem ini baru saja dimulai; tunggu sampai selesai."
+                   ) from None
+    system = session.get(System, access.system_id)
+    assert system is not None
+    if request_id is not None:
+        apply_action(session, request_id, actor, Action.START_RESTORE, now, zone,
+                     data={"run_id": run.id, "point": check.point})
+    append_event(session, action="restore_started", now=now, actor_id=actor.person_id,
+                 actor_name=actor.name, actor_role="tim", request_id=request_id,
+                 data={"run_id": run.id, "system": access.code, "point": check.point,
+                       "sha256": result.get("digests", {})})
+    return RunTicket(run.id, access, target_spec(system), check.point,
+                     result.get("digests", {}), result.get("manifest", {}), request_id, actor)
+
+
+def _busy(session: Session, active: RestoreRun) -> Busy:
+    who = session.get(Person, active.started_by) if active.started_by else None
+    name = who.name if who else "petugas lain"
+    return Busy(f"Restore #{active.id} untuk sistem ini sedang berjalan (dimulai {name}); "
+                "restore kedua ditolak.")
+
+
+class DbJournal:
+    """Records each phase in the run's row, in its own short transaction."""
+
+    def __init__(self, container: Container, run_id: int) -> None:
+        self.container = container
+        self.run_id = run_id
+
+    def phase(self, phase: Phase, status: str, detail: str = "") -> None:
+        now = self.container.clock()
+        with self.container.unit_of_work() as session:
+            run = session.get(RestoreRun, self.run_id)
+            assert run is not None
+            phases = json.loads(run.phases)
+            phases.append({"phase": phase.value, "status": status, "at": now.isoformat(),
+                           "detail": detail})
+            run.phases = json.dumps(phases, ensure_ascii=False)
+            run.phase = phase.value
+
+
+def execute(container: Container, ticket: RunTicket, *,
+            cancel: threading.Event | None = None,
+            on_progress: Callable[[Progress], None] = lambda p: None,
+            staging_root: str | None = None) -> Outcome:
+    """Carry out a started run (blocking) and record how it ended."""
+    journal = DbJournal(container, ticket.run_id)
+    try:
+        with ssh_session(ticket.access.backup) as remote:
+            point = find_point(remote, ticket.access.source, ticket.point)
+    except RestoreError as exc:
+        outcome = Outcome("failed", exc.message + " Data live tidak disentuh.",
+                          error_code=exc.code)
+    else:
+        job = RestoreJob(ticket.run_id, ticket.access.target, ticket.access.backup, ticket.spec,
+                         point, ticket.digests, ticket.manifest, journal,
+                         cancel or threading.Event(), on_progress)
+        if staging_root:
+            job.staging_root = staging_root
+        outcome = job.run()
+    finish_run(container, ticket, outcome)
+    return outcome
+
+
+def finish_run(container: Container, ticket: RunTicket, outcome: Outcome) -> None:
+    """Release the lock, store the result, and move the request along."""
+    now = container.clock()
+    zone = container.settings.timezone
+    with container.unit_of_work() as session:
+        run = session.get(RestoreRun, ticket.run_id)
+        assert run is not None
+        run.status, run.finished_at, run.lock_key = outcome.status, now, None
+        run.error = outcome.message if outcome.status != "succeeded" else ""
+        run.verification = json.dumps({"shadow": outcome.verification,
+                                       "live": outcome.post_check}, ensure_ascii=False)
+        run.rollback_ref = str(ticket.run_id) if outcome.swapped else ""
+        append_event(session, action=f"restore_{outcome.status}", now=now,
+                     actor_id=ticket.actor.person_id, actor_name=ticket.actor.name,
+                     actor_role="tim", request_id=ticket.request_id, note=outcome.message,
+                     data={"run_id": run.id, "error": outcome.error_code})
+        if ticket.request_id is None:
+            return
+        if outcome.status == "succeeded":
+            apply_action(session, ticket.request_id, ticket.actor, Action.FINISH_RESTORE, now,
+                         zone, data={"run_id": run.id})
+            apply_action(session, ticket.request_id, ticket.actor, Action.VERIFY, now, zone,
+                         data={"run_id": run.id, "verification": outcome.post_check})
+        elif outcome.status == "cancelled":
+            apply_action(session, ticket.request_id, ticket.actor, Action.ABORT_RESTORE, now,
+                         zone, reason=outcome.message)
+        else:
+            apply_action(session, ticket.request_id, ticket.actor, Action.FAIL_RESTORE, now,
+                         zone, reason=outcome.message)
+
+
+def rollback_run(container: Container, run_id: int, actor: Actor, reason: str) -> None:
+    """Put back the live state kept by a successful run (blocking: SSH to the target)."""
+    zone = container.settings.timezone
+    with container.sessions() as session:
+        run = session.get(RestoreRun, run_id)
+        if run is None or run.status != "succeeded" or not run.rollback_ref:
+            raise NotFound(f"Restore #{run_id} tidak punya salinan untuk rollback.")
+        system = session.get(System, run.system_id)
+        assert system is not None
+        access = system_access(session, system.code, zone)
+        spec, request_id = target_spec(system), run.request_id
+        if request_id is not None:
+            ensure_allowed(session, request_id, actor, Action.ROLLBACK, container.clock(), zone)
+    with ssh_session(access.target) as remote:
+        recipe_for(spec).rollback(remote, RunNames(run_id))
+    now = container.clock()
+    with container.unit_of_work() as session:
+        done = session.get(RestoreRun, run_id)
+        assert done is not None
+        done.status, done.rollback_ref = "rolled_back", ""
+        append_event(session, action="restore_rolled_back", now=now, actor_id=actor.person_id,
+                     actor_name=actor.name, actor_role="tim", request_id=request_id,
+                     note=reason, data={"run_id": run_id})
+        if request_id is not None:
+            apply_action(session, request_id, actor, Action.ROLLBACK, now, zone, reason=reason)
+
+
+def recover_interrupted(container: Container) -> list[int]:
+    """At start-up: runs left 'running' by a crash are cleaned up and marked interrupted."""
+    zone = container.settings.timezone
+    with container.sessions() as session:
+        stale = session.execute(select(RestoreRun).where(RestoreRun.status == "running")
+                                ).scalars().all()
+        work = []
+        for run in stale:
+            system = session.get(System, run.system_id)
+            assert system is not None
+            phases = json.loads(run.phases)
+            swapped = any(p["phase"] == Phase.SWAP.value and p["status"] == "done"
+                          for p in phases)
+            work.append((run.id, run.request_id, run.started_by, swapped,
+                         system_access(session, system.code, zone), target_spec(system)))
+    recovered = []
+    for run_id, request_id, started_by, swapped, access, spec in work:
+        detail = _clean_target(access, spec, run_id, swapped)
+        now = container.clock()
+        with container.unit_of_work() as session:
+            row = session.get(RestoreRun, run_id)
+            assert row is not None
+            row.status, row.lock_key, row.finished_at = "interrupted", None, now
+            row.rollback_ref = str(run_id) if swapped else ""
+            message = "Restore terhenti karena bot berhenti di tengah jalan. " + detail
+            row.error = message
+            append_event(session, action="restore_interrupted", now=now,
+                         request_id=request_id, note=message, data={"run_id": run_id})
+            if request_id is not None and started_by is not None:
+                person = session.get(Person, started_by)
+                assert person is not None
+                request_state = _state(session, request_id)
+                if request_state == State.RESTORING:
+                    apply_action(session, request_id, actor_for_person(session, person),
+                                 Action.FAIL_RESTORE, now, zone, reason=message)
+        recovered.append(run_id)
+    return recovered
+
+
+def _state(session: Session, request_id: int) -> State:
+    request = session.get(Request, request_id)
+    assert request is not None
+    return State(request.state)
+
+
+def _clean_target(access: SystemAccess, spec: TargetSpec, run_id: int, swapped: bool) -> str:
+    try:
+        with ssh_session(access.target) as remote:
+            remote.run("rm", "-rf", "--", confined(STAGING_ROOT, str(run_id)), check=False)
+            if not swapped:
+                recipe_for(spec).discard_shadow(remote, RunNames(run_id))
+    except RestoreError as exc:
+        return f"Pembersihan di server tujuan belum berhasil ({exc.message}); ulangi nanti."
+    if swapped:
+        return "Penukaran sudah terjadi; kondisi sebelumnya tersimpan dan dapat di-rollback."
+    return "Salinan sementara dibersihkan; data live tidak disentuh."

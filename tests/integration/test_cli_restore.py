@@ -1,0 +1,222 @@
+"""Step 5 from the terminal, recorded like the chat path: restore, lock, rollback, recovery."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.bootstrap import Container, bootstrap
+from bot.cli import main
+from bot.db.migrate import upgrade
+from bot.db.models import AuditEvent, BackupCheck, Request, RestoreRun
+from bot.inventory.loader import load_inventory
+from bot.services.actors import actor_by_nip
+from bot.services.audit import verify_chain
+from bot.services.backups import record_check, run_check, system_access
+from bot.services.inventory_sync import sync_inventory
+from bot.services.requests import NewRequest, Scope, apply_action, submit_request
+from bot.services.restores import DbJournal, recover_interrupted, start_run
+from bot.settings import load_settings
+from bot.workflow.sop import Action
+from restore.engine import Phase
+from restore.errors import Busy
+from tests.support.backups import gz, write_point
+from tests.support.mariadb import MariaDB
+from tests.support.office import NIPS, NOW, write_inventory
+from tests.support.sshd import SshServer
+
+POINT = "20261123-0200"
+
+
+def snapshot(db: MariaDB) -> dict[str, str]:
+    return {t: db.sql(f"SELECT * FROM simpeg.`{t}` ORDER BY 1") for t in
+            db.sql("SELECT table_name FROM information_schema.tables WHERE "
+                   "table_schema = 'simpeg' ORDER BY 1").split()}
+
+
+@pytest.fixture
+def office(tmp_path: Path, backup_server: SshServer, target_server: SshServer,
+           mariadb: MariaDB, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, dict]]:
+    mariadb.sql("DROP DATABASE IF EXISTS simpeg; CREATE DATABASE simpeg")
+    mariadb.sql("CREATE TABLE pegawai (id INT PRIMARY KEY, nama VARCHAR(80));"
+                "INSERT INTO pegawai VALUES (1,'Andi'),(2,'Budi'),(3,'Citra');", "simpeg")
+    good = snapshot(mariadb)
+    dump = subprocess.run(["mariadb-dump", "-S", str(mariadb.socket), "-u", "root", "simpeg"],
+                          check=True, capture_output=True).stdout
+    root = tmp_path / "srv-backup"
+    write_point(root / "simpeg", POINT, {"simpeg.sql.gz": gz(dump)}, manifest={"pegawai": 3})
+    mariadb.sql("DELETE FROM pegawai WHERE id > 1; UPDATE pegawai SET nama = 'RUSAK'", "simpeg")
+    inventory = write_inventory(
+        tmp_path / "office", key=backup_server.user_key, known=backup_server.known_hosts,
+        backup_port=backup_server.port, backup_root=str(root), target_port=target_server.port,
+        target_key=target_server.user_key, target_known=target_server.known_hosts,
+        system_extra=f'db_host = "{mariadb.socket}"\ndb_user = "root"')
+    env_file = tmp_path / "test.env"
+    env_file.write_text(f"PULIH_DATABASE_URL=sqlite:///{tmp_path / 'pulih.sqlite3'}\n"
+                        f"PULIH_INVENTORY={inventory}\nPULIH_DATA_DIR={tmp_path / 'data'}\n")
+    for key in ("PULIH_DATABASE_URL", "PULIH_DATA_DIR", "PULIH_INVENTORY"):
+        monkeypatch.delenv(key, raising=False)
+    container = bootstrap(load_settings(environ={}, env_file=env_file))
+    upgrade(container.engine)
+    with container.unit_of_work() as session:
+        sync_inventory(session, load_inventory(inventory), NOW)
+    container.close()
+    yield env_file, {"good": good, "damaged": snapshot(mariadb)}
+    for db in mariadb.sql("SHOW DATABASES").split():
+        if db == "simpeg" or db.startswith("pulih_"):
+            mariadb.sql(f"DROP DATABASE IF EXISTS `{db}`")
+
+
+def open_office(env_file: Path) -> Container:
+    return bootstrap(load_settings(environ={}, env_file=env_file))
+
+
+def assigned_request(c: Container) -> str:
+    zone = c.settings.timezone
+    with c.unit_of_work() as session:
+        opd = actor_by_nip(session, NIPS["opd_other"])
+        request = submit_request(session, opd, NewRequest("simpeg", Scope.DATABASE,
+                                                          "Data pegawai rusak"), NOW)
+        apply_action(session, request.id, actor_by_nip(session, NIPS["kadis"]), Action.DISPOSE,
+                     NOW, zone, target_id=actor_by_nip(session, NIPS["kabid_a"]).person_id)
+        apply_action(session, request.id, actor_by_nip(session, NIPS["kabid_a"]), Action.ASSIGN,
+                     NOW, zone)
+        return request.ticket
+
+
+def run(env_file: Path, *args: str, typed: str = "") -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["--env-file", str(env_file), *args], out=out, err=err,
+                stdin=io.StringIO(typed))
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_a_restore_for_a_request_brings_the_data_back_and_moves_the_request_to_verified(
+        office: tuple[Path, dict], mariadb: MariaDB) -> None:
+    env_file, states = office
+    c = open_office(env_file)
+    ticket = assigned_request(c)
+    code, out, err = run(env_file, "restore", "simpeg", POINT, "--nip", NIPS["tim_exec"],
+                         "--request", ticket, typed="simpeg\n")
+    assert code == 0, err
+    assert "Restore selesai dan terverifikasi" in out
+    assert snapshot(mariadb) == states["good"]
+    with c.sessions() as session:
+        request = session.execute(select(Request)).scalar_one()
+        assert request.state == "verified" and request.executor_id is not None
+        run_row = session.execute(select(RestoreRun)).scalar_one()
+        assert run_row.status == "succeeded" and run_row.lock_key is None
+        phases = [p["phase"] for p in json.loads(run_row.phases) if p["status"] == "done"]
+        assert phases == ["preflight", "transfer", "apply", "verify", "swap", "postcheck",
+                          "cleanup"]
+        actions = session.execute(select(AuditEvent.action).order_by(AuditEvent.seq)
+                                  ).scalars().all()
+        assert actions[-7:] == ["backup_check", "check_backup", "start_restore",
+                                "restore_started", "restore_succeeded", "finish_restore",
+                                "verify"]
+        assert verify_chain(session).ok
+    # rollback puts the damaged state back and the request records it
+    code, out, err = run(env_file, "rollback", str(run_row.id), "--nip", NIPS["tim_other"],
+                         "--reason", "Aplikasi belum kompatibel")
+    assert code == 0, err
+    assert snapshot(mariadb) == states["damaged"]
+    with c.sessions() as session:
+        assert session.execute(select(Request)).scalar_one().state == "restore_failed"
+    c.close()
+
+
+def test_the_typed_confirmation_is_required(office: tuple[Path, dict],
+                                            mariadb: MariaDB) -> None:
+    env_file, states = office
+    code, _, err = run(env_file, "restore", "simpeg", POINT, "--nip", NIPS["tim_exec"],
+                       typed="ya\n")
+    assert code == 1 and "nama sistem tidak cocok" in err
+    assert snapshot(mariadb) == states["damaged"]
+    c = open_office(env_file)
+    with c.sessions() as session:
+        assert session.execute(select(RestoreRun)).first() is None
+        assert session.execute(select(BackupCheck)).first() is None
+    c.close()
+
+
+def test_someone_outside_the_team_cannot_restore(office: tuple[Path, dict],
+                                                 mariadb: MariaDB) -> None:
+    env_file, states = office
+    for nip in (NIPS["kabid_a"], NIPS["opd_other"], NIPS["admin"]):
+        code, _, err = run(env_file, "restore", "simpeg", POINT, "--nip", nip, "--yes")
+        assert code == 1 and "hanya dapat dijalankan oleh JFT/Tim Teknis" in err
+    assert snapshot(mariadb) == states["damaged"]
+
+
+def test_a_second_restore_of_the_same_system_is_refused_while_one_runs(
+        office: tuple[Path, dict]) -> None:
+    env_file, _ = office
+    c = open_office(env_file)
+    zone = c.settings.timezone
+    with c.sessions() as session:
+        access = system_access(session, "simpeg", zone)
+    report = run_check(access, POINT, NOW)
+    with c.unit_of_work() as session:
+        actor = actor_by_nip(session, NIPS["tim_exec"])
+        check = record_check(session, access, report, started_at=NOW, now=NOW,
+                             actor_id=actor.person_id, actor_name=actor.name, actor_role="tim")
+        first = start_run(session, access, check, actor, NOW, zone)
+    with c.unit_of_work() as session, pytest.raises(Busy) as refusal:
+        other = actor_by_nip(session, NIPS["tim_other"])
+        start_run(session, access, session.get(BackupCheck, check.id), other, NOW, zone)
+    assert f"Restore #{first.run_id}" in refusal.value.message
+    assert "Dimas Pratama" in refusal.value.message
+    code, _, err = run(env_file, "restore", "simpeg", POINT, "--nip", NIPS["tim_other"],
+                       "--yes")
+    assert code == 1 and "sedang berjalan" in err
+    c.close()
+
+
+def test_a_run_cut_off_by_a_crash_is_cleaned_up_at_start_up_with_live_data_untouched(
+        office: tuple[Path, dict], mariadb: MariaDB, target_server: SshServer) -> None:
+    env_file, states = office
+    c = open_office(env_file)
+    zone = c.settings.timezone
+    ticket_no = assigned_request(c)
+    with c.sessions() as session:
+        access = system_access(session, "simpeg", zone)
+        request_id = session.execute(select(Request.id)).scalar_one()
+    report = run_check(access, POINT, NOW)
+    with c.unit_of_work() as session:
+        actor = actor_by_nip(session, NIPS["tim_exec"])
+        check = record_check(session, access, report, started_at=NOW, now=NOW,
+                             actor_id=actor.person_id, actor_name=actor.name, actor_role="tim",
+                             request_id=request_id)
+        apply_action(session, request_id, actor, Action.CHECK_BACKUP, NOW, zone)
+        ticket = start_run(session, access, check, actor, NOW, zone, request_id)
+    # What the crash left: a half-filled shadow and a staging folder, mid-apply.
+    journal = DbJournal(c, ticket.run_id)
+    for phase in (Phase.PREFLIGHT, Phase.TRANSFER):
+        journal.phase(phase, "started")
+        journal.phase(phase, "done")
+    journal.phase(Phase.APPLY, "started")
+    mariadb.sql(f"CREATE DATABASE pulih_sh_{ticket.run_id}")
+    staging = Path("/var/lib/pulih-staging") / str(ticket.run_id)
+    staging.mkdir(parents=True)
+    (staging / "simpeg.sql.gz").write_bytes(b"setengah")
+    c.close()
+    # The bot (or `pulih recover`) starts again.
+    c = open_office(env_file)
+    assert recover_interrupted(c) == [ticket.run_id]
+    assert snapshot(mariadb) == states["damaged"]
+    assert f"pulih_sh_{ticket.run_id}" not in mariadb.sql("SHOW DATABASES").split()
+    assert not staging.exists()
+    with c.sessions() as session:
+        run_row = session.execute(select(RestoreRun)).scalar_one()
+        assert run_row.status == "interrupted" and run_row.lock_key is None
+        assert "data live tidak disentuh" in run_row.error
+        assert session.execute(select(Request)).scalar_one().state == "restore_failed"
+        assert ticket_no
+    assert recover_interrupted(c) == []  # nothing left to recover; a second start is quiet
+    c.close()
