@@ -32,6 +32,7 @@ from tests.support.office import NIPS, NOW, write_inventory
 from tests.support.sshd import SshServer
 
 POINT = "20261123-0200"
+States = dict[str, dict[str, str]]
 
 
 def snapshot(db: MariaDB) -> dict[str, str]:
@@ -42,7 +43,7 @@ def snapshot(db: MariaDB) -> dict[str, str]:
 
 @pytest.fixture
 def office(tmp_path: Path, backup_server: SshServer, target_server: SshServer,
-           mariadb: MariaDB, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, dict]]:
+           mariadb: MariaDB, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, States]]:
     mariadb.sql("DROP DATABASE IF EXISTS simpeg; CREATE DATABASE simpeg")
     mariadb.sql("CREATE TABLE pegawai (id INT PRIMARY KEY, nama VARCHAR(80));"
                 "INSERT INTO pegawai VALUES (1,'Andi'),(2,'Budi'),(3,'Citra');", "simpeg")
@@ -98,7 +99,7 @@ def run(env_file: Path, *args: str, typed: str = "") -> tuple[int, str, str]:
 
 
 def test_a_restore_for_a_request_brings_the_data_back_and_moves_the_request_to_verified(
-        office: tuple[Path, dict], mariadb: MariaDB) -> None:
+        office: tuple[Path, States], mariadb: MariaDB) -> None:
     env_file, states = office
     c = open_office(env_file)
     ticket = assigned_request(c)
@@ -131,7 +132,7 @@ def test_a_restore_for_a_request_brings_the_data_back_and_moves_the_request_to_v
     c.close()
 
 
-def test_the_typed_confirmation_is_required(office: tuple[Path, dict],
+def test_the_typed_confirmation_is_required(office: tuple[Path, States],
                                             mariadb: MariaDB) -> None:
     env_file, states = office
     code, _, err = run(env_file, "restore", "simpeg", POINT, "--nip", NIPS["tim_exec"],
@@ -145,7 +146,7 @@ def test_the_typed_confirmation_is_required(office: tuple[Path, dict],
     c.close()
 
 
-def test_someone_outside_the_team_cannot_restore(office: tuple[Path, dict],
+def test_someone_outside_the_team_cannot_restore(office: tuple[Path, States],
                                                  mariadb: MariaDB) -> None:
     env_file, states = office
     for nip in (NIPS["kabid_a"], NIPS["opd_other"], NIPS["admin"]):
@@ -155,7 +156,7 @@ def test_someone_outside_the_team_cannot_restore(office: tuple[Path, dict],
 
 
 def test_a_second_restore_of_the_same_system_is_refused_while_one_runs(
-        office: tuple[Path, dict]) -> None:
+        office: tuple[Path, States]) -> None:
     env_file, _ = office
     c = open_office(env_file)
     zone = c.settings.timezone
@@ -169,7 +170,9 @@ def test_a_second_restore_of_the_same_system_is_refused_while_one_runs(
         first = start_run(session, access, check, actor, NOW, zone)
     with c.unit_of_work() as session, pytest.raises(Busy) as refusal:
         other = actor_by_nip(session, NIPS["tim_other"])
-        start_run(session, access, session.get(BackupCheck, check.id), other, NOW, zone)
+        again = session.get(BackupCheck, check.id)
+        assert again is not None
+        start_run(session, access, again, other, NOW, zone)
     assert f"Restore #{first.run_id}" in refusal.value.message
     assert "Dimas Pratama" in refusal.value.message
     code, _, err = run(env_file, "restore", "simpeg", POINT, "--nip", NIPS["tim_other"],
@@ -179,7 +182,7 @@ def test_a_second_restore_of_the_same_system_is_refused_while_one_runs(
 
 
 def test_a_run_cut_off_by_a_crash_is_cleaned_up_at_start_up_with_live_data_untouched(
-        office: tuple[Path, dict], mariadb: MariaDB, target_server: SshServer) -> None:
+        office: tuple[Path, States], mariadb: MariaDB, target_server: SshServer) -> None:
     env_file, states = office
     c = open_office(env_file)
     zone = c.settings.timezone
