@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from restore.catalog import RestorePoint
 from restore.errors import Cancelled, NotEnoughSpace, RestoreError
 from restore.recipes import Recipe, RunNames, Staged, TargetSpec, recipe_for
-from restore.safety import absolute_path, confined
+from restore.safety import DISCARD, absolute_path, confined
 from restore.ssh import Endpoint, Remote, connect
 from restore.transfer import stream_copy
 
@@ -125,8 +125,8 @@ class RestoreJob:
             self._step(Phase.SWAP, lambda: recipe.swap(t, self.names))
             swapped = True
             try:
-                outcome.post_check = self._step(
-                    Phase.POSTCHECK, lambda: recipe.post_check(t, self.manifest))
+                outcome.post_check = self._step(Phase.POSTCHECK, lambda: self._post_check(t,
+                                                                                         recipe))
             except RestoreError as exc:
                 self._step(Phase.ROLLBACK, lambda: recipe.rollback(t, self.names))
                 swapped = False
@@ -164,6 +164,25 @@ class RestoreJob:
                 raise NotEnoughSpace(
                     f"Ruang disk di {target.endpoint.label}:{path} tidak cukup: tersedia "
                     f"{available // (1 << 20)} MiB, dibutuhkan sekitar {size // (1 << 20)} MiB.")
+
+    def _post_check(self, target: Remote, recipe: Recipe) -> dict[str, Any]:
+        result = recipe.post_check(target, self.manifest)
+        if self.spec.health_url:
+            result["health"] = self._health(target, self.spec.health_url)
+        return result
+
+    @staticmethod
+    def _health(target: Remote, url: str) -> str:
+        """Ask the application itself, from the target, whether it answers."""
+        if target.run("command", "-v", "curl", DISCARD, check=False).status != 0:
+            return "curl tidak tersedia di server tujuan; URL kesehatan tidak diperiksa"
+        answer = target.run("curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                            "--max-time", "20", "--", url, check=False, timeout=60)
+        code = answer.text.strip()
+        if answer.status != 0 or not code.startswith(("2", "3")):
+            raise RestoreError(f"Aplikasi tidak sehat setelah restore: {url} menjawab "
+                               f"{code or answer.error_text() or 'tidak ada jawaban'}.")
+        return f"{url} menjawab HTTP {code}"
 
     @staticmethod
     def _free(target: Remote, path: str) -> int:
