@@ -103,32 +103,34 @@ class RestoreJob:
 
     def run(self) -> Outcome:
         """Do the whole restore; the outcome says what happened, in Indonesian."""
-        recipe = recipe_for(self.spec)
         target: Remote | None = None
         backup: Remote | None = None
+        recipe: Recipe | None = None
         swapped = False
         outcome = Outcome("failed")
         try:
+            recipe = recipe_for(self.spec)
+            r = recipe
             target = connect(self.target)
             backup = connect(self.backup)
             name = recipe.pick([f.name for f in self.point.files])
             staged = Staged(name, confined(self.staging_dir, name),
                             next(f.size for f in self.point.files if f.name == name))
             t, b = target, backup
-            self._step(Phase.PREFLIGHT, lambda: self._preflight(t, recipe, staged))
+            self._step(Phase.PREFLIGHT, lambda: self._preflight(t, r, staged))
             self._step(Phase.TRANSFER, lambda: self._transfer(b, t, staged))
-            self._step(Phase.APPLY, lambda: recipe.apply(t, staged, self.names))
+            self._step(Phase.APPLY, lambda: r.apply(t, staged, self.names))
             outcome.verification = self._step(
-                Phase.VERIFY, lambda: recipe.verify(t, self.names, self.manifest))
+                Phase.VERIFY, lambda: r.verify(t, self.names, self.manifest))
             if self.cancel.is_set():
                 raise Cancelled("Restore dibatalkan sebelum data live disentuh.")
-            self._step(Phase.SWAP, lambda: recipe.swap(t, self.names))
+            self._step(Phase.SWAP, lambda: r.swap(t, self.names))
             swapped = True
             try:
-                outcome.post_check = self._step(Phase.POSTCHECK, lambda: self._post_check(t,
-                                                                                         recipe))
+                outcome.post_check = self._step(Phase.POSTCHECK,
+                                                lambda: self._post_check(t, r))
             except RestoreError as exc:
-                self._step(Phase.ROLLBACK, lambda: recipe.rollback(t, self.names))
+                self._step(Phase.ROLLBACK, lambda: r.rollback(t, self.names))
                 swapped = False
                 raise RestoreError(f"Pemeriksaan setelah penukaran gagal ({exc.message}); "
                                    "data live dikembalikan ke kondisi sebelum restore.") from exc
@@ -144,7 +146,8 @@ class RestoreJob:
                 outcome.message += " Data live tidak disentuh."
         finally:
             if target is not None:
-                self._cleanup(target, recipe, swapped)
+                if recipe is not None:
+                    self._cleanup(target, recipe, swapped)
                 target.close()
             if backup is not None:
                 backup.close()
