@@ -1,0 +1,112 @@
+"""Transfer throughput: Pulih (paramiko, SHA-256 on the fly) against the OpenSSH pipeline.
+
+    python3 benchmarks/restore_throughput.py [--size-mib 1024]
+
+Starts two sshd servers on 127.0.0.1 (backup and target, as the tests do), writes a
+random backup file of the given size, then copies it backup -> target
+1. through Pulih's `stream_copy` (in a child process, so its peak memory is its own), and
+2. through `ssh backup cat FILE | ssh target 'cat > FILE'`,
+and prints MB/s for both, their ratio and Pulih's peak resident memory. Needs root (sshd)
+and openssh-server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.sshd import SshServer, ssh_server  # noqa: E402
+
+CHILD = r"""
+import json, resource, sys, time
+from pathlib import Path
+from restore.ssh import Endpoint, connect
+from restore.transfer import stream_copy
+spec = json.loads(sys.argv[1])
+backup = connect(Endpoint(**{**spec["backup"], "key_path": Path(spec["backup"]["key_path"]),
+                             "known_hosts": Path(spec["backup"]["known_hosts"])}))
+target = connect(Endpoint(**{**spec["target"], "key_path": Path(spec["target"]["key_path"]),
+                             "known_hosts": Path(spec["target"]["known_hosts"])}))
+start = time.perf_counter()
+stream_copy(backup, spec["source"], target, spec["dest"], size=spec["size"],
+            expected_sha256=spec["sha256"])
+elapsed = time.perf_counter() - start
+print(json.dumps({"seconds": elapsed,
+                  "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def endpoint_dict(server: SshServer) -> dict[str, object]:
+    e = server.endpoint()
+    return {"name": e.name, "host": e.host, "port": e.port, "user": e.user,
+            "key_path": str(e.key_path), "known_hosts": str(e.known_hosts), "sudo": False}
+
+
+def ssh_words(server: SshServer) -> list[str]:
+    return ["ssh", "-q", "-i", str(server.user_key), "-p", str(server.port),
+            "-o", f"UserKnownHostsFile={server.known_hosts}", "-o", "StrictHostKeyChecking=yes",
+            "-o", "BatchMode=yes", f"{server.endpoint().user}@127.0.0.1"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    size = args.size_mib * 1024 * 1024
+    with tempfile.TemporaryDirectory(prefix="pulih-bench-") as tmp:
+        folder = Path(tmp)
+        source = folder / "backup.bin"
+        digest = hashlib.sha256()
+        with source.open("wb") as handle:
+            for _ in range(args.size_mib):
+                block = os.urandom(1 << 20)
+                digest.update(block)
+                handle.write(block)
+        with ssh_server(folder / "sshd-b", "backup") as backup, \
+                ssh_server(folder / "sshd-t", "target") as target:
+            spec = {"backup": endpoint_dict(backup), "target": endpoint_dict(target),
+                    "source": str(source), "size": size, "sha256": digest.hexdigest()}
+            pulih, openssh, peak = [], [], 0
+            for round_ in range(args.rounds):
+                dest = folder / f"pulih-{round_}.bin"
+                run = subprocess.run([sys.executable, "-c", CHILD,
+                                      json.dumps({**spec, "dest": str(dest)})],
+                                     capture_output=True, text=True, cwd=ROOT, check=True)
+                result = json.loads(run.stdout)
+                pulih.append(result["seconds"])
+                peak = max(peak, result["peak_kib"])
+                dest.unlink()
+                dest = folder / f"openssh-{round_}.bin"
+                start = time.perf_counter()
+                pipeline = (f"{shlex.join(ssh_words(backup))} {shlex.quote('cat ' + str(source))}"
+                            f" | {shlex.join(ssh_words(target))} "
+                            f"{shlex.quote('cat > ' + str(dest))}")
+                subprocess.run(["bash", "-o", "pipefail", "-c", pipeline], check=True)
+                openssh.append(time.perf_counter() - start)
+                assert dest.stat().st_size == size
+                dest.unlink()
+    mb = size / 1e6
+    pulih_rate = mb / min(pulih)
+    openssh_rate = mb / min(openssh)
+    print(f"backup size            : {args.size_mib} MiB ({args.rounds} rounds, best of each)")
+    print(f"Pulih (paramiko+SHA256): {pulih_rate:8.1f} MB/s  ({min(pulih):.2f} s)")
+    print(f"OpenSSH pipeline       : {openssh_rate:8.1f} MB/s  ({min(openssh):.2f} s)")
+    print(f"ratio Pulih/OpenSSH    : {pulih_rate / openssh_rate:8.2f}  (target >= 1.0)")
+    print(f"Pulih peak memory      : {peak / 1024:8.1f} MB  (target < 150 MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
