@@ -38,7 +38,7 @@ def test_a_backup_over_one_and_a_half_gib_restores_without_error(
     with tarfile.open(point / "arsip.tar", "w") as archive:
         info = tarfile.TarInfo("dokumen/arsip-besar.bin")
         info.size = SIZE
-        archive.addfile(info, stream)  # type: ignore[arg-type]
+        archive.addfile(info, stream)
     expected = stream.digest.hexdigest()
     write_point(point.parent, "20261123-0200", {}, sums=False)
     with (point / "arsip.tar").open("rb") as handle:
