@@ -83,7 +83,10 @@ def main() -> int:
                 dest = folder / f"pulih-{round_}.bin"
                 run = subprocess.run([sys.executable, "-c", CHILD,
                                       json.dumps({**spec, "dest": str(dest)})],
-                                     capture_output=True, text=True, cwd=ROOT, check=True)
+                                     capture_output=True, text=True, cwd=ROOT)
+                if run.returncode != 0:
+                    print(run.stderr, file=sys.stderr)
+                    return 1
                 result = json.loads(run.stdout)
                 pulih.append(result["seconds"])
                 peak = max(peak, result["peak_kib"])

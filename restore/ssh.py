@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import paramiko
 
@@ -56,6 +57,34 @@ def fingerprint(key: paramiko.PKey) -> str:
     """The key's fingerprint as OpenSSH prints it (SHA256:...)."""
     digest = hashlib.sha256(key.asbytes()).digest()
     return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
+
+
+class _Transport(paramiko.Transport):
+    """Prefers AES-GCM (one pass instead of cipher plus HMAC: ~10% faster transfers here);
+    the other ciphers stay as fallbacks for servers without it."""
+
+    _preferred_ciphers = (
+        "aes128-gcm@openssh.com", "aes256-gcm@openssh.com",
+        *(c for c in paramiko.Transport._preferred_ciphers  # type: ignore[attr-defined]
+          if "gcm" not in c),
+    )
+
+
+# paramiko starts a rekey itself after 512 MiB, and on session channels that rekey can
+# stall until it times out mid-transfer (paramiko issue #822, seen here on 1 GiB copies).
+# Rekey instead at OpenSSH's own default limit for 128-bit block ciphers (2**32 blocks,
+# 64 GiB); the server may still ask for a rekey earlier, which paramiko handles.
+REKEY_BYTES = 2**36
+REKEY_PACKETS = 2**31
+
+
+def _make_transport(sock: Any, *, gss_kex: bool = False, gss_deleg_creds: bool = True,
+                    disabled_algorithms: Any = None) -> paramiko.Transport:
+    transport = _Transport(sock, disabled_algorithms=disabled_algorithms)
+    packetizer = transport.packetizer
+    packetizer.REKEY_BYTES = packetizer.REKEY_BYTES_OVERFLOW_MAX = REKEY_BYTES
+    packetizer.REKEY_PACKETS = packetizer.REKEY_PACKETS_OVERFLOW_MAX = REKEY_PACKETS
+    return transport
 
 
 class _RefuseUnknown(paramiko.MissingHostKeyPolicy):
@@ -198,7 +227,8 @@ def connect(endpoint: Endpoint, timeout: float = CONNECT_TIMEOUT) -> Remote:
     try:
         client.connect(endpoint.host, port=endpoint.port, username=endpoint.user, pkey=key,
                        timeout=timeout, banner_timeout=timeout, auth_timeout=timeout,
-                       channel_timeout=timeout, allow_agent=False, look_for_keys=False)
+                       channel_timeout=timeout, allow_agent=False, look_for_keys=False,
+                       transport_factory=_make_transport)
     except HostKeyUnknown:
         client.close()
         raise

@@ -10,6 +10,7 @@ import hashlib
 import queue
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import paramiko
 
@@ -23,10 +24,12 @@ _EOF = b""
 
 
 def _reader(channel: paramiko.Channel, out: queue.Queue[bytes | BaseException],
-            stop: threading.Event) -> None:
+            stop: threading.Event, digest: Any) -> None:
     try:
         while not stop.is_set():
             data = channel.recv(CHUNK)
+            # hashlib releases the GIL on large buffers: hashing here overlaps the sends.
+            digest.update(data)
             out.put(data)
             if not data:
                 return
@@ -46,7 +49,7 @@ def stream_copy(source: Remote, source_path: str, target: Remote, target_path: s
     outbound = target.open("cat", TO, target_path, timeout=120)
     chunks: queue.Queue[bytes | BaseException] = queue.Queue(QUEUE_DEPTH)
     stop = threading.Event()
-    reader = threading.Thread(target=_reader, args=(inbound, chunks, stop), daemon=True,
+    reader = threading.Thread(target=_reader, args=(inbound, chunks, stop, digest), daemon=True,
                               name="pulih-transfer-reader")
     reader.start()
     try:
@@ -60,7 +63,6 @@ def stream_copy(source: Remote, source_path: str, target: Remote, target_path: s
                                      f"memindahkan berkas: {item}") from item
             if item == _EOF:
                 break
-            digest.update(item)
             outbound.sendall(item)
             done += len(item)
             on_progress(done)

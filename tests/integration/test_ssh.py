@@ -115,3 +115,12 @@ def test_a_key_with_a_passphrase_is_opened_with_the_one_from_the_environment(
             assert remote.run("echo", "ok").text == "ok\n"
     finally:
         authorized.write_text(original)
+
+
+def test_connections_prefer_aes_gcm_and_rekey_at_openssh_limits(backup_server: SshServer) -> None:
+    with session(backup_server.endpoint()) as remote:
+        transport = remote.transport
+        assert transport.remote_cipher == "aes128-gcm@openssh.com"
+        assert transport.packetizer.REKEY_BYTES == 2**36
+        assert transport.packetizer.REKEY_PACKETS == 2**31
+        assert remote.run("echo", "ok").text == "ok\n"
