@@ -11,16 +11,14 @@ from sqlalchemy import select
 
 from bot.bootstrap import bootstrap
 from bot.cli import main
-from bot.db.migrate import upgrade
 from bot.db.models import AuditEvent, BackupCheck, Request
-from bot.inventory.loader import load_inventory
 from bot.services.actors import actor_by_nip
-from bot.services.inventory_sync import sync_inventory
 from bot.services.requests import NewRequest, Scope, apply_action, submit_request
 from bot.settings import load_settings
 from bot.workflow.sop import Action
 from tests.support.backups import MARIADB_DUMP, gz, write_point
-from tests.support.office import NIPS, NOW, write_inventory
+from tests.support.networked_office import networked_office
+from tests.support.office import NIPS, NOW
 from tests.support.sshd import SshServer
 
 
@@ -33,23 +31,7 @@ def office(tmp_path: Path, backup_server: SshServer, target_server: SshServer,
     write_point(system, "20261122-0200", {"simpeg.sql.gz": gz(MARIADB_DUMP.encode())},
                 manifest={"pegawai": 2})
     write_point(system, "20261123-0200", {"simpeg.sql.gz": gz(MARIADB_DUMP.encode())})
-    inventory = write_inventory(tmp_path / "office", key=backup_server.user_key,
-                                known=backup_server.known_hosts,
-                                backup_port=backup_server.port, backup_root=str(root),
-                                target_port=target_server.port,
-                                target_key=target_server.user_key,
-                                target_known=target_server.known_hosts)
-    env_file = tmp_path / "test.env"
-    env_file.write_text(f"PULIH_DATABASE_URL=sqlite:///{tmp_path / 'pulih.sqlite3'}\n"
-                        f"PULIH_INVENTORY={inventory}\nPULIH_DATA_DIR={tmp_path / 'data'}\n")
-    for key in ("PULIH_DATABASE_URL", "PULIH_DATA_DIR", "PULIH_INVENTORY"):
-        monkeypatch.delenv(key, raising=False)
-    container = bootstrap(load_settings(environ={}, env_file=env_file))
-    upgrade(container.engine)
-    with container.unit_of_work() as session:
-        sync_inventory(session, load_inventory(inventory), NOW)
-    container.close()
-    return env_file
+    return networked_office(tmp_path, backup_server, target_server, root, monkeypatch)
 
 
 def run(env_file: Path, *args: str) -> tuple[int, str, str]:

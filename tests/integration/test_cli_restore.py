@@ -13,13 +13,10 @@ from sqlalchemy import select
 
 from bot.bootstrap import Container, bootstrap
 from bot.cli import main
-from bot.db.migrate import upgrade
 from bot.db.models import AuditEvent, BackupCheck, Request, RestoreRun
-from bot.inventory.loader import load_inventory
 from bot.services.actors import actor_by_nip
 from bot.services.audit import verify_chain
 from bot.services.backups import record_check, run_check, system_access
-from bot.services.inventory_sync import sync_inventory
 from bot.services.requests import NewRequest, Scope, apply_action, submit_request
 from bot.services.restores import DbJournal, recover_interrupted, start_run
 from bot.settings import load_settings
@@ -28,7 +25,8 @@ from restore.engine import Phase
 from restore.errors import Busy
 from tests.support.backups import gz, write_point
 from tests.support.mariadb import MariaDB
-from tests.support.office import NIPS, NOW, write_inventory
+from tests.support.networked_office import networked_office
+from tests.support.office import NIPS, NOW
 from tests.support.sshd import SshServer
 
 POINT = "20261123-0200"
@@ -53,21 +51,8 @@ def office(tmp_path: Path, backup_server: SshServer, target_server: SshServer,
     root = tmp_path / "srv-backup"
     write_point(root / "simpeg", POINT, {"simpeg.sql.gz": gz(dump)}, manifest={"pegawai": 3})
     mariadb.sql("DELETE FROM pegawai WHERE id > 1; UPDATE pegawai SET nama = 'RUSAK'", "simpeg")
-    inventory = write_inventory(
-        tmp_path / "office", key=backup_server.user_key, known=backup_server.known_hosts,
-        backup_port=backup_server.port, backup_root=str(root), target_port=target_server.port,
-        target_key=target_server.user_key, target_known=target_server.known_hosts,
-        system_extra=f'db_host = "{mariadb.socket}"\ndb_user = "root"')
-    env_file = tmp_path / "test.env"
-    env_file.write_text(f"PULIH_DATABASE_URL=sqlite:///{tmp_path / 'pulih.sqlite3'}\n"
-                        f"PULIH_INVENTORY={inventory}\nPULIH_DATA_DIR={tmp_path / 'data'}\n")
-    for key in ("PULIH_DATABASE_URL", "PULIH_DATA_DIR", "PULIH_INVENTORY"):
-        monkeypatch.delenv(key, raising=False)
-    container = bootstrap(load_settings(environ={}, env_file=env_file))
-    upgrade(container.engine)
-    with container.unit_of_work() as session:
-        sync_inventory(session, load_inventory(inventory), NOW)
-    container.close()
+    env_file = networked_office(tmp_path, backup_server, target_server, root, monkeypatch,
+                                system_extra=f'db_host = "{mariadb.socket}"\ndb_user = "root"')
     yield env_file, {"good": good, "damaged": snapshot(mariadb)}
     for db in mariadb.sql("SHOW DATABASES").split():
         if db == "simpeg" or db.startswith("pulih_"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import tarfile
@@ -17,15 +16,10 @@ from restore.catalog import BackupFile, RestorePoint
 from restore.engine import Progress, RestoreJob
 from restore.recipes import TargetSpec
 from tests.support.backups import write_point
-from tests.support.restoring import MemoryJournal, checked_job
+from tests.support.restoring import MemoryJournal, checked_job, tree
 from tests.support.sshd import SshServer
 
 BIG = 96 * 1024 * 1024
-
-
-def tree(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -13,7 +12,7 @@ import pytest
 
 from restore.recipes import TargetSpec
 from tests.support.backups import tar_gz, write_point
-from tests.support.restoring import MemoryJournal, checked_job
+from tests.support.restoring import MemoryJournal, checked_job, tree
 from tests.support.sshd import SshServer
 
 
@@ -38,11 +37,6 @@ def health() -> Iterator[tuple[str, type[_Health]]]:
     yield f"http://127.0.0.1:{server.server_address[1]}/health", handler
     server.shutdown()
     server.server_close()
-
-
-def tree(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture

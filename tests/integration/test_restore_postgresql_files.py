@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ from restore.recipes.postgresql import PostgreSQLRecipe
 from restore.ssh import session
 from tests.support.backups import gz, tar_gz, write_point
 from tests.support.postgres import create_database
-from tests.support.restoring import checked_job
+from tests.support.restoring import checked_job, tree
 from tests.support.sshd import SshServer
 
 Snapshot = dict[str, list[tuple[object, ...]]]
@@ -89,11 +88,6 @@ def test_a_postgresql_database_is_restored_exactly_from_custom_and_plain_dumps(
     with session(target_server.endpoint()) as remote:
         PostgreSQLRecipe(spec).rollback(remote, RunNames(run_id))
     assert pg_snapshot(pg_server, name) == damaged
-
-
-def tree(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_application_files_are_restored_exactly_and_rolled_back_exactly(

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.postgres import free_port
+from tests.support.postgres import free_port, let_others_through
 
 
 def mariadb_available() -> bool:
@@ -42,12 +42,7 @@ def mariadb_server(folder: Path) -> Iterator[MariaDB]:
         owner = pwd.getpwnam("mysql")
         folder.chmod(0o755)
         os.chown(folder, owner.pw_uid, owner.pw_gid)
-        for parent in folder.parents:
-            if parent == Path("/"):
-                break
-            mode = parent.stat().st_mode
-            if not mode & 0o001:
-                parent.chmod(mode | 0o001)
+        let_others_through(folder)
     subprocess.run(["mariadb-install-db", f"--datadir={data}", f"--user={user}",
                     "--auth-root-authentication-method=socket", "--skip-test-db"],
                    check=True, capture_output=True)

@@ -25,6 +25,17 @@ def find_pg_bin() -> Path | None:
     return None
 
 
+def let_others_through(folder: Path) -> None:
+    """Give every parent of `folder` the execute bit for others, so a server running as
+    its own user (postgres, mysql) can reach a folder made by root."""
+    for parent in folder.parents:
+        if parent == Path("/"):
+            break
+        mode = parent.stat().st_mode
+        if not mode & 0o001:
+            parent.chmod(mode | 0o001)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -46,13 +57,7 @@ def postgres_server(base: Path) -> Iterator[str]:
         for path in (base, sock):
             os.chown(path, owner.pw_uid, owner.pw_gid)
         prefix = ["runuser", "-u", "postgres", "--"]
-        # The cluster user must be able to reach `base` through its parents.
-        for parent in base.parents:
-            if parent == Path("/"):
-                break
-            mode = parent.stat().st_mode
-            if not mode & 0o001:
-                parent.chmod(mode | 0o001)
+        let_others_through(base)
     port = free_port()
     subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(data), "-U", "postgres",
                     "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"],

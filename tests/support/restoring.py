@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,3 +39,9 @@ def checked_job(run_id: int, backup: SshServer, target: SshServer, root: Path, s
     return RestoreJob(run_id, target.endpoint(), backup.endpoint(), spec, found,
                       report.digests, report.manifest, kw.pop("journal", MemoryJournal()),
                       staging_root=str(staging), **kw)
+
+
+def tree(folder: Path) -> dict[str, str]:
+    """Every file under `folder` by relative path, with its SHA-256."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}

@@ -175,7 +175,7 @@ def test_hostile_values_are_refused_not_passed_on(tmp_path: Path) -> None:
     path = _broken(tmp_path, 'database = "simpeg"', 'database = "simpeg; DROP DATABASE x"')
     text = path.read_text(encoding="utf-8").replace(
         'app_dir = "/var/www/kominfo"', 'app_dir = "/var/www/../../etc"').replace(
-        'host = "127.0.0.1"\nuser = "pulih"\nkey', 'host = "$(reboot)"\nuser = "pulih"\nkey', 1)
+        'host = "127.0.0.1"\nport = 22\n', 'host = "$(reboot)"\nport = 22\n', 1)
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as error:
         load_inventory(path)

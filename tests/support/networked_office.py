@@ -1,0 +1,36 @@
+"""The test office wired to the test SSH servers, in a SQLite file, behind an env file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.bootstrap import bootstrap
+from bot.db.migrate import upgrade
+from bot.inventory.loader import load_inventory
+from bot.services.inventory_sync import sync_inventory
+from bot.settings import load_settings
+from tests.support.office import NOW, write_inventory
+from tests.support.sshd import SshServer
+
+
+def networked_office(folder: Path, backup: SshServer, target: SshServer, backup_root: Path,
+                     monkeypatch: pytest.MonkeyPatch, system_extra: str = "") -> Path:
+    """Migrate and load the office; return the env file that points `pulih` at it."""
+    inventory = write_inventory(
+        folder / "office", key=backup.user_key, known=backup.known_hosts,
+        backup_port=backup.port, backup_root=str(backup_root), target_port=target.port,
+        target_key=target.user_key, target_known=target.known_hosts,
+        system_extra=system_extra)
+    env_file = folder / "test.env"
+    env_file.write_text(f"PULIH_DATABASE_URL=sqlite:///{folder / 'pulih.sqlite3'}\n"
+                        f"PULIH_INVENTORY={inventory}\nPULIH_DATA_DIR={folder / 'data'}\n")
+    for key in ("PULIH_DATABASE_URL", "PULIH_DATA_DIR", "PULIH_INVENTORY"):
+        monkeypatch.delenv(key, raising=False)
+    container = bootstrap(load_settings(environ={}, env_file=env_file))
+    upgrade(container.engine)
+    with container.unit_of_work() as session:
+        sync_inventory(session, load_inventory(inventory), NOW)
+    container.close()
+    return env_file
