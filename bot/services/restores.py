@@ -173,7 +173,8 @@ def rollback_run(container: Container, run_id: int, actor: Actor, reason: str) -
     zone = container.settings.timezone
     with container.sessions() as session:
         run = session.get(RestoreRun, run_id)
-        if run is None or run.status != "succeeded" or not run.rollback_ref:
+        if run is None or run.status not in ("succeeded", "interrupted") or \
+                not run.rollback_ref:
             raise NotFound(f"Restore #{run_id} tidak punya salinan untuk rollback.")
         system = session.get(System, run.system_id)
         assert system is not None
@@ -206,13 +207,19 @@ def recover_interrupted(container: Container) -> list[int]:
             system = session.get(System, run.system_id)
             assert system is not None
             phases = json.loads(run.phases)
-            swapped = any(p["phase"] == Phase.SWAP.value and p["status"] == "done"
-                          for p in phases)
-            work.append((run.id, run.request_id, run.started_by, swapped,
+            swap = {p["status"] for p in phases if p["phase"] == Phase.SWAP.value}
+            work.append((run.id, run.request_id, run.started_by, swap,
                          system_access(session, system.code, zone), target_spec(system)))
     recovered = []
-    for run_id, request_id, started_by, swapped, access, spec in work:
-        detail = _clean_target(access, spec, run_id, swapped)
+    for run_id, request_id, started_by, swap, access, spec in work:
+        try:
+            swapped, detail = _clean_target(access, spec, run_id, swap)
+        except RestoreError as exc:
+            # The target stays locked until it can be brought to a whole state.
+            with container.unit_of_work() as session:
+                append_event(session, action="restore_recovery_failed", now=container.clock(),
+                             request_id=request_id, note=exc.message, data={"run_id": run_id})
+            continue
         now = container.clock()
         with container.unit_of_work() as session:
             row = session.get(RestoreRun, run_id)
@@ -223,13 +230,17 @@ def recover_interrupted(container: Container) -> list[int]:
             row.error = message
             append_event(session, action="restore_interrupted", now=now,
                          request_id=request_id, note=message, data={"run_id": run_id})
-            if request_id is not None and started_by is not None:
+            if request_id is not None and started_by is not None and \
+                    _state(session, request_id) is State.RESTORING:
                 person = session.get(Person, started_by)
                 assert person is not None
-                request_state = _state(session, request_id)
-                if request_state == State.RESTORING:
-                    apply_action(session, request_id, actor_for_person(session, person),
-                                 Action.FAIL_RESTORE, now, zone, reason=message)
+                actor = actor_for_person(session, person)
+                if swapped:  # the restored data is live but unchecked: the team verifies it
+                    apply_action(session, request_id, actor, Action.FINISH_RESTORE, now, zone,
+                                 data={"run_id": run_id, "note": message})
+                else:
+                    apply_action(session, request_id, actor, Action.FAIL_RESTORE, now, zone,
+                                 reason=message)
         recovered.append(run_id)
     return recovered
 
@@ -240,14 +251,19 @@ def _state(session: Session, request_id: int) -> State:
     return State(request.state)
 
 
-def _clean_target(access: SystemAccess, spec: TargetSpec, run_id: int, swapped: bool) -> str:
-    try:
-        with ssh_session(access.target) as remote:
-            remote.run("rm", "-rf", "--", confined(STAGING_ROOT, str(run_id)), check=False)
-            if not swapped:
-                recipe_for(spec).discard_shadow(remote, RunNames(run_id))
-    except RestoreError as exc:
-        return f"Pembersihan di server tujuan belum berhasil ({exc.message}); ulangi nanti."
+def _clean_target(access: SystemAccess, spec: TargetSpec, run_id: int,
+                  swap: set[str]) -> tuple[bool, str]:
+    """Bring the target to a whole state; say whether the restored data is now live."""
+    swapped = "done" in swap
+    with ssh_session(access.target) as remote:
+        recipe = recipe_for(spec)
+        names = RunNames(run_id)
+        if "started" in swap and not swapped:
+            swapped = recipe.settle_swap(remote, names)
+        remote.run("rm", "-rf", "--", confined(STAGING_ROOT, str(run_id)), check=False)
+        if not swapped:
+            recipe.discard_shadow(remote, names)
     if swapped:
-        return "Penukaran sudah terjadi; kondisi sebelumnya tersimpan dan dapat di-rollback."
-    return "Salinan sementara dibersihkan; data live tidak disentuh."
+        return True, ("Penukaran sudah terjadi; kondisi sebelumnya tersimpan dan dapat "
+                      "di-rollback.")
+    return False, "Salinan sementara dibersihkan; data live tidak disentuh."

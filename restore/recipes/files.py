@@ -112,3 +112,17 @@ class FilesRecipe:
 
     def discard_rollback(self, remote: Remote, run: RunNames) -> None:
         remote.run("rm", "-rf", "--", run.sibling(self.live, "rb"))
+
+    def settle_swap(self, remote: Remote, run: RunNames) -> bool:
+        """After a crash between the two renames, put the old live folder back."""
+        kept = run.sibling(self.live, "rb")
+
+        def exists(path: str) -> bool:
+            return remote.run("test", "-e", path, check=False).status == 0
+
+        if not exists(kept):
+            return False
+        if exists(self.live):
+            return True
+        remote.run("mv", "-T", "--", kept, self.live)
+        return False

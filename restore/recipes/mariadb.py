@@ -148,6 +148,15 @@ class MariaDBRecipe:
     def discard_rollback(self, remote: Remote, run: RunNames) -> None:
         self.sql(remote, f"DROP DATABASE IF EXISTS {quote_ident(run.rollback_db)};")
 
+    def settle_swap(self, remote: Remote, run: RunNames) -> bool:
+        """After a crash during the swap: the RENAME either happened whole or not at all."""
+        if not self.database_exists(remote, run.rollback_db):
+            return False
+        if self.tables(remote, run.rollback_db):
+            return True
+        self.sql(remote, f"DROP DATABASE {quote_ident(run.rollback_db)};")  # created, unused
+        return False
+
 
 def compare_counts(counts: dict[str, int], manifest: dict[str, Any],
                    where: str) -> dict[str, Any]:

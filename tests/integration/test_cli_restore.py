@@ -208,3 +208,87 @@ def test_a_run_cut_off_by_a_crash_is_cleaned_up_at_start_up_with_live_data_untou
         assert ticket_no
     assert recover_interrupted(c) == []  # nothing left to recover; a second start is quiet
     c.close()
+
+
+def _run_to_swap(c: Container, env_file: Path) -> tuple[int, int]:
+    """A run for a request, recorded up to 'swap started', as a crash would leave it."""
+    zone = c.settings.timezone
+    assigned_request(c)
+    with c.sessions() as session:
+        access = system_access(session, "simpeg", zone)
+        request_id = session.execute(select(Request.id)).scalar_one()
+    report = run_check(access, POINT, NOW)
+    with c.unit_of_work() as session:
+        actor = actor_by_nip(session, NIPS["tim_exec"])
+        check = record_check(session, access, report, started_at=NOW, now=NOW,
+                             actor_id=actor.person_id, actor_name=actor.name, actor_role="tim",
+                             request_id=request_id)
+        apply_action(session, request_id, actor, Action.CHECK_BACKUP, NOW, zone)
+        ticket = start_run(session, access, check, actor, NOW, zone, request_id)
+    journal = DbJournal(c, ticket.run_id)
+    for phase in (Phase.PREFLIGHT, Phase.TRANSFER, Phase.APPLY, Phase.VERIFY):
+        journal.phase(phase, "started")
+        journal.phase(phase, "done")
+    journal.phase(Phase.SWAP, "started")
+    return ticket.run_id, request_id
+
+
+def test_a_crash_after_the_atomic_swap_leaves_the_restore_live_and_undoable(
+        office: tuple[Path, States], mariadb: MariaDB) -> None:
+    env_file, states = office
+    c = open_office(env_file)
+    run_id, _ = _run_to_swap(c, env_file)
+    # The RENAME went through just before the crash.
+    shadow, kept = f"pulih_sh_{run_id}", f"pulih_rb_{run_id}"
+    mariadb.sql(f"CREATE DATABASE {shadow}; CREATE DATABASE {kept};"
+                f"CREATE TABLE {shadow}.pegawai LIKE simpeg.pegawai;"
+                f"INSERT INTO {shadow}.pegawai VALUES (1,'Andi'),(2,'Budi'),(3,'Citra');"
+                f"RENAME TABLE simpeg.pegawai TO {kept}.pegawai, {shadow}.pegawai TO "
+                "simpeg.pegawai;")
+    assert recover_interrupted(c) == [run_id]
+    assert snapshot(mariadb) == states["good"]
+    with c.sessions() as session:
+        assert session.execute(select(Request)).scalar_one().state == "restored"
+        row = session.execute(select(RestoreRun)).scalar_one()
+        assert row.status == "interrupted" and row.rollback_ref == str(run_id)
+    code, _, err = run(env_file, "rollback", str(run_id), "--nip", NIPS["tim_other"],
+                       "--reason", "Belum diperiksa")
+    assert code == 0, err
+    assert snapshot(mariadb) == states["damaged"]
+    c.close()
+
+
+def test_a_crash_before_the_atomic_swap_leaves_live_data_untouched(
+        office: tuple[Path, States], mariadb: MariaDB) -> None:
+    env_file, states = office
+    c = open_office(env_file)
+    run_id, _ = _run_to_swap(c, env_file)
+    mariadb.sql(f"CREATE DATABASE pulih_sh_{run_id}; CREATE DATABASE pulih_rb_{run_id};"
+                f"CREATE TABLE pulih_sh_{run_id}.pegawai (id INT)")
+    assert recover_interrupted(c) == [run_id]
+    assert snapshot(mariadb) == states["damaged"]
+    assert not [d for d in mariadb.sql("SHOW DATABASES").split() if d.startswith("pulih_")]
+    with c.sessions() as session:
+        assert session.execute(select(Request)).scalar_one().state == "restore_failed"
+    c.close()
+
+
+def test_a_target_that_cannot_be_reached_keeps_the_run_locked_until_it_can(
+        office: tuple[Path, States], target_server: SshServer) -> None:
+    env_file, _ = office
+    c = open_office(env_file)
+    run_id, _ = _run_to_swap(c, env_file)
+    known = target_server.known_hosts
+    original = known.read_text()
+    known.write_text("")  # the target cannot be trusted now: recovery must wait
+    try:
+        assert recover_interrupted(c) == []
+        with c.sessions() as session:
+            row = session.execute(select(RestoreRun)).scalar_one()
+            assert row.status == "running" and row.lock_key is not None
+            actions = session.execute(select(AuditEvent.action)).scalars().all()
+            assert actions[-1] == "restore_recovery_failed"
+    finally:
+        known.write_text(original)
+    assert recover_interrupted(c) == [run_id]
+    c.close()

@@ -116,3 +116,20 @@ def test_application_files_are_restored_exactly_and_rolled_back_exactly(
         FilesRecipe(spec).rollback(remote, RunNames(31))
     assert tree(app) == damaged
     assert not Path(f"{app}.pulih-sh-31").exists()
+
+
+def test_a_files_swap_cut_between_its_two_renames_is_put_back(
+        target_server: SshServer, tmp_path: Path) -> None:
+    app = tmp_path / "www" / "web"
+    app.mkdir(parents=True)
+    (app / "index.php").write_text("live")
+    before = tree(app)
+    shadow = Path(f"{app}.pulih-sh-81")
+    shadow.mkdir()
+    (shadow / "index.php").write_text("restored")
+    app.rename(f"{app}.pulih-rb-81")  # the first rename happened, the second did not
+    recipe = FilesRecipe(TargetSpec("files", app_dir=str(app)))
+    with session(target_server.endpoint()) as remote:
+        assert recipe.settle_swap(remote, RunNames(81)) is False
+        recipe.discard_shadow(remote, RunNames(81))
+    assert tree(app) == before and not shadow.exists()
