@@ -106,7 +106,7 @@ class RestoreJob:
         target: Remote | None = None
         backup: Remote | None = None
         recipe: Recipe | None = None
-        swapped = False
+        swapped = swap_started = False
         outcome = Outcome("failed")
         try:
             recipe = recipe_for(self.spec)
@@ -124,6 +124,7 @@ class RestoreJob:
                 Phase.VERIFY, lambda: r.verify(t, self.names, self.manifest))
             if self.cancel.is_set():
                 raise Cancelled("Restore dibatalkan sebelum data live disentuh.")
+            swap_started = True
             self._step(Phase.SWAP, lambda: r.swap(t, self.names))
             swapped = True
             try:
@@ -147,11 +148,26 @@ class RestoreJob:
         finally:
             if target is not None:
                 if recipe is not None:
+                    if swap_started and not swapped and outcome.status != "succeeded":
+                        swapped = outcome.swapped = self._settle(target, recipe)
+                        if swapped:
+                            outcome.message = (
+                                outcome.message.removesuffix(" Data live tidak disentuh.")
+                                + " Penukaran ternyata sudah terjadi: data hasil restore kini "
+                                "live dan kondisi sebelumnya tersimpan untuk rollback.")
                     self._cleanup(target, recipe, swapped)
                 target.close()
             if backup is not None:
                 backup.close()
         return outcome
+
+    def _settle(self, target: Remote, recipe: Recipe) -> bool:
+        """A swap that failed part-way: leave one whole state, and say which."""
+        try:
+            return recipe.settle_swap(target, self.names)
+        except RestoreError as exc:
+            self.journal.phase(Phase.SWAP, "failed", exc.message)
+            return False
 
     def _preflight(self, target: Remote, recipe: Recipe, staged: Staged) -> None:
         recipe.preflight(target)
@@ -163,6 +179,10 @@ class RestoreJob:
             needs.append((path, size))
         for path, size in needs:
             available = self._free(target, path)
+            if available is None:
+                self.journal.phase(Phase.PREFLIGHT, "note",
+                                   f"Ruang disk di {path} tidak dapat diperiksa.")
+                continue
             if available < size:
                 raise NotEnoughSpace(
                     f"Ruang disk di {target.endpoint.label}:{path} tidak cukup: tersedia "
@@ -188,9 +208,12 @@ class RestoreJob:
         return f"{url} menjawab HTTP {code}"
 
     @staticmethod
-    def _free(target: Remote, path: str) -> int:
-        out = target.run("df", "-P", "-B1", "--", path).text.splitlines()
-        return int(out[-1].split()[3])
+    def _free(target: Remote, path: str) -> int | None:
+        result = target.run("df", "-P", "-B1", "--", path, check=False)
+        try:
+            return int(result.text.splitlines()[-1].split()[3])
+        except (IndexError, ValueError):
+            return None
 
     def _transfer(self, backup: Remote, target: Remote, staged: Staged) -> None:
         started = time.monotonic()

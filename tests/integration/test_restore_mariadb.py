@@ -117,3 +117,21 @@ def test_a_dump_that_would_write_to_the_live_database_is_refused(
                           spec(mariadb, name), tmp_path / "staging").run()
     assert outcome.status == "failed" and "USE/CREATE DATABASE" in outcome.message
     assert snapshot(mariadb, name) == damaged
+
+
+def test_a_swap_the_server_refuses_leaves_live_untouched_and_no_leftovers(
+        mariadb: MariaDB, backup_server: SshServer, target_server: SshServer,
+        live: tuple[str, Path, dict[str, str]], tmp_path: Path) -> None:
+    name, root, _ = live
+    damaged = damage(mariadb, name)
+    # MariaDB will not move a table with a trigger to another database: RENAME fails whole.
+    mariadb.sql("CREATE TRIGGER jaga BEFORE UPDATE ON jabatan FOR EACH ROW SET NEW.nama = "
+                "NEW.nama", name)
+    journal = MemoryJournal()
+    outcome = checked_job(14, backup_server, target_server, root, "simpeg", "20261123-0200",
+                          spec(mariadb, name), tmp_path / "staging", journal=journal).run()
+    assert outcome.status == "failed" and not outcome.swapped
+    assert "MariaDB" in outcome.message and "Data live tidak disentuh" in outcome.message
+    assert "swap:started" in journal.statuses() and "swap:done" not in journal.statuses()
+    assert snapshot(mariadb, name) == damaged
+    assert not [d for d in mariadb.sql("SHOW DATABASES").split() if d.startswith("pulih_")]
