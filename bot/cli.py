@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.bootstrap import Container, bootstrap
+from bot.cli_letters import add_letters_commands, letters_commands
 from bot.cli_restore import restore_commands
 from bot.db.migrate import current_revision, head_revision, upgrade
 from bot.db.models import Request
@@ -95,6 +96,8 @@ def _parser() -> argparse.ArgumentParser:
     rb.add_argument("--reason", required=True, help="alasan rollback (dicatat)")
     commands.add_parser("recover", help="bereskan restore yang terhenti karena bot mati")
 
+    add_letters_commands(commands)
+
     req = commands.add_parser("requests", help="permohonan restore").add_subparsers(
         dest="requests_command", required=True)
     listing = req.add_parser("list", help="daftar permohonan")
@@ -172,6 +175,8 @@ def _dispatch(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO,
         return _backups(args, c, out)
     if command in ("restore", "rollback", "recover"):
         return restore_commands(args, c, out, err, stdin)
+    if command == "letters":
+        return letters_commands(args, c, out, err)
     return _requests(args, c, out)
 
 
