@@ -89,6 +89,14 @@ class DocumentRef:
     number: str | None = None
 
 
+def lock_chain(session: Session) -> AuditHead:
+    """The chain's head row, locked until the transaction ends: writers that must not
+    interleave (events, letter numbers) queue here."""
+    return session.execute(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    ).scalar_one()
+
+
 def append_event(
     session: Session,
     *,
@@ -106,9 +114,7 @@ def append_event(
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event to the chain inside the caller's transaction."""
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update()
-    ).scalar_one()
+    head = lock_chain(session)
     event = AuditEvent(
         seq=head.seq + 1,
         occurred_at=as_utc(now),

@@ -11,10 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.models import LetterNumber
-from bot.services.audit import append_event
+from bot.services.audit import append_event, lock_chain
 from letters.numbering import NumberParts, format_number
 
-MAX_ATTEMPTS = 50
+MAX_ATTEMPTS = 5
 
 
 def allocate_number(sessions: sessionmaker[Session], *, kind: str, pattern: str, unit: str,
@@ -22,15 +22,17 @@ def allocate_number(sessions: sessionmaker[Session], *, kind: str, pattern: str,
                     request_id: int | None = None) -> LetterNumber:
     """Take the next number of the unit's year in a transaction of its own.
 
-    The next sequence is the year's highest plus one; two writers that pick the same
-    one collide on the unique (unit, year, seq) key and the loser tries again, so the
-    numbers stay unique and without gaps under any number of threads or processes.
+    Writers queue on the activity record's head row (every allocation is recorded
+    there anyway), so the year's highest number read next is always the latest: numbers
+    stay unique and without gaps under any number of threads or processes. The unique
+    (unit, year, seq) key is the last guard; a collision there is simply tried again.
     """
     local = now.astimezone(zone)
     for _attempt in range(MAX_ATTEMPTS):
         with sessions() as session:
             try:
                 with session.begin():
+                    lock_chain(session)
                     last = session.scalar(
                         select(func.max(LetterNumber.seq))
                         .where(LetterNumber.unit == unit, LetterNumber.year == local.year))
