@@ -170,48 +170,30 @@ def test_a_run_cut_off_by_a_crash_is_cleaned_up_at_start_up_with_live_data_untou
         office: tuple[Path, States], mariadb: MariaDB, target_server: SshServer) -> None:
     env_file, states = office
     c = open_office(env_file)
-    zone = c.settings.timezone
-    ticket_no = assigned_request(c)
-    with c.sessions() as session:
-        access = system_access(session, "simpeg", zone)
-        request_id = session.execute(select(Request.id)).scalar_one()
-    report = run_check(access, POINT, NOW)
-    with c.unit_of_work() as session:
-        actor = actor_by_nip(session, NIPS["tim_exec"])
-        check = record_check(session, access, report, started_at=NOW, now=NOW,
-                             actor_id=actor.person_id, actor_name=actor.name, actor_role="tim",
-                             request_id=request_id)
-        apply_action(session, request_id, actor, Action.CHECK_BACKUP, NOW, zone)
-        ticket = start_run(session, access, check, actor, NOW, zone, request_id)
+    run_id, _ = _crashed_run(c, done=(Phase.PREFLIGHT, Phase.TRANSFER), running=Phase.APPLY)
     # What the crash left: a half-filled shadow and a staging folder, mid-apply.
-    journal = DbJournal(c, ticket.run_id)
-    for phase in (Phase.PREFLIGHT, Phase.TRANSFER):
-        journal.phase(phase, "started")
-        journal.phase(phase, "done")
-    journal.phase(Phase.APPLY, "started")
-    mariadb.sql(f"CREATE DATABASE pulih_sh_{ticket.run_id}")
-    staging = Path("/var/lib/pulih-staging") / str(ticket.run_id)
+    mariadb.sql(f"CREATE DATABASE pulih_sh_{run_id}")
+    staging = Path("/var/lib/pulih-staging") / str(run_id)
     staging.mkdir(parents=True)
     (staging / "simpeg.sql.gz").write_bytes(b"setengah")
     c.close()
     # The bot (or `pulih recover`) starts again.
     c = open_office(env_file)
-    assert recover_interrupted(c) == [ticket.run_id]
+    assert recover_interrupted(c) == [run_id]
     assert snapshot(mariadb) == states["damaged"]
-    assert f"pulih_sh_{ticket.run_id}" not in mariadb.sql("SHOW DATABASES").split()
+    assert f"pulih_sh_{run_id}" not in mariadb.sql("SHOW DATABASES").split()
     assert not staging.exists()
     with c.sessions() as session:
         run_row = session.execute(select(RestoreRun)).scalar_one()
         assert run_row.status == "interrupted" and run_row.lock_key is None
         assert "data live tidak disentuh" in run_row.error
         assert session.execute(select(Request)).scalar_one().state == "restore_failed"
-        assert ticket_no
     assert recover_interrupted(c) == []  # nothing left to recover; a second start is quiet
     c.close()
 
 
-def _run_to_swap(c: Container, env_file: Path) -> tuple[int, int]:
-    """A run for a request, recorded up to 'swap started', as a crash would leave it."""
+def _crashed_run(c: Container, done: tuple[Phase, ...], running: Phase) -> tuple[int, int]:
+    """A run for a request, recorded up to `running` started, as a crash would leave it."""
     zone = c.settings.timezone
     assigned_request(c)
     with c.sessions() as session:
@@ -226,18 +208,21 @@ def _run_to_swap(c: Container, env_file: Path) -> tuple[int, int]:
         apply_action(session, request_id, actor, Action.CHECK_BACKUP, NOW, zone)
         ticket = start_run(session, access, check, actor, NOW, zone, request_id)
     journal = DbJournal(c, ticket.run_id)
-    for phase in (Phase.PREFLIGHT, Phase.TRANSFER, Phase.APPLY, Phase.VERIFY):
+    for phase in done:
         journal.phase(phase, "started")
         journal.phase(phase, "done")
-    journal.phase(Phase.SWAP, "started")
+    journal.phase(running, "started")
     return ticket.run_id, request_id
+
+
+BEFORE_SWAP = (Phase.PREFLIGHT, Phase.TRANSFER, Phase.APPLY, Phase.VERIFY)
 
 
 def test_a_crash_after_the_atomic_swap_leaves_the_restore_live_and_undoable(
         office: tuple[Path, States], mariadb: MariaDB) -> None:
     env_file, states = office
     c = open_office(env_file)
-    run_id, _ = _run_to_swap(c, env_file)
+    run_id, _ = _crashed_run(c, BEFORE_SWAP, Phase.SWAP)
     # The RENAME went through just before the crash.
     shadow, kept = f"pulih_sh_{run_id}", f"pulih_rb_{run_id}"
     mariadb.sql(f"CREATE DATABASE {shadow}; CREATE DATABASE {kept};"
@@ -262,7 +247,7 @@ def test_a_crash_before_the_atomic_swap_leaves_live_data_untouched(
         office: tuple[Path, States], mariadb: MariaDB) -> None:
     env_file, states = office
     c = open_office(env_file)
-    run_id, _ = _run_to_swap(c, env_file)
+    run_id, _ = _crashed_run(c, BEFORE_SWAP, Phase.SWAP)
     mariadb.sql(f"CREATE DATABASE pulih_sh_{run_id}; CREATE DATABASE pulih_rb_{run_id};"
                 f"CREATE TABLE pulih_sh_{run_id}.pegawai (id INT)")
     assert recover_interrupted(c) == [run_id]
@@ -277,7 +262,7 @@ def test_a_target_that_cannot_be_reached_keeps_the_run_locked_until_it_can(
         office: tuple[Path, States], target_server: SshServer) -> None:
     env_file, _ = office
     c = open_office(env_file)
-    run_id, _ = _run_to_swap(c, env_file)
+    run_id, _ = _crashed_run(c, BEFORE_SWAP, Phase.SWAP)
     known = target_server.known_hosts
     original = known.read_text()
     known.write_text("")  # the target cannot be trusted now: recovery must wait
