@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from restore.errors import BackupInvalid, CommandFailed, RestoreError
 from restore.recipes import RunNames, Staged, TargetSpec
+from restore.recipes.database import DatabaseRecipe
 from restore.safety import FROM, PIPE, QUIET, Op, identifier
 from restore.ssh import Remote
 
@@ -19,7 +18,7 @@ def quote_text(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-class MariaDBRecipe:
+class MariaDBRecipe(DatabaseRecipe):
     kind = "mariadb"
 
     def __init__(self, spec: TargetSpec) -> None:
@@ -108,15 +107,7 @@ class MariaDBRecipe:
                                             *self.client(shadow))
         else:
             tokens = (*self.client(shadow), FROM, staged.path)
-        result = remote.run(*tokens, check=False, timeout=6 * 3600)
-        if result.status != 0:
-            raise CommandFailed(f"Impor dump ke basis data bayangan gagal: "
-                                f"{result.error_text()}")
-
-    def verify(self, remote: Remote, run: RunNames,
-               manifest: dict[str, Any]) -> dict[str, Any]:
-        counts = self.counts(remote, run.shadow_db)
-        return compare_counts(counts, manifest, "basis data bayangan")
+        self.import_dump(remote, *tokens)
 
     def swap(self, remote: Remote, run: RunNames) -> None:
         live_tables = self.tables(remote, self.live)
@@ -127,9 +118,6 @@ class MariaDBRecipe:
         # One RENAME TABLE is atomic: either every table moves or none does.
         self.sql(remote, f"CREATE DATABASE {rb} CHARACTER SET utf8mb4;\n"
                          f"RENAME TABLE {', '.join(moves)};\n")
-
-    def post_check(self, remote: Remote, manifest: dict[str, Any]) -> dict[str, Any]:
-        return compare_counts(self.counts(remote, self.live), manifest, "basis data live")
 
     def rollback(self, remote: Remote, run: RunNames) -> None:
         if not self.database_exists(remote, run.rollback_db):
@@ -156,20 +144,3 @@ class MariaDBRecipe:
             return True
         self.sql(remote, f"DROP DATABASE {quote_ident(run.rollback_db)};")  # created, unused
         return False
-
-
-def compare_counts(counts: dict[str, int], manifest: dict[str, Any],
-                   where: str) -> dict[str, Any]:
-    """Tables and row counts against the manifest (if any); BackupInvalid on a difference."""
-    if not counts:
-        raise BackupInvalid(f"Tidak ada tabel di {where} setelah impor.")
-    expected = manifest.get("tables") or {}
-    problems = []
-    for table, rows in expected.items():
-        if table not in counts:
-            problems.append(f"tabel {table} tidak ada")
-        elif counts[table] != rows:
-            problems.append(f"tabel {table}: {counts[table]} baris, seharusnya {rows}")
-    if problems:
-        raise BackupInvalid(f"Verifikasi {where} gagal: " + "; ".join(problems))
-    return {"tables": counts, "compared_with_manifest": bool(expected)}

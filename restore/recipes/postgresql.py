@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from restore.errors import BackupInvalid, CommandFailed, RestoreError
 from restore.recipes import RunNames, Staged, TargetSpec
-from restore.recipes.mariadb import compare_counts
+from restore.recipes.database import DatabaseRecipe
 from restore.safety import FROM, PIPE, QUIET, Op, identifier
 from restore.ssh import Remote
 
@@ -19,7 +17,7 @@ def quote_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-class PostgreSQLRecipe:
+class PostgreSQLRecipe(DatabaseRecipe):
     kind = "postgresql"
 
     def __init__(self, spec: TargetSpec) -> None:
@@ -115,15 +113,7 @@ class PostgreSQLRecipe:
             tokens = ("gzip", "-dc", "--", staged.path, PIPE, *self.client(shadow))
         else:
             tokens = (*self.client(shadow), FROM, staged.path)
-        result = remote.run(*tokens, check=False, timeout=6 * 3600)
-        if result.status != 0:
-            raise CommandFailed(f"Impor dump ke basis data bayangan gagal: "
-                                f"{result.error_text()}")
-
-    def verify(self, remote: Remote, run: RunNames,
-               manifest: dict[str, Any]) -> dict[str, Any]:
-        return compare_counts(self.counts(remote, run.shadow_db), manifest,
-                              "basis data bayangan")
+        self.import_dump(remote, *tokens)
 
     def _rename_pair(self, remote: Remote, away: tuple[str, str], into: tuple[str, str]) -> None:
         live = quote_text(away[0])
@@ -137,9 +127,6 @@ class PostgreSQLRecipe:
 
     def swap(self, remote: Remote, run: RunNames) -> None:
         self._rename_pair(remote, (self.live, run.rollback_db), (run.shadow_db, self.live))
-
-    def post_check(self, remote: Remote, manifest: dict[str, Any]) -> dict[str, Any]:
-        return compare_counts(self.counts(remote, self.live), manifest, "basis data live")
 
     def rollback(self, remote: Remote, run: RunNames) -> None:
         if not self.database_exists(remote, run.rollback_db):

@@ -1,0 +1,50 @@
+"""What the two database recipes share: importing a dump, and judging tables by rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from restore.errors import BackupInvalid, CommandFailed
+from restore.recipes import RunNames
+from restore.safety import Op
+from restore.ssh import Remote
+
+
+def compare_counts(counts: dict[str, int], manifest: dict[str, Any],
+                   where: str) -> dict[str, Any]:
+    """Tables and row counts against the manifest (if any); BackupInvalid on a difference."""
+    if not counts:
+        raise BackupInvalid(f"Tidak ada tabel di {where} setelah impor.")
+    expected = manifest.get("tables") or {}
+    problems = []
+    for table, rows in expected.items():
+        if table not in counts:
+            problems.append(f"tabel {table} tidak ada")
+        elif counts[table] != rows:
+            problems.append(f"tabel {table}: {counts[table]} baris, seharusnya {rows}")
+    if problems:
+        raise BackupInvalid(f"Verifikasi {where} gagal: " + "; ".join(problems))
+    return {"tables": counts, "compared_with_manifest": bool(expected)}
+
+
+class DatabaseRecipe:
+    """Shared steps; subclasses say how to count rows and which database is live."""
+
+    live: str
+
+    def counts(self, remote: Remote, database: str) -> dict[str, int]:
+        raise NotImplementedError
+
+    def import_dump(self, remote: Remote, *tokens: str | Op) -> None:
+        result = remote.run(*tokens, check=False, timeout=6 * 3600)
+        if result.status != 0:
+            raise CommandFailed(f"Impor dump ke basis data bayangan gagal: "
+                                f"{result.error_text()}")
+
+    def verify(self, remote: Remote, run: RunNames,
+               manifest: dict[str, Any]) -> dict[str, Any]:
+        return compare_counts(self.counts(remote, run.shadow_db), manifest,
+                              "basis data bayangan")
+
+    def post_check(self, remote: Remote, manifest: dict[str, Any]) -> dict[str, Any]:
+        return compare_counts(self.counts(remote, self.live), manifest, "basis data live")
