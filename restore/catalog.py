@@ -140,11 +140,16 @@ def _flat_points(rows: list[tuple[str, int, float]], source: BackupSource,
     return sorted(points, key=lambda p: (p.taken_at, p.name), reverse=True)
 
 
-def find_point(remote: Remote, source: BackupSource, name: str) -> RestorePoint:
-    """The named point, after checking the name cannot leave the system's folder."""
+def select_point(points: list[RestorePoint], name: str, where: str) -> RestorePoint:
+    """The named point among `points`, after checking the name is a safe one."""
     if not (POINT_RE.match(name) or FILE_NAME_RE.match(name)):
         raise UnsafeValue(f"Nama titik backup {name!r} tidak sah.")
-    for point in list_points(remote, source):
+    for point in points:
         if point.name == name:
             return point
-    raise BackupInvalid(f"Titik backup {name} tidak ditemukan di {remote.endpoint.label}.")
+    raise BackupInvalid(f"Titik backup {name} tidak ditemukan di {where}.")
+
+
+def find_point(remote: Remote, source: BackupSource, name: str) -> RestorePoint:
+    """The named point, after checking the name cannot leave the system's folder."""
+    return select_point(list_points(remote, source), name, remote.endpoint.label)

@@ -26,13 +26,18 @@ from tests.support.sshd import SshServer, ssh_server, sshd_available
 REQUIRE_SERVERS = bool(os.environ.get("CI") or os.environ.get("PULIH_REQUIRE_SERVERS"))
 
 
+def _require(available: bool, what: str, package: str) -> None:
+    """Skip a test whose server is not installed; in CI, fail it instead."""
+    if not available:
+        if REQUIRE_SERVERS:
+            pytest.fail(f"{what} is not installed; .ci/run installs {package}")
+        pytest.skip(f"{what} is not installed")
+
+
 @pytest.fixture(scope="session")
 def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A PostgreSQL server for the whole run (in CI it must exist; elsewhere it may skip)."""
-    if find_pg_bin() is None:
-        if REQUIRE_SERVERS:
-            pytest.fail("PostgreSQL is not installed; .ci/run installs it (apt postgresql)")
-        pytest.skip("PostgreSQL is not installed")
+    _require(find_pg_bin() is not None, "PostgreSQL", "postgresql")
     with postgres_server(tmp_path_factory.mktemp("pg")) as url:
         yield url
 
@@ -105,10 +110,7 @@ def shared_actors(shared_container: Container) -> dict[str, Actor]:
 @pytest.fixture(scope="session")
 def backup_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
     """A real sshd standing in for the backup server."""
-    if not sshd_available():
-        if REQUIRE_SERVERS:
-            pytest.fail("OpenSSH server is not installed; .ci/run installs openssh-server")
-        pytest.skip("OpenSSH server is not installed")
+    _require(sshd_available(), "OpenSSH server", "openssh-server")
     with ssh_server(tmp_path_factory.mktemp("sshd-backup"), "backup-dc") as server:
         yield server
 
@@ -116,10 +118,7 @@ def backup_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServe
 @pytest.fixture(scope="session")
 def target_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
     """A second sshd, with its own host key, standing in for an agency's VPS/VM."""
-    if not sshd_available():
-        if REQUIRE_SERVERS:
-            pytest.fail("OpenSSH server is not installed; .ci/run installs openssh-server")
-        pytest.skip("OpenSSH server is not installed")
+    _require(sshd_available(), "OpenSSH server", "openssh-server")
     with ssh_server(tmp_path_factory.mktemp("sshd-target"), "vps-target") as server:
         yield server
 
@@ -127,9 +126,6 @@ def target_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServe
 @pytest.fixture(scope="session")
 def mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDB]:
     """A real MariaDB server on loopback (the agency's live database lives here)."""
-    if not mariadb_available():
-        if REQUIRE_SERVERS:
-            pytest.fail("MariaDB is not installed; .ci/run installs mariadb-server")
-        pytest.skip("MariaDB is not installed")
+    _require(mariadb_available(), "MariaDB", "mariadb-server")
     with mariadb_server(tmp_path_factory.mktemp("mariadb")) as server:
         yield server

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.db.models import BackupCheck, BackupServer, System
 from bot.services.audit import append_event
 from bot.workflow.refusals import NotFound
-from restore.catalog import BackupSource, RestorePoint, find_point, list_points
+from restore.catalog import BackupSource, RestorePoint, list_points, select_point
 from restore.check import CheckReport, check_point
 from restore.ssh import Endpoint, session
 
@@ -62,8 +62,8 @@ def run_check(access: SystemAccess, point_name: str, now: datetime,
     """Check one point on the backup server (blocking)."""
     with session(access.backup) as remote:
         points = list_points(remote, access.source)
-        point = find_point(remote, access.source, point_name)
-        newest = bool(points) and points[0].name == point.name
+        point = select_point(points, point_name, remote.endpoint.label)
+        newest = points[0].name == point.name
         return check_point(remote, point, access.recipe, now, requested=requested,
                            newest=newest)
 

@@ -109,26 +109,28 @@ class MariaDBRecipe(DatabaseRecipe):
             tokens = (*self.client(shadow), FROM, staged.path)
         self.import_dump(remote, *tokens)
 
-    def swap(self, remote: Remote, run: RunNames) -> None:
+    def _exchange(self, remote: Remote, away: str, incoming: str, *, create: str,
+                  after: str = "") -> None:
+        """Move the live tables into `away` and the tables of `incoming` into live, in one
+        RENAME TABLE: atomic, so either every table moves or none does."""
         live_tables = self.tables(remote, self.live)
-        shadow_tables = self.tables(remote, run.shadow_db)
-        rb, live, shadow = (quote_ident(n) for n in (run.rollback_db, self.live, run.shadow_db))
-        moves = [f"{live}.{quote_ident(t)} TO {rb}.{quote_ident(t)}" for t in live_tables]
-        moves += [f"{shadow}.{quote_ident(t)} TO {live}.{quote_ident(t)}" for t in shadow_tables]
-        # One RENAME TABLE is atomic: either every table moves or none does.
-        self.sql(remote, f"CREATE DATABASE {rb} CHARACTER SET utf8mb4;\n"
-                         f"RENAME TABLE {', '.join(moves)};\n")
+        new_tables = self.tables(remote, incoming)
+        to, live, src = (quote_ident(n) for n in (away, self.live, incoming))
+        moves = [f"{live}.{quote_ident(t)} TO {to}.{quote_ident(t)}" for t in live_tables]
+        moves += [f"{src}.{quote_ident(t)} TO {live}.{quote_ident(t)}" for t in new_tables]
+        self.sql(remote, f"{create} {to} CHARACTER SET utf8mb4;\n"
+                         f"RENAME TABLE {', '.join(moves)};\n{after}")
+
+    def swap(self, remote: Remote, run: RunNames) -> None:
+        # A plain CREATE: never pour the live tables into an existing rollback copy.
+        self._exchange(remote, run.rollback_db, run.shadow_db, create="CREATE DATABASE")
 
     def rollback(self, remote: Remote, run: RunNames) -> None:
         if not self.database_exists(remote, run.rollback_db):
             raise RestoreError(f"Salinan rollback {run.rollback_db} tidak ada lagi.")
-        restored = self.tables(remote, self.live)
-        kept = self.tables(remote, run.rollback_db)
-        un, live, rb = (quote_ident(n) for n in (run.undone_db, self.live, run.rollback_db))
-        moves = [f"{live}.{quote_ident(t)} TO {un}.{quote_ident(t)}" for t in restored]
-        moves += [f"{rb}.{quote_ident(t)} TO {live}.{quote_ident(t)}" for t in kept]
-        self.sql(remote, f"CREATE DATABASE IF NOT EXISTS {un} CHARACTER SET utf8mb4;\n"
-                         f"RENAME TABLE {', '.join(moves)};\nDROP DATABASE {rb};\n")
+        self._exchange(remote, run.undone_db, run.rollback_db,
+                       create="CREATE DATABASE IF NOT EXISTS",
+                       after=f"DROP DATABASE {quote_ident(run.rollback_db)};\n")
 
     def discard_shadow(self, remote: Remote, run: RunNames) -> None:
         self.sql(remote, f"DROP DATABASE IF EXISTS {quote_ident(run.shadow_db)};")
