@@ -123,6 +123,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
     logging.basicConfig(level=settings.log_level, stream=err,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     container = bootstrap(settings)
     try:
         return _dispatch(args, container, out, err, stdin)
@@ -168,6 +169,8 @@ def _dispatch(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO,
               f"{result.systems} sistem{'' if result.changed else ' (tidak ada perubahan)'}.",
               file=out)
         return 0
+    if command == "letters":
+        return letters_commands(args, c, out, err)
     _require_schema(c)
     if command == "audit":
         return _audit(args, c, out, err)
@@ -175,8 +178,6 @@ def _dispatch(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO,
         return _backups(args, c, out)
     if command in ("restore", "rollback", "recover"):
         return restore_commands(args, c, out, err, stdin)
-    if command == "letters":
-        return letters_commands(args, c, out, err)
     return _requests(args, c, out)
 
 

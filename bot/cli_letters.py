@@ -7,8 +7,26 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.bootstrap import Container
+from bot.db.migrate import current_revision, head_revision
+from bot.errors import ConfigError, PulihError
+from bot.inventory.loader import load_inventory
+from bot.inventory.model import LetterSettings, Office
 from bot.render import render_text
-from bot.services.documents import KINDS, verify_bytes, verify_code
+from bot.services.documents import verify_bytes, verify_code
+from bot.services.letters import (
+    Stationery,
+    configured_signer,
+    issue_letter,
+    qr_payload,
+)
+from bot.workflow.refusals import NotFound
+from letters.page import Authenticity
+from letters.render import KINDS, Sender, render_pdf
+from letters.samples import sample_case, sample_issue
+from letters.signing import SigningError, make_dev_certificate
+
+SAMPLE_CODE = "CONT-OHXX-00"
+SAMPLE_NOTICE = "CONTOH - bukan dokumen resmi; data di dalamnya rekaan."
 
 
 def add_letters_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -17,9 +35,105 @@ def add_letters_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     verify = sub.add_parser("verify", help="periksa keaslian dokumen terbitan Pulih")
     verify.add_argument("file", nargs="?", type=Path, help="berkas PDF yang diperiksa")
     verify.add_argument("--code", help="kode verifikasi yang tercetak di dokumen")
+    render = sub.add_parser("render", help="terbitkan dokumen sebuah permohonan, atau contohnya")
+    render.add_argument("kind", choices=[*KINDS, "semua"],
+                        help="jenis dokumen (semua: keempatnya)")
+    source = render.add_mutually_exclusive_group(required=True)
+    source.add_argument("--request", help="nomor tiket (PLH-...) atau id permohonan")
+    source.add_argument("--sample", action="store_true",
+                        help="contoh dengan data rekaan yang realistis (tidak dicatat)")
+    render.add_argument("--out", type=Path, required=True, help="folder tujuan PDF")
+    cert = sub.add_parser("dev-cert", help="buat sertifikat swa-tanda tangan untuk mencoba TTE")
+    cert.add_argument("--out", type=Path, default=None,
+                      help="folder tujuan (bawaan: <folder data>/signing)")
+    cert.add_argument("--name", default="Pulih Uji Coba", help="nama pada sertifikat")
 
 
 def letters_commands(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO) -> int:
+    if args.letters_command == "dev-cert":
+        return _dev_cert(args, c, out, err)
+    if args.letters_command == "render" and args.sample:
+        return _render_samples(args, c, out)
+    if current_revision(c.engine) != head_revision():
+        raise PulihError("Skema basis data belum mutakhir; jalankan: pulih db upgrade")
+    if args.letters_command == "render":
+        return _render_request(args, c, out, err)
+    return _verify(args, c, out, err)
+
+
+def _kinds(kind: str) -> list[str]:
+    return list(KINDS) if kind == "semua" else [kind]
+
+
+def _render_request(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO) -> int:
+    stationery = Stationery.from_inventory(load_inventory(c.settings.inventory_path))
+    signer = configured_signer(c)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for kind in _kinds(args.kind):
+        try:
+            issued = issue_letter(c, kind, args.request, stationery_=stationery, signer=signer)
+        except NotFound as exc:
+            print(exc.message, file=err)
+            return 1
+        except SigningError as exc:
+            print(f"{KINDS[kind]}: {exc}", file=err)
+            return 1
+        target = args.out / f"{kind}-{issued.code}.pdf"
+        target.write_bytes(issued.content)
+        signed = ", ditandatangani secara elektronik" if issued.signed else ""
+        print(f"{KINDS[kind]}: {target} (nomor {issued.number or '-'}, kode {issued.code}"
+              f"{signed})", file=out)
+    return 0
+
+
+def _sample_stationery(c: Container) -> Stationery:
+    """The office's own settings when its inventory reads, the example office otherwise."""
+    try:
+        return Stationery.from_inventory(load_inventory(c.settings.inventory_path))
+    except ConfigError:
+        return Stationery(Office(
+            code="DISKOMINFO", name="Dinas Komunikasi dan Informatika",
+            address=("Jalan Wolter Monginsidi No. 1", "Tenggarong, Kalimantan Timur 75512"),
+            is_office=True, website="diskominfo.kukarkab.go.id"), LetterSettings())
+
+
+def _render_samples(args: argparse.Namespace, c: Container, out: TextIO) -> int:
+    st = _sample_stationery(c)
+    case = sample_case()
+    args.out.mkdir(parents=True, exist_ok=True)
+    for kind in _kinds(args.kind):
+        sender = Sender(st.agency_letterhead(case) if kind == "surat_permohonan"
+                        else st.letterhead, st.office.city)
+        pdf = render_pdf(kind, case=case, issue=sample_issue(kind), sender=sender,
+                         office=st.info, setup=st.setup,
+                         authenticity=Authenticity(SAMPLE_CODE, qr_payload(SAMPLE_CODE),
+                                                   SAMPLE_NOTICE),
+                         zone=c.settings.timezone, template_dir=st.letters.templates)
+        target = args.out / f"contoh-{kind}.pdf"
+        target.write_bytes(pdf)
+        print(f"{KINDS[kind]} (contoh): {target}", file=out)
+    return 0
+
+
+def _dev_cert(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO) -> int:
+    folder = args.out or c.settings.data_dir / "signing"
+    p12, passfile = folder / "dev.p12", folder / "dev.p12.pass"
+    if p12.exists() or passfile.exists():
+        print(f"{p12} sudah ada; tidak ditimpa. Hapus dulu bila ingin membuat yang baru.",
+              file=err)
+        return 1
+    make_dev_certificate(p12, passfile, args.name, "Pulih (uji coba, bukan BSrE)")
+    print(f"Sertifikat uji coba dibuat: {p12}\n"
+          f"Kata sandinya di {passfile} (hanya dapat dibaca pemiliknya).\n"
+          "Aktifkan dengan menambahkan ke .env:\n"
+          f"  PULIH_SIGNING_P12={p12}\n"
+          f"  PULIH_SIGNING_PASSPHRASE_FILE={passfile}\n"
+          "Sertifikat ini swa-tanda tangan: sah untuk mencoba, bukan pengganti TTE BSrE.",
+          file=out)
+    return 0
+
+
+def _verify(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO) -> int:
     if (args.file is None) == (args.code is None):
         print("Sebutkan berkas PDF atau --code KODE (salah satu).", file=err)
         return 2

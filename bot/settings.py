@@ -31,6 +31,9 @@ class Settings:
     data_dir: Path
     inventory_path: Path
     log_level: str
+    # PKCS#12 certificate for signing documents, and the file holding its passphrase
+    signing_p12: Path | None = None
+    signing_passphrase_file: Path | None = None
 
     def require_bot_token(self) -> str:
         """The bot token, or a ConfigError saying how to set it."""
@@ -133,6 +136,12 @@ def load_settings(
         problems.append(
             f"{PREFIX}LOG_LEVEL: {log_level!r}; pilihan: {', '.join(_LOG_LEVELS)}")
 
+    p12 = get("SIGNING_P12")
+    passfile = get("SIGNING_PASSPHRASE_FILE")
+    if bool(p12) != bool(passfile):
+        problems.append(f"{PREFIX}SIGNING_P12 dan {PREFIX}SIGNING_PASSPHRASE_FILE harus diisi "
+                        "bersama (sertifikat dan berkas kata sandinya), atau keduanya kosong")
+
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -144,4 +153,6 @@ def load_settings(
         data_dir=data_dir,
         inventory_path=Path(get("INVENTORY") or "inventory.toml").expanduser(),
         log_level=log_level,
+        signing_p12=Path(p12).expanduser() if p12 else None,
+        signing_passphrase_file=Path(passfile).expanduser() if passfile else None,
     )

@@ -148,7 +148,7 @@ def _parse(r: _Reader, data: dict[str, Any], base: Path) -> Inventory | None:
     team_ctx = _Ctx("team")
     r.unknown_keys(team_ctx, team, {"group_chat_id"})
     chat_id = r.get(team_ctx, team, "group_chat_id", int, default=0) or 0
-    letters = _letters(r, _table(r, root, data, "letters", required=False))
+    letters = _letters(r, _table(r, root, data, "letters", required=False), base)
 
     agencies = _each(r, data, "agencies", lambda ctx, t: _agency(r, ctx, t))
     codes = {str(t.get("code")) for t in data.get("agencies", []) if isinstance(t, dict)}
@@ -480,10 +480,52 @@ def _db_access(r: _Reader, ctx: _Ctx, t: dict[str, Any]) -> dict[str, Any]:
     return {"db_host": host, "db_port": port, "db_user": user, "db_defaults_file": defaults}
 
 
-def _letters(r: _Reader, t: dict[str, Any]) -> LetterSettings | None:
+def _page_settings(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path) -> dict[str, Any]:
+    """Margins, font and templates of the documents: all optional."""
+    out: dict[str, Any] = {}
+    margins = r.get(ctx, t, "margins_mm", list, required=False, default=None)
+    if margins is not None:
+        if (len(margins) != 4 or not all(isinstance(x, int | float) and 5 <= x <= 60
+                                         for x in margins)):
+            r.problem(ctx, "margins_mm", "seharusnya 4 angka (atas, kanan, bawah, kiri) "
+                                         "antara 5 dan 60 mm")
+        else:
+            out["margins"] = tuple(float(x) for x in margins)
+    size = t.get("font_size")
+    if size is not None:
+        if not isinstance(size, int | float) or isinstance(size, bool) or not 8 <= size <= 16:
+            r.problem(ctx, "font_size", "seharusnya angka antara 8 dan 16 (pt)")
+        else:
+            out["font_size"] = float(size)
+    fonts = r.get(ctx, t, "font_files", list, required=False, default=None)
+    if fonts is not None:
+        if len(fonts) != 3 or not all(isinstance(x, str) for x in fonts):
+            r.problem(ctx, "font_files", "seharusnya 3 path TTF: biasa, tebal, miring")
+        else:
+            paths = [_readable(r, ctx, "font_files", x, base) for x in fonts]
+            if all(p is not None for p in paths):
+                out["fonts"] = tuple(paths)
+    templates = r.text(ctx, t, "templates", required=False)
+    if templates:
+        folder = (base / templates).resolve()
+        if not folder.is_dir():
+            r.problem(ctx, "templates", f"folder {folder} tidak ada")
+        else:
+            out["templates"] = folder
+    tembusan = r.get(ctx, t, "tembusan", list, required=False, default=None)
+    if tembusan is not None:
+        if not all(isinstance(x, str) for x in tembusan):
+            r.problem(ctx, "tembusan", "seharusnya daftar teks")
+        else:
+            out["tembusan"] = tuple(tembusan)
+    return out
+
+
+def _letters(r: _Reader, t: dict[str, Any], base: Path) -> LetterSettings | None:
     ctx = _Ctx("letters")
     r.unknown_keys(ctx, t, {"unit_code", "classification", "security_code", "paper",
-                            "numbering", "notification_signer"})
+                            "numbering", "notification_signer", "margins_mm", "font_size",
+                            "font_files", "templates", "tembusan"})
     defaults = LetterSettings()
     unit = r.text(ctx, t, "unit_code", required=False, pattern=CODE_RE,
                   expected="huruf, angka, . _ -") or defaults.unit_code
@@ -514,7 +556,8 @@ def _letters(r: _Reader, t: dict[str, Any]) -> LetterSettings | None:
                                          "{" + f + "}" for f in sorted(NUMBER_FIELDS - {"seq"})))
         else:
             numbering[kind] = pattern
-    return LetterSettings(unit, classification, security, paper, numbering, Role(signer_text))
+    return LetterSettings(unit, classification, security, paper, numbering, Role(signer_text),
+                          **_page_settings(r, ctx, t, base))
 
 
 def _valid_pattern(pattern: str) -> bool:

@@ -96,6 +96,11 @@ class LetterSettings:
     paper: str = "F4"
     numbering: dict[str, str] = field(default_factory=dict)
     notification_signer: Role = Role.KADIS
+    margins: tuple[float, float, float, float] = (20.0, 20.0, 25.0, 30.0)  # top right bottom left
+    font_size: float = 12.0
+    fonts: tuple[Path, Path, Path] | None = None  # regular, bold, italic TTF
+    templates: Path | None = None
+    tembusan: tuple[str, ...] = ("Bupati Kutai Kartanegara (sebagai laporan)", "Arsip")
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,8 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Document, Request
 from bot.services.audit import DocumentRef, append_event
+from letters.render import KINDS
 
-KINDS = {"surat_permohonan": "Surat Permohonan", "disposisi": "Lembar Disposisi",
-         "laporan": "Laporan Restore VPS/VM Database dan Aplikasi",
-         "surat_pemberitahuan": "Surat Pemberitahuan"}
 # No 0/O, 1/I/L: codes are read aloud and typed from paper.
 _ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 

@@ -1,0 +1,186 @@
+"""Issuing a request's documents: number from the register, render, sign (when a
+certificate is configured), then keep the file and record its hash, in that order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.bootstrap import Container
+from bot.db.models import Document, Person, Request, RoleAssignment
+from bot.errors import ConfigError
+from bot.inventory.loader import load_inventory
+from bot.inventory.model import Inventory, LetterSettings, Office
+from bot.services.case_file import case_file, official
+from bot.services.documents import issue_document, new_code
+from bot.services.numbering import allocate_number, cancel_number
+from bot.services.requests import find_request
+from bot.workflow.sop import Role
+from letters.facts import Case, Issue, Official
+from letters.fonts import FontFiles, bundled_fonts
+from letters.page import Authenticity, Letterhead, PageSetup
+from letters.render import KINDS, OfficeInfo, Sender, render_pdf
+from letters.signing import DocumentSigner, Pkcs12Signer, SigningError, SignRequest
+
+SIGNED_NOTICE = ("Dokumen ini ditandatangani secara elektronik; setiap perubahan pada berkas "
+                 "membatalkan tanda tangannya.")
+# Which document signature field each kind gets, and why its signer signs.
+_SIGN_REASONS = {"surat_permohonan": "Permohonan restore",
+                 "disposisi": "Lembar disposisi",
+                 "laporan": "Pengesahan laporan restore",
+                 "surat_pemberitahuan": "Pemberitahuan hasil restore"}
+
+
+@dataclass(frozen=True)
+class Stationery:
+    """The office's letterhead, page and wording settings, from the inventory."""
+
+    office: Office
+    letters: LetterSettings
+
+    @classmethod
+    def from_inventory(cls, inventory: Inventory) -> Stationery:
+        return cls(inventory.office, inventory.letters)
+
+    @property
+    def setup(self) -> PageSetup:
+        fonts = bundled_fonts() if self.letters.fonts is None else FontFiles(*self.letters.fonts)
+        return PageSetup(paper=self.letters.paper, margins=self.letters.margins,
+                         font_size=self.letters.font_size, fonts=fonts)
+
+    @property
+    def letterhead(self) -> Letterhead:
+        o = self.office
+        contact = ", ".join(part for part in (
+            f"Telepon {o.phone}" if o.phone else "", f"Laman {o.website}" if o.website else "",
+            f"Pos-el {o.email}" if o.email else "") if part)
+        return Letterhead(o.government, o.name, (", ".join(o.address),) if o.address else (),
+                          contact, o.logo)
+
+    def agency_letterhead(self, case: Case) -> Letterhead:
+        address = (", ".join(case.agency.address),) if case.agency.address else ()
+        return Letterhead(self.office.government, case.agency.name, address)
+
+    @property
+    def info(self) -> OfficeInfo:
+        government = self.office.government.removeprefix("Pemerintah ").strip()
+        return OfficeInfo(head=f"Kepala {self.office.name} {government}",
+                          city=self.office.city, tembusan=self.letters.tembusan)
+
+
+def load_stationery(c: Container) -> Stationery:
+    return Stationery.from_inventory(load_inventory(c.settings.inventory_path))
+
+
+def configured_signer(c: Container) -> DocumentSigner | None:
+    """The office's certificate signer, or None when none is configured."""
+    s = c.settings
+    if s.signing_p12 is None or s.signing_passphrase_file is None:
+        return None
+    try:
+        passphrase = s.signing_passphrase_file.read_bytes().strip()
+    except OSError as exc:
+        raise ConfigError([f"PULIH_SIGNING_PASSPHRASE_FILE: {s.signing_passphrase_file} tidak "
+                           f"dapat dibaca ({exc.strerror})"]) from exc
+    return Pkcs12Signer(s.signing_p12, passphrase)
+
+
+@dataclass(frozen=True)
+class IssuedLetter:
+    document_id: int
+    kind: str
+    number: str | None
+    code: str
+    path: Path
+    content: bytes
+    signed: bool
+
+
+def _person_with_role(session: Session, role: Role) -> Person | None:
+    return session.execute(
+        select(Person).join(RoleAssignment).where(RoleAssignment.role == role.value,
+                                                  Person.active.is_(True))
+        .order_by(Person.id)).scalars().first()
+
+
+def signer_for(session: Session, kind: str, request: Request, case: Case,
+               letters: LetterSettings, office_name: str) -> Official:
+    """Who signs: the requester (request letter), the Kepala Dinas (disposition sheet),
+    the report's author (report), and the Kepala Dinas or, a.n., the Kepala Bidang
+    (notification letter, by setting)."""
+    if kind == "surat_permohonan":
+        return case.requester
+    if kind == "laporan":
+        author = session.get(Person, request.report_author_id or request.executor_id or 0)
+        signer = official(author)
+        if signer is None:
+            raise SigningError("Laporan belum punya pembuat: restore belum dilaksanakan.")
+        return signer
+    kadis = official(_person_with_role(session, Role.KADIS))
+    if kind == "surat_pemberitahuan" and letters.notification_signer is Role.KABID:
+        kabid = case.ratifier
+        if kabid is not None:
+            return Official(kabid.name, kabid.jabatan, kabid.pangkat, kabid.nip,
+                            on_behalf=(f"a.n. Kepala {office_name}",))
+    if kadis is None:
+        raise SigningError("Inventaris belum memuat Kepala Dinas.")
+    return kadis
+
+
+def issue_letter(c: Container, kind: str, request_key: str, *,
+                 stationery_: Stationery | None = None, signer: DocumentSigner | None = None,
+                 actor_id: int | None = None) -> IssuedLetter:
+    """Number, render, sign and record one document of a request."""
+    if kind not in KINDS:
+        raise ValueError(f"jenis dokumen tidak dikenal: {kind!r}")
+    st = stationery_ or load_stationery(c)
+    now = c.clock()
+    zone = c.settings.timezone
+    with c.sessions() as session:
+        request = find_request(session, request_key)
+        case = case_file(session, request)
+        who = signer_for(session, kind, request, case, st.letters, st.office.name)
+        request_id = request.id
+    number: str | None
+    if kind == "surat_permohonan":
+        number = case.letter_number  # the agency's own number, kept verbatim
+    else:
+        row = allocate_number(c.sessions, kind=kind, pattern=st.letters.numbering[kind],
+                              unit=st.letters.unit_code,
+                              classification=st.letters.classification,
+                              security=st.letters.security_code, now=now, zone=zone,
+                              request_id=request_id)
+        number = row.number
+    try:
+        code = new_code()
+        sender = Sender(st.agency_letterhead(case) if kind == "surat_permohonan"
+                        else st.letterhead, st.office.city)
+        pdf = render_pdf(kind, case=case, issue=Issue(number, now, st.office.city, who),
+                         sender=sender, office=st.info, setup=st.setup,
+                         authenticity=Authenticity(code, qr_payload(code),
+                                                   SIGNED_NOTICE if signer else ""),
+                         zone=zone, template_dir=st.letters.templates)
+        if signer is not None:
+            pdf = signer.sign(pdf, SignRequest(
+                field_name=f"TTE-{kind}", signer_name=who.name,
+                reason=_SIGN_REASONS[kind], location=st.office.city))
+        with c.unit_of_work() as session:
+            document: Document = issue_document(
+                session, kind=kind, content=pdf, folder=c.settings.data_dir / "documents",
+                now=now, number=number, request_id=request_id, actor_id=actor_id, code=code)
+            document_id, path = document.id, Path(document.file_path)
+    except Exception:
+        if number is not None and kind != "surat_permohonan":
+            with c.unit_of_work() as session:
+                cancel_number(session, number, "dokumen gagal dibuat", c.clock())
+        raise
+    return IssuedLetter(document_id, kind, number, code, path, pdf, signer is not None)
+
+
+def qr_payload(code: str) -> str:
+    """What the QR code holds: the verification code with a word of explanation."""
+    return f"Pulih - kode verifikasi dokumen: {code}"
+

@@ -1,0 +1,120 @@
+"""What the documents say, as plain data: a request's case file and what the register
+gave the document being issued. Built from the database by `bot.services.letters`, or
+from the realistic examples in `letters.samples`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+
+@dataclass(frozen=True)
+class Official:
+    """A signer or actor: position (with a.n./Plt./Plh. lines when delegated), name,
+    rank and NIP."""
+
+    name: str
+    jabatan: str
+    pangkat: str = ""
+    nip: str = ""
+    on_behalf: tuple[str, ...] = ()  # e.g. ("a.n. Kepala Dinas Komunikasi dan Informatika",)
+
+
+@dataclass(frozen=True)
+class Party:
+    """An agency as addressed in letters."""
+
+    name: str
+    address: tuple[str, ...] = ()
+    city: str = "Tenggarong"
+
+    @property
+    def head(self) -> str:
+        """Its head's position: 'Kepala Dinas Pendidikan', 'Kepala Badan ...'."""
+        return f"Kepala {self.name}"
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One disposition of the chain (step 2 or 3, or a return)."""
+
+    sender: str
+    receiver: str
+    instruction: str
+    note: str
+    at: datetime
+    due: datetime | None
+    paraf: str
+
+
+@dataclass(frozen=True)
+class BackupSource:
+    point: str
+    taken_at: datetime | None
+    size: int
+    sha256: str
+    server: str
+    checked_at: datetime | None
+    status: str  # "lulus" / "lulus dengan peringatan" / "gagal"
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    started: datetime | None
+    finished: datetime | None
+    result: str
+    by: str
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    method: str
+    result: str
+
+
+@dataclass(frozen=True)
+class Case:
+    """Everything recorded about one request that a document may print."""
+
+    ticket: str
+    agency: Party
+    system_name: str
+    system_code: str
+    host: str
+    recipe: str
+    database: str
+    app_dir: str
+    scope: str
+    recovery_point: datetime | None
+    reason: str
+    impact: str
+    contact: str
+    requester: Official
+    letter_number: str | None
+    letter_date: date | None
+    received_at: datetime
+    hops: tuple[Hop, ...] = ()
+    backup: BackupSource | None = None
+    phases: tuple[Phase, ...] = ()
+    checks: tuple[Check, ...] = ()
+    status: str = ""  # Berhasil / Gagal / Dibatalkan / "" (not restored yet)
+    restore_started: datetime | None = None
+    restore_finished: datetime | None = None
+    mutu_baku_restore: timedelta | None = None
+    problems: str = ""
+    executor: Official | None = None
+    ratifier: Official | None = None
+    report_number: str | None = None
+    report_date: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Issue:
+    """What the register gives the document: its number, date, place and signer."""
+
+    number: str | None
+    issued_at: datetime
+    place: str
+    signer: Official
