@@ -38,22 +38,27 @@ def _heading(pdf: OfficialPdf, block: m.Heading) -> None:
 
 
 def _meta(pdf: OfficialPdf, block: m.Meta) -> None:
-    """Nomor/Sifat/Lampiran/Hal with aligned colons; place and date on the Nomor line."""
+    """Nomor/Sifat/Lampiran/Hal with aligned colons; place and date on the Nomor line
+    when both fit there, otherwise on a line of its own above it."""
     h = pdf.line_height
     label_w = 24.0
-    date_w = pdf.content_width * 0.42
-    value_w = pdf.content_width - label_w - 4 - date_w
+    date_w = pdf.get_string_width(block.date) + 1 if block.date else 0.0
+    first = block.rows[0].value if block.rows else ""
+    beside = label_w + 4 + pdf.get_string_width(first) + 6 + date_w <= pdf.content_width
+    if block.date and not beside:
+        pdf.multi_cell(0, h, block.date, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     for i, row in enumerate(block.rows):
         y = pdf.get_y()
-        if i == 0 and block.date:
+        value_w = pdf.content_width - label_w - 4 - 20
+        if i == 0 and block.date and beside:
             pdf.set_xy(pdf.l_margin + pdf.content_width - date_w, y)
-            pdf.multi_cell(date_w, h, block.date, align="R")
-            pdf.set_y(y)
-        pdf.set_x(pdf.l_margin)
+            pdf.cell(date_w, h, block.date, align="R")
+            value_w = pdf.content_width - label_w - 4 - date_w - 3
+        pdf.set_xy(pdf.l_margin, y)
         pdf.cell(label_w, h, row.label)
         pdf.cell(4, h, ":")
-        pdf.multi_cell(value_w if i == 0 else pdf.content_width - label_w - 4 - 20, h,
-                       row.value or "-", align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(value_w, h, row.value or "-", align="L", new_x=XPos.LMARGIN,
+                       new_y=YPos.NEXT)
     pdf.ln(h * 0.6)
 
 

@@ -5,6 +5,7 @@ An office with a licensed Arial may point the settings at its own TTF files inst
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import tempfile
@@ -50,22 +51,29 @@ def _cache_dir() -> Path:
 def static_instance(path: Path, axes: dict[str, float]) -> Path:
     """`path` itself for a static font; for a variable one, its instance at `axes`, made
     once and kept in the cache (making it takes seconds, reading it milliseconds)."""
-    font = TTFont(str(path), lazy=True)
-    if "fvar" not in font:
-        return path
-    known = {axis.axisTag for axis in font["fvar"].axes}
-    wanted = {tag: value for tag, value in axes.items() if tag in known}
+    return _instance(path, tuple(sorted(axes.items())))
+
+
+@functools.lru_cache(maxsize=32)
+def _instance(path: Path, axes: tuple[tuple[str, float], ...]) -> Path:
+    with TTFont(str(path), lazy=True) as font:
+        if "fvar" not in font:
+            return path
+        known = {axis.axisTag for axis in font["fvar"].axes}
+    wanted = {tag: value for tag, value in axes if tag in known}
     key = hashlib.sha256(f"{path.stat().st_size}:{path.stat().st_mtime_ns}:{path}:"
                          f"{sorted(wanted.items())}".encode()).hexdigest()[:20]
     target = _cache_dir() / f"{path.stem.split('[')[0]}-{key}.ttf"
     with _LOCK:
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            instance = instantiateVariableFont(TTFont(str(path)), wanted, updateFontNames=False)
-            # Written beside and renamed, so a parallel process never reads half a file.
-            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-            os.close(fd)
-            instance.save(tmp)
+            with TTFont(str(path)) as variable:
+                instance = instantiateVariableFont(variable, wanted, updateFontNames=False)
+                # Written beside and renamed, so a parallel process never reads half a file.
+                fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+                os.close(fd)
+                instance.save(tmp)
+                instance.close()
             os.replace(tmp, target)
     return target
 
