@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import TextIO
 
+from jinja2 import TemplateError
+
 from bot.bootstrap import Container
 from bot.db.migrate import current_revision, head_revision
 from bot.errors import ConfigError, PulihError
@@ -20,6 +22,7 @@ from bot.services.letters import (
     qr_payload,
 )
 from bot.workflow.refusals import NotFound
+from letters.markup import MarkupError
 from letters.page import Authenticity
 from letters.render import KINDS, Sender, render_pdf
 from letters.samples import sample_case, sample_issue
@@ -77,6 +80,10 @@ def _render_request(args: argparse.Namespace, c: Container, out: TextIO, err: Te
             return 1
         except SigningError as exc:
             print(f"{KINDS[kind]}: {exc}", file=err)
+            return 1
+        except (MarkupError, TemplateError) as exc:
+            print(f"Templat {kind}.xml.j2 tidak dapat dipakai: {exc}. Nomor yang sempat "
+                  "diambil dicatat batal.", file=err)
             return 1
         target = args.out / f"{kind}-{issued.code}.pdf"
         target.write_bytes(issued.content)

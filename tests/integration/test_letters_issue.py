@@ -1,0 +1,177 @@
+"""Issuing a request's documents from what was recorded: `pulih letters render` numbers,
+renders, signs (when configured) and records them; `pulih letters verify` recognises each
+one and refuses it with one byte changed; a signed one validates with pyHanko."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+from sqlalchemy import select
+
+from bot.bootstrap import bootstrap
+from bot.db.migrate import upgrade
+from bot.db.models import Document, LetterNumber
+from bot.inventory.loader import load_inventory
+from bot.services.inventory_sync import sync_inventory
+from bot.settings import load_settings
+from tests.support.case_records import SHA, walk_to_report
+from tests.support.office import NOW, write_inventory
+from tests.support.pdf import contains, pdf_text
+
+TICKET = "PLH-2026-00001"
+
+
+def pulih(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).with_name("pulih")
+    return subprocess.run([str(exe), *args], env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+@pytest.fixture
+def office(tmp_path: Path) -> dict[str, str]:
+    env = {**os.environ, "PULIH_DATABASE_URL": f"sqlite:///{tmp_path / 'pulih.sqlite3'}",
+           "PULIH_DATA_DIR": str(tmp_path / "data"),
+           "PULIH_INVENTORY": str(write_inventory(tmp_path / "office")),
+           "PULIH_ENV_FILE": str(tmp_path / "absent.env")}
+    container = bootstrap(load_settings(environ=env))
+    upgrade(container.engine)
+    with container.unit_of_work() as session:
+        sync_inventory(session, load_inventory(container.settings.inventory_path), NOW)
+        assert walk_to_report(session).ticket == TICKET
+    container.close()
+    return env
+
+
+def issued_files(out: str, folder: Path) -> dict[str, Path]:
+    files = {}
+    for kind in ("surat_permohonan", "disposisi", "laporan", "surat_pemberitahuan"):
+        match = re.search(rf"({re.escape(str(folder))}/{kind}-[A-Z0-9-]+\.pdf)", out)
+        assert match, out
+        files[kind] = Path(match.group(1))
+    return files
+
+
+def test_the_four_documents_are_issued_from_the_record_and_verified(
+        office: dict[str, str], tmp_path: Path) -> None:
+    out_dir = tmp_path / "keluar"
+    result = pulih(office, "letters", "render", "semua", "--request", TICKET, "--out",
+                   str(out_dir))
+    assert result.returncode == 0, result.stderr
+    files = issued_files(result.stdout, out_dir)
+    assert "nomor 1/Diskominfo/000.6/11/2026" in result.stdout  # the disposition sheet
+    assert "nomor B-3/Diskominfo/000.6/11/2026" in result.stdout  # the notification letter
+
+    texts = {kind: pdf_text(path.read_bytes(), tmp_path) for kind, path in files.items()}
+    for field in ("B-77/DISDIKBUD/000.6/11/2026", "Tabel siswa rusak setelah pembaruan.",
+                  "Portal tidak dapat dibuka.", "Andi Saputra 0812-0000-1111",
+                  "23 November 2026"):
+        assert contains(texts["surat_permohonan"], field), field
+    for field in ("Ahmad Rizali", "Fajar Setiawan", "Proses lebih lanjut: Mohon segera",
+                  "Gunakan backup malam terakhir.", "23 November 2026 10.10 WITA",
+                  "Paraf elektronik Fajar Setiawan 10.25", "PLH-2026-00001"):
+        assert contains(texts["disposisi"], field), field
+    for field in ("Nomor: 2/Diskominfo/000.6/11/2026", "backup-dc", "2026-11-22T2300",
+                  "22 November 2026 23.00 WITA", SHA[:40], "Pemindahan berkas backup",
+                  "Salinan bayangan: tabel dan baris", "Sesuai: 2 tabel, 1280 baris",
+                  "HTTP 200", "12 menit (Mutu Baku", "Dimas Pratama", "Fajar Setiawan"):
+        assert contains(texts["laporan"], field), field
+    for field in ("B-3/Diskominfo/000.6/11/2026", "1 (satu) berkas",
+                  "Menindaklanjuti surat Saudara Nomor B-77/DISDIKBUD/000.6/11/2026",
+                  "dengan hasil Berhasil", "Ahmad Rizali"):
+        assert contains(texts["surat_pemberitahuan"], field), field
+
+    for kind, path in files.items():
+        ok = pulih(office, "letters", "verify", str(path))
+        assert ok.returncode == 0, ok.stderr
+        assert "ASLI" in ok.stdout and TICKET in ok.stdout
+        changed = bytearray(path.read_bytes())
+        changed[len(changed) // 3] ^= 0x01
+        path.write_bytes(bytes(changed))
+        bad = pulih(office, "letters", "verify", str(path))
+        assert bad.returncode == 1 and "TIDAK DIKENAL" in bad.stderr, kind
+    assert pulih(office, "audit", "verify").returncode == 0
+
+
+def test_the_code_printed_on_the_page_finds_the_record(office: dict[str, str],
+                                                        tmp_path: Path) -> None:
+    result = pulih(office, "letters", "render", "laporan", "--request", TICKET, "--out",
+                   str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    text = pdf_text(next(tmp_path.glob("laporan-*.pdf")).read_bytes(), tmp_path)
+    code = re.search(r"Kode verifikasi: ([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{2})", text)
+    assert code
+    found = pulih(office, "letters", "verify", "--code", code.group(1))
+    assert found.returncode == 0, found.stderr
+    assert "Laporan Restore" in found.stdout and "1/Diskominfo/000.6/11/2026" in found.stdout
+
+
+def test_a_failed_rendering_cancels_its_number_and_keeps_it(office: dict[str, str],
+                                                            tmp_path: Path) -> None:
+    broken = tmp_path / "templat"
+    broken.mkdir()
+    (broken / "laporan.xml.j2").write_text("<document><tidak-dikenal/></document>")
+    inventory = Path(office["PULIH_INVENTORY"])
+    assert "[letters]" not in inventory.read_text()
+    inventory.write_text(inventory.read_text() + f'\n[letters]\ntemplates = "{broken}"\n')
+    result = pulih(office, "letters", "render", "laporan", "--request", TICKET, "--out",
+                   str(tmp_path / "keluar"))
+    assert result.returncode == 1
+    assert "Templat laporan.xml.j2 tidak dapat dipakai" in result.stderr
+    assert "Traceback" not in result.stderr
+    container = bootstrap(load_settings(environ=office))
+    with container.sessions() as session:
+        numbers = session.execute(select(LetterNumber)).scalars().all()
+        assert [(n.number, n.status) for n in numbers] == [
+            ("1/Diskominfo/000.6/11/2026", "cancelled")]
+        assert session.execute(select(Document)).scalars().all() == []
+    container.close()
+    result = pulih(office, "letters", "render", "disposisi", "--request", TICKET, "--out",
+                   str(tmp_path / "keluar"))
+    assert "nomor 2/Diskominfo/000.6/11/2026" in result.stdout  # never reused
+
+
+def test_a_signed_report_validates_and_breaks_when_altered(office: dict[str, str],
+                                                           tmp_path: Path) -> None:
+    made = pulih(office, "letters", "dev-cert", "--out", str(tmp_path / "ttd"))
+    assert made.returncode == 0, made.stderr
+    p12, passfile = tmp_path / "ttd" / "dev.p12", tmp_path / "ttd" / "dev.p12.pass"
+    assert oct(passfile.stat().st_mode & 0o777) == "0o600"
+    assert passfile.read_text().strip() not in made.stdout  # the secret stays in its file
+    env = {**office, "PULIH_SIGNING_P12": str(p12), "PULIH_SIGNING_PASSPHRASE_FILE":
+           str(passfile)}
+    result = pulih(env, "letters", "render", "laporan", "--request", TICKET, "--out",
+                   str(tmp_path / "keluar"))
+    assert result.returncode == 0, result.stderr
+    assert "ditandatangani secara elektronik" in result.stdout
+    signed = next((tmp_path / "keluar").glob("laporan-*.pdf"))
+    data = signed.read_bytes()
+
+    _, cert, _ = pkcs12.load_key_and_certificates(p12.read_bytes(),
+                                                  passfile.read_bytes().strip())
+    assert cert is not None
+    trust = ValidationContext(trust_roots=[asn1_x509.Certificate.load(
+        cert.public_bytes(Encoding.DER))])
+
+    def status(content: bytes) -> tuple[bool, bool, str]:
+        signature = PdfFileReader(BytesIO(content)).embedded_signatures[0]
+        checked = validate_pdf_signature(signature, trust)
+        return checked.intact, checked.bottom_line, str(signature.sig_object["/SubFilter"])
+
+    assert status(data) == (True, True, "/ETSI.CAdES.detached")
+    assert pulih(env, "letters", "verify", str(signed)).returncode == 0
+    altered = bytearray(data)
+    altered[len(altered) // 2] ^= 0x01
+    assert status(bytes(altered))[:2] == (False, False)
+    text = pdf_text(data, tmp_path)
+    assert "ditandatangani secara elektronik" in text and "$" in text and "#" in text
