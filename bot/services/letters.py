@@ -4,8 +4,10 @@ certificate is configured), then keep the file and record its hash, in that orde
 from __future__ import annotations
 
 from dataclasses import dataclass
+from io import BytesIO
 from pathlib import Path
 
+from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,6 +20,7 @@ from bot.services.case_file import case_file, official
 from bot.services.documents import issue_document, new_code
 from bot.services.numbering import allocate_number, cancel_number
 from bot.services.requests import find_request
+from bot.workflow.refusals import NotAllowed
 from bot.workflow.sop import Role
 from letters.facts import Case, Issue, Official
 from letters.fonts import FontFiles, bundled_fonts
@@ -184,3 +187,42 @@ def qr_payload(code: str) -> str:
     """What the QR code holds: the verification code with a word of explanation."""
     return f"Pulih - kode verifikasi dokumen: {code}"
 
+
+
+MAX_UPLOAD = 10 * 1024 * 1024  # a scanned, signed letter of a few pages
+
+
+def register_request_letter(c: Container, request_key: str, content: bytes, *,
+                            actor_id: int | None = None) -> IssuedLetter:
+    """Keep the request letter an agency signed and uploaded, as its step-1 document.
+
+    The agency's own number and signature stay as they are; Pulih records the file's
+    hash and code so the copy in the file can be checked later. Refuses (NotAllowed,
+    Indonesian) a file that is too large or not a readable PDF, and stores nothing then.
+    """
+    if len(content) > MAX_UPLOAD:
+        raise NotAllowed(f"Berkas terlalu besar ({len(content) // (1024 * 1024)} MiB); "
+                         f"batasnya {MAX_UPLOAD // (1024 * 1024)} MiB.")
+    if not is_pdf(content):
+        raise NotAllowed("Berkas ini bukan PDF yang dapat dibaca. Kirim surat permohonan "
+                         "yang sudah ditandatangani dalam bentuk PDF.")
+    with c.unit_of_work() as session:
+        request = find_request(session, request_key)
+        document = issue_document(
+            session, kind="surat_permohonan", content=content,
+            folder=c.settings.data_dir / "documents", now=c.clock(),
+            number=request.letter_number, request_id=request.id, actor_id=actor_id)
+        return IssuedLetter(document.id, "surat_permohonan", request.letter_number,
+                            document.verification_code, Path(document.file_path), content,
+                            False)
+
+
+def is_pdf(content: bytes) -> bool:
+    """A PDF a reader can open: the header, and a cross-reference pyHanko can parse."""
+    if not content.startswith(b"%PDF-"):
+        return False
+    try:
+        reader = PdfFileReader(BytesIO(content), strict=False)
+        return int(reader.root["/Pages"]["/Count"]) > 0
+    except Exception:
+        return False

@@ -24,8 +24,11 @@ from bot.db.migrate import upgrade
 from bot.db.models import Document, LetterNumber
 from bot.inventory.loader import load_inventory
 from bot.services.inventory_sync import sync_inventory
+from bot.services.letters import MAX_UPLOAD, register_request_letter
 from bot.settings import load_settings
+from bot.workflow.refusals import NotAllowed
 from tests.support.case_records import SHA, walk_to_report
+from tests.support.documents import render
 from tests.support.office import NOW, write_inventory
 from tests.support.pdf import contains, pdf_text
 
@@ -175,3 +178,27 @@ def test_a_signed_report_validates_and_breaks_when_altered(office: dict[str, str
     assert status(bytes(altered))[:2] == (False, False)
     text = pdf_text(data, tmp_path)
     assert "ditandatangani secara elektronik" in text and "$" in text and "#" in text
+
+
+def test_an_uploaded_signed_request_letter_is_registered_and_fakes_are_refused(
+        office: dict[str, str], tmp_path: Path) -> None:
+    container = bootstrap(load_settings(environ=office))
+    scanned = render("surat_permohonan")  # stands in for the agency's own signed PDF
+    try:
+        for content, message in (
+                (b"%PDF-1.7\nbukan pdf sungguhan\n%%EOF", "bukan PDF yang dapat dibaca"),
+                (b"MZ\x90\x00 program", "bukan PDF yang dapat dibaca"),
+                (scanned + b"\0" * (MAX_UPLOAD + 1), "terlalu besar")):
+            with pytest.raises(NotAllowed, match=message):
+                register_request_letter(container, TICKET, content)
+        with container.sessions() as session:
+            assert session.execute(select(Document)).scalars().all() == []
+        letter = register_request_letter(container, TICKET, scanned)
+        assert letter.number == "B-77/DISDIKBUD/000.6/11/2026"
+    finally:
+        container.close()
+    copy = tmp_path / "surat.pdf"
+    copy.write_bytes(scanned)
+    checked = pulih(office, "letters", "verify", str(copy))
+    assert checked.returncode == 0 and "Surat Permohonan" in checked.stdout
+    assert "B-77/DISDIKBUD/000.6/11/2026" in checked.stdout

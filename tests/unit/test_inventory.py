@@ -190,3 +190,28 @@ def test_a_file_that_is_not_toml_gets_one_line(tmp_path: Path) -> None:
     path.write_text("[office\nname = 1\n")
     code, _, err = check(path)
     assert code == 1 and len(err.splitlines()) == 1 and "bukan TOML yang sah" in err
+
+
+def test_document_page_settings_are_read_and_bad_ones_named(tmp_path: Path) -> None:
+    path = write_inventory(tmp_path / "office")
+    (tmp_path / "office" / "templat").mkdir()
+    good = path.read_text(encoding="utf-8") + (
+        '\n[letters]\npaper = "A4"\nmargins_mm = [25, 20, 25, 35]\nfont_size = 11\n'
+        'templates = "templat"\ntembusan = ["Sekretaris Daerah", "Arsip"]\n')
+    path.write_text(good, encoding="utf-8")
+    letters = load_inventory(path).letters
+    assert (letters.paper, letters.margins, letters.font_size) == ("A4", (25, 20, 25, 35), 11)
+    assert letters.templates == (tmp_path / "office" / "templat").resolve()
+    assert letters.tembusan == ("Sekretaris Daerah", "Arsip")
+
+    bad = good.replace("[25, 20, 25, 35]", "[25, 20]").replace("font_size = 11",
+                                                                 "font_size = 40")
+    bad = bad.replace('templates = "templat"', 'templates = "tidak-ada"')
+    path.write_text(bad + 'font_files = ["a.ttf"]\n', encoding="utf-8")
+    code, _, err = check(path)
+    assert code == 1
+    lines = err.splitlines()
+    assert any("letters.margins_mm: seharusnya 4 angka" in line for line in lines)
+    assert any("letters.font_size: seharusnya angka antara 8 dan 16" in line for line in lines)
+    assert any("letters.templates: folder" in line and "tidak ada" in line for line in lines)
+    assert any("letters.font_files: seharusnya 3 path TTF" in line for line in lines)
