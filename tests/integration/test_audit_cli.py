@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +16,8 @@ from bot.inventory.loader import load_inventory
 from bot.services.audit import append_event, event_hash
 from bot.services.inventory_sync import sync_inventory
 from bot.settings import load_settings
-from tests.support.office import NOW, write_inventory
+from tests.support.cli import office_env, pulih
+from tests.support.office import NOW
 
 BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
 
@@ -28,10 +26,7 @@ BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
 def audited_db(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
     """A SQLite file with a chain of 6 events, and the environment pointing `pulih` at it."""
     db = tmp_path / "pulih.sqlite3"
-    env = {**os.environ, "PULIH_DATABASE_URL": f"sqlite:///{db}",
-           "PULIH_DATA_DIR": str(tmp_path / "data"),
-           "PULIH_INVENTORY": str(write_inventory(tmp_path / "office")),
-           "PULIH_ENV_FILE": str(tmp_path / "absent.env")}
+    env = office_env(tmp_path)
     settings = load_settings(environ=env)
     container = bootstrap(settings)
     upgrade(container.engine)
@@ -44,11 +39,6 @@ def audited_db(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
     yield db, env
 
 
-def pulih(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    exe = Path(sys.executable).with_name("pulih")
-    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.cli"]
-    return subprocess.run([*command, *args], env=env, capture_output=True, text=True,
-                          timeout=120)
 
 
 def test_an_untouched_chain_verifies(audited_db: tuple[Path, dict[str, str]]) -> None:

@@ -4,10 +4,7 @@ one and refuses it with one byte changed; a signed one validates with pyHanko.""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from io import BytesIO
 from pathlib import Path
 
@@ -28,25 +25,19 @@ from bot.services.letters import MAX_UPLOAD, register_request_letter
 from bot.settings import load_settings
 from bot.workflow.refusals import NotAllowed
 from tests.support.case_records import SHA, walk_to_report
+from tests.support.cli import office_env, pulih
 from tests.support.documents import render
-from tests.support.office import NOW, write_inventory
+from tests.support.office import NOW
 from tests.support.pdf import contains, pdf_text
 
 TICKET = "PLH-2026-00001"
 
 
-def pulih(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    exe = Path(sys.executable).with_name("pulih")
-    return subprocess.run([str(exe), *args], env=env, capture_output=True, text=True,
-                          timeout=300)
 
 
 @pytest.fixture
 def office(tmp_path: Path) -> dict[str, str]:
-    env = {**os.environ, "PULIH_DATABASE_URL": f"sqlite:///{tmp_path / 'pulih.sqlite3'}",
-           "PULIH_DATA_DIR": str(tmp_path / "data"),
-           "PULIH_INVENTORY": str(write_inventory(tmp_path / "office")),
-           "PULIH_ENV_FILE": str(tmp_path / "absent.env")}
+    env = office_env(tmp_path)
     container = bootstrap(load_settings(environ=env))
     upgrade(container.engine)
     with container.unit_of_work() as session:

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,7 +19,8 @@ from bot.services.documents import issue_document, new_code
 from bot.services.inventory_sync import sync_inventory
 from bot.services.requests import NewRequest, Scope, submit_request
 from bot.settings import load_settings
-from tests.support.office import NIPS, NOW, write_inventory
+from tests.support.cli import office_env, pulih
+from tests.support.office import NIPS, NOW
 
 
 def a_pdf() -> bytes:
@@ -36,10 +34,7 @@ def a_pdf() -> bytes:
 
 @pytest.fixture
 def issued(tmp_path: Path) -> tuple[dict[str, str], Path, str]:
-    env = {**os.environ, "PULIH_DATABASE_URL": f"sqlite:///{tmp_path / 'pulih.sqlite3'}",
-           "PULIH_DATA_DIR": str(tmp_path / "data"),
-           "PULIH_INVENTORY": str(write_inventory(tmp_path / "office")),
-           "PULIH_ENV_FILE": str(tmp_path / "absent.env")}
+    env = office_env(tmp_path)
     container = bootstrap(load_settings(environ=env))
     upgrade(container.engine)
     content = a_pdf()
@@ -58,10 +53,6 @@ def issued(tmp_path: Path) -> tuple[dict[str, str], Path, str]:
     return env, copy, code
 
 
-def pulih(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    exe = Path(sys.executable).with_name("pulih")
-    return subprocess.run([str(exe), *args], env=env, capture_output=True, text=True,
-                          timeout=120)
 
 
 def test_an_issued_document_is_recognised_with_its_record(
