@@ -33,10 +33,15 @@ _HOP_ACTIONS = {Action.DISPOSE.value, Action.ASSIGN.value, Action.RETURN.value,
                 Action.RETURN_REPORT.value}
 
 
+_TITLES = {"kadis": "Kepala Dinas", "kabid": "Kepala Bidang", "tim": "Pranata Komputer"}
+
+
 def official(person: Person | None, acting: str = "") -> Official | None:
     if person is None:
         return None
-    jabatan = person.jabatan or "Pegawai"
+    roles = {r.role for r in person.roles}
+    jabatan = person.jabatan or next(
+        (title for role, title in _TITLES.items() if role in roles), "Pegawai")
     if acting:  # "Plh. Kepala Dinas (menggantikan ...)": print the acting position
         jabatan = acting.split(" (", 1)[0]
     return Official(person.name, jabatan, person.pangkat, person.nip)

@@ -4,6 +4,7 @@ certificate is configured), then keep the file and record its hash, in that orde
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from io import BytesIO
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.bootstrap import Container
-from bot.db.models import Document, Person, Request, RoleAssignment
+from bot.db.models import Delegation, Document, Person, Request, RoleAssignment
 from bot.errors import ConfigError
 from bot.inventory.loader import load_inventory
 from bot.inventory.model import Inventory, LetterSettings, Office
@@ -20,6 +21,7 @@ from bot.services.case_file import case_file, official
 from bot.services.documents import issue_document, new_code
 from bot.services.numbering import allocate_number, cancel_number
 from bot.services.requests import find_request
+from bot.timefmt import local_date
 from bot.workflow.refusals import NotAllowed
 from bot.workflow.sop import Role
 from letters.facts import Case, Issue, Official
@@ -109,8 +111,26 @@ def _person_with_role(session: Session, role: Role) -> Person | None:
         .order_by(Person.id)).scalars().first()
 
 
+def head_of_office(session: Session, today: date) -> Official | None:
+    """The Kepala Dinas, or the Plh./Plt. standing in for them today (who then signs,
+    with the acting title)."""
+    kadis = _person_with_role(session, Role.KADIS)
+    if kadis is None:
+        return None
+    grant = session.execute(
+        select(Delegation).where(Delegation.principal_id == kadis.id,
+                                 Delegation.role == Role.KADIS.value,
+                                 Delegation.starts_on <= today, Delegation.ends_on >= today)
+        .order_by(Delegation.starts_on.desc(), Delegation.id)).scalars().first()
+    delegate = session.get(Person, grant.delegate_id) if grant else None
+    if grant is None or delegate is None or not delegate.active:
+        return official(kadis)
+    title = kadis.jabatan or "Kepala Dinas"
+    return Official(delegate.name, f"{grant.kind} {title}", delegate.pangkat, delegate.nip)
+
+
 def signer_for(session: Session, kind: str, request: Request, case: Case,
-               letters: LetterSettings, office_name: str) -> Official:
+               letters: LetterSettings, office_name: str, today: date) -> Official:
     """Who signs: the requester (request letter), the Kepala Dinas (disposition sheet),
     the report's author (report), and the Kepala Dinas or, a.n., the Kepala Bidang
     (notification letter, by setting)."""
@@ -122,7 +142,7 @@ def signer_for(session: Session, kind: str, request: Request, case: Case,
         if signer is None:
             raise SigningError("Laporan belum punya pembuat: restore belum dilaksanakan.")
         return signer
-    kadis = official(_person_with_role(session, Role.KADIS))
+    kadis = head_of_office(session, today)
     if kind == "surat_pemberitahuan" and letters.notification_signer is Role.KABID:
         kabid = case.ratifier
         if kabid is not None:
@@ -145,7 +165,8 @@ def issue_letter(c: Container, kind: str, request_key: str, *,
     with c.sessions() as session:
         request = find_request(session, request_key)
         case = case_file(session, request)
-        who = signer_for(session, kind, request, case, st.letters, st.office.name)
+        who = signer_for(session, kind, request, case, st.letters, st.office.name,
+                         local_date(now, zone))
         request_id = request.id
     number: str | None
     if kind == "surat_permohonan":

@@ -5,8 +5,10 @@ one and refuses it with one byte changed; a signed one validates with pyHanko.""
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from io import BytesIO
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from asn1crypto import x509 as asn1_x509
@@ -21,7 +23,7 @@ from bot.db.migrate import upgrade
 from bot.db.models import Document, LetterNumber
 from bot.inventory.loader import load_inventory
 from bot.services.inventory_sync import sync_inventory
-from bot.services.letters import MAX_UPLOAD, register_request_letter
+from bot.services.letters import MAX_UPLOAD, head_of_office, register_request_letter
 from bot.settings import load_settings
 from bot.workflow.refusals import NotAllowed
 from tests.support.case_records import SHA, walk_to_report
@@ -80,9 +82,15 @@ def test_the_four_documents_are_issued_from_the_record_and_verified(
                   "Salinan bayangan: tabel dan baris", "Sesuai: 2 tabel, 1280 baris",
                   "HTTP 200", "12 menit (Mutu Baku", "Dimas Pratama", "Fajar Setiawan"):
         assert contains(texts["laporan"], field), field
+    # The test inventory has Hendra Gunawan as Plh. of the Kepala Dinas from 20 to 27
+    # November 2026: inside that window the Plh. signs, with the acting title.
+    today = datetime.now(ZoneInfo("Asia/Makassar")).date()
+    signer = (("Plh. Kepala Dinas,", "Hendra Gunawan")
+              if date(2026, 11, 20) <= today <= date(2026, 11, 27)
+              else ("Kepala Dinas,", "Ahmad Rizali"))
     for field in ("B-3/Diskominfo/000.6/11/2026", "1 (satu) berkas",
                   "Menindaklanjuti surat Saudara Nomor B-77/DISDIKBUD/000.6/11/2026",
-                  "dengan hasil Berhasil", "Ahmad Rizali"):
+                  "dengan hasil Berhasil", *signer):
         assert contains(texts["surat_pemberitahuan"], field), field
 
     for kind, path in files.items():
@@ -193,3 +201,17 @@ def test_an_uploaded_signed_request_letter_is_registered_and_fakes_are_refused(
     checked = pulih(office, "letters", "verify", str(copy))
     assert checked.returncode == 0 and "Surat Permohonan" in checked.stdout
     assert "B-77/DISDIKBUD/000.6/11/2026" in checked.stdout
+
+
+@pytest.mark.parametrize(("today", "name", "title"), [
+    (date(2026, 11, 23), "Hendra Gunawan", "Plh. Kepala Dinas"),
+    (date(2026, 11, 15), "Lukas Tandi", "Plh. Kepala Dinas"),
+    (date(2026, 12, 1), "Ahmad Rizali", "Kepala Dinas"),
+])
+def test_the_acting_official_signs_inside_the_window(office: dict[str, str], today: date,
+                                                     name: str, title: str) -> None:
+    container = bootstrap(load_settings(environ=office))
+    with container.sessions() as session:
+        signer = head_of_office(session, today)
+    container.close()
+    assert signer is not None and (signer.name, signer.jabatan) == (name, title)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from letters.facts import Case, Official
@@ -18,10 +19,11 @@ CODE = "K7QM-2XRA-9F"
 
 
 def render(kind: str, case: Case | None = None, setup: PageSetup | None = None,
-           signer: Official | None = None) -> bytes:
+           signer: Official | None = None, logo: Path | None = None) -> bytes:
     case = case or sample_case()
     kop = OFFICE if kind != "surat_permohonan" else Letterhead(
         OFFICE.government, case.agency.name, case.agency.address)
+    kop = dataclasses.replace(kop, logo=logo)
     issue = sample_issue(kind)
     if signer is not None:
         issue = dataclasses.replace(issue, signer=signer)

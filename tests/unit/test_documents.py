@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import subprocess
 import unicodedata
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from letters.facts import Case, Hop, Official, Phase
 from letters.page import PageSetup
@@ -185,3 +187,15 @@ def test_every_document_renders_to_png_pages_kept_for_a_person(kind: str) -> Non
         width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
         assert abs(height / width - 330 / 215) < 0.01  # an F4 page
     assert len(hostile) >= len(pages)
+
+
+def test_the_letterhead_logo_is_printed_on_the_first_page_only(tmp_path: Path) -> None:
+    logo = tmp_path / "lambang.png"
+    Image.new("RGB", (120, 140), (200, 30, 30)).save(logo)
+    pdf = render("laporan", logo=logo)
+    source = tmp_path / "logo.pdf"
+    source.write_bytes(pdf)
+    listing = subprocess.run(["pdfimages", "-list", str(source)], capture_output=True,
+                             text=True, check=True).stdout.splitlines()[2:]
+    assert [line.split()[0] for line in listing] == ["1"]  # one image, on page 1
+    assert len(page_sizes_mm(pdf, tmp_path)) == 2
