@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.bootstrap import Container, bootstrap
+from bot.cli_chat import add_chat_commands, chat_commands
 from bot.cli_letters import add_letters_commands, letters_commands
 from bot.cli_restore import restore_commands
 from bot.db.migrate import current_revision, head_revision, upgrade
@@ -97,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("recover", help="bereskan restore yang terhenti karena bot mati")
 
     add_letters_commands(commands)
+    add_chat_commands(commands)
 
     req = commands.add_parser("requests", help="permohonan restore").add_subparsers(
         dest="requests_command", required=True)
@@ -178,6 +180,8 @@ def _dispatch(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO,
         return _backups(args, c, out)
     if command in ("restore", "rollback", "recover"):
         return restore_commands(args, c, out, err, stdin)
+    if command in ("run", "people"):
+        return chat_commands(args, c, out, err)
     return _requests(args, c, out)
 
 

@@ -10,9 +10,10 @@ from bot.db.engine import make_engine
 from bot.db.migrate import current_revision, head_revision, upgrade
 from bot.db.models import Base
 
-TABLES = {"agencies", "people", "role_assignments", "delegations", "backup_servers", "systems",
-          "requests", "audit_events", "audit_head", "deadlines", "backup_checks",
-          "restore_runs", "documents", "letter_numbers", "outbox", "alembic_version"}
+TABLES = {"agencies", "people", "link_codes", "role_assignments", "delegations",
+          "backup_servers", "systems", "requests", "audit_events", "audit_head", "deadlines",
+          "backup_checks", "restore_runs", "documents", "letter_numbers", "outbox",
+          "alembic_version"}
 
 
 def test_an_empty_database_upgrades_to_head_and_again_without_change(database_url: str) -> None:

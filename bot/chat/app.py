@@ -1,0 +1,81 @@
+"""Build the python-telegram-bot Application from a Container: the Bot API base URL
+from the settings (a self-hosted Bot API server in real deployments, a local fake in
+tests), the handlers, the command list, and an error handler that reports instead of
+swallowing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from telegram import BotCommand, Update
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
+
+from bot.bootstrap import Container
+
+log = logging.getLogger("pulih.chat")
+
+COMMANDS = (
+    ("mohon", "Ajukan permohonan restore"),
+    ("status", "Lihat perjalanan sebuah permohonan"),
+    ("antrian", "Apa yang menunggu tindakan saya"),
+    ("bantuan", "Petunjuk memakai Pulih"),
+)
+
+
+@dataclass
+class ChatRuntime:
+    """What handlers reach through `context.bot_data["pulih"]`."""
+
+    container: Container
+    # Called with every exception a handler raised (the tests collect them).
+    on_error: list[Callable[[BaseException], None]] = field(default_factory=list)
+
+
+def runtime(context: ContextTypes.DEFAULT_TYPE) -> ChatRuntime:
+    value = context.bot_data["pulih"]
+    assert isinstance(value, ChatRuntime)
+    return value
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    await application.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
+
+
+async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    error = context.error
+    log.error("handler gagal: %r", error, exc_info=error)
+    if error is not None:
+        for hook in runtime(context).on_error:
+            hook(error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await context.bot.send_message(
+                update.effective_chat.id,
+                "Maaf, terjadi gangguan di Pulih saat memproses pesan Anda. Tidak ada yang "
+                "diubah; silakan coba lagi. Bila berulang, hubungi admin Pulih.")
+        except Exception:
+            log.warning("pesan gangguan tidak terkirim")
+
+
+def build_application(container: Container, *, token: str | None = None,
+                      read_timeout: float = 10.0) -> Application:  # type: ignore[type-arg]
+    """The Application for this process; start it with `run_polling` or manually."""
+    from handlers import register
+
+    settings = container.settings
+    application = (
+        ApplicationBuilder()
+        .token(token or settings.require_bot_token())
+        .base_url(settings.bot_api_url)
+        .base_file_url(settings.bot_file_url)
+        .read_timeout(read_timeout)
+        .get_updates_read_timeout(read_timeout + 5)
+        .post_init(_post_init)
+        .build()
+    )
+    application.bot_data["pulih"] = ChatRuntime(container)
+    register(application)
+    application.add_error_handler(_on_error)
+    return application

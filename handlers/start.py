@@ -1,0 +1,50 @@
+"""/start (with a link code: bind this Telegram account) and /bantuan."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.chat.app import runtime
+from bot.services.linking import redeem
+from bot.workflow.refusals import Refusal
+from bot.workflow.sop import ROLE_LABELS, Role
+from handlers.common import actor_or_explain, in_session, text
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    if update.effective_chat is not None and update.effective_chat.type != "private":
+        await message.reply_text(text(context, "private_only"))
+        return
+    code = (context.args or [""])[0]
+    if not code:
+        await help_(update, context)
+        return
+    now = runtime(context).container.clock()
+    try:
+        person = await in_session(context, lambda s: _redeem(s, code, user.id, now))
+    except Refusal as refusal:
+        await message.reply_text(refusal.message)
+        return
+    await message.reply_text(text(context, "linked", name=person[0],
+                                  roles=[ROLE_LABELS[Role(r)] for r in person[1]]))
+
+
+def _redeem(session: Session, code: str, telegram_id: int,
+            now: datetime) -> tuple[str, list[str]]:
+    person = redeem(session, code, telegram_id, now)
+    return person.name, sorted(r.role for r in person.roles)
+
+
+async def help_(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    actor = await actor_or_explain(update, context)
+    if actor is None or update.effective_message is None:
+        return
+    await update.effective_message.reply_text(text(
+        context, "help", name=actor.name, roles=sorted(r.value for r in actor.roles)))

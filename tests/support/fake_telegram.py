@@ -1,0 +1,337 @@
+"""A fake Telegram Bot API server on 127.0.0.1 for end-to-end tests.
+
+It speaks the wire format python-telegram-bot uses (POST /bot<TOKEN>/<method> with
+form-encoded or multipart bodies, JSON-encoded complex fields; answers
+{"ok": ..., "result": ...}), keeps what each chat would show (messages, edits,
+documents), records every call, and lets a test play users (messages, button taps)
+and inject faults (429 with retry_after, 5xx, a blocked user, a slow answer).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+TOKEN = "123456789:TEST-fake-token-for-tests-only"
+BOT_USER = {"id": 123456789, "is_bot": True, "first_name": "Pulih", "username": "pulih_uji_bot"}
+_JSON_FIELDS = {"reply_markup", "allowed_updates", "commands", "scope", "entities",
+                "reply_parameters", "link_preview_options", "caption_entities"}
+
+
+@dataclass
+class Fault:
+    status: int
+    description: str
+    retry_after: int | None = None
+    delay: float = 0.0
+
+
+@dataclass
+class Chat:
+    """What one chat shows: the bot's messages by id (edits applied) and documents."""
+
+    messages: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def texts(self) -> list[str]:
+        return [m.get("text") or m.get("caption") or "" for m in self.messages.values()]
+
+
+class FakeTelegram:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.chats: dict[int, Chat] = {}
+        self.files: dict[str, bytes] = {}
+        self.commands: list[dict[str, str]] = []
+        self.answered: dict[str, dict[str, Any]] = {}
+        self.blocked: set[int] = set()
+        self._faults: dict[str, list[Fault]] = {}
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1000)
+        self._lock = threading.Condition()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- running ---------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> None:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # keep test output clean
+                pass
+
+            def do_POST(self) -> None:
+                fake._handle(self)
+
+            def do_GET(self) -> None:
+                fake._download(self)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            with self._lock:
+                self._lock.notify_all()
+            self._server.shutdown()
+            self._server.server_close()
+
+    # --- what tests do --------------------------------------------------------------
+    def fail_next(self, method: str, fault: Fault, times: int = 1) -> None:
+        with self._lock:
+            self._faults.setdefault(method, []).extend([fault] * times)
+
+    def user_says(self, user_id: int, text: str, chat_id: int | None = None,
+                  first_name: str = "Pengguna", chat_type: str = "private") -> int:
+        chat = chat_id if chat_id is not None else user_id
+        message = {"message_id": next(self._message_ids), "date": int(time.time()),
+                   "chat": {"id": chat, "type": chat_type},
+                   "from": {"id": user_id, "is_bot": False, "first_name": first_name},
+                   "text": text}
+        if text.startswith("/"):
+            command = text.split()[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0,
+                                    "length": len(command)}]
+        return self._push({"message": message})
+
+    def user_taps(self, user_id: int, chat_id: int, message_id: int, data: str,
+                  first_name: str = "Pengguna") -> str:
+        shown = self.chats[chat_id].messages[message_id]
+        query_id = f"cq{next(self._update_ids)}"
+        self._push({"callback_query": {
+            "id": query_id, "chat_instance": str(chat_id), "data": data,
+            "from": {"id": user_id, "is_bot": False, "first_name": first_name},
+            "message": shown}})
+        return query_id
+
+    def wait_for(self, predicate: Any, timeout: float = 20.0) -> None:
+        """Until predicate() is true (checked whenever the bot calls the server)."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while not predicate():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("timed out waiting for the bot")
+                self._lock.wait(min(left, 0.2))
+
+    def chat(self, chat_id: int) -> Chat:
+        return self.chats.setdefault(chat_id, Chat())
+
+    def sent(self, method: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [params for name, params in self.calls if name == method]
+
+    # --- the server side ----------------------------------------------------------
+    def _push(self, update: dict[str, Any]) -> int:
+        with self._lock:
+            update_id = next(self._update_ids)
+            self._updates.append({"update_id": update_id, **update})
+            self._lock.notify_all()
+            return update_id
+
+    def _params(self, handler: BaseHTTPRequestHandler) -> dict[str, Any]:
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length)
+        kind = handler.headers.get("Content-Type", "")
+        params: dict[str, Any] = {}
+        if kind.startswith("multipart/form-data"):
+            message = BytesParser(policy=HTTP).parsebytes(
+                f"Content-Type: {kind}\r\n\r\n".encode() + body)
+            for part in message.iter_parts():
+                name = part.get_param("name", header="content-disposition")
+                filename = part.get_filename()
+                payload = part.get_payload(decode=True)
+                if filename is not None:
+                    params[str(name)] = {"filename": filename, "bytes": payload,
+                                         "mime_type": part.get_content_type()}
+                else:
+                    params[str(name)] = payload.decode() if isinstance(payload, bytes) else ""
+        elif body:
+            params = {k: v[0] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
+        for key in _JSON_FIELDS & params.keys():
+            if isinstance(params[key], str):
+                params[key] = json.loads(params[key])
+        return params
+
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        prefix = f"/bot{TOKEN}/"
+        if not handler.path.startswith(prefix):
+            self._reply(handler, 401, {"ok": False, "error_code": 401,
+                                       "description": "Unauthorized"})
+            return
+        method = handler.path[len(prefix):]
+        params = self._params(handler)
+        with self._lock:
+            self.calls.append((method, params))
+            faults = self._faults.get(method)
+            fault = faults.pop(0) if faults else None
+            self._lock.notify_all()
+        if fault is not None:
+            time.sleep(fault.delay)
+            body: dict[str, Any] = {"ok": False, "error_code": fault.status,
+                                    "description": fault.description}
+            if fault.retry_after is not None:
+                body["parameters"] = {"retry_after": fault.retry_after}
+            self._reply(handler, fault.status, body)
+            return
+        try:
+            result = self._answer(method, params)
+        except _ApiError as exc:
+            self._reply(handler, exc.status, {"ok": False, "error_code": exc.status,
+                                              "description": exc.description})
+            return
+        self._reply(handler, 200, {"ok": True, "result": result})
+
+    @staticmethod
+    def _reply(handler: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        # A client that gave up on a long poll while stopping is not an error.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            handler.send_response(status)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(data)))
+            handler.end_headers()
+            handler.wfile.write(data)
+
+    def _answer(self, method: str, p: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return BOT_USER
+        if method == "deleteWebhook":
+            if p.get("drop_pending_updates") == "True":
+                with self._lock:
+                    self._updates.clear()
+            return True
+        if method == "getUpdates":
+            return self._get_updates(int(p.get("offset") or 0), float(p.get("timeout") or 0))
+        if method == "setMyCommands":
+            self.commands = list(p.get("commands") or [])
+            return True
+        if method == "answerCallbackQuery":
+            self.answered[str(p["callback_query_id"])] = p
+            return True
+        if method == "sendMessage":
+            return self._send(p, {"text": self._text(p.get("text", ""))})
+        if method == "sendDocument":
+            document = p.get("document")
+            if not isinstance(document, dict):
+                raise _ApiError(400, "Bad Request: there is no document in the request")
+            file_id = f"file{next(self._message_ids)}"
+            self.files[file_id] = document["bytes"]
+            return self._send(p, {"caption": p.get("caption", ""), "document": {
+                "file_id": file_id, "file_unique_id": file_id,
+                "file_name": document["filename"], "mime_type": document["mime_type"],
+                "file_size": len(document["bytes"])}})
+        if method in ("editMessageText", "editMessageReplyMarkup"):
+            return self._edit(method, p)
+        if method == "getFile":
+            file_id = str(p["file_id"])
+            if file_id not in self.files:
+                raise _ApiError(400, "Bad Request: invalid file_id")
+            return {"file_id": file_id, "file_unique_id": file_id,
+                    "file_size": len(self.files[file_id]), "file_path": f"documents/{file_id}"}
+        raise _ApiError(400, f"Bad Request: method {method} is not implemented by the fake")
+
+    @staticmethod
+    def _text(text: str) -> str:
+        if not text.strip():
+            raise _ApiError(400, "Bad Request: message text is empty")
+        if len(text) > 4096:
+            raise _ApiError(400, "Bad Request: message is too long")
+        return text
+
+    @staticmethod
+    def _check_markup(markup: Any) -> None:
+        for row in (markup or {}).get("inline_keyboard", []):
+            for button in row:
+                data = button.get("callback_data")
+                if data is not None and not 1 <= len(data.encode()) <= 64:
+                    raise _ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+
+    def _send(self, p: dict[str, Any], content: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(p["chat_id"])
+        if chat_id in self.blocked:
+            raise _ApiError(403, "Forbidden: bot was blocked by the user")
+        self._check_markup(p.get("reply_markup"))
+        message = {"message_id": next(self._message_ids), "date": int(time.time()),
+                   "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+                   "from": BOT_USER, **content}
+        if p.get("reply_markup"):
+            message["reply_markup"] = p["reply_markup"]
+        with self._lock:
+            self.chat(chat_id).messages[message["message_id"]] = message
+        return message
+
+    def _edit(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
+        chat_id, message_id = int(p["chat_id"]), int(p["message_id"])
+        with self._lock:
+            shown = self.chat(chat_id).messages.get(message_id)
+            if shown is None:
+                raise _ApiError(400, "Bad Request: message to edit not found")
+            self._check_markup(p.get("reply_markup"))
+            new = dict(shown)
+            if method == "editMessageText":
+                new["text"] = self._text(p.get("text", ""))
+            new.pop("reply_markup", None)
+            if p.get("reply_markup"):
+                new["reply_markup"] = p["reply_markup"]
+            if new == shown:
+                raise _ApiError(400, "Bad Request: message is not modified")
+            self.chat(chat_id).messages[message_id] = new
+            return new
+
+    def _get_updates(self, offset: int, timeout: float) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + min(timeout, 2.0)
+        with self._lock:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            while not self._updates and time.monotonic() < deadline:
+                self._lock.wait(deadline - time.monotonic())
+            return list(self._updates)
+
+    def _download(self, handler: BaseHTTPRequestHandler) -> None:
+        prefix = f"/file/bot{TOKEN}/documents/"
+        file_id = handler.path[len(prefix):] if handler.path.startswith(prefix) else ""
+        data = self.files.get(file_id)
+        if data is None:
+            handler.send_response(404)
+            handler.end_headers()
+            return
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            handler.wfile.write(data)
+
+
+class _ApiError(Exception):
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status, self.description = status, description
+
+
+@contextmanager
+def fake_telegram() -> Iterator[FakeTelegram]:
+    fake = FakeTelegram()
+    fake.start()
+    try:
+        yield fake
+    finally:
+        fake.stop()

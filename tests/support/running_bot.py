@@ -1,0 +1,75 @@
+"""The real PTB Application, polling a fake Bot API server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from sqlalchemy import select
+from telegram.ext import Application
+
+from bot.bootstrap import Container, bootstrap
+from bot.chat.app import ChatRuntime, build_application
+from bot.db.migrate import upgrade
+from bot.db.models import Person
+from bot.inventory.loader import load_inventory
+from bot.services.inventory_sync import sync_inventory
+from bot.settings import load_settings
+from tests.support.fake_telegram import TOKEN, FakeTelegram
+from tests.support.office import NOW, write_inventory
+
+
+def chat_office(tmp_path: Path, fake: FakeTelegram) -> Container:
+    """A migrated SQLite office whose bot talks to `fake`."""
+    env = {"PULIH_DATABASE_URL": f"sqlite:///{tmp_path / 'pulih.sqlite3'}",
+           "PULIH_DATA_DIR": str(tmp_path / "data"),
+           "PULIH_INVENTORY": str(write_inventory(tmp_path / "office")),
+           "PULIH_BOT_TOKEN": TOKEN, "PULIH_BOT_API_URL": f"{fake.url}/bot",
+           "PULIH_BOT_FILE_URL": f"{fake.url}/file/bot",
+           "PULIH_ENV_FILE": str(tmp_path / "absent.env")}
+    container = bootstrap(load_settings(environ=env))
+    upgrade(container.engine)
+    with container.unit_of_work() as session:
+        sync_inventory(session, load_inventory(container.settings.inventory_path), NOW)
+    return container
+
+
+@asynccontextmanager
+async def running_bot(container: Container) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Start polling; on leaving, stop and fail if any handler raised."""
+    application = build_application(container, read_timeout=5)
+    errors: list[BaseException] = []
+    chat = application.bot_data["pulih"]
+    assert isinstance(chat, ChatRuntime)
+    chat.on_error.append(errors.append)
+    await application.initialize()
+    if application.post_init is not None:
+        await application.post_init(application)
+    assert application.updater is not None
+    await application.updater.start_polling(poll_interval=0, timeout=1)
+    await application.start()
+    try:
+        yield application
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+    assert errors == [], errors
+
+
+async def until(fake: FakeTelegram, predicate: Callable[[], bool], timeout: float = 20) -> None:
+    await asyncio.to_thread(fake.wait_for, predicate, timeout)
+
+
+def link(container: Container, nip: str, telegram_id: int) -> None:
+    """Bind a person to a Telegram id, as `/start <code>` would have."""
+    with container.unit_of_work() as session:
+        person = session.execute(select(Person).where(Person.nip == nip)).scalar_one()
+        person.telegram_id = telegram_id
+
+
+def has_messages(fake: FakeTelegram, chat: int, count: int) -> Callable[[], bool]:
+    """A condition: the chat shows at least `count` messages from the bot."""
+    return lambda: len(fake.chat(chat).messages) >= count
