@@ -5,6 +5,7 @@ swallowing."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,9 +14,12 @@ from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.bootstrap import Container
+from bot.chat.delivery import deliver_pending
+from bot.inventory.loader import load_inventory
 
 log = logging.getLogger("pulih.chat")
 
+DELIVERY_INTERVAL = 1.0  # seconds between outbox rounds
 COMMANDS = (
     ("mohon", "Ajukan permohonan restore"),
     ("status", "Lihat perjalanan sebuah permohonan"),
@@ -29,8 +33,10 @@ class ChatRuntime:
     """What handlers reach through `context.bot_data["pulih"]`."""
 
     container: Container
+    team_chat_id: int = 0
     # Called with every exception a handler raised (the tests collect them).
     on_error: list[Callable[[BaseException], None]] = field(default_factory=list)
+    delivering: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 def runtime(context: ContextTypes.DEFAULT_TYPE) -> ChatRuntime:
@@ -41,6 +47,24 @@ def runtime(context: ContextTypes.DEFAULT_TYPE) -> ChatRuntime:
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
     await application.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
+    assert application.job_queue is not None
+    application.job_queue.run_repeating(deliver_job, interval=DELIVERY_INTERVAL, first=0,
+                                        name="outbox")
+
+
+async def deliver_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send the outbox; one round at a time, so no row is sent twice by two rounds."""
+    chat = runtime(context)
+    if chat.delivering.locked():
+        return
+    async with chat.delivering:
+        await deliver_pending(context.bot, chat.container)
+
+
+def kick_delivery(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Deliver now rather than at the next tick (after a decision)."""
+    if context.job_queue is not None:
+        context.job_queue.run_once(deliver_job, 0)
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -60,11 +84,14 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def build_application(container: Container, *, token: str | None = None,
-                      read_timeout: float = 10.0) -> Application:  # type: ignore[type-arg]
+                      read_timeout: float = 10.0,
+                      team_chat_id: int | None = None) -> Application:  # type: ignore[type-arg]
     """The Application for this process; start it with `run_polling` or manually."""
     from handlers import register
 
     settings = container.settings
+    if team_chat_id is None:
+        team_chat_id = load_inventory(settings.inventory_path).team_chat_id
     application = (
         ApplicationBuilder()
         .token(token or settings.require_bot_token())
@@ -75,7 +102,7 @@ def build_application(container: Container, *, token: str | None = None,
         .post_init(_post_init)
         .build()
     )
-    application.bot_data["pulih"] = ChatRuntime(container)
+    application.bot_data["pulih"] = ChatRuntime(container, team_chat_id=team_chat_id)
     register(application)
     application.add_error_handler(_on_error)
     return application

@@ -1,0 +1,108 @@
+"""Sending the outbox: each notification once, in order of creation, through Telegram's
+limits and faults.
+
+- 429 (RetryAfter): the row waits the time Telegram asks, and so does the round.
+- network errors and timeouts: retried with growing back-off (2, 4, ... 300 s).
+- 403 (the user blocked the bot): the row is kept as `blocked` and the admins are told.
+- 400 (a message Telegram will never take): kept as `failed`, admins told.
+A row is marked sent in the same step that learns the message id, so a restart resends
+only what was not sent."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.bootstrap import Container
+from bot.db.models import OutboxMessage, Person, RoleAssignment
+from bot.services.notify import enqueue
+from bot.workflow.sop import Role
+
+log = logging.getLogger("pulih.delivery")
+BATCH = 20
+MAX_BACKOFF = 300
+
+
+def markup(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
+    rows = payload.get("buttons")
+    if not rows:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b["text"], callback_data=b["data"])
+                                  for b in row] for row in rows])
+
+
+def _due(container: Container, now: datetime) -> list[tuple[int, int, dict[str, Any], int]]:
+    with container.sessions() as session:
+        rows = session.execute(
+            select(OutboxMessage).where(OutboxMessage.status == "pending",
+                                        OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.id).limit(BATCH)).scalars().all()
+        return [(r.id, r.chat_id, json.loads(r.payload), r.attempts) for r in rows]
+
+
+def _settle(container: Container, row_id: int, **values: Any) -> None:
+    with container.unit_of_work() as session:
+        row = session.get(OutboxMessage, row_id)
+        assert row is not None
+        for name, value in values.items():
+            setattr(row, name, value)
+
+
+def _tell_admins(container: Container, row_id: int, problem: str, now: datetime) -> None:
+    with container.unit_of_work() as session:
+        admins = session.execute(select(Person).join(RoleAssignment).where(
+            RoleAssignment.role == Role.ADMIN.value, Person.active.is_(True),
+            Person.telegram_id.is_not(None))).scalars().all()
+        for admin in admins:
+            assert admin.telegram_id is not None
+            enqueue(session, key=f"admin:{row_id}:{admin.id}", chat_id=admin.telegram_id,
+                    kind="admin", text=problem, now=now)
+
+
+async def deliver_pending(bot: Bot, container: Container) -> int:
+    """Send what is due now; returns how many were sent."""
+    now = container.clock()
+    due = await asyncio.to_thread(_due, container, now)
+    sent = 0
+    for row_id, chat_id, payload, attempts in due:
+        try:
+            message = await bot.send_message(chat_id, payload["text"],
+                                             reply_markup=markup(payload))
+        except RetryAfter as exc:
+            wait = exc.retry_after if isinstance(exc.retry_after, int | float) else \
+                exc.retry_after.total_seconds()
+            await asyncio.to_thread(_settle, container, row_id, attempts=attempts + 1,
+                                    next_attempt_at=now + timedelta(seconds=float(wait)),
+                                    last_error=f"429 retry_after={wait}")
+            break  # the whole bot is being slowed down, not just this chat
+        except Forbidden as exc:
+            await asyncio.to_thread(_settle, container, row_id, status="blocked",
+                                    attempts=attempts + 1, last_error=str(exc)[:500])
+            await asyncio.to_thread(
+                _tell_admins, container, row_id,
+                f"Pesan Pulih tidak dapat dikirim ke chat {chat_id}: pengguna memblokir bot "
+                "atau belum memulai percakapan. Minta yang bersangkutan membuka bot lagi.", now)
+        except BadRequest as exc:
+            await asyncio.to_thread(_settle, container, row_id, status="failed",
+                                    attempts=attempts + 1, last_error=str(exc)[:500])
+            await asyncio.to_thread(
+                _tell_admins, container, row_id,
+                f"Pesan Pulih ke chat {chat_id} ditolak Telegram ({exc}).", now)
+        except (TimedOut, NetworkError) as exc:
+            backoff = min(MAX_BACKOFF, 2 ** (attempts + 1))
+            await asyncio.to_thread(_settle, container, row_id, attempts=attempts + 1,
+                                    next_attempt_at=now + timedelta(seconds=backoff),
+                                    last_error=str(exc)[:500])
+        else:
+            sent += 1
+            await asyncio.to_thread(_settle, container, row_id, status="sent",
+                                    attempts=attempts + 1, sent_at=container.clock(),
+                                    message_id=message.message_id)
+    return sent

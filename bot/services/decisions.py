@@ -1,0 +1,29 @@
+"""A decision taken in chat: the transition and its notifications, in one transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.db.models import Person, Request
+from bot.services.notify import notify_move
+from bot.services.requests import apply_action
+from bot.workflow.rules import Actor
+from bot.workflow.sop import Action
+
+
+def decide(session: Session, request_id: int, actor: Actor, action: Action, now: datetime,
+           zone: ZoneInfo, team_chat_id: int, *, version: int, target_id: int | None = None,
+           reason: str | None = None) -> Request:
+    """Apply `action` if the card the actor saw (`version`) is still current, and enqueue
+    what the people concerned are told; a Refusal changes nothing."""
+    request = apply_action(session, request_id, actor, action, now, zone, reason=reason,
+                           target_id=target_id, expected_version=version)
+    note = (reason or "").strip()
+    if action is Action.DISPOSE and target_id is not None:
+        target = session.get(Person, target_id)
+        note = note or (f"diteruskan kepada {target.name}" if target else "")
+    notify_move(session, request, now, zone, team_chat_id, actor_name=actor.name, note=note)
+    return request

@@ -1,0 +1,127 @@
+"""What people are told when a request moves, written to the outbox in the same
+transaction as the move itself: a decision and its notifications commit together, and a
+restart sends whatever was not sent. The dedupe key makes a second enqueue of the same
+notification a no-op, so a repeated job or a retried handler never doubles a card."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.chat.callbacks import Tap
+from bot.db.models import Delegation, OutboxMessage, Person, Request, RoleAssignment
+from bot.render import render_text
+from bot.services.deadlines import open_deadline
+from bot.services.requests import SCOPE_LABELS, Scope
+from bot.timefmt import local_date
+from bot.workflow.sop import STATE_LABELS, Role, State
+
+
+@dataclass(frozen=True)
+class Button:
+    text: str
+    data: str
+
+
+def enqueue(session: Session, *, key: str, chat_id: int, kind: str, text: str,
+            now: datetime, buttons: list[list[Button]] | None = None,
+            request_id: int | None = None) -> bool:
+    """Add one notification unless one with the same key exists; True if added."""
+    exists = session.execute(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)
+                             ).first()
+    if exists is not None:
+        return False
+    payload: dict[str, Any] = {"text": text}
+    if buttons:
+        payload["buttons"] = [[{"text": b.text, "data": b.data} for b in row]
+                              for row in buttons]
+    session.add(OutboxMessage(dedupe_key=key[:200], chat_id=chat_id, kind=kind,
+                              payload=json.dumps(payload, ensure_ascii=False),
+                              request_id=request_id, status="pending", attempts=0,
+                              next_attempt_at=now, created_at=now, last_error=""))
+    session.flush()
+    return True
+
+
+def holders(session: Session, role: Role, day: date,
+            principal_id: int | None = None) -> list[Person]:
+    """Active people who hold `role` (or only `principal_id`), and their Plt./Plh. today."""
+    query = select(Person).join(RoleAssignment).where(RoleAssignment.role == role.value,
+                                                      Person.active.is_(True))
+    if principal_id is not None:
+        query = query.where(Person.id == principal_id)
+    people = list(session.execute(query.order_by(Person.id)).scalars())
+    for principal in list(people):
+        grants = session.execute(select(Delegation).where(
+            Delegation.principal_id == principal.id, Delegation.role == role.value,
+            Delegation.starts_on <= day, Delegation.ends_on >= day)).scalars()
+        for grant in grants:
+            delegate = session.get(Person, grant.delegate_id)
+            if delegate is not None and delegate.active and delegate not in people:
+                people.append(delegate)
+    return people
+
+
+def _context(session: Session, request: Request, zone: ZoneInfo) -> dict[str, Any]:
+    deadline = open_deadline(session, request.id)
+    return {"r": request, "agency": request.agency.name, "system": request.system,
+            "requester": request.requester, "scope": SCOPE_LABELS[Scope(request.scope)],
+            "state": STATE_LABELS[State(request.state)], "deadline": deadline}
+
+
+def _text(name: str, zone: ZoneInfo, **values: Any) -> str:
+    return render_text(f"chat/{name}.txt.j2", zone, **values).strip()
+
+
+def notify_move(session: Session, request: Request, now: datetime, zone: ZoneInfo,
+                team_chat_id: int, actor_name: str = "", note: str = "") -> None:
+    """Enqueue the cards and notices the request's new state calls for."""
+    state = State(request.state)
+    day = local_date(now, zone)
+    ctx = _context(session, request, zone)
+    key = f"{request.id}:{request.version}"
+    if state is State.SUBMITTED:
+        kabids = holders(session, Role.KABID, day)
+        buttons = [[Button(f"Disposisi ke {p.name}",
+                           Tap("d", request.id, request.version, p.id).encode())]
+                   for p in kabids if p.id != request.requester_id]
+        buttons.append([Button("Kembalikan", Tap("r", request.id, request.version).encode()),
+                        Button("Tolak", Tap("x", request.id, request.version).encode())])
+        for person in holders(session, Role.KADIS, day):
+            _to_person(session, person, f"{key}:kadis", "card_kadis",
+                       _text("card_kadis", zone, **ctx), now, buttons, request.id)
+    elif state is State.DISPOSED_TO_KABID:
+        members = holders(session, Role.TIM, day)
+        buttons = [[Button("Ke Tim Teknis (grup)",
+                           Tap("a", request.id, request.version, 0).encode())]]
+        buttons += [[Button(f"Ke {p.name}", Tap("a", request.id, request.version, p.id).encode())]
+                    for p in members if p.id != request.requester_id]
+        buttons.append([Button("Tolak", Tap("x", request.id, request.version).encode())])
+        for person in holders(session, Role.KABID, day, principal_id=request.kabid_id):
+            _to_person(session, person, f"{key}:kabid", "card_kabid",
+                       _text("card_kabid", zone, note=note, by=actor_name, **ctx), now, buttons,
+                       request.id)
+    elif state is State.ASSIGNED_TO_TEAM and team_chat_id:
+        assignee = session.get(Person, request.assignee_id) if request.assignee_id else None
+        enqueue(session, key=f"{key}:team", chat_id=team_chat_id, kind="card_team",
+                text=_text("card_team", zone, assignee=assignee, note=note, by=actor_name,
+                           **ctx), now=now, request_id=request.id)
+    if state is not State.SUBMITTED or request.version > 1:
+        _to_person(session, request.requester, f"{key}:requester", "notice",
+                   _text("notice_requester", zone, by=actor_name, note=note, **ctx), now, None,
+                   request.id)
+
+
+def _to_person(session: Session, person: Person, key: str, kind: str, text: str,
+               now: datetime, buttons: list[list[Button]] | None,
+               request_id: int) -> None:
+    if person.telegram_id is None:
+        return  # not linked yet: the card waits in /antrian and in the CLI
+    enqueue(session, key=f"{key}:{person.id}", chat_id=person.telegram_id, kind=kind,
+            text=text, now=now, buttons=buttons, request_id=request_id)

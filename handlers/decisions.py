@@ -1,0 +1,166 @@
+"""Button taps on decision cards (steps 2, 3 and 8), and the reason typed after a
+"Kembalikan", "Tolak" or "Belum sesuai" tap. Every tap is answered; every tap is
+re-authorized against the database and checked against the card's version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+from telegram import CallbackQuery, MaybeInaccessibleMessage, Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.chat.app import kick_delivery, runtime
+from bot.chat.callbacks import Tap, decode
+from bot.services.decisions import decide
+from bot.services.requests import facts_of, get_request
+from bot.workflow.refusals import AlreadyDecided, Refusal
+from bot.workflow.rules import Actor, authorize
+from bot.workflow.sop import Action
+from handlers.common import actor_or_explain, in_session, text
+
+_ACTIONS = {"d": Action.DISPOSE, "r": Action.RETURN, "x": Action.REJECT, "a": Action.ASSIGN,
+            "ok": Action.ACKNOWLEDGE, "no": Action.REOPEN}
+_NEEDS_REASON = {"r": "mengembalikan", "x": "menolak", "no": "menyatakan belum sesuai"}
+_VERDICTS = {Action.DISPOSE: "Didisposisikan", Action.RETURN: "Dikembalikan",
+             Action.REJECT: "Ditolak", Action.ASSIGN: "Diteruskan ke Tim Teknis",
+             Action.ACKNOWLEDGE: "Diterima dan sesuai", Action.REOPEN: "Belum sesuai"}
+PENDING = "pulih_pending_reason"
+
+
+@dataclass(frozen=True)
+class PendingReason:
+    tap: Tap
+    chat_id: int
+    message_id: int
+    original: str
+
+
+async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    tap = decode(query.data)
+    if tap is None:
+        await query.answer("Tombol ini tidak dikenal atau sudah usang. Tidak ada yang diubah.",
+                           show_alert=True)
+        return
+    actor = await actor_or_explain(update, context)
+    if actor is None:
+        await query.answer("Akun Anda belum terhubung dengan Pulih.", show_alert=True)
+        return
+    container = runtime(context).container
+    action = _ACTIONS[tap.verb]
+    now, zone = container.clock(), container.settings.timezone
+    if tap.verb in _NEEDS_REASON:
+        try:  # refuse now what the decision would refuse, before asking for a reason
+            await in_session(context, lambda s: _check(s, tap, actor, action, now, zone))
+        except Refusal as refusal:
+            await query.answer(_short(refusal), show_alert=True)
+            return
+        message = query.message
+        if context.user_data is not None and message is not None:
+            context.user_data[PENDING] = PendingReason(
+                tap, message.chat.id, message.message_id,
+                getattr(message, "text", "") or "")
+        await query.answer("Tulis alasannya di chat ini.")
+        if update.effective_chat is not None:
+            ticket = await in_session(context, lambda s: get_request(s, tap.request_id).ticket)
+            await context.bot.send_message(update.effective_chat.id, text(
+                context, "ask_reason", what=_NEEDS_REASON[tap.verb], ticket=ticket))
+        return
+    target = tap.argument or None
+    try:
+        await in_session(context, lambda s: decide(
+            s, tap.request_id, actor, action, now, zone, runtime(context).team_chat_id,
+            version=tap.version, target_id=target))
+    except Refusal as refusal:
+        await query.answer(_short(refusal), show_alert=True)
+        if isinstance(refusal, AlreadyDecided):
+            await _drop_buttons(query)
+        return
+    await query.answer("Tersimpan.")
+    await _stamp(context, query.message, _VERDICTS[action], actor.name, now, "")
+    kick_delivery(context)
+
+
+def _check(session: Session, tap: Tap, actor: Actor, action: Action, now: datetime,
+           zone: ZoneInfo) -> None:
+    request = get_request(session, tap.request_id)
+    authorize(action, facts_of(session, request), actor, now, zone, reason="-")
+    if request.version != tap.version:
+        raise AlreadyDecided("Kartu ini sudah diproses atau usang. Tidak ada yang diubah.")
+
+
+def _short(refusal: Refusal) -> str:
+    message = refusal.message
+    if isinstance(refusal, AlreadyDecided):
+        message = f"Sudah diproses. {message}"
+    return message[:200]
+
+
+async def _drop_buttons(query: CallbackQuery) -> None:
+    try:
+        await query.edit_message_reply_markup(reply_markup=None)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+async def _stamp(context: ContextTypes.DEFAULT_TYPE, message: MaybeInaccessibleMessage | None,
+                 verdict: str, by: str, at: datetime, note: str) -> None:
+    if message is None:
+        return
+    original = getattr(message, "text", "") or ""
+    stamped = text(context, "stamp", original=original, verdict=verdict, by=by, at=at,
+                   note=note)
+    try:
+        await context.bot.edit_message_text(stamped[:4096], chat_id=message.chat.id,
+                                            message_id=message.message_id)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A typed reason for a pending "Kembalikan"/"Tolak"/"Belum sesuai"."""
+    message = update.effective_message
+    pending = (context.user_data or {}).get(PENDING)
+    if message is None or not isinstance(pending, PendingReason):
+        return
+    actor = await actor_or_explain(update, context)
+    if actor is None or context.user_data is None:
+        return
+    reason = (message.text or "").strip()
+    if reason == "/batal":
+        context.user_data.pop(PENDING, None)
+        await message.reply_text("Dibatalkan. Tidak ada yang diubah.")
+        return
+    container = runtime(context).container
+    now, zone = container.clock(), container.settings.timezone
+    action = _ACTIONS[pending.tap.verb]
+    try:
+        await in_session(context, lambda s: decide(
+            s, pending.tap.request_id, actor, action, now, zone, runtime(context).team_chat_id,
+            version=pending.tap.version, reason=reason))
+    except Refusal as refusal:
+        if not isinstance(refusal, AlreadyDecided):
+            await message.reply_text(refusal.message)  # e.g. too long: type it again
+            return
+        context.user_data.pop(PENDING, None)
+        await message.reply_text(_short(refusal))
+        return
+    context.user_data.pop(PENDING, None)
+    await message.reply_text("Tersimpan. Pemohon diberi tahu.")
+    try:
+        stamped = text(context, "stamp", original=pending.original, verdict=_VERDICTS[action],
+                       by=actor.name, at=now, note=reason)
+        await context.bot.edit_message_text(stamped[:4096], chat_id=pending.chat_id,
+                                            message_id=pending.message_id)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+    kick_delivery(context)
