@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers import decisions, start, status
+from handlers import decisions, request_form, start, status
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(request_form.conversation())
     application.add_handler(CommandHandler("start", start.start))
     application.add_handler(CommandHandler("bantuan", start.help_))
     application.add_handler(CommandHandler("help", start.help_))

@@ -21,7 +21,7 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 TOKEN = "123456789:TEST-fake-token-for-tests-only"
 BOT_USER = {"id": 123456789, "is_bot": True, "first_name": "Pulih", "username": "pulih_uji_bot"}
@@ -112,6 +112,21 @@ class FakeTelegram:
             message["entities"] = [{"type": "bot_command", "offset": 0,
                                     "length": len(command)}]
         return self._push({"message": message})
+
+    def user_sends_file(self, user_id: int, name: str, data: bytes,
+                        mime_type: str = "application/pdf", declared_size: int | None = None
+                        ) -> int:
+        """A document message; `declared_size` lets a test claim a size Telegram reports."""
+        file_id = f"up{next(self._message_ids)}"
+        self.files[file_id] = data
+        return self._push({"message": {
+            "message_id": next(self._message_ids), "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "Pengguna"},
+            "document": {"file_id": file_id, "file_unique_id": file_id, "file_name": name,
+                         "mime_type": mime_type,
+                         "file_size": declared_size if declared_size is not None
+                         else len(data)}}})
 
     def user_taps(self, user_id: int, chat_id: int, message_id: int, data: str,
                   first_name: str = "Pengguna") -> str:
@@ -308,7 +323,8 @@ class FakeTelegram:
 
     def _download(self, handler: BaseHTTPRequestHandler) -> None:
         prefix = f"/file/bot{TOKEN}/documents/"
-        file_id = handler.path[len(prefix):] if handler.path.startswith(prefix) else ""
+        path = unquote(handler.path)  # httpx sends the token's colon as %3A
+        file_id = path[len(prefix):] if path.startswith(prefix) else ""
         data = self.files.get(file_id)
         if data is None:
             handler.send_response(404)

@@ -1,0 +1,298 @@
+"""/mohon: step 1 as a guided conversation. System (buttons from the agency's own
+systems), scope, recovery point, reason, impact, contact, optional signed PDF; a summary
+with Kirim / Ubah / Batal. Nothing is stored until Kirim."""
+
+from __future__ import annotations
+
+import asyncio
+import warnings
+from datetime import datetime
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot.chat.app import kick_delivery, runtime
+from bot.services.filing import agency_systems, file_request, parse_point
+from bot.services.letters import MAX_UPLOAD, is_pdf
+from bot.services.requests import MAX_REASON, MAX_SHORT, SCOPE_LABELS, NewRequest, Scope
+from bot.workflow.refusals import NotAllowed, Refusal
+from bot.workflow.sop import Role
+from handlers.common import actor_or_explain, in_session, text
+
+SYSTEM, SCOPE, POINT, REASON, IMPACT, CONTACT, LETTER, CONFIRM = range(8)
+FORM = "pulih_form"
+TIMEOUT = 30 * 60  # an abandoned form is forgotten after half an hour
+
+
+def _keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)
+                                  for label, data in row] for row in rows])
+
+
+def _form(context: ContextTypes.DEFAULT_TYPE) -> dict[str, Any]:
+    assert context.user_data is not None
+    form = context.user_data.setdefault(FORM, {})
+    assert isinstance(form, dict)
+    return form
+
+
+async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    message = update.effective_message
+    actor = await actor_or_explain(update, context)
+    if actor is None or message is None:
+        return ConversationHandler.END
+    if Role.OPD not in actor.roles:
+        await message.reply_text("Permohonan restore hanya dapat diajukan oleh pegawai OPD.")
+        return ConversationHandler.END
+    systems = await in_session(context, lambda s: agency_systems(s, actor.agency_id))
+    if not systems:
+        await message.reply_text("Instansi Anda belum memiliki sistem terdaftar di inventaris "
+                                 "Diskominfo. Hubungi admin Pulih.")
+        return ConversationHandler.END
+    assert context.user_data is not None
+    context.user_data[FORM] = {"systems": {str(i): (code, name) for i, code, name in systems}}
+    await message.reply_text(
+        text(context, "form_system"),
+        reply_markup=_keyboard([[(name, f"m:s:{i}")] for i, _, name in systems]
+                               + [[("Batal", "m:batal")]]))
+    return SYSTEM
+
+
+async def choose_system(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    query = update.callback_query
+    assert query is not None
+    form = _form(context)
+    choice = (query.data or "").removeprefix("m:s:")
+    if choice not in form.get("systems", {}):
+        await query.answer("Pilihan ini tidak tersedia.", show_alert=True)
+        return SYSTEM
+    await query.answer()
+    form["system"] = choice
+    await query.edit_message_text(text(context, "form_chosen", label="Sistem",
+                                       value=form["systems"][choice][1]))
+    await query.message.reply_text(  # type: ignore[union-attr]
+        text(context, "form_scope"),
+        reply_markup=_keyboard([[(label, f"m:c:{scope.value}")]
+                                for scope, label in SCOPE_LABELS.items()]))
+    return SCOPE
+
+
+async def choose_scope(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    query = update.callback_query
+    assert query is not None
+    value = (query.data or "").removeprefix("m:c:")
+    if value not in {s.value for s in Scope}:
+        await query.answer("Pilihan ini tidak tersedia.", show_alert=True)
+        return SCOPE
+    await query.answer()
+    _form(context)["scope"] = value
+    await query.edit_message_text(text(context, "form_chosen", label="Cakupan",
+                                       value=SCOPE_LABELS[Scope(value)]))
+    await query.message.reply_text(  # type: ignore[union-attr]
+        text(context, "form_point"), reply_markup=_keyboard([[("Backup terakhir", "m:p:0")]]))
+    return POINT
+
+
+async def point_latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    _form(context)["point"] = None
+    await query.edit_message_text(text(context, "form_chosen", label="Titik pemulihan",
+                                       value="backup terakhir yang baik"))
+    await query.message.reply_text(text(context, "form_reason"))  # type: ignore[union-attr]
+    return REASON
+
+
+async def point_typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    message = update.effective_message
+    assert message is not None
+    container = runtime(context).container
+    try:
+        point = parse_point(message.text or "", container.settings.timezone, container.clock())
+    except NotAllowed as refusal:
+        await message.reply_text(refusal.message)
+        return POINT
+    _form(context)["point"] = point.isoformat()
+    await message.reply_text(text(context, "form_reason"))
+    return REASON
+
+
+async def _free_text(update: Update, limit: int, field: str) -> str | None:
+    message = update.effective_message
+    assert message is not None
+    value = (message.text or "").replace("\x00", "").strip()
+    if len(value) > limit:
+        await message.reply_text(f"{field} terlalu panjang: {len(value)} karakter, batasnya "
+                                 f"{limit}. Tidak ada yang disimpan; kirim versi yang lebih "
+                                 "ringkas.")
+        return None
+    return value
+
+
+async def reason(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    value = await _free_text(update, MAX_REASON, "Alasan")
+    if not value:
+        return REASON
+    _form(context)["reason"] = value
+    await update.effective_message.reply_text(text(context, "form_impact"))  # type: ignore[union-attr]
+    return IMPACT
+
+
+async def impact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    value = await _free_text(update, MAX_REASON, "Dampak")
+    if value is None:
+        return IMPACT
+    _form(context)["impact"] = "" if value == "-" else value
+    await update.effective_message.reply_text(text(context, "form_contact"))  # type: ignore[union-attr]
+    return CONTACT
+
+
+async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    value = await _free_text(update, MAX_SHORT, "Kontak")
+    if not value:
+        return CONTACT
+    _form(context)["contact"] = value
+    await update.effective_message.reply_text(  # type: ignore[union-attr]
+        text(context, "form_letter", limit=MAX_UPLOAD // (1024 * 1024)),
+        reply_markup=_keyboard([[("Buatkan surat permohonan", "m:l:auto")]]))
+    return LETTER
+
+
+async def letter_auto(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    _form(context).pop("upload", None)
+    await query.edit_message_text(text(context, "form_chosen", label="Surat permohonan",
+                                       value="dibuat oleh Pulih"))
+    return await _summary(update, context)
+
+
+async def letter_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    message = update.effective_message
+    assert message is not None and message.document is not None
+    document = message.document
+    if (document.file_size or 0) > MAX_UPLOAD:
+        await message.reply_text(f"Berkas terlalu besar; batasnya {MAX_UPLOAD // 1048576} MiB. "
+                                 "Tidak ada yang disimpan.")
+        return LETTER
+    data = bytes(await (await document.get_file()).download_as_bytearray())
+    if len(data) > MAX_UPLOAD or not await asyncio.to_thread(is_pdf, data):
+        await message.reply_text("Berkas ini bukan PDF yang dapat dibaca. Kirim surat "
+                                 "permohonan yang sudah ditandatangani dalam bentuk PDF, atau "
+                                 "pilih \u201cBuatkan surat permohonan\u201d.")
+        return LETTER
+    _form(context)["upload"] = data
+    return await _summary(update, context)
+
+
+async def _summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    form = _form(context)
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_message(
+        chat.id, text(context, "form_summary", system=form["systems"][form["system"]][1],
+                      scope=SCOPE_LABELS[Scope(form["scope"])],
+                      point=datetime.fromisoformat(form["point"]) if form.get("point") else None,
+                      reason=form["reason"], impact=form.get("impact", ""),
+                      contact=form["contact"], upload=form.get("upload") is not None),
+        reply_markup=_keyboard([[("Kirim", "m:kirim"), ("Ubah", "m:ubah"),
+                                 ("Batal", "m:batal")]]))
+    return CONFIRM
+
+
+async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    query = update.callback_query
+    assert query is not None and context.user_data is not None
+    actor = await actor_or_explain(update, context)
+    form = context.user_data.pop(FORM, None)
+    if actor is None or not isinstance(form, dict) or "contact" not in form:
+        await query.answer("Formulir ini sudah tidak berlaku.", show_alert=True)
+        return ConversationHandler.END
+    await query.answer("Mengirim...")
+    new = NewRequest(system_code=form["systems"][form["system"]][0], scope=Scope(form["scope"]),
+                     reason=form["reason"], impact=form.get("impact", ""),
+                     contact=form["contact"],
+                     recovery_point=datetime.fromisoformat(form["point"])
+                     if form.get("point") else None)
+    chat = runtime(context)
+    try:
+        filed = await asyncio.to_thread(file_request, chat.container, actor, new,
+                                        chat.team_chat_id, form.get("upload"))
+    except Refusal as refusal:
+        await query.edit_message_text(f"Permohonan tidak dikirim: {refusal.message}")
+        return ConversationHandler.END
+    await query.edit_message_text(text(context, "form_filed", ticket=filed.ticket,
+                                       code=filed.letter_code, problem=filed.letter_problem))
+    kick_delivery(context)
+    return ConversationHandler.END
+
+
+async def restart(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+        await query.edit_message_text("Formulir diulang dari awal.")
+    return await begin(update, context)
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    if context.user_data is not None:
+        context.user_data.pop(FORM, None)
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+        await query.edit_message_text("Permohonan dibatalkan. Tidak ada yang disimpan.")
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text("Permohonan dibatalkan. Tidak ada yang "
+                                                  "disimpan.")
+    return ConversationHandler.END
+
+
+async def unexpected(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.callback_query is not None:
+        await update.callback_query.answer("Pilih salah satu tombol pada pertanyaan terakhir.")
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(
+            "Jawaban itu tidak sesuai pertanyaan terakhir. Ikuti petunjuknya, atau kirim "
+            "/batal untuk membatalkan permohonan.")
+
+
+def conversation() -> ConversationHandler:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    typed = private & filters.TEXT & ~filters.COMMAND
+    with warnings.catch_warnings():
+        # Buttons are tracked per chat and user, not per message, on purpose: each step's
+        # buttons are only valid while the form waits on that step.
+        warnings.simplefilter("ignore", PTBUserWarning)
+        return ConversationHandler(
+            entry_points=[CommandHandler("mohon", begin, filters=private)],
+            states={
+                SYSTEM: [CallbackQueryHandler(choose_system, pattern=r"^m:s:\d+$")],
+                SCOPE: [CallbackQueryHandler(choose_scope, pattern=r"^m:c:\w+$")],
+                POINT: [CallbackQueryHandler(point_latest, pattern=r"^m:p:0$"),
+                        MessageHandler(typed, point_typed)],
+                REASON: [MessageHandler(typed, reason)],
+                IMPACT: [MessageHandler(typed, impact)],
+                CONTACT: [MessageHandler(typed, contact)],
+                LETTER: [CallbackQueryHandler(letter_auto, pattern=r"^m:l:auto$"),
+                         MessageHandler(private & filters.Document.ALL, letter_upload)],
+                CONFIRM: [CallbackQueryHandler(submit, pattern=r"^m:kirim$"),
+                          CallbackQueryHandler(restart, pattern=r"^m:ubah$")],
+            },
+            fallbacks=[CommandHandler("batal", cancel),
+                       CallbackQueryHandler(cancel, pattern=r"^m:batal$"),
+                       MessageHandler(private & ~filters.COMMAND, unexpected),
+                       CallbackQueryHandler(unexpected, pattern=r"^m:")],
+            conversation_timeout=TIMEOUT, allow_reentry=True, name="mohon",
+        )
