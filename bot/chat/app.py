@@ -16,6 +16,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from bot.bootstrap import Container
 from bot.chat.delivery import deliver_pending
 from bot.inventory.loader import load_inventory
+from bot.services.deadline_alerts import sweep
 
 log = logging.getLogger("pulih.chat")
 
@@ -34,6 +35,7 @@ class ChatRuntime:
 
     container: Container
     team_chat_id: int = 0
+    sweep_interval: float = 30.0  # seconds between deadline sweeps
     # Called with every exception a handler raised (the tests collect them).
     on_error: list[Callable[[BaseException], None]] = field(default_factory=list)
     delivering: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -50,6 +52,24 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     assert application.job_queue is not None
     application.job_queue.run_repeating(deliver_job, interval=DELIVERY_INTERVAL, first=0,
                                         name="outbox")
+    # Deadlines live in the database: a sweep at start-up fires what fell due while the
+    # bot was down, then sweeps keep watching.
+    chat = application.bot_data["pulih"]
+    application.job_queue.run_repeating(sweep_job, interval=chat.sweep_interval, first=0,
+                                        name="deadlines")
+
+
+async def sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    chat = runtime(context)
+    container = chat.container
+
+    def run() -> int:
+        with container.unit_of_work() as session:
+            return sweep(session, container.clock(), container.settings.timezone,
+                         chat.team_chat_id)
+
+    if await asyncio.to_thread(run):
+        kick_delivery(context)
 
 
 async def deliver_job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -85,7 +105,8 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def build_application(container: Container, *, token: str | None = None,
                       read_timeout: float = 10.0,
-                      team_chat_id: int | None = None) -> Application:  # type: ignore[type-arg]
+                      team_chat_id: int | None = None,
+                      sweep_interval: float = 30.0) -> Application:  # type: ignore[type-arg]
     """The Application for this process; start it with `run_polling` or manually."""
     from handlers import register
 
@@ -102,7 +123,8 @@ def build_application(container: Container, *, token: str | None = None,
         .post_init(_post_init)
         .build()
     )
-    application.bot_data["pulih"] = ChatRuntime(container, team_chat_id=team_chat_id)
+    application.bot_data["pulih"] = ChatRuntime(container, team_chat_id=team_chat_id,
+                                                sweep_interval=sweep_interval)
     register(application)
     application.add_error_handler(_on_error)
     return application

@@ -112,6 +112,16 @@ def notify_move(session: Session, request: Request, now: datetime, zone: ZoneInf
         enqueue(session, key=f"{key}:team", chat_id=team_chat_id, kind="card_team",
                 text=_text("card_team", zone, assignee=assignee, note=note, by=actor_name,
                            **ctx), now=now, request_id=request.id)
+    elif state is State.NOTIFIED:
+        buttons = [[Button("Diterima / Sesuai", Tap("ok", request.id, request.version).encode()),
+                    Button("Belum sesuai", Tap("no", request.id, request.version).encode())]]
+        _to_person(session, request.requester, f"{key}:step8", "card_step8",
+                   _text("card_step8", zone, **ctx), now, buttons, request.id)
+        return
+    elif state is State.REOPENED and team_chat_id:
+        enqueue(session, key=f"{key}:team", chat_id=team_chat_id, kind="notice",
+                text=_text("notice_team_reopened", zone, by=actor_name, note=note, **ctx),
+                now=now, request_id=request.id)
     if state is not State.SUBMITTED or request.version > 1:
         _to_person(session, request.requester, f"{key}:requester", "notice",
                    _text("notice_requester", zone, by=actor_name, note=note, **ctx), now, None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -21,15 +22,17 @@ from tests.support.fake_telegram import TOKEN, FakeTelegram
 from tests.support.office import NOW, write_inventory
 
 
-def chat_office(tmp_path: Path, fake: FakeTelegram) -> Container:
-    """A migrated SQLite office whose bot talks to `fake`."""
+def chat_office(tmp_path: Path, fake: FakeTelegram,
+                clock: Callable[[], datetime] | None = None) -> Container:
+    """A migrated SQLite office whose bot talks to `fake` (and tells time by `clock`)."""
     env = {"PULIH_DATABASE_URL": f"sqlite:///{tmp_path / 'pulih.sqlite3'}",
            "PULIH_DATA_DIR": str(tmp_path / "data"),
            "PULIH_INVENTORY": str(write_inventory(tmp_path / "office")),
            "PULIH_BOT_TOKEN": TOKEN, "PULIH_BOT_API_URL": f"{fake.url}/bot",
            "PULIH_BOT_FILE_URL": f"{fake.url}/file/bot",
            "PULIH_ENV_FILE": str(tmp_path / "absent.env")}
-    container = bootstrap(load_settings(environ=env))
+    settings = load_settings(environ=env)
+    container = bootstrap(settings, clock) if clock else bootstrap(settings)
     upgrade(container.engine)
     with container.unit_of_work() as session:
         sync_inventory(session, load_inventory(container.settings.inventory_path), NOW)
@@ -37,9 +40,11 @@ def chat_office(tmp_path: Path, fake: FakeTelegram) -> Container:
 
 
 @asynccontextmanager
-async def running_bot(container: Container) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+async def running_bot(container: Container, read_timeout: float = 5,
+                      sweep_interval: float = 0.5) -> AsyncIterator[Application]:  # type: ignore[type-arg]
     """Start polling; on leaving, stop and fail if any handler raised."""
-    application = build_application(container, read_timeout=5)
+    application = build_application(container, read_timeout=read_timeout,
+                                    sweep_interval=sweep_interval)
     errors: list[BaseException] = []
     chat = application.bot_data["pulih"]
     assert isinstance(chat, ChatRuntime)

@@ -1,0 +1,83 @@
+"""Reminders at a step's deadline and escalation past it, from the deadlines table.
+
+A sweep looks at the open deadlines that have passed: the one who owes the step is
+reminded once (`reminded_at`), and once the step is late by half its Mutu Baku (at least
+10 minutes) it is escalated once, one level up: the team to the Kepala Bidang, the Kepala
+Bidang to the Kepala Dinas, the Kepala Dinas to the acting official. Both go through the
+outbox under a key per deadline, so a sweep that runs late, twice, or after a restart
+changes nothing more."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.db.models import Deadline, Person, Request
+from bot.render import render_text
+from bot.services.deadlines import due_deadlines
+from bot.services.notify import enqueue, holders
+from bot.timefmt import local_date
+from bot.workflow.sop import STEPS, Role
+
+MIN_GRACE = timedelta(minutes=10)
+
+
+def _grace(step: int) -> timedelta:
+    return max(MIN_GRACE, STEPS[step].service_time / 2)
+
+
+def _owners(session: Session, deadline: Deadline, request: Request, day: date,
+            team_chat_id: int) -> list[int]:
+    role = Role(deadline.role)
+    if role is Role.OPD:
+        people = [request.requester]
+    elif role is Role.KABID:
+        people = holders(session, Role.KABID, day, principal_id=request.kabid_id)
+    elif role is Role.KADIS:
+        people = holders(session, Role.KADIS, day)
+    else:
+        return [team_chat_id] if team_chat_id else []
+    return [p.telegram_id for p in people if p.telegram_id is not None]
+
+
+def _escalation_targets(session: Session, deadline: Deadline, request: Request,
+                        day: date) -> list[Person]:
+    role = Role(deadline.role)
+    if role is Role.TIM:
+        return holders(session, Role.KABID, day, principal_id=request.kabid_id)
+    if role is Role.KABID:
+        return holders(session, Role.KADIS, day)
+    if role is Role.KADIS:  # to whoever stands in for the Kepala Dinas today
+        return [p for p in holders(session, Role.KADIS, day)
+                if Role.KADIS.value not in {r.role for r in p.roles}]
+    return []  # a late requester is reminded, not escalated
+
+
+def sweep(session: Session, now: datetime, zone: ZoneInfo, team_chat_id: int) -> int:
+    """Remind and escalate what is due; returns how many notices were enqueued."""
+    day = local_date(now, zone)
+    added = 0
+    for deadline in due_deadlines(session, now):
+        request = session.get(Request, deadline.request_id)
+        if request is None:
+            continue
+        step = STEPS[deadline.step]
+        values = {"r": request, "step": step, "deadline": deadline, "late": now - deadline.due_at}
+        if deadline.reminded_at is None:
+            text = render_text("chat/reminder.txt.j2", zone, **values).strip()
+            for chat_id in _owners(session, deadline, request, day, team_chat_id):
+                added += enqueue(session, key=f"remind:{deadline.id}:{chat_id}", chat_id=chat_id,
+                                 kind="reminder", text=text, now=now, request_id=request.id)
+            deadline.reminded_at = now
+        if deadline.escalated_at is None and now >= deadline.due_at + _grace(deadline.step):
+            text = render_text("chat/escalation.txt.j2", zone, **values).strip()
+            for person in _escalation_targets(session, deadline, request, day):
+                if person.telegram_id is None:
+                    continue
+                added += enqueue(session, key=f"escalate:{deadline.id}:{person.id}",
+                                 chat_id=person.telegram_id, kind="escalation", text=text,
+                                 now=now, request_id=request.id)
+            deadline.escalated_at, deadline.escalation_level = now, deadline.escalation_level + 1
+    return added

@@ -1,0 +1,164 @@
+"""Deadlines that survive restarts, step 8, and a restart in the middle of the flow: the
+Application is stopped and a new one started on the same database; what fell due while
+it was down fires once, and the flow continues."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.bootstrap import Container
+from bot.db.models import Deadline, Request
+from bot.services.actors import actor_by_nip
+from bot.services.notify import notify_move
+from bot.services.requests import NewRequest, Scope, submit_request
+from bot.workflow.sop import State
+from tests.integration.helpers import place_request
+from tests.support.fake_telegram import FakeTelegram, fake_telegram
+from tests.support.office import NIPS, NOW
+from tests.support.running_bot import chat_office, has_messages, link, running_bot, until
+
+TEAM = -1001000000001
+PEOPLE = {"requester": 7201, "kadis": 7202, "plh_kadis": 7203, "kabid_a": 7204,
+          "admin": 7205}
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def office(tmp_path: Path) -> Iterator[tuple[Container, FakeTelegram, Clock]]:
+    clock = Clock(NOW)
+    with fake_telegram() as fake:
+        container = chat_office(tmp_path, fake, clock)
+        for key, telegram_id in PEOPLE.items():
+            link(container, NIPS[key], telegram_id)
+        yield container, fake, clock
+        container.close()
+
+
+def texts(fake: FakeTelegram, who: str) -> list[str]:
+    return fake.chat(PEOPLE[who]).texts()
+
+
+def test_a_deadline_that_fell_while_down_fires_once_after_restart(
+        office: tuple[Container, FakeTelegram, Clock]) -> None:
+    container, fake, clock = office
+    with container.unit_of_work() as session:
+        request = submit_request(session, actor_by_nip(session, NIPS["requester"]),
+                                 NewRequest("portal-pendidikan", Scope.DATABASE, "Rusak"), NOW)
+        notify_move(session, request, NOW, container.settings.timezone, TEAM)
+
+    async def first_run() -> None:  # the cards go out; nothing is due yet
+        async with running_bot(container):
+            await until(fake, has_messages(fake, PEOPLE["kadis"], 1))
+            await until(fake, has_messages(fake, PEOPLE["plh_kadis"], 1))
+            await asyncio.sleep(1.5)  # several sweeps: still nothing due
+
+    asyncio.run(first_run())
+    assert len(texts(fake, "kadis")) == 1 and "LANGKAH 2" in texts(fake, "kadis")[0]
+
+    clock.now = NOW + timedelta(hours=2)  # the bot was down past the 30-minute deadline
+
+    async def second_run() -> None:
+        async with running_bot(container):
+            await until(fake, has_messages(fake, PEOPLE["kadis"], 2))
+            await until(fake, has_messages(fake, PEOPLE["plh_kadis"], 3))
+            await asyncio.sleep(1.5)  # more sweeps change nothing
+
+    asyncio.run(second_run())
+
+    async def third_run() -> None:  # another restart: still nothing twice
+        async with running_bot(container):
+            await asyncio.sleep(1.5)
+
+    asyncio.run(third_run())
+    kadis, plh = texts(fake, "kadis"), texts(fake, "plh_kadis")
+    assert len(kadis) == 2 and "PENGINGAT - batas waktu langkah 2" in kadis[1]
+    assert "23 November 2026 10.30 WITA" in kadis[1]
+    assert len(plh) == 3  # the card, the reminder, and the escalation to the Plh.
+    assert "ESKALASI - langkah 2 terlambat 1 jam 30 menit" in plh[2]
+    with container.sessions() as session:
+        deadline = session.execute(select(Deadline).where(Deadline.closed_at.is_(None))
+                                   ).scalar_one()
+        assert deadline.reminded_at is not None and deadline.escalation_level == 1
+
+
+def test_the_flow_continues_after_a_restart_mid_flow(
+        office: tuple[Container, FakeTelegram, Clock]) -> None:
+    container, fake, _ = office
+    with container.unit_of_work() as session:
+        request = submit_request(session, actor_by_nip(session, NIPS["requester"]),
+                                 NewRequest("portal-pendidikan", Scope.DATABASE, "Rusak"), NOW)
+        notify_move(session, request, NOW, container.settings.timezone, TEAM)
+        request_id = request.id
+
+    async def before_restart() -> None:
+        async with running_bot(container):
+            await until(fake, has_messages(fake, PEOPLE["kadis"], 1))
+
+    asyncio.run(before_restart())
+    card = next(iter(fake.chat(PEOPLE["kadis"]).messages.values()))
+    data = next(b["callback_data"] for row in card["reply_markup"]["inline_keyboard"]
+                for b in row if "Fajar Setiawan" in b["text"])
+
+    async def after_restart() -> None:  # the card from before the restart still works
+        async with running_bot(container):
+            tap = fake.user_taps(PEOPLE["kadis"], PEOPLE["kadis"], card["message_id"], data)
+            await until(fake, lambda: tap in fake.answered)
+            await until(fake, has_messages(fake, PEOPLE["kabid_a"], 1))
+
+    asyncio.run(after_restart())
+    assert "LANGKAH 3" in texts(fake, "kabid_a")[0]
+    with container.sessions() as session:
+        stored = session.get(Request, request_id)
+        assert stored is not None and stored.state == State.DISPOSED_TO_KABID.value
+    assert len(texts(fake, "kadis")) == 1  # no card twice across the restart
+
+
+@pytest.mark.parametrize(("verdict", "state"), [("Diterima / Sesuai", State.ACKNOWLEDGED),
+                                                ("Belum sesuai", State.REOPENED)])
+def test_step_eight_is_confirmed_or_reopened_by_the_requester(
+        office: tuple[Container, FakeTelegram, Clock], verdict: str, state: State) -> None:
+    container, fake, _ = office
+    with container.unit_of_work() as session:
+        kabid = actor_by_nip(session, NIPS["kabid_a"])
+        request = place_request(session, State.NOTIFIED,
+                                actor_by_nip(session, NIPS["requester"]), kabid, kabid)
+        notify_move(session, request, NOW, container.settings.timezone, TEAM)
+        request_id = request.id
+
+    async def scenario() -> None:
+        async with running_bot(container):
+            await until(fake, has_messages(fake, PEOPLE["requester"], 1))
+            card = next(iter(fake.chat(PEOPLE["requester"]).messages.values()))
+            data = next(b["callback_data"] for row in card["reply_markup"]["inline_keyboard"]
+                        for b in row if b["text"] == verdict)
+            tap = fake.user_taps(PEOPLE["requester"], PEOPLE["requester"],
+                                 card["message_id"], data)
+            await until(fake, lambda: tap in fake.answered)
+            if state is State.REOPENED:
+                await until(fake, has_messages(fake, PEOPLE["requester"], 2))
+                fake.user_says(PEOPLE["requester"], "Menu nilai masih kosong")
+                await until(fake, has_messages(fake, TEAM, 1))
+            else:
+                await until(fake, lambda: "Diterima dan sesuai" in texts(fake, "requester")[0])
+
+    asyncio.run(scenario())
+    assert "LANGKAH 8" in texts(fake, "requester")[0]
+    with container.sessions() as session:
+        stored = session.get(Request, request_id)
+        assert stored is not None and stored.state == state.value
+    if state is State.REOPENED:
+        team = fake.chat(TEAM).texts()[0]
+        assert "DIBUKA KEMBALI" in team and "Menu nilai masih kosong" in team
