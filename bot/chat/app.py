@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -110,6 +111,9 @@ def build_application(container: Container, *, token: str | None = None,
     """The Application for this process; start it with `run_polling` or manually."""
     from handlers import register
 
+    # Durations from Telegram as timedelta now, as PTB's next major version will have it
+    # (and without its deprecation warning on every 429).
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     settings = container.settings
     if team_chat_id is None:
         team_chat_id = load_inventory(settings.inventory_path).team_chat_id

@@ -13,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import warnings
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.bootstrap import Container
 from bot.db.models import OutboxMessage, Person, RoleAssignment
@@ -28,6 +30,14 @@ from bot.workflow.sop import Role
 log = logging.getLogger("pulih.delivery")
 BATCH = 20
 MAX_BACKOFF = 300
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """Seconds Telegram asks us to wait (PTB 22 warns that the type will change)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 def markup(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
@@ -76,8 +86,7 @@ async def deliver_pending(bot: Bot, container: Container) -> int:
             message = await bot.send_message(chat_id, payload["text"],
                                              reply_markup=markup(payload))
         except RetryAfter as exc:
-            wait = exc.retry_after if isinstance(exc.retry_after, int | float) else \
-                exc.retry_after.total_seconds()
+            wait = retry_seconds(exc)
             await asyncio.to_thread(_settle, container, row_id, attempts=attempts + 1,
                                     next_attempt_at=now + timedelta(seconds=float(wait)),
                                     last_error=f"429 retry_after={wait}")

@@ -1,0 +1,76 @@
+"""Telegram faults injected by the fake server: 429 with retry_after, 502, a timeout and a
+user who blocked the bot. Every notification arrives exactly once; the blocked one is
+kept and reported to the admins."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.bootstrap import Container
+from bot.db.models import OutboxMessage
+from bot.services.notify import enqueue
+from tests.support.fake_telegram import FakeTelegram, Fault, fake_telegram
+from tests.support.office import NIPS
+from tests.support.running_bot import chat_office, has_messages, link, running_bot, until
+
+PEOPLE = {"kadis": 7301, "kabid_a": 7302, "tim_exec": 7303, "requester": 7304, "admin": 7305}
+BLOCKED = PEOPLE["requester"]
+
+
+@pytest.fixture
+def office(tmp_path: Path) -> Iterator[tuple[Container, FakeTelegram]]:
+    with fake_telegram() as fake:
+        container = chat_office(tmp_path, fake)
+        for key, telegram_id in PEOPLE.items():
+            link(container, NIPS[key], telegram_id)
+        yield container, fake
+        container.close()
+
+
+def statuses(container: Container) -> dict[str, str]:
+    with container.sessions() as session:
+        return {r.dedupe_key: r.status for r in session.execute(select(OutboxMessage))
+                .scalars()}
+
+
+def test_every_notification_arrives_once_through_faults(
+        office: tuple[Container, FakeTelegram]) -> None:
+    container, fake = office
+    now = container.clock()
+    with container.unit_of_work() as session:
+        for key in ("kadis", "kabid_a", "tim_exec", "requester"):
+            enqueue(session, key=f"uji:{key}", chat_id=PEOPLE[key], kind="notice",
+                    text=f"Pesan untuk {key}", now=now)
+        # the same notification enqueued again (a retried handler) is not added twice
+        assert not enqueue(session, key="uji:kadis", chat_id=PEOPLE["kadis"], kind="notice",
+                           text="Pesan untuk kadis", now=now)
+    fake.blocked.add(BLOCKED)
+    fake.fail_next("sendMessage", Fault(429, "Too Many Requests: retry after 1",
+                                        retry_after=1))
+    fake.fail_next("sendMessage", Fault(502, "Bad Gateway"))
+    fake.fail_next("sendMessage", Fault(502, "Bad Gateway", delay=3.0))  # longer than read
+
+    async def scenario() -> None:
+        async with running_bot(container, read_timeout=1.5):
+            for key in ("kadis", "kabid_a", "tim_exec"):
+                await until(fake, has_messages(fake, PEOPLE[key], 1), timeout=40)
+            await until(fake, has_messages(fake, PEOPLE["admin"], 1), timeout=40)
+            await asyncio.sleep(2.5)  # later rounds must not send anything again
+
+    asyncio.run(scenario())
+    for key in ("kadis", "kabid_a", "tim_exec"):
+        assert fake.chat(PEOPLE[key]).texts() == [f"Pesan untuk {key}"]
+    assert fake.chat(BLOCKED).messages == {}
+    admin = fake.chat(PEOPLE["admin"]).texts()
+    assert len(admin) == 1 and str(BLOCKED) in admin[0] and "memblokir bot" in admin[0]
+    faults = [p for name, p in fake.calls if name == "sendMessage"]
+    assert len(faults) >= 3 + 3 + 1  # three faults, three deliveries, one refusal at least
+    assert statuses(container) == {"uji:kadis": "sent", "uji:kabid_a": "sent",
+                                   "uji:tim_exec": "sent", "uji:requester": "blocked",
+                                   **{k: "sent" for k in statuses(container)
+                                      if k.startswith("admin:")}}
