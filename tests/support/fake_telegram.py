@@ -55,6 +55,7 @@ class FakeTelegram:
         self.commands: list[dict[str, str]] = []
         self.answered: dict[str, dict[str, Any]] = {}
         self.blocked: set[int] = set()
+        self.sent_at: dict[int, float] = {}  # message id -> when the bot sent it (monotonic)
         self._faults: dict[str, list[Fault]] = {}
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
@@ -289,6 +290,7 @@ class FakeTelegram:
         message = {"message_id": next(self._message_ids), "date": int(time.time()),
                    "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
                    "from": BOT_USER, **content}
+        self.sent_at[message["message_id"]] = time.monotonic()
         if p.get("reply_markup"):
             message["reply_markup"] = p["reply_markup"]
         with self._lock:
