@@ -18,6 +18,7 @@ from bot.bootstrap import Container
 from bot.chat.delivery import deliver_pending
 from bot.inventory.loader import load_inventory
 from bot.services.deadline_alerts import sweep
+from bot.services.restores import recover_interrupted
 
 log = logging.getLogger("pulih.chat")
 
@@ -49,13 +50,17 @@ def runtime(context: ContextTypes.DEFAULT_TYPE) -> ChatRuntime:
 
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    chat = application.bot_data["pulih"]
+    # Restores a crash cut off are settled before anything else (live data put right).
+    recovered = await asyncio.to_thread(recover_interrupted, chat.container)
+    if recovered:
+        log.warning("restore terputus dibereskan saat mulai: %s", recovered)
     await application.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
     assert application.job_queue is not None
     application.job_queue.run_repeating(deliver_job, interval=DELIVERY_INTERVAL, first=0,
                                         name="outbox")
     # Deadlines live in the database: a sweep at start-up fires what fell due while the
     # bot was down, then sweeps keep watching.
-    chat = application.bot_data["pulih"]
     application.job_queue.run_repeating(sweep_job, interval=chat.sweep_interval, first=0,
                                         name="deadlines")
 
