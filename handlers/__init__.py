@@ -8,12 +8,16 @@ from handlers import decisions, request_form, start, status
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
     application.add_handler(request_form.conversation())
     application.add_handler(CommandHandler("start", start.start))
-    application.add_handler(CommandHandler("bantuan", start.help_))
-    application.add_handler(CommandHandler("help", start.help_))
-    application.add_handler(CommandHandler("status", status.status))
-    application.add_handler(CommandHandler("antrian", status.queue))
+    application.add_handler(CommandHandler(["bantuan", "help"], start.help_, filters=private))
+    application.add_handler(CommandHandler("status", status.status, filters=private))
+    application.add_handler(CommandHandler("antrian", status.queue, filters=private))
+    # Requests carry personal and system data: in a group, commands get a pointer to the
+    # private chat instead of an answer.
+    application.add_handler(CommandHandler(["mohon", "status", "antrian", "bantuan", "help"],
+                                           start.private_only, filters=~private))
     application.add_handler(CallbackQueryHandler(decisions.on_tap))
     reasons = filters.ChatType.PRIVATE & filters.TEXT & (
         ~filters.COMMAND | filters.Regex(r"^/batal$"))

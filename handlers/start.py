@@ -48,3 +48,8 @@ async def help_(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     await update.effective_message.reply_text(text(
         context, "help", name=actor.name, roles=sorted(r.value for r in actor.roles)))
+
+
+async def private_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(text(context, "private_only"))

@@ -5,7 +5,7 @@ and bad uploads get a clear message and leave nothing behind."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +17,18 @@ from bot.db.models import Document, Request
 from tests.support.documents import render
 from tests.support.fake_telegram import FakeTelegram, fake_telegram
 from tests.support.office import NIPS
-from tests.support.running_bot import chat_office, has_messages, link, running_bot, until
+from tests.support.running_bot import (
+    answered,
+    chat_office,
+    has_messages,
+    link,
+    running_bot,
+    until,
+)
 
 REQUESTER, KADIS = 7101, 7102
-HOSTILE = "Basis data rusak <b>parah</b> **segera** {{ x }} % & שלום"
+HOSTILE = "Basis data rusak <b>parah</b> **segera** {{ x }} % & שלום e\u0301"
+CONTACT = "Andi <i>0812</i> {% raw %} `kode` _miring_ [tautan](http://x)"
 
 
 @pytest.fixture
@@ -31,10 +39,6 @@ def office(tmp_path: Path) -> Iterator[tuple[Container, FakeTelegram]]:
         link(container, NIPS["kadis"], KADIS)
         yield container, fake
         container.close()
-
-
-def answered(fake: FakeTelegram, query: str) -> Callable[[], bool]:
-    return lambda: query in fake.answered
 
 
 class Chat:
@@ -97,8 +101,9 @@ def test_a_request_is_filed_by_conversation_and_reaches_the_kepala_dinas(
             assert "Tuliskan alasan" in await chat.say("22-11-2026 23.00")
             assert "terlalu panjang" in await chat.say("x" * 5001)
             assert "dampaknya" in await chat.say(HOSTILE)
-            assert "narahubung" in await chat.say("-")
-            assert "Surat permohonan" in await chat.say("Andi 0812-1111-2222")
+            assert "narahubung" in await chat.say(f"Dampak: {HOSTILE}")
+            assert "terlalu panjang" in await chat.say("y" * 201)
+            assert "Surat permohonan" in await chat.say(CONTACT)
             summary = await chat.settle(await chat.tap("Buatkan surat permohonan") + 1)
             seen.append(summary)  # Kirim turns this message into the receipt
             await chat.tap("Kirim")
@@ -110,13 +115,14 @@ def test_a_request_is_filed_by_conversation_and_reaches_the_kepala_dinas(
     summary = seen[0]
     assert "Periksa permohonan Anda" in summary
     assert "Portal Data Pendidikan" in summary and "22 November 2026 23.00 WITA" in summary
-    assert HOSTILE in summary and "Dampak: -" in summary
+    assert HOSTILE in summary and f"Dampak: Dampak: {HOSTILE}" in summary
+    assert CONTACT in summary
     filed = texts[-1]
     assert "Permohonan terkirim. Nomor tiket: PLH-" in filed and "kode verifikasi" in filed
     with container.sessions() as session:
         request = session.execute(select(Request)).scalar_one()
-        assert (request.reason, request.impact, request.contact) == (HOSTILE, "",
-                                                                      "Andi 0812-1111-2222")
+        assert (request.reason, request.impact, request.contact) == (
+            HOSTILE, f"Dampak: {HOSTILE}", CONTACT)
         assert request.scope == "database" and request.recovery_point is not None
         letters = session.execute(select(Document)).scalars().all()
         assert [d.kind for d in letters] == ["surat_permohonan"]

@@ -80,3 +80,21 @@ def test_status_shows_the_timeline_to_those_who_may_see_it(
     assert "OPD Anda sendiri" in last(fake, "opd_other")
     assert "Sebutkan nomor permohonan" in texts[1]
     assert texts[2] == "Permohonan PLH-1999-99999 tidak ditemukan."
+
+
+def test_request_data_is_not_shown_in_a_group(
+        office: tuple[Container, FakeTelegram, str]) -> None:
+    container, fake, ticket = office
+    group = -1009998887776
+
+    async def scenario() -> None:
+        async with running_bot(container):
+            for count, command in enumerate((f"/status {ticket}", "/antrian", "/mohon"),
+                                            start=1):
+                fake.user_says(PEOPLE["kadis"], command, chat_id=group, chat_type="group")
+                await until(fake, has_messages(fake, group, count))
+
+    asyncio.run(scenario())
+    shown = fake.chat(group).texts()
+    assert len(shown) == 3 and all("chat pribadi" in t for t in shown)
+    assert not any(ticket in t or "Portal" in t for t in shown)

@@ -129,6 +129,15 @@ class FakeTelegram:
                          "file_size": declared_size if declared_size is not None
                          else len(data)}}})
 
+    def placeholder(self, chat_id: int, text: str = "kartu") -> int:
+        """A bot message in the chat (a card seen earlier) to tap forged buttons on."""
+        message_id = next(self._message_ids)
+        with self._lock:
+            self.chat(chat_id).messages[message_id] = {
+                "message_id": message_id, "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"}, "from": BOT_USER, "text": text}
+        return message_id
+
     def user_taps(self, user_id: int, chat_id: int, message_id: int, data: str,
                   first_name: str = "Pengguna") -> str:
         shown = self.chats[chat_id].messages[message_id]

@@ -78,3 +78,8 @@ def link(container: Container, nip: str, telegram_id: int) -> None:
 def has_messages(fake: FakeTelegram, chat: int, count: int) -> Callable[[], bool]:
     """A condition: the chat shows at least `count` messages from the bot."""
     return lambda: len(fake.chat(chat).messages) >= count
+
+
+def answered(fake: FakeTelegram, query: str) -> Callable[[], bool]:
+    """A condition: the bot has answered this callback query."""
+    return lambda: query in fake.answered
