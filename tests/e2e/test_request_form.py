@@ -26,7 +26,7 @@ from tests.support.running_bot import (
     until,
 )
 
-REQUESTER, KADIS = 7101, 7102
+REQUESTER, KADIS, KABID, TEAM = 7101, 7102, 7103, -1001000000001
 HOSTILE = "Basis data rusak <b>parah</b> **segera** {{ x }} % & שלום e\u0301"
 CONTACT = "Andi <i>0812</i> {% raw %} `kode` _miring_ [tautan](http://x)"
 
@@ -37,6 +37,7 @@ def office(tmp_path: Path) -> Iterator[tuple[Container, FakeTelegram]]:
         container = chat_office(tmp_path, fake)
         link(container, NIPS["requester"], REQUESTER)
         link(container, NIPS["kadis"], KADIS)
+        link(container, NIPS["kabid_a"], KABID)
         yield container, fake
         container.close()
 
@@ -83,7 +84,7 @@ def count(container: Container, model: type) -> int:
         return int(session.execute(select(func.count()).select_from(model)).scalar_one())
 
 
-def test_a_request_is_filed_by_conversation_and_reaches_the_kepala_dinas(
+def test_the_whole_path_from_mohon_to_the_teams_assignment_card(
         office: tuple[Container, FakeTelegram]) -> None:
     container, fake = office
     chat = Chat(fake, REQUESTER)
@@ -109,6 +110,14 @@ def test_a_request_is_filed_by_conversation_and_reaches_the_kepala_dinas(
             await chat.tap("Kirim")
             await until(fake, lambda: "Nomor tiket" in str(chat.last().get("text")))
             await until(fake, has_messages(fake, KADIS, 1))
+            filed = chat.count()
+            seen.append(fake.chat(KADIS).texts()[0])
+            kadis = Chat(fake, KADIS)
+            await kadis.tap("Fajar Setiawan")
+            await until(fake, has_messages(fake, KABID, 1))
+            await Chat(fake, KABID).tap("Tim Teknis (grup)")
+            await until(fake, has_messages(fake, TEAM, 1))
+            await until(fake, has_messages(fake, REQUESTER, filed + 2))
 
     asyncio.run(scenario())
     texts = fake.chat(REQUESTER).texts()
@@ -117,7 +126,7 @@ def test_a_request_is_filed_by_conversation_and_reaches_the_kepala_dinas(
     assert "Portal Data Pendidikan" in summary and "22 November 2026 23.00 WITA" in summary
     assert HOSTILE in summary and f"Dampak: Dampak: {HOSTILE}" in summary
     assert CONTACT in summary
-    filed = texts[-1]
+    filed = next(t for t in texts if "Permohonan terkirim" in t)
     assert "Permohonan terkirim. Nomor tiket: PLH-" in filed and "kode verifikasi" in filed
     with container.sessions() as session:
         request = session.execute(select(Request)).scalar_one()
@@ -127,8 +136,14 @@ def test_a_request_is_filed_by_conversation_and_reaches_the_kepala_dinas(
         letters = session.execute(select(Document)).scalars().all()
         assert [d.kind for d in letters] == ["surat_permohonan"]
         assert request.ticket in filed
-    kadis = fake.chat(KADIS).texts()[0]
-    assert "LANGKAH 2" in kadis and HOSTILE in kadis
+    kadis = seen[1]
+    assert "LANGKAH 2" in kadis and HOSTILE in kadis and CONTACT in kadis
+    assert "Didisposisikan oleh Ahmad Rizali" in fake.chat(KADIS).texts()[0]
+    assert "Diteruskan ke Tim Teknis oleh Fajar Setiawan" in fake.chat(KABID).texts()[0]
+    team = fake.chat(TEAM).texts()[0]
+    assert "PENUGASAN" in team and HOSTILE in team and request.ticket in team
+    assert "Didisposisikan ke Kepala Bidang" in texts[-2]
+    assert "Ditugaskan ke Tim Teknis" in texts[-1]
 
 
 def test_a_signed_pdf_is_taken_and_a_fake_or_huge_one_refused(
