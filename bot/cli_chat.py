@@ -11,7 +11,7 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.bootstrap import Container
-from bot.chat.app import build_application
+from bot.chat.app import build_application, webhook_options
 from bot.services.linking import CODE_LIFETIME, invite
 from bot.timefmt import durasi
 
@@ -34,6 +34,13 @@ def chat_commands(args: argparse.Namespace, c: Container, out: TextIO, err: Text
 
 def _run(c: Container, out: TextIO) -> int:
     application = build_application(c)
+    if c.settings.webhook_url:
+        options = webhook_options(c.settings)
+        print(f"Pulih berjalan (webhook {c.settings.webhook_url}, mendengar di "
+              f"{options['listen']}:{options['port']}/{options['url_path']}); hentikan dengan "
+              "Ctrl+C.", file=out, flush=True)
+        application.run_webhook(**options)
+        return 0
     print(f"Pulih berjalan (long polling ke {c.settings.bot_api_url.rsplit('/', 1)[0]}); "
           "hentikan dengan Ctrl+C.", file=out, flush=True)
     application.run_polling(allowed_updates=["message", "callback_query"],

@@ -34,6 +34,11 @@ class Settings:
     # PKCS#12 certificate for signing documents, and the file holding its passphrase
     signing_p12: Path | None = None
     signing_passphrase_file: Path | None = None
+    # Webhook mode (optional; long polling otherwise): the public HTTPS URL Telegram posts
+    # to, where the bot listens behind the reverse proxy, and the shared secret's file.
+    webhook_url: str | None = None
+    webhook_listen: tuple[str, int] = ("127.0.0.1", 8443)
+    webhook_secret_file: Path | None = None
 
     def require_bot_token(self) -> str:
         """The bot token, or a ConfigError saying how to set it."""
@@ -142,6 +147,21 @@ def load_settings(
         problems.append(f"{PREFIX}SIGNING_P12 dan {PREFIX}SIGNING_PASSPHRASE_FILE harus diisi "
                         "bersama (sertifikat dan berkas kata sandinya), atau keduanya kosong")
 
+    webhook_url = get("WEBHOOK_URL")
+    if webhook_url is not None and not re.match(r"^https://[^\s/]+", webhook_url):
+        problems.append(f"{PREFIX}WEBHOOK_URL: {webhook_url!r}; seharusnya URL https:// publik "
+                        "yang diteruskan ke bot")
+    listen_text = get("WEBHOOK_LISTEN") or "127.0.0.1:8443"
+    host, _, port_text = listen_text.rpartition(":")
+    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        problems.append(f"{PREFIX}WEBHOOK_LISTEN: {listen_text!r}; seharusnya host:port, "
+                        "seperti 127.0.0.1:8443")
+        host, port_text = "127.0.0.1", "8443"
+    secret_file = get("WEBHOOK_SECRET_FILE")
+    if webhook_url is not None and secret_file is None:
+        problems.append(f"{PREFIX}WEBHOOK_SECRET_FILE: wajib diisi bila {PREFIX}WEBHOOK_URL "
+                        "diisi (berkas berisi token rahasia, huruf/angka/_/-)")
+
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -155,4 +175,7 @@ def load_settings(
         log_level=log_level,
         signing_p12=Path(p12).expanduser() if p12 else None,
         signing_passphrase_file=Path(passfile).expanduser() if passfile else None,
+        webhook_url=webhook_url,
+        webhook_listen=(host, int(port_text)),
+        webhook_secret_file=Path(secret_file).expanduser() if secret_file else None,
     )

@@ -8,17 +8,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.bootstrap import Container
 from bot.chat.delivery import deliver_pending
+from bot.errors import ConfigError
 from bot.inventory.loader import load_inventory
 from bot.services.deadline_alerts import sweep
 from bot.services.restores import recover_interrupted
+from bot.settings import Settings
 
 log = logging.getLogger("pulih.chat")
 
@@ -137,3 +141,27 @@ def build_application(container: Container, *, token: str | None = None,
     register(application)
     application.add_error_handler(_on_error)
     return application
+
+
+WEBHOOK_PATH = "telegram"
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
+
+
+def webhook_options(settings: Settings) -> dict[str, Any]:
+    """Arguments for PTB's webhook server: listen address, path, public URL, secret.
+
+    Telegram sends the secret in a header with every update; requests without it are
+    refused, so only Telegram (through the reverse proxy) can feed the bot."""
+    assert settings.webhook_url is not None and settings.webhook_secret_file is not None
+    try:
+        secret = settings.webhook_secret_file.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError([f"PULIH_WEBHOOK_SECRET_FILE: {settings.webhook_secret_file} tidak "
+                           f"dapat dibaca ({exc.strerror})"]) from exc
+    if not _SECRET.match(secret):
+        raise ConfigError(["PULIH_WEBHOOK_SECRET_FILE: token rahasia harus 16-256 huruf, "
+                           "angka, _ atau -"])
+    host, port = settings.webhook_listen
+    return {"listen": host, "port": port, "url_path": WEBHOOK_PATH,
+            "webhook_url": settings.webhook_url, "secret_token": secret,
+            "allowed_updates": ["message", "callback_query"]}

@@ -53,6 +53,7 @@ class FakeTelegram:
         self.chats: dict[int, Chat] = {}
         self.files: dict[str, bytes] = {}
         self.commands: list[dict[str, str]] = []
+        self.webhook: dict[str, str] = {}
         self.answered: dict[str, dict[str, Any]] = {}
         self.blocked: set[int] = set()
         self.sent_at: dict[int, float] = {}  # message id -> when the bot sent it (monotonic)
@@ -247,6 +248,9 @@ class FakeTelegram:
             return True
         if method == "getUpdates":
             return self._get_updates(int(p.get("offset") or 0), float(p.get("timeout") or 0))
+        if method == "setWebhook":
+            self.webhook = {k: str(v) for k, v in p.items()}
+            return True
         if method == "setMyCommands":
             self.commands = list(p.get("commands") or [])
             return True

@@ -85,3 +85,22 @@ def test_every_setting_is_documented_in_env_example() -> None:
     names = set(re.findall(r'get\("([A-Z_]+)"\)', source)) | {"BOT_TOKEN", "ENV_FILE"}
     for name in names:
         assert f"PULIH_{name}=" in example, name
+
+
+def test_webhook_and_signing_settings_are_checked_together(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ={"PULIH_WEBHOOK_URL": "http://tidak-aman.example/hook",
+                               "PULIH_WEBHOOK_LISTEN": "tanpa-port",
+                               "PULIH_SIGNING_P12": "data/ttd.p12"},
+                      env_file=tmp_path / "none.env")
+    problems = "\n".join(caught.value.problems)
+    assert "PULIH_WEBHOOK_URL" in problems and "https://" in problems
+    assert "PULIH_WEBHOOK_LISTEN: 'tanpa-port'" in problems
+    assert "PULIH_WEBHOOK_SECRET_FILE: wajib diisi" in problems
+    assert "PULIH_SIGNING_P12 dan PULIH_SIGNING_PASSPHRASE_FILE harus diisi bersama" in problems
+    ok = load_settings(environ={"PULIH_WEBHOOK_URL": "https://pulih.kukarkab.go.id/telegram",
+                                "PULIH_WEBHOOK_LISTEN": "10.20.30.40:9000",
+                                "PULIH_WEBHOOK_SECRET_FILE": "/etc/pulih/webhook"},
+                       env_file=tmp_path / "none.env")
+    assert ok.webhook_listen == ("10.20.30.40", 9000)
+    assert ok.webhook_secret_file == Path("/etc/pulih/webhook")
