@@ -16,6 +16,7 @@ from telegram.ext import ContextTypes
 from bot.chat.app import kick_delivery, runtime
 from bot.chat.callbacks import Tap, decode
 from bot.services.decisions import decide
+from bot.services.notify import fit
 from bot.services.requests import facts_of, get_request
 from bot.workflow.refusals import AlreadyDecided, Refusal
 from bot.workflow.rules import Actor, authorize
@@ -118,7 +119,7 @@ async def _stamp(context: ContextTypes.DEFAULT_TYPE, message: MaybeInaccessibleM
     stamped = text(context, "stamp", original=original, verdict=verdict, by=by, at=at,
                    note=note)
     try:
-        await context.bot.edit_message_text(stamped[:4096], chat_id=message.chat.id,
+        await context.bot.edit_message_text(fit(stamped), chat_id=message.chat.id,
                                             message_id=message.message_id)
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
@@ -158,7 +159,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         stamped = text(context, "stamp", original=pending.original, verdict=_VERDICTS[action],
                        by=actor.name, at=now, note=reason)
-        await context.bot.edit_message_text(stamped[:4096], chat_id=pending.chat_id,
+        await context.bot.edit_message_text(fit(stamped), chat_id=pending.chat_id,
                                             message_id=pending.message_id)
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():

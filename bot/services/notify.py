@@ -15,7 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.chat.callbacks import Tap
-from bot.db.models import Delegation, OutboxMessage, Person, Request, RoleAssignment
+from bot.db.models import (
+    BackupCheck,
+    Delegation,
+    OutboxMessage,
+    Person,
+    Request,
+    RoleAssignment,
+)
 from bot.render import render_text
 from bot.services.deadlines import open_deadline
 from bot.services.requests import SCOPE_LABELS, Scope
@@ -37,7 +44,7 @@ def enqueue(session: Session, *, key: str, chat_id: int, kind: str, text: str,
                              ).first()
     if exists is not None:
         return False
-    payload: dict[str, Any] = {"text": text}
+    payload: dict[str, Any] = {"text": fit(text)}
     if buttons:
         payload["buttons"] = [[{"text": b.text, "data": b.data} for b in row]
                               for row in buttons]
@@ -47,6 +54,17 @@ def enqueue(session: Session, *, key: str, chat_id: int, kind: str, text: str,
                               next_attempt_at=now, created_at=now, last_error=""))
     session.flush()
     return True
+
+
+MAX_TEXT = 4096  # Telegram's limit for one message
+CUT_NOTE = "\n[...] (terpotong; isi lengkap ada di /status dan surat permohonan)"
+
+
+def fit(text: str) -> str:
+    """The text within Telegram's limit; a long reason is cut with a pointer to the rest."""
+    if len(text) <= MAX_TEXT:
+        return text
+    return text[:MAX_TEXT - len(CUT_NOTE)].rstrip() + CUT_NOTE
 
 
 def holders(session: Session, role: Role, day: date,
@@ -70,9 +88,15 @@ def holders(session: Session, role: Role, day: date,
 
 def _context(session: Session, request: Request, zone: ZoneInfo) -> dict[str, Any]:
     deadline = open_deadline(session, request.id)
+    checked = session.execute(
+        select(BackupCheck).where(BackupCheck.system_id == request.system_id,
+                                  BackupCheck.status != "failed",
+                                  BackupCheck.point_time.is_not(None))
+        .order_by(BackupCheck.point_time.desc())).scalars().first()
     return {"r": request, "agency": request.agency.name, "system": request.system,
             "requester": request.requester, "scope": SCOPE_LABELS[Scope(request.scope)],
-            "state": STATE_LABELS[State(request.state)], "deadline": deadline}
+            "state": STATE_LABELS[State(request.state)], "deadline": deadline,
+            "backup": checked}
 
 
 def _text(name: str, zone: ZoneInfo, **values: Any) -> str:

@@ -150,3 +150,32 @@ def test_a_reason_is_asked_for_and_a_return_reaches_the_requester(
     assert "Dikembalikan untuk perbaikan" in requester
     assert "Lampirkan <b>surat</b> resmi & nomor tiket **OPD**" in requester
     assert stored(container, request_id)[0] == State.RETURNED.value
+
+
+def test_a_five_thousand_character_reason_still_reaches_the_kepala_dinas(
+        tmp_path: Path) -> None:
+    reason = ("Tabel siswa rusak setelah pembaruan; " * 200)[:5000]
+    with fake_telegram() as fake:
+        container = chat_office(tmp_path, fake)
+        link(container, NIPS["kadis"], PEOPLE["kadis"])
+        with container.unit_of_work() as session:
+            request = submit_request(session, actor_by_nip(session, NIPS["requester"]),
+                                     NewRequest("portal-pendidikan", Scope.DATABASE, reason),
+                                     container.clock())
+            notify_move(session, request, container.clock(), container.settings.timezone,
+                        TEAM)
+
+        async def scenario() -> None:
+            async with running_bot(container):
+                await until(fake, has_messages(fake, PEOPLE["kadis"], 1))
+                shown = card(fake, "kadis")
+                tap = fake.user_taps(PEOPLE["kadis"], PEOPLE["kadis"], shown["message_id"],
+                                     button(shown, "Fajar Setiawan"))
+                await until(fake, lambda: tap in fake.answered)
+
+        asyncio.run(scenario())
+        container.close()
+    text = fake.chat(PEOPLE["kadis"]).texts()[0]
+    assert len(text) <= 4096 and "terpotong; isi lengkap ada di /status" in text
+    assert text.startswith("Didisposisikan oleh Ahmad Rizali")  # the stamp is never cut
+    assert reason[:3000] in text
