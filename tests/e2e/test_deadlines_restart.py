@@ -16,12 +16,11 @@ from bot.bootstrap import Container
 from bot.db.models import Deadline, Request
 from bot.services.actors import actor_by_nip
 from bot.services.notify import notify_move
-from bot.services.requests import NewRequest, Scope, submit_request
 from bot.workflow.sop import State
 from tests.integration.helpers import place_request
 from tests.support.fake_telegram import FakeTelegram, fake_telegram
 from tests.support.office import NIPS, NOW
-from tests.support.running_bot import chat_office, has_messages, link, running_bot, until
+from tests.support.running_bot import file_request, has_messages, linked_office, running_bot, until
 
 TEAM = -1001000000001
 PEOPLE = {"requester": 7201, "kadis": 7202, "plh_kadis": 7203, "kabid_a": 7204,
@@ -40,9 +39,7 @@ class Clock:
 def office(tmp_path: Path) -> Iterator[tuple[Container, FakeTelegram, Clock]]:
     clock = Clock(NOW)
     with fake_telegram() as fake:
-        container = chat_office(tmp_path, fake, clock)
-        for key, telegram_id in PEOPLE.items():
-            link(container, NIPS[key], telegram_id)
+        container = linked_office(tmp_path, fake, PEOPLE, clock)
         yield container, fake, clock
         container.close()
 
@@ -54,10 +51,7 @@ def texts(fake: FakeTelegram, who: str) -> list[str]:
 def test_a_deadline_that_fell_while_down_fires_once_after_restart(
         office: tuple[Container, FakeTelegram, Clock]) -> None:
     container, fake, clock = office
-    with container.unit_of_work() as session:
-        request = submit_request(session, actor_by_nip(session, NIPS["requester"]),
-                                 NewRequest("portal-pendidikan", Scope.DATABASE, "Rusak"), NOW)
-        notify_move(session, request, NOW, container.settings.timezone, TEAM)
+    file_request(container, "Rusak")
 
     async def first_run() -> None:  # the cards go out; nothing is due yet
         async with running_bot(container):
@@ -97,11 +91,7 @@ def test_a_deadline_that_fell_while_down_fires_once_after_restart(
 def test_the_flow_continues_after_a_restart_mid_flow(
         office: tuple[Container, FakeTelegram, Clock]) -> None:
     container, fake, _ = office
-    with container.unit_of_work() as session:
-        request = submit_request(session, actor_by_nip(session, NIPS["requester"]),
-                                 NewRequest("portal-pendidikan", Scope.DATABASE, "Rusak"), NOW)
-        notify_move(session, request, NOW, container.settings.timezone, TEAM)
-        request_id = request.id
+    request_id = file_request(container, "Rusak").id
 
     async def before_restart() -> None:
         async with running_bot(container):

@@ -15,13 +15,9 @@ from sqlalchemy import select
 
 from bot.bootstrap import Container
 from bot.db.models import AuditEvent, OutboxMessage, Request
-from bot.services.actors import actor_by_nip
-from bot.services.notify import notify_move
-from bot.services.requests import NewRequest, Scope, submit_request
 from bot.workflow.sop import State
 from tests.support.fake_telegram import FakeTelegram, fake_telegram
-from tests.support.office import NIPS
-from tests.support.running_bot import chat_office, has_messages, link, running_bot, until
+from tests.support.running_bot import file_request, has_messages, linked_office, running_bot, until
 
 TEAM = -1001000000001
 PEOPLE = {"requester": 7001, "kadis": 7002, "kabid_a": 7003, "kabid_b": 7004,
@@ -31,17 +27,8 @@ PEOPLE = {"requester": 7001, "kadis": 7002, "kabid_a": 7003, "kabid_b": 7004,
 @pytest.fixture
 def office(tmp_path: Path) -> Iterator[tuple[Container, FakeTelegram, int]]:
     with fake_telegram() as fake:
-        container = chat_office(tmp_path, fake)
-        for key, telegram_id in PEOPLE.items():
-            link(container, NIPS[key], telegram_id)
-        with container.unit_of_work() as session:
-            request = submit_request(
-                session, actor_by_nip(session, NIPS["requester"]),
-                NewRequest("portal-pendidikan", Scope.DATABASE, "Tabel siswa rusak",
-                           impact="Portal mati"), container.clock())
-            notify_move(session, request, container.clock(), container.settings.timezone,
-                        TEAM)
-            request_id = request.id
+        container = linked_office(tmp_path, fake, PEOPLE)
+        request_id = file_request(container, impact="Portal mati").id
         yield container, fake, request_id
         container.close()
 
@@ -61,6 +48,16 @@ def button(message: dict[str, Any], label: str) -> str:
     raise AssertionError(f"no button {label!r}")
 
 
+async def press(fake: FakeTelegram, who: str, label: str) -> dict[str, Any]:
+    """Wait for the person's card, tap the button with this label, wait for the answer;
+    returns the card as it was shown."""
+    await until(fake, has_messages(fake, PEOPLE[who], 1))
+    shown = card(fake, who)
+    tap = fake.user_taps(PEOPLE[who], PEOPLE[who], shown["message_id"], button(shown, label))
+    await until(fake, lambda: tap in fake.answered)
+    return shown
+
+
 def stored(container: Container, request_id: int) -> tuple[str, int, int]:
     with container.sessions() as session:
         request = session.get(Request, request_id)
@@ -76,11 +73,7 @@ def test_steps_two_and_three_by_one_tap_each(
 
     async def scenario() -> None:
         async with running_bot(container):
-            await until(fake, has_messages(fake, PEOPLE["kadis"], 1))
-            kadis_card = card(fake, "kadis")
-            tap = fake.user_taps(PEOPLE["kadis"], PEOPLE["kadis"], kadis_card["message_id"],
-                                 button(kadis_card, "Fajar Setiawan"))
-            await until(fake, lambda: tap in fake.answered)
+            kadis_card = await press(fake, "kadis", "Fajar Setiawan")
             await until(fake, has_messages(fake, PEOPLE["kabid_a"], 1))
             kabid_card = card(fake, "kabid_a")
             # the Kepala Dinas taps the same (now stale) button again
@@ -131,11 +124,7 @@ def test_a_reason_is_asked_for_and_a_return_reaches_the_requester(
 
     async def scenario() -> None:
         async with running_bot(container):
-            await until(fake, has_messages(fake, PEOPLE["kadis"], 1))
-            kadis_card = card(fake, "kadis")
-            tap = fake.user_taps(PEOPLE["kadis"], PEOPLE["kadis"], kadis_card["message_id"],
-                                 button(kadis_card, "Kembalikan"))
-            await until(fake, lambda: tap in fake.answered)
+            await press(fake, "kadis", "Kembalikan")
             await until(fake, has_messages(fake, PEOPLE["kadis"], 2))
             fake.user_says(PEOPLE["kadis"], "Lampirkan <b>surat</b> resmi & nomor tiket **OPD**")
             await until(fake, has_messages(fake, PEOPLE["kadis"], 3))
@@ -156,22 +145,12 @@ def test_a_five_thousand_character_reason_still_reaches_the_kepala_dinas(
         tmp_path: Path) -> None:
     reason = ("Tabel siswa rusak setelah pembaruan; " * 200)[:5000]
     with fake_telegram() as fake:
-        container = chat_office(tmp_path, fake)
-        link(container, NIPS["kadis"], PEOPLE["kadis"])
-        with container.unit_of_work() as session:
-            request = submit_request(session, actor_by_nip(session, NIPS["requester"]),
-                                     NewRequest("portal-pendidikan", Scope.DATABASE, reason),
-                                     container.clock())
-            notify_move(session, request, container.clock(), container.settings.timezone,
-                        TEAM)
+        container = linked_office(tmp_path, fake, {"kadis": PEOPLE["kadis"]})
+        file_request(container, reason)
 
         async def scenario() -> None:
             async with running_bot(container):
-                await until(fake, has_messages(fake, PEOPLE["kadis"], 1))
-                shown = card(fake, "kadis")
-                tap = fake.user_taps(PEOPLE["kadis"], PEOPLE["kadis"], shown["message_id"],
-                                     button(shown, "Fajar Setiawan"))
-                await until(fake, lambda: tap in fake.answered)
+                await press(fake, "kadis", "Fajar Setiawan")
 
         asyncio.run(scenario())
         container.close()

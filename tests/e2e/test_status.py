@@ -10,11 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.bootstrap import Container
-from bot.services.actors import actor_by_nip
-from bot.services.requests import NewRequest, Scope, submit_request
 from tests.support.fake_telegram import FakeTelegram, fake_telegram
-from tests.support.office import NIPS
-from tests.support.running_bot import chat_office, has_messages, link, running_bot, until
+from tests.support.running_bot import file_request, has_messages, linked_office, running_bot, until
 
 PEOPLE = {"requester": 7001, "kadis": 7002, "kabid_a": 7003, "opd_other": 7004,
           "auditor": 7005}
@@ -23,15 +20,8 @@ PEOPLE = {"requester": 7001, "kadis": 7002, "kabid_a": 7003, "opd_other": 7004,
 @pytest.fixture
 def office(tmp_path: Path) -> Iterator[tuple[Container, FakeTelegram, str]]:
     with fake_telegram() as fake:
-        container = chat_office(tmp_path, fake)
-        for key, telegram_id in PEOPLE.items():
-            link(container, NIPS[key], telegram_id)
-        with container.unit_of_work() as session:
-            request = submit_request(
-                session, actor_by_nip(session, NIPS["requester"]),
-                NewRequest("portal-pendidikan", Scope.DATABASE, "Tabel <b>siswa</b> rusak"),
-                container.clock())
-            ticket = request.ticket
+        container = linked_office(tmp_path, fake, PEOPLE)
+        ticket = file_request(container, "Tabel <b>siswa</b> rusak").ticket
         yield container, fake, ticket
         container.close()
 

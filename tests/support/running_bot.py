@@ -14,12 +14,17 @@ from telegram.ext import Application
 from bot.bootstrap import Container, bootstrap
 from bot.chat.app import ChatRuntime, build_application
 from bot.db.migrate import upgrade
-from bot.db.models import Person
+from bot.db.models import Person, Request
 from bot.inventory.loader import load_inventory
+from bot.services.actors import actor_by_nip
 from bot.services.inventory_sync import sync_inventory
+from bot.services.notify import notify_move
+from bot.services.requests import NewRequest, Scope, submit_request
 from bot.settings import load_settings
 from tests.support.fake_telegram import TOKEN, FakeTelegram
-from tests.support.office import NOW, write_inventory
+from tests.support.office import NIPS, NOW, write_inventory
+
+TEAM_CHAT = -1001000000001  # the team group of the test inventory
 
 
 def chat_office(tmp_path: Path, fake: FakeTelegram,
@@ -83,3 +88,25 @@ def has_messages(fake: FakeTelegram, chat: int, count: int) -> Callable[[], bool
 def answered(fake: FakeTelegram, query: str) -> Callable[[], bool]:
     """A condition: the bot has answered this callback query."""
     return lambda: query in fake.answered
+
+
+def linked_office(tmp_path: Path, fake: FakeTelegram, people: dict[str, int],
+                  clock: Callable[[], datetime] | None = None) -> Container:
+    """`chat_office` with each named person (a key of NIPS) bound to their Telegram id."""
+    container = chat_office(tmp_path, fake, clock)
+    for key, telegram_id in people.items():
+        link(container, NIPS[key], telegram_id)
+    return container
+
+
+def file_request(container: Container, reason: str = "Tabel siswa rusak", *,
+                 impact: str = "", team_chat_id: int = TEAM_CHAT) -> Request:
+    """The test requester files a request for their portal, and the cards are enqueued."""
+    now = container.clock()
+    with container.unit_of_work() as session:
+        request = submit_request(session, actor_by_nip(session, NIPS["requester"]),
+                                 NewRequest("portal-pendidikan", Scope.DATABASE, reason,
+                                            impact=impact), now)
+        notify_move(session, request, now, container.settings.timezone, team_chat_id)
+        session.expunge(request)
+        return request
