@@ -15,7 +15,7 @@ from telegram.ext import ContextTypes
 
 from bot.chat.app import kick_delivery, runtime
 from bot.chat.callbacks import Tap, decode
-from bot.services.decisions import decide
+from bot.services.decisions import INSTRUCTIONS, decide
 from bot.services.notify import fit
 from bot.services.requests import facts_of, get_request
 from bot.workflow.refusals import AlreadyDecided, Refusal
@@ -24,8 +24,12 @@ from bot.workflow.sop import Action
 from handlers.common import actor_or_explain, in_session, text
 
 _ACTIONS = {"d": Action.DISPOSE, "r": Action.RETURN, "x": Action.REJECT, "a": Action.ASSIGN,
-            "ok": Action.ACKNOWLEDGE, "no": Action.REOPEN}
-_NEEDS_REASON = {"r": "mengembalikan", "x": "menolak", "no": "menyatakan belum sesuai"}
+            "k": Action.ASSIGN, "n": Action.ASSIGN, "ok": Action.ACKNOWLEDGE,
+            "no": Action.REOPEN}
+_NEEDS_REASON = {"r": "Tulis alasan mengembalikan permohonan",
+                 "x": "Tulis alasan menolak permohonan",
+                 "no": "Tulis apa yang belum sesuai pada permohonan",
+                 "n": "Tulis catatan untuk Tim Teknis tentang permohonan"}
 _VERDICTS = {Action.DISPOSE: "Didisposisikan", Action.RETURN: "Dikembalikan",
              Action.REJECT: "Ditolak", Action.ASSIGN: "Diteruskan ke Tim Teknis",
              Action.ACKNOWLEDGE: "Diterima dan sesuai", Action.REOPEN: "Belum sesuai"}
@@ -71,13 +75,13 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.effective_chat is not None:
             ticket = await in_session(context, lambda s: get_request(s, tap.request_id).ticket)
             await context.bot.send_message(update.effective_chat.id, text(
-                context, "ask_reason", what=_NEEDS_REASON[tap.verb], ticket=ticket))
+                context, "ask_reason", prompt=_NEEDS_REASON[tap.verb], ticket=ticket))
         return
     target = tap.argument or None
     try:
         await in_session(context, lambda s: decide(
             s, tap.request_id, actor, action, now, zone, runtime(context).team_chat_id,
-            version=tap.version, target_id=target))
+            version=tap.version, target_id=target, instruction=INSTRUCTIONS.get(tap.verb)))
     except Refusal as refusal:
         await query.answer(_short(refusal), show_alert=True)
         if isinstance(refusal, AlreadyDecided):
@@ -146,7 +150,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         await in_session(context, lambda s: decide(
             s, pending.tap.request_id, actor, action, now, zone, runtime(context).team_chat_id,
-            version=pending.tap.version, reason=reason))
+            version=pending.tap.version, reason=reason,
+            target_id=pending.tap.argument or None,
+            instruction=INSTRUCTIONS.get(pending.tap.verb)))
     except Refusal as refusal:
         if not isinstance(refusal, AlreadyDecided):
             await message.reply_text(refusal.message)  # e.g. too long: type it again

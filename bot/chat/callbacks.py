@@ -16,6 +16,8 @@ VERBS = {
     "r": "return",       # back to the requester for revision (asks for a reason)
     "x": "reject",       # reject (asks for a reason)
     "a": "assign",       # Kepala Bidang -> the team (argument 0) or a member (person id)
+    "k": "assign",       # the same, with "coordinate with the agency first"
+    "n": "assign",       # the same, with a note the Kepala Bidang types
     "ok": "acknowledge",  # step 8: received and as expected
     "no": "reopen",      # step 8: not as expected (asks for a reason)
 }

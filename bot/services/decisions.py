@@ -13,15 +13,24 @@ from bot.services.requests import apply_action
 from bot.workflow.rules import Actor
 from bot.workflow.sop import Action
 
+INSTRUCTIONS = {
+    "a": "Laksanakan restore, laporkan hasil",
+    "k": "Koordinasikan dengan OPD, lalu laksanakan restore dan laporkan hasil",
+    "n": "Laksanakan sesuai catatan",
+}
+
 
 def decide(session: Session, request_id: int, actor: Actor, action: Action, now: datetime,
            zone: ZoneInfo, team_chat_id: int, *, version: int, target_id: int | None = None,
-           reason: str | None = None) -> Request:
+           reason: str | None = None, instruction: str | None = None) -> Request:
     """Apply `action` if the card the actor saw (`version`) is still current, and enqueue
     what the people concerned are told; a Refusal changes nothing."""
     request = apply_action(session, request_id, actor, action, now, zone, reason=reason,
-                           target_id=target_id, expected_version=version)
+                           target_id=target_id, expected_version=version,
+                           data={"instruksi": instruction} if instruction else None)
     note = (reason or "").strip()
+    if instruction and action is Action.ASSIGN:
+        note = f"{instruction}. {note}".strip() if note else instruction
     if action is Action.DISPOSE and target_id is not None:
         target = session.get(Person, target_id)
         note = note or (f"diteruskan kepada {target.name}" if target else "")

@@ -123,7 +123,11 @@ def notify_move(session: Session, request: Request, now: datetime, zone: ZoneInf
     elif state is State.DISPOSED_TO_KABID:
         members = holders(session, Role.TIM, day)
         buttons = [[Button("Ke Tim Teknis (grup)",
-                           Tap("a", request.id, request.version, 0).encode())]]
+                           Tap("a", request.id, request.version, 0).encode())],
+                   [Button("Ke Tim: koordinasikan dulu dengan OPD",
+                           Tap("k", request.id, request.version, 0).encode())],
+                   [Button("Ke Tim dengan catatan...",
+                           Tap("n", request.id, request.version, 0).encode())]]
         buttons += [[Button(f"Ke {p.name}", Tap("a", request.id, request.version, p.id).encode())]
                     for p in members if p.id != request.requester_id]
         buttons.append([Button("Tolak", Tap("x", request.id, request.version).encode())])

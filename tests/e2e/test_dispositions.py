@@ -6,6 +6,7 @@ chat; what each chat shows is checked, and so is what was stored."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -132,7 +133,7 @@ def test_a_reason_is_asked_for_and_a_return_reaches_the_requester(
 
     asyncio.run(scenario())
     kadis = fake.chat(PEOPLE["kadis"]).texts()
-    assert "Tulis alasan untuk mengembalikan" in kadis[1]
+    assert "Tulis alasan mengembalikan permohonan PLH-" in kadis[1]
     assert kadis[2] == "Tersimpan. Pemohon diberi tahu."
     assert "Dikembalikan oleh Ahmad Rizali" in kadis[0]
     requester = fake.chat(PEOPLE["requester"]).texts()[0]
@@ -158,3 +159,27 @@ def test_a_five_thousand_character_reason_still_reaches_the_kepala_dinas(
     assert len(text) <= 4096 and "terpotong; isi lengkap ada di /status" in text
     assert text.startswith("Didisposisikan oleh Ahmad Rizali")  # the stamp is never cut
     assert reason[:3000] in text
+
+
+def test_the_kepala_bidang_assigns_with_an_instruction_or_a_typed_note(
+        office: tuple[Container, FakeTelegram, int]) -> None:
+    container, fake, request_id = office
+
+    async def scenario() -> None:
+        async with running_bot(container):
+            await press(fake, "kadis", "Fajar Setiawan")
+            await press(fake, "kabid_a", "dengan catatan")
+            await until(fake, has_messages(fake, PEOPLE["kabid_a"], 2))
+            fake.user_says(PEOPLE["kabid_a"], "Utamakan tabel nilai; hubungi Pak Andi dulu")
+            await until(fake, has_messages(fake, TEAM, 1))
+
+    asyncio.run(scenario())
+    assert "Tulis catatan untuk Tim Teknis tentang permohonan" in \
+        fake.chat(PEOPLE["kabid_a"]).texts()[1]
+    team = fake.chat(TEAM).texts()[0]
+    assert "Laksanakan sesuai catatan. Utamakan tabel nilai; hubungi Pak Andi dulu" in team
+    with container.sessions() as session:
+        event = session.execute(select(AuditEvent).where(
+            AuditEvent.request_id == request_id, AuditEvent.action == "assign")).scalar_one()
+        assert json.loads(event.data) == {"instruksi": "Laksanakan sesuai catatan"}
+        assert event.note == "Utamakan tabel nilai; hubungi Pak Andi dulu"
