@@ -13,6 +13,7 @@ from typing import TextIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from bot import logsafe
 from bot.bootstrap import Container, bootstrap
 from bot.cli_chat import add_chat_commands, chat_commands
 from bot.cli_letters import add_letters_commands, letters_commands
@@ -126,6 +127,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("fontTools").setLevel(logging.WARNING)
+    logsafe.install([settings.bot_token or ""])
     container = bootstrap(settings)
     try:
         return _dispatch(args, container, out, err, stdin)
