@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from letters.facts import Case, Hop, Official, Phase
+from letters.fonts import FontFiles, bundled_fonts, static_instance
 from letters.page import PageSetup
 from letters.render import KINDS
 from letters.samples import sample_case
@@ -199,3 +200,27 @@ def test_the_letterhead_logo_is_printed_on_the_first_page_only(tmp_path: Path) -
                              text=True, check=True).stdout.splitlines()[2:]
     assert [line.split()[0] for line in listing] == ["1"]  # one image, on page 1
     assert len(page_sizes_mm(pdf, tmp_path)) == 2
+
+
+def test_a_kepala_bidang_signs_the_notification_on_behalf_of_the_kepala_dinas(
+        tmp_path: Path) -> None:
+    kabid = Official("Siti Rahmawati, S.Kom., M.T.", "Kepala Bidang Persandian",
+                     "Pembina (IV/a)", "198003122005012004",
+                     on_behalf=("a.n. Kepala Dinas Komunikasi dan Informatika",))
+    flat = squash(pdf_text(render("surat_pemberitahuan", signer=kabid), tmp_path))
+    block = squash("a.n. Kepala Dinas Komunikasi dan Informatika Kepala Bidang Persandian, "
+                   "# Siti Rahmawati, S.Kom., M.T. Pembina (IV/a) NIP. 198003122005012004")
+    assert block in flat  # in this order; the signing anchor between position and name
+
+
+def test_the_office_may_set_its_own_static_font_files(tmp_path: Path) -> None:
+    regular = static_instance(bundled_fonts().regular, {"wght": 400.0})
+    bold = static_instance(bundled_fonts().bold, {"wght": 700.0})
+    setup = PageSetup(fonts=FontFiles(regular, bold, regular), font_size=11)
+    pdf = render("surat_pemberitahuan", setup=setup)
+    assert contains(pdf_text(pdf, tmp_path), "B-452/Diskominfo/000.6/06/2025")
+    source = tmp_path / "font.pdf"
+    source.write_bytes(pdf)
+    fonts = subprocess.run(["pdffonts", str(source)], capture_output=True, text=True,
+                           check=True).stdout
+    assert "Arimo" in fonts and "yes yes yes" in fonts  # embedded, subset, Unicode map
