@@ -86,7 +86,7 @@ def holders(session: Session, role: Role, day: date,
     return people
 
 
-def _context(session: Session, request: Request, zone: ZoneInfo) -> dict[str, Any]:
+def _context(session: Session, request: Request) -> dict[str, Any]:
     deadline = open_deadline(session, request.id)
     checked = session.execute(
         select(BackupCheck).where(BackupCheck.system_id == request.system_id,
@@ -108,7 +108,7 @@ def notify_move(session: Session, request: Request, now: datetime, zone: ZoneInf
     """Enqueue the cards and notices the request's new state calls for."""
     state = State(request.state)
     day = local_date(now, zone)
-    ctx = _context(session, request, zone)
+    ctx = _context(session, request)
     key = f"{request.id}:{request.version}"
     if state is State.SUBMITTED:
         kabids = holders(session, Role.KABID, day)
