@@ -28,8 +28,8 @@ from sqlalchemy import select  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes  # noqa: E402
 
+from bot.chat.standin import TOKEN, FakeTelegram, fake_telegram  # noqa: E402
 from bot.db.models import Person, RoleAssignment  # noqa: E402
-from tests.support.fake_telegram import TOKEN, FakeTelegram, fake_telegram  # noqa: E402
 from tests.support.office import NIPS  # noqa: E402
 from tests.support.running_bot import chat_office, running_bot  # noqa: E402
 

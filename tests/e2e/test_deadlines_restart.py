@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import Container
+from bot.chat.standin import FakeTelegram, fake_telegram
 from bot.db.models import Deadline, Request
 from bot.services.actors import actor_by_nip
 from bot.services.notify import notify_move
 from bot.workflow.sop import State
 from tests.integration.helpers import place_request
-from tests.support.fake_telegram import FakeTelegram, fake_telegram
 from tests.support.office import NIPS, NOW
 from tests.support.running_bot import file_request, has_messages, linked_office, running_bot, until
 

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import Container
+from bot.chat.standin import FakeTelegram, Fault, fake_telegram
 from bot.db.models import OutboxMessage
 from bot.services.notify import enqueue
-from tests.support.fake_telegram import FakeTelegram, Fault, fake_telegram
 from tests.support.office import NIPS
 from tests.support.running_bot import chat_office, has_messages, link, running_bot, until
 

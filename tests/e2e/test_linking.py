@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import Container
+from bot.chat.standin import TOKEN, FakeTelegram, fake_telegram
 from bot.db.models import AuditEvent, Person
 from bot.services.linking import invite
 from tests.support.cli import office_env, pulih
-from tests.support.fake_telegram import TOKEN, FakeTelegram, fake_telegram
 from tests.support.office import NIPS, NOW
 from tests.support.running_bot import chat_office, has_messages, running_bot, until
 

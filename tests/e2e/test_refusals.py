@@ -14,12 +14,12 @@ import pytest
 
 from bot.bootstrap import Container
 from bot.chat.callbacks import Tap
+from bot.chat.standin import FakeTelegram, fake_telegram
 from bot.db.models import Request
 from bot.services.actors import actor_by_nip
 from bot.services.notify import notify_move
 from bot.workflow.sop import State
 from tests.integration.helpers import place_request, snapshot
-from tests.support.fake_telegram import FakeTelegram, fake_telegram
 from tests.support.office import NIPS, NOW
 from tests.support.running_bot import (
     answered,

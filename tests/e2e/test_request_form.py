@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.bootstrap import Container
+from bot.chat.standin import FakeTelegram, fake_telegram
 from bot.db.models import Document, Request
 from tests.support.documents import render
-from tests.support.fake_telegram import FakeTelegram, fake_telegram
 from tests.support.office import NIPS
 from tests.support.running_bot import (
     answered,

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.chat.standin import TOKEN, fake_telegram
 from tests.support.cli import office_env, pulih
-from tests.support.fake_telegram import TOKEN, fake_telegram
 
 
 def test_pulih_run_polls_answers_and_stops_on_ctrl_c(tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ import urllib.request
 from pathlib import Path
 
 from bot.chat.app import ChatRuntime, build_application, webhook_options
+from bot.chat.standin import fake_telegram
 from bot.settings import load_settings
-from tests.support.fake_telegram import fake_telegram
 from tests.support.office import NIPS
 from tests.support.running_bot import chat_office, has_messages, link, until
 

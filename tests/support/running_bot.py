@@ -13,6 +13,7 @@ from telegram.ext import Application
 
 from bot.bootstrap import Container, bootstrap
 from bot.chat.app import ChatRuntime, build_application
+from bot.chat.standin import TOKEN, FakeTelegram
 from bot.db.migrate import upgrade
 from bot.db.models import Person, Request
 from bot.inventory.loader import load_inventory
@@ -21,7 +22,6 @@ from bot.services.inventory_sync import sync_inventory
 from bot.services.notify import notify_move
 from bot.services.requests import NewRequest, Scope, submit_request
 from bot.settings import load_settings
-from tests.support.fake_telegram import TOKEN, FakeTelegram
 from tests.support.office import NIPS, NOW, write_inventory
 
 TEAM_CHAT = -1001000000001  # the team group of the test inventory

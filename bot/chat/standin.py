@@ -1,4 +1,5 @@
-"""A fake Telegram Bot API server on 127.0.0.1 for end-to-end tests.
+"""A stand-in for the Telegram Bot API on 127.0.0.1: what `pulih demo` and the
+end-to-end tests run the real bot against, since Telegram's servers are out of reach.
 
 It speaks the wire format python-telegram-bot uses (POST /bot<TOKEN>/<method> with
 form-encoded or multipart bodies, JSON-encoded complex fields; answers
@@ -23,7 +24,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-TOKEN = "123456789:TEST-fake-token-for-tests-only"
+# Not a secret: the token the stand-in accepts; it works nowhere else.
+TOKEN = "123456789:TEST-fake-token-for-tests-only"  # noqa: S105
 BOT_USER = {"id": 123456789, "is_bot": True, "first_name": "Pulih", "username": "pulih_uji_bot"}
 _JSON_FIELDS = {"reply_markup", "allowed_updates", "commands", "scope", "entities",
                 "reply_parameters", "link_preview_options", "caption_entities"}
