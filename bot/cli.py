@@ -20,6 +20,7 @@ from bot.cli_letters import add_letters_commands, letters_commands
 from bot.cli_restore import restore_commands
 from bot.db.migrate import current_revision, head_revision, upgrade
 from bot.db.models import Request
+from bot.demo import run_demo
 from bot.errors import ConfigError, PulihError
 from bot.inventory.loader import load_inventory
 from bot.render import render_text
@@ -55,6 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     commands.add_parser("init", help="siapkan folder data, kunci SSH, inventaris dan basis data")
+    demo = commands.add_parser("demo", help="mainkan SOP di chat pada mesin ini, tanpa token "
+                                            "Telegram (server Bot API lokal)")
+    demo.add_argument("--dir", type=Path, default=Path("demo"),
+                      help="folder hasil demo (bawaan: ./demo)")
 
     db = commands.add_parser("db", help="basis data").add_subparsers(dest="db_command",
                                                                       required=True)
@@ -148,6 +153,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
 def _dispatch(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO,
               stdin: TextIO) -> int:
     command = args.command
+    if command == "demo":
+        return run_demo(args.dir, Path("inventory.example.toml"), out)
     if command == "init":
         return _init(c, out)
     if command == "db":

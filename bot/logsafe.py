@@ -30,5 +30,6 @@ def install(secrets: Iterable[str]) -> None:
     redactor = RedactSecrets(secrets)
     for handler in logging.getLogger().handlers:
         handler.addFilter(redactor)
-    for noisy in ("httpx", "httpcore", "apscheduler", "telegram.ext.Updater"):
+    for noisy in ("httpx", "httpcore", "apscheduler", "telegram.ext.Updater",
+                  "telegram.ext.Application"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

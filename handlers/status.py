@@ -40,7 +40,11 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 _ROLES = {r.value: label for r, label in ROLE_LABELS.items()}
-_ACTIONS = {a.value: label for a, label in ACTION_LABELS.items()}
+_ROLES["system"] = "Sistem"
+_ACTIONS = {a.value: label for a, label in ACTION_LABELS.items()} | {
+    "document_issued": "menerbitkan dokumen", "backup_check": "memeriksa backup",
+    "restore_started": "memulai restore", "restore_succeeded": "menyelesaikan restore",
+    "restore_failed": "mencatat restore gagal", "restore_cancelled": "membatalkan restore"}
 # Events that are bookkeeping rather than steps people took.
 _QUIET = frozenset({"number_allocated", "link_invited", "telegram_linked"})
 

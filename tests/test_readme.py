@@ -37,7 +37,7 @@ def _fresh_copy(target: Path) -> None:
             shutil.copy2(source, target / name)
 
 
-def test_the_first_command_installs_sets_up_and_checks_on_a_fresh_copy(tmp_path: Path) -> None:
+def test_the_first_command_installs_and_plays_the_demo_on_a_fresh_copy(tmp_path: Path) -> None:
     clone = tmp_path / "pulih"
     clone.mkdir()
     _fresh_copy(clone)
@@ -50,9 +50,16 @@ def test_the_first_command_installs_sets_up_and_checks_on_a_fresh_copy(tmp_path:
     result = subprocess.run(["bash", "-c", readme_commands()[0]], cwd=clone, env=env,
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "inventory.toml: OK" in result.stdout
-    assert (clone / "data" / "pulih.sqlite3").is_file()
-    assert (clone / "data" / "ssh" / "id_ed25519").stat().st_mode & 0o077 == 0
+    assert "Demo selesai. Permohonan PLH-" in result.stdout
+    assert "--- layar Kepala Dinas" in result.stdout and "LANGKAH 2" in result.stdout
+    assert "PENUGASAN - Tim Teknis" in result.stdout
+    demo = clone / "demo"
+    assert (demo / "data" / "pulih.sqlite3").is_file()
+    assert (demo / "data" / "ssh" / "id_ed25519").stat().st_mode & 0o077 == 0
+    assert sorted(p.name.split("-")[0] for p in (demo / "dokumen").glob("*.pdf")) == [
+        "disposisi", "surat_permohonan"]
+    assert "document_issued" in (demo / "jejak-audit.csv").read_text(encoding="utf-8")
+    assert "TEST-fake-token" not in result.stdout + result.stderr
     # The venv's `pulih` is the copy's, not the developer's checkout.
     where = subprocess.run([str(env_dir / "bin" / "python"), "-c",
                             "import bot; print(bot.__file__)"], capture_output=True,

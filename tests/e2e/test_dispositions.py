@@ -104,8 +104,8 @@ def test_steps_two_and_three_by_one_tap_each(
     team = fake.chat(TEAM).texts()[0]
     assert "PENUGASAN" in team and "kepada Tim Teknis oleh Fajar Setiawan" in team
     requester = fake.chat(PEOPLE["requester"]).texts()
-    assert "Didisposisikan ke Kepala Bidang - oleh Ahmad Rizali" in requester[0]
-    assert "Ditugaskan ke Tim Teknis - oleh Fajar Setiawan" in requester[1]
+    assert "Didisposisikan ke Kepala Bidang (oleh Ahmad Rizali)" in requester[0]
+    assert "Ditugaskan ke Tim Teknis (oleh Fajar Setiawan)" in requester[1]
     answers = [a["text"] for a in fake.answered.values()]
     assert answers[0] == "Tersimpan." and answers[3] == "Tersimpan."
     assert answers[1].startswith("Sudah diproses")  # the repeated tap
