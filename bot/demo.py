@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from sqlalchemy import select
 
 from bot.bootstrap import Container, bootstrap
-from bot.chat.app import ChatRuntime, build_application
+from bot.chat.app import ChatRuntime, build_application, polling
 from bot.chat.standin import TOKEN, FakeTelegram
 from bot.db.migrate import upgrade
 from bot.db.models import Person, RoleAssignment, System
@@ -35,7 +35,8 @@ WAIT = 60.0  # seconds for one answer of the bot; generous for a loaded machine
 
 @dataclass
 class Player:
-    """A person of the inventory, played by the script, with their own chat."""
+    """A chat the script watches: a person of the inventory (their private chat, whose id
+    is their user id) or the team group (no name, no NIP)."""
 
     label: str
     name: str
@@ -43,34 +44,28 @@ class Player:
     user_id: int
     seen: int = 0
 
+    @property
+    def title(self) -> str:
+        return f"{self.label} ({self.name})" if self.name else self.label
+
 
 @dataclass
 class Script:
     standin: FakeTelegram
     out: TextIO
+    team: Player
     players: dict[str, Player] = field(default_factory=dict)
-    team_chat: int = 0
 
     def show(self) -> None:
         """Print what is new in every chat, as its owner sees it."""
-        chats: list[tuple[str, str, int, Player | None]] = [
-            (p.label, p.name, p.user_id, p) for p in self.players.values()]
-        chats.append(("Grup Tim Teknis", "", self.team_chat, None))
-        for label, name, chat_id, player in chats:
-            messages = list(self.standin.chat(chat_id).messages.values())
-            start = player.seen if player else self._team_seen
-            for message in messages[start:]:
-                who = f"{label} ({name})" if name else label
-                print(f"\n--- layar {who} ---", file=self.out)
+        for screen in (*self.players.values(), self.team):
+            messages = list(self.standin.chat(screen.user_id).messages.values())
+            for message in messages[screen.seen:]:
+                print(f"\n--- layar {screen.title} ---", file=self.out)
                 print(message.get("text") or message.get("caption") or "", file=self.out)
                 for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
                     print("  " + "  ".join(f"[{b['text']}]" for b in row), file=self.out)
-            if player:
-                player.seen = len(messages)
-            else:
-                self._team_seen = len(messages)
-
-    _team_seen: int = 0
+            screen.seen = len(messages)
 
     def narrate(self, text: str) -> None:
         print(f"\n=== {text} ===", file=self.out, flush=True)
@@ -78,9 +73,9 @@ class Script:
     async def says(self, who: str, text: str, replies: int = 1) -> None:
         player = self.players[who]
         before = len(self.standin.chat(player.user_id).messages)
-        print(f"\n>>> {player.label} ({player.name}) menulis: {text}", file=self.out)
+        print(f"\n>>> {player.title} menulis: {text}", file=self.out)
         self.standin.user_says(player.user_id, text, first_name=player.name)
-        await self._wait(lambda: len(self.standin.chat(player.user_id).messages)
+        await self.wait(lambda: len(self.standin.chat(player.user_id).messages)
                          >= before + replies)
         self.show()
 
@@ -90,20 +85,20 @@ class Script:
             for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
                 for button in row:
                     if label in button["text"]:
-                        print(f"\n>>> {player.label} ({player.name}) menekan "
-                              f"[{button['text']}]", file=self.out)
+                        print(f"\n>>> {player.title} menekan [{button['text']}]",
+                              file=self.out)
                         query = self.standin.user_taps(player.user_id, player.user_id,
                                                        message["message_id"],
                                                        button["callback_data"],
                                                        first_name=player.name)
-                        await self._wait(lambda q=query: q in self.standin.answered)
+                        await self.wait(lambda q=query: q in self.standin.answered)
                         if then is not None:
-                            await self._wait(then)
+                            await self.wait(then)
                         self.show()
                         return
         raise RuntimeError(f"tombol {label!r} tidak ada di layar {player.label}")
 
-    async def _wait(self, condition: Any) -> None:
+    async def wait(self, condition: Any) -> None:
         await asyncio.to_thread(self.standin.wait_for, condition, WAIT)
 
 
@@ -135,30 +130,20 @@ def _people(container: Container) -> dict[str, tuple[str, str]]:
     return picked
 
 
-async def _play(container: Container, standin: FakeTelegram, out: TextIO,
-                folder: Path) -> str:
-    inventory = load_inventory(container.settings.inventory_path)
+async def _play(container: Container, standin: FakeTelegram, out: TextIO) -> str:
     people = _people(container)
     labels = {"opd": "Pemohon OPD", "kadis": "Kepala Dinas", "kabid": "Kepala Bidang",
               "tim": "Tim Teknis"}
-    script = Script(standin, out, team_chat=inventory.team_chat_id)
-    for index, (role, (nip, name)) in enumerate(people.items()):
-        script.players[role] = Player(labels[role], name, nip, 810_000 + index)
     application = build_application(container, read_timeout=10, sweep_interval=30)
     chat = application.bot_data["pulih"]
     assert isinstance(chat, ChatRuntime)
-    errors: list[BaseException] = []
-    chat.on_error.append(errors.append)
-    await application.initialize()
-    assert application.updater is not None and application.post_init is not None
-    await application.post_init(application)
-    await application.updater.start_polling(poll_interval=0, timeout=1)
-    await application.start()
-    try:
+    script = Script(standin, out, Player("Grup Tim Teknis", "", "", chat.team_chat_id))
+    for index, (role, (nip, name)) in enumerate(people.items()):
+        script.players[role] = Player(labels[role], name, nip, 810_000 + index)
+    async with polling(application) as errors:
         script.narrate("Menghubungkan akun: admin membuat tautan, tiap orang membukanya")
         for role, player in script.players.items():
-            with container.unit_of_work() as session:
-                code = invite(session, player.nip, container.clock(), "Admin (demo)")[1]
+            code = await asyncio.to_thread(_invite_code, container, player.nip)
             await script.says(role, f"/start {code}")
         script.narrate("Langkah 1 - pemohon mengajukan permohonan dengan /mohon")
         await script.says("opd", "/mohon")
@@ -176,27 +161,26 @@ async def _play(container: Container, standin: FakeTelegram, out: TextIO,
         await script.taps("opd", "Kirim", then=lambda: "Nomor tiket" in _last(
             standin, script.players["opd"]))
         ticket = _last(standin, script.players["opd"]).split("Nomor tiket: ", 1)[1].split()[0]
-        await script._wait(_grown(standin, script.players["kadis"], 1))
+        await script.wait(_grown(standin, script.players["kadis"], 1))
         script.show()
         script.narrate("Langkah 2 - Kepala Dinas mendisposisikan dengan satu ketukan")
         kabid = people["kabid"][1]
         await script.taps("kadis", kabid,
                           then=_grown(standin, script.players["kabid"], 1))
         script.narrate("Langkah 3 - Kepala Bidang meneruskan ke Tim Teknis")
-        team = script.team_chat
-        await script.taps("kabid", "Ke Tim Teknis (grup)",
-                          then=lambda: bool(standin.chat(team).messages))
+        await script.taps("kabid", "Ke Tim Teknis (grup)", then=_grown(standin, script.team, 1))
         await asyncio.sleep(1.5)  # the requester's notices
         script.show()
         script.narrate("Di mana permohonan sekarang: /status")
         await script.says("opd", f"/status {ticket}")
-    finally:
-        await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
     if errors:
         raise RuntimeError(f"bot gagal menangani pesan: {errors[0]!r}")
     return ticket
+
+
+def _invite_code(container: Container, nip: str) -> str:
+    with container.unit_of_work() as session:
+        return invite(session, nip, container.clock(), "Admin (demo)")[1]
 
 
 def _grown(standin: FakeTelegram, player: Player, more: int) -> Any:
@@ -229,7 +213,7 @@ def run_demo(folder: Path, example: Path, out: TextIO) -> int:
                                container.clock())
             print("Pulih demo: bot sungguhan, server Bot API lokal (127.0.0.1), SQLite di "
                   f"{data}.", file=out)
-            ticket = asyncio.run(_play(container, standin, out, folder))
+            ticket = asyncio.run(_play(container, standin, out))
             documents = folder / "dokumen"
             documents.mkdir(exist_ok=True)
             made = [issue_letter(container, "disposisi", ticket)]

@@ -4,6 +4,7 @@ re-authorized against the database and checked against the card's version."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -17,9 +18,9 @@ from bot.chat.app import kick_delivery, runtime
 from bot.chat.callbacks import Tap, decode
 from bot.services.decisions import INSTRUCTIONS, decide
 from bot.services.notify import fit
-from bot.services.requests import facts_of, get_request
+from bot.services.requests import ensure_allowed, get_request
 from bot.workflow.refusals import AlreadyDecided, Refusal
-from bot.workflow.rules import Actor, authorize
+from bot.workflow.rules import Actor
 from bot.workflow.sop import Action
 from handlers.common import actor_or_explain, in_session, text
 
@@ -37,11 +38,18 @@ PENDING = "pulih_pending_reason"
 
 
 @dataclass(frozen=True)
-class PendingReason:
-    tap: Tap
+class Card:
+    """The card message a tap came from, as it read then."""
+
     chat_id: int
     message_id: int
-    original: str
+    text: str
+
+
+@dataclass(frozen=True)
+class PendingReason:
+    tap: Tap
+    card: Card
 
 
 async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -62,18 +70,16 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     now, zone = container.clock(), container.settings.timezone
     if tap.verb in _NEEDS_REASON:
         try:  # refuse now what the decision would refuse, before asking for a reason
-            await in_session(context, lambda s: _check(s, tap, actor, action, now, zone))
+            ticket = await in_session(context,
+                                      lambda s: _check(s, tap, actor, action, now, zone))
         except Refusal as refusal:
             await query.answer(_short(refusal), show_alert=True)
             return
         message = query.message
         if context.user_data is not None and message is not None:
-            context.user_data[PENDING] = PendingReason(
-                tap, message.chat.id, message.message_id,
-                getattr(message, "text", "") or "")
+            context.user_data[PENDING] = PendingReason(tap, _card(message))
         await query.answer("Tulis alasannya di chat ini.")
         if update.effective_chat is not None:
-            ticket = await in_session(context, lambda s: get_request(s, tap.request_id).ticket)
             await context.bot.send_message(update.effective_chat.id, text(
                 context, "ask_reason", prompt=_NEEDS_REASON[tap.verb], ticket=ticket))
         return
@@ -88,16 +94,19 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await _drop_buttons(query)
         return
     await query.answer("Tersimpan.")
-    await _stamp(context, query.message, _VERDICTS[action], actor.name, now, "")
+    if query.message is not None:
+        await _stamp(context, _card(query.message), _VERDICTS[action], actor.name, now, "")
     kick_delivery(context)
 
 
 def _check(session: Session, tap: Tap, actor: Actor, action: Action, now: datetime,
-           zone: ZoneInfo) -> None:
+           zone: ZoneInfo) -> str:
+    """The request's ticket, if the tap could still be decided (refused otherwise)."""
+    ensure_allowed(session, tap.request_id, actor, action, now, zone)
     request = get_request(session, tap.request_id)
-    authorize(action, facts_of(session, request), actor, now, zone, reason="-")
     if request.version != tap.version:
         raise AlreadyDecided("Kartu ini sudah diproses atau usang. Tidak ada yang diubah.")
+    return request.ticket
 
 
 def _short(refusal: Refusal) -> str:
@@ -107,27 +116,30 @@ def _short(refusal: Refusal) -> str:
     return message[:200]
 
 
+async def _unless_unchanged(edit: Awaitable[object]) -> None:
+    """Run an edit; Telegram's "message is not modified" (a repeated tap) is no error."""
+    try:
+        await edit
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
 async def _drop_buttons(query: CallbackQuery) -> None:
-    try:
-        await query.edit_message_reply_markup(reply_markup=None)
-    except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
-            raise
+    await _unless_unchanged(query.edit_message_reply_markup(reply_markup=None))
 
 
-async def _stamp(context: ContextTypes.DEFAULT_TYPE, message: MaybeInaccessibleMessage | None,
-                 verdict: str, by: str, at: datetime, note: str) -> None:
-    if message is None:
-        return
-    original = getattr(message, "text", "") or ""
-    stamped = text(context, "stamp", original=original, verdict=verdict, by=by, at=at,
+def _card(message: MaybeInaccessibleMessage) -> Card:
+    return Card(message.chat.id, message.message_id, getattr(message, "text", "") or "")
+
+
+async def _stamp(context: ContextTypes.DEFAULT_TYPE, card: Card, verdict: str, by: str,
+                 at: datetime, note: str) -> None:
+    """Write the decision, who and when on top of the card; its buttons go."""
+    stamped = text(context, "stamp", original=card.text, verdict=verdict, by=by, at=at,
                    note=note)
-    try:
-        await context.bot.edit_message_text(fit(stamped), chat_id=message.chat.id,
-                                            message_id=message.message_id)
-    except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
-            raise
+    await _unless_unchanged(context.bot.edit_message_text(
+        fit(stamped), chat_id=card.chat_id, message_id=card.message_id))
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -162,12 +174,5 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     context.user_data.pop(PENDING, None)
     await message.reply_text("Tersimpan. Pemohon diberi tahu.")
-    try:
-        stamped = text(context, "stamp", original=pending.original, verdict=_VERDICTS[action],
-                       by=actor.name, at=now, note=reason)
-        await context.bot.edit_message_text(fit(stamped), chat_id=pending.chat_id,
-                                            message_id=pending.message_id)
-    except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
-            raise
+    await _stamp(context, pending.card, _VERDICTS[action], actor.name, now, reason)
     kick_delivery(context)

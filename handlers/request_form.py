@@ -23,7 +23,14 @@ from telegram.warnings import PTBUserWarning
 from bot.chat.app import kick_delivery, runtime
 from bot.services.filing import agency_systems, file_request, parse_point
 from bot.services.letters import MAX_UPLOAD, is_pdf
-from bot.services.requests import MAX_REASON, MAX_SHORT, SCOPE_LABELS, NewRequest, Scope
+from bot.services.requests import (
+    MAX_REASON,
+    MAX_SHORT,
+    SCOPE_LABELS,
+    NewRequest,
+    Scope,
+    clean_field,
+)
 from bot.workflow.refusals import NotAllowed, Refusal
 from bot.workflow.sop import Role
 from handlers.common import actor_or_explain, in_session, text
@@ -127,41 +134,42 @@ async def point_typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
     return REASON
 
 
-async def _free_text(update: Update, limit: int, field: str) -> str | None:
+async def _typed(update: Update, context: ContextTypes.DEFAULT_TYPE, *, key: str, field: str,
+                 limit: int, required: bool = True) -> bool:
+    """Store one typed answer of the form, checked as the request will check it; False
+    (after saying why) when the step must be answered again."""
     message = update.effective_message
     assert message is not None
-    value = (message.text or "").replace("\x00", "").strip()
-    if len(value) > limit:
-        await message.reply_text(f"{field} terlalu panjang: {len(value)} karakter, batasnya "
-                                 f"{limit}. Tidak ada yang disimpan; kirim versi yang lebih "
-                                 "ringkas.")
-        return None
-    return value
+    try:
+        value = clean_field(message.text or "", limit, field)
+    except NotAllowed as refusal:
+        await message.reply_text(f"{refusal.message} Tidak ada yang disimpan; kirim versi "
+                                 "yang lebih ringkas.")
+        return False
+    if required and not value:
+        return False
+    _form(context)[key] = "" if value == "-" and not required else value
+    return True
 
 
 async def reason(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    value = await _free_text(update, MAX_REASON, "Alasan")
-    if not value:
+    if not await _typed(update, context, key="reason", field="alasan", limit=MAX_REASON):
         return REASON
-    _form(context)["reason"] = value
     await update.effective_message.reply_text(text(context, "form_impact"))  # type: ignore[union-attr]
     return IMPACT
 
 
 async def impact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    value = await _free_text(update, MAX_REASON, "Dampak")
-    if value is None:
+    if not await _typed(update, context, key="impact", field="dampak", limit=MAX_REASON,
+                        required=False):
         return IMPACT
-    _form(context)["impact"] = "" if value == "-" else value
     await update.effective_message.reply_text(text(context, "form_contact"))  # type: ignore[union-attr]
     return CONTACT
 
 
 async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    value = await _free_text(update, MAX_SHORT, "Kontak")
-    if not value:
+    if not await _typed(update, context, key="contact", field="kontak", limit=MAX_SHORT):
         return CONTACT
-    _form(context)["contact"] = value
     await update.effective_message.reply_text(  # type: ignore[union-attr]
         text(context, "form_letter", limit=MAX_UPLOAD // (1024 * 1024)),
         reply_markup=_keyboard([[("Buatkan surat permohonan", "m:l:auto")]]))

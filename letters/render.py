@@ -3,6 +3,7 @@ literal), `letters.compose` sets them on official pages with fpdf2."""
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -61,8 +62,10 @@ def _finalize(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=8)
 def environment(extra_dir: Path | None, zone: ZoneInfo) -> Environment:
-    """Templates from the office's own folder first (when set), then Pulih's."""
+    """Templates from the office's own folder first (when set), then Pulih's; built once
+    per folder and zone (jinja2 reloads a template whose file changed)."""
     loaders = [FileSystemLoader(str(extra_dir))] if extra_dir else []
     loaders.append(FileSystemLoader(str(TEMPLATES)))
     env = Environment(loader=ChoiceLoader(loaders), autoescape=True,

@@ -6,10 +6,11 @@ swallowing."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,6 +112,29 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
                 "diubah; silakan coba lagi. Bila berulang, hubungi admin Pulih.")
         except Exception:
             log.warning("pesan gangguan tidak terkirim")
+
+
+@contextlib.asynccontextmanager
+async def polling(application: Application,  # type: ignore[type-arg]
+                  poll_timeout: int = 1) -> AsyncIterator[list[BaseException]]:
+    """Run the application's polling inside the caller's event loop (the demo, the tests);
+    yields the list that collects every exception a handler raised."""
+    errors: list[BaseException] = []
+    chat = application.bot_data["pulih"]
+    assert isinstance(chat, ChatRuntime)
+    chat.on_error.append(errors.append)
+    await application.initialize()
+    assert application.updater is not None
+    if application.post_init is not None:  # run_polling would call it; here we must
+        await application.post_init(application)
+    await application.updater.start_polling(poll_interval=0, timeout=poll_timeout)
+    await application.start()
+    try:
+        yield errors
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
 
 
 def build_application(container: Container, *, token: str | None = None,

@@ -23,8 +23,9 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.bootstrap import Container
-from bot.db.models import OutboxMessage, Person, RoleAssignment
+from bot.db.models import OutboxMessage
 from bot.services.notify import enqueue
+from bot.services.officials import role_holders
 from bot.workflow.sop import Role
 
 log = logging.getLogger("pulih.delivery")
@@ -67,11 +68,9 @@ def _settle(container: Container, row_id: int, **values: Any) -> None:
 
 def _tell_admins(container: Container, row_id: int, problem: str, now: datetime) -> None:
     with container.unit_of_work() as session:
-        admins = session.execute(select(Person).join(RoleAssignment).where(
-            RoleAssignment.role == Role.ADMIN.value, Person.active.is_(True),
-            Person.telegram_id.is_not(None))).scalars().all()
-        for admin in admins:
-            assert admin.telegram_id is not None
+        for admin in role_holders(session, Role.ADMIN):
+            if admin.telegram_id is None:
+                continue
             enqueue(session, key=f"admin:{row_id}:{admin.id}", chat_id=admin.telegram_id,
                     kind="admin", text=problem, now=now)
 

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from bot.db.models import Deadline, Person, Request
 from bot.render import render_text
 from bot.services.deadlines import due_deadlines
-from bot.services.notify import enqueue, holders
+from bot.services.notify import enqueue
+from bot.services.officials import holders, role_holders, stand_ins
 from bot.timefmt import local_date
 from bot.workflow.sop import STEPS, Role
 
@@ -50,8 +51,8 @@ def _escalation_targets(session: Session, deadline: Deadline, request: Request,
     if role is Role.KABID:
         return holders(session, Role.KADIS, day)
     if role is Role.KADIS:  # to whoever stands in for the Kepala Dinas today
-        return [p for p in holders(session, Role.KADIS, day)
-                if Role.KADIS.value not in {r.role for r in p.roles}]
+        return [s.delegate for s in stand_ins(session, Role.KADIS, day,
+                                              role_holders(session, Role.KADIS))]
     return []  # a late requester is reminded, not escalated
 
 

@@ -9,17 +9,17 @@ from io import BytesIO
 from pathlib import Path
 
 from pyhanko.pdf_utils.reader import PdfFileReader
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.bootstrap import Container
-from bot.db.models import Delegation, Document, Person, Request, RoleAssignment
+from bot.db.models import Document, Person, Request
 from bot.errors import ConfigError
 from bot.inventory.loader import load_inventory
 from bot.inventory.model import Inventory, LetterSettings, Office
 from bot.services.case_file import case_file, official
 from bot.services.documents import issue_document, new_code
 from bot.services.numbering import allocate_number, cancel_number
+from bot.services.officials import role_holders, stand_ins
 from bot.services.requests import find_request
 from bot.timefmt import local_date
 from bot.workflow.refusals import NotAllowed
@@ -104,29 +104,19 @@ class IssuedLetter:
     signed: bool
 
 
-def _person_with_role(session: Session, role: Role) -> Person | None:
-    return session.execute(
-        select(Person).join(RoleAssignment).where(RoleAssignment.role == role.value,
-                                                  Person.active.is_(True))
-        .order_by(Person.id)).scalars().first()
-
-
 def head_of_office(session: Session, today: date) -> Official | None:
     """The Kepala Dinas, or the Plh./Plt. standing in for them today (who then signs,
     with the acting title)."""
-    kadis = _person_with_role(session, Role.KADIS)
+    kadis = next(iter(role_holders(session, Role.KADIS)), None)
     if kadis is None:
         return None
-    grant = session.execute(
-        select(Delegation).where(Delegation.principal_id == kadis.id,
-                                 Delegation.role == Role.KADIS.value,
-                                 Delegation.starts_on <= today, Delegation.ends_on >= today)
-        .order_by(Delegation.starts_on.desc(), Delegation.id)).scalars().first()
-    delegate = session.get(Person, grant.delegate_id) if grant else None
-    if grant is None or delegate is None or not delegate.active:
+    standing = stand_ins(session, Role.KADIS, today, [kadis])
+    if not standing:
         return official(kadis)
+    delegate = standing[0].delegate
     title = kadis.jabatan or "Kepala Dinas"
-    return Official(delegate.name, f"{grant.kind} {title}", delegate.pangkat, delegate.nip)
+    return Official(delegate.name, f"{standing[0].kind} {title}", delegate.pangkat,
+                    delegate.nip)
 
 
 def signer_for(session: Session, kind: str, request: Request, case: Case,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,14 +17,13 @@ from sqlalchemy.orm import Session
 from bot.chat.callbacks import Tap
 from bot.db.models import (
     BackupCheck,
-    Delegation,
     OutboxMessage,
     Person,
     Request,
-    RoleAssignment,
 )
 from bot.render import render_text
 from bot.services.deadlines import open_deadline
+from bot.services.officials import holders
 from bot.services.requests import SCOPE_LABELS, Scope
 from bot.timefmt import local_date
 from bot.workflow.sop import STATE_LABELS, Role, State
@@ -65,25 +64,6 @@ def fit(text: str) -> str:
     if len(text) <= MAX_TEXT:
         return text
     return text[:MAX_TEXT - len(CUT_NOTE)].rstrip() + CUT_NOTE
-
-
-def holders(session: Session, role: Role, day: date,
-            principal_id: int | None = None) -> list[Person]:
-    """Active people who hold `role` (or only `principal_id`), and their Plt./Plh. today."""
-    query = select(Person).join(RoleAssignment).where(RoleAssignment.role == role.value,
-                                                      Person.active.is_(True))
-    if principal_id is not None:
-        query = query.where(Person.id == principal_id)
-    people = list(session.execute(query.order_by(Person.id)).scalars())
-    for principal in list(people):
-        grants = session.execute(select(Delegation).where(
-            Delegation.principal_id == principal.id, Delegation.role == role.value,
-            Delegation.starts_on <= day, Delegation.ends_on >= day)).scalars()
-        for grant in grants:
-            delegate = session.get(Person, grant.delegate_id)
-            if delegate is not None and delegate.active and delegate not in people:
-                people.append(delegate)
-    return people
 
 
 def _context(session: Session, request: Request) -> dict[str, Any]:

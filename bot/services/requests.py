@@ -55,7 +55,8 @@ class NewRequest:
     letter_date: date | None = None
 
 
-def _clean(text: str, limit: int, field: str) -> str:
+def clean_field(text: str, limit: int, field: str) -> str:
+    """Free text as stored: NULs dropped, trimmed; NotAllowed when over `limit`."""
     text = text.replace("\x00", "").strip()
     if len(text) > limit:
         raise NotAllowed(f"Isian {field} terlalu panjang (maksimal {limit} karakter).")
@@ -78,7 +79,7 @@ def submit_request(session: Session, actor: Actor, new: NewRequest, now: datetim
         raise NotFound("Sistem tersebut tidak terdaftar di inventaris Diskominfo.")
     if system.agency_id != actor.agency_id:
         raise WrongAgency()
-    reason = _clean(new.reason, MAX_REASON, "alasan")
+    reason = clean_field(new.reason, MAX_REASON, "alasan")
     if not reason:
         raise NotAllowed("Alasan permohonan wajib diisi.")
     request = Request(
@@ -89,9 +90,9 @@ def submit_request(session: Session, actor: Actor, new: NewRequest, now: datetim
         scope=Scope(new.scope).value,
         recovery_point=new.recovery_point,
         reason=reason,
-        impact=_clean(new.impact, MAX_REASON, "dampak"),
-        contact=_clean(new.contact, MAX_SHORT, "kontak"),
-        letter_number=_clean(new.letter_number, MAX_SHORT, "nomor surat")
+        impact=clean_field(new.impact, MAX_REASON, "dampak"),
+        contact=clean_field(new.contact, MAX_SHORT, "kontak"),
+        letter_number=clean_field(new.letter_number, MAX_SHORT, "nomor surat")
         if new.letter_number else None,
         letter_date=new.letter_date,
         state=State.SUBMITTED.value,
@@ -204,7 +205,7 @@ def apply_action(
     """
     request = get_request(session, request_id)
     if reason is not None:
-        reason = _clean(reason, MAX_REASON, "alasan")
+        reason = clean_field(reason, MAX_REASON, "alasan")
     facts = facts_of(session, request)
     authority = authorize(action, facts, actor, now, zone, reason)
     if expected_version is not None and expected_version != request.version:

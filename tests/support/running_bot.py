@@ -12,7 +12,7 @@ from sqlalchemy import select
 from telegram.ext import Application
 
 from bot.bootstrap import Container, bootstrap
-from bot.chat.app import ChatRuntime, build_application
+from bot.chat.app import build_application, polling
 from bot.chat.standin import TOKEN, FakeTelegram
 from bot.db.migrate import upgrade
 from bot.db.models import Person, Request
@@ -50,22 +50,8 @@ async def running_bot(container: Container, read_timeout: float = 5,
     """Start polling; on leaving, stop and fail if any handler raised."""
     application = build_application(container, read_timeout=read_timeout,
                                     sweep_interval=sweep_interval)
-    errors: list[BaseException] = []
-    chat = application.bot_data["pulih"]
-    assert isinstance(chat, ChatRuntime)
-    chat.on_error.append(errors.append)
-    await application.initialize()
-    if application.post_init is not None:
-        await application.post_init(application)
-    assert application.updater is not None
-    await application.updater.start_polling(poll_interval=0, timeout=1)
-    await application.start()
-    try:
+    async with polling(application) as errors:
         yield application
-    finally:
-        await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
     assert errors == [], errors
 
 
