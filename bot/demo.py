@@ -24,7 +24,6 @@ from bot.db.models import Person, RoleAssignment, System
 from bot.inventory.loader import load_inventory
 from bot.services.audit import export_csv
 from bot.services.inventory_sync import sync_inventory
-from bot.services.letters import issue_letter
 from bot.services.linking import invite
 from bot.services.setup import prepare
 from bot.settings import load_settings
@@ -62,6 +61,8 @@ class Script:
             messages = list(self.standin.chat(screen.user_id).messages.values())
             for message in messages[screen.seen:]:
                 print(f"\n--- layar {screen.title} ---", file=self.out)
+                if "document" in message:
+                    print(f"[berkas PDF: {message['document']['file_name']}]", file=self.out)
                 print(message.get("text") or message.get("caption") or "", file=self.out)
                 for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
                     print("  " + "  ".join(f"[{b['text']}]" for b in row), file=self.out)
@@ -168,7 +169,8 @@ async def _play(container: Container, standin: FakeTelegram, out: TextIO) -> str
         await script.taps("kadis", kabid,
                           then=_grown(standin, script.players["kabid"], 1))
         script.narrate("Langkah 3 - Kepala Bidang meneruskan ke Tim Teknis")
-        await script.taps("kabid", "Ke Tim Teknis (grup)", then=_grown(standin, script.team, 1))
+        # the assignment card, then the disposition sheet (made by the documents job)
+        await script.taps("kabid", "Ke Tim Teknis (grup)", then=_grown(standin, script.team, 2))
         await asyncio.sleep(1.5)  # the requester's notices
         script.show()
         script.narrate("Di mana permohonan sekarang: /status")
@@ -216,7 +218,6 @@ def run_demo(folder: Path, example: Path, out: TextIO) -> int:
             ticket = asyncio.run(_play(container, standin, out))
             documents = folder / "dokumen"
             documents.mkdir(exist_ok=True)
-            made = [issue_letter(container, "disposisi", ticket)]
             zone = container.settings.timezone
             with container.sessions() as session, \
                     (folder / "jejak-audit.csv").open("w", encoding="utf-8", newline="") as f:
@@ -230,8 +231,7 @@ def run_demo(folder: Path, example: Path, out: TextIO) -> int:
     print(f"\nDemo selesai. Permohonan {ticket} sampai di Tim Teknis (langkah 3).", file=out)
     print(f"Dokumen: {documents} ({', '.join(p.name for p in sorted(documents.iterdir()))})",
           file=out)
-    print(f"Jejak audit: {folder / 'jejak-audit.csv'}; disposisi nomor {made[0].number}.",
-          file=out)
+    print(f"Jejak audit: {folder / 'jejak-audit.csv'}.", file=out)
     print("Langkah 4-7 (cek backup, restore lewat SSH, laporan, pemberitahuan) masuk ke demo "
           "bersama fitur tim di Telegram.", file=out)
     return 0

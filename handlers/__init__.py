@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers import decisions, request_form, start, status
+from handlers import decisions, request_form, start, status, team
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
@@ -18,7 +18,12 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     # private chat instead of an answer.
     application.add_handler(CommandHandler(["mohon", "status", "antrian", "bantuan", "help"],
                                            start.private_only, filters=~private))
+    application.add_handler(CallbackQueryHandler(team.on_tap, pattern=team.PATTERN))
     application.add_handler(CallbackQueryHandler(decisions.on_tap))
     reasons = filters.ChatType.PRIVATE & filters.TEXT & (
         ~filters.COMMAND | filters.Regex(r"^/batal$"))
     application.add_handler(MessageHandler(reasons, decisions.on_text), group=1)
+    # In the team group: the system's name that confirms a restore, a rollback's reason.
+    typed = filters.ChatType.GROUPS & filters.TEXT & (
+        ~filters.COMMAND | filters.Regex(r"^/batal(@\w+)?$"))
+    application.add_handler(MessageHandler(typed, team.on_group_text), group=1)

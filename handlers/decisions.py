@@ -1,4 +1,4 @@
-"""Button taps on decision cards (steps 2, 3 and 8), and the reason typed after a
+"""Button taps on decision cards (steps 2, 3, 6 and 8), and the reason typed after a
 "Kembalikan", "Tolak" or "Belum sesuai" tap. Every tap is answered; every tap is
 re-authorized against the database and checked against the card's version."""
 
@@ -26,14 +26,16 @@ from handlers.common import actor_or_explain, in_session, text
 
 _ACTIONS = {"d": Action.DISPOSE, "r": Action.RETURN, "x": Action.REJECT, "a": Action.ASSIGN,
             "k": Action.ASSIGN, "n": Action.ASSIGN, "ok": Action.ACKNOWLEDGE,
-            "no": Action.REOPEN}
+            "no": Action.REOPEN, "y": Action.RATIFY, "yr": Action.RETURN_REPORT}
 _NEEDS_REASON = {"r": "Tulis alasan mengembalikan permohonan",
                  "x": "Tulis alasan menolak permohonan",
                  "no": "Tulis apa yang belum sesuai pada permohonan",
-                 "n": "Tulis catatan untuk Tim Teknis tentang permohonan"}
+                 "n": "Tulis catatan untuk Tim Teknis tentang permohonan",
+                 "yr": "Tulis alasan mengembalikan laporan restore permohonan"}
 _VERDICTS = {Action.DISPOSE: "Didisposisikan", Action.RETURN: "Dikembalikan",
              Action.REJECT: "Ditolak", Action.ASSIGN: "Diteruskan ke Tim Teknis",
-             Action.ACKNOWLEDGE: "Diterima dan sesuai", Action.REOPEN: "Belum sesuai"}
+             Action.ACKNOWLEDGE: "Diterima dan sesuai", Action.REOPEN: "Belum sesuai",
+             Action.RATIFY: "Laporan disahkan", Action.RETURN_REPORT: "Laporan dikembalikan"}
 PENDING = "pulih_pending_reason"
 
 

@@ -19,10 +19,13 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.bootstrap import Container
 from bot.chat.delivery import deliver_pending
+from bot.chat.restore_runs import RestoreRunner
 from bot.errors import ConfigError
 from bot.inventory.loader import load_inventory
 from bot.services.deadline_alerts import sweep
+from bot.services.paperwork import make_documents
 from bot.services.restores import recover_interrupted
+from bot.services.teamwork import after_interruption
 from bot.settings import Settings
 
 log = logging.getLogger("pulih.chat")
@@ -41,11 +44,13 @@ class ChatRuntime:
     """What handlers reach through `context.bot_data["pulih"]`."""
 
     container: Container
+    restores: RestoreRunner
     team_chat_id: int = 0
     sweep_interval: float = 30.0  # seconds between deadline sweeps
     # Called with every exception a handler raised (the tests collect them).
     on_error: list[Callable[[BaseException], None]] = field(default_factory=list)
     delivering: asyncio.Lock = field(default_factory=asyncio.Lock)
+    documenting: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 def runtime(context: ContextTypes.DEFAULT_TYPE) -> ChatRuntime:
@@ -56,14 +61,20 @@ def runtime(context: ContextTypes.DEFAULT_TYPE) -> ChatRuntime:
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
     chat = application.bot_data["pulih"]
-    # Restores a crash cut off are settled before anything else (live data put right).
-    recovered = await asyncio.to_thread(recover_interrupted, chat.container)
+    container = chat.container
+    # Restores a crash cut off are settled before anything else (live data put right),
+    # and the team group hears of each.
+    recovered = await asyncio.to_thread(
+        recover_interrupted, container,
+        after_interruption(chat.team_chat_id, container.settings.timezone, container.clock))
     if recovered:
         log.warning("restore terputus dibereskan saat mulai: %s", recovered)
     await application.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
     assert application.job_queue is not None
     application.job_queue.run_repeating(deliver_job, interval=DELIVERY_INTERVAL, first=0,
                                         name="outbox")
+    application.job_queue.run_repeating(documents_job, interval=DELIVERY_INTERVAL, first=0,
+                                        name="documents")
     # Deadlines live in the database: a sweep at start-up fires what fell due while the
     # bot was down, then sweeps keep watching.
     application.job_queue.run_repeating(sweep_job, interval=chat.sweep_interval, first=0,
@@ -92,10 +103,27 @@ async def deliver_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         await deliver_pending(context.bot, chat.container)
 
 
+async def documents_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Make the documents decisions ordered (in a worker thread), then send them."""
+    chat = runtime(context)
+    if chat.documenting.locked():
+        return
+    async with chat.documenting:
+        if await asyncio.to_thread(make_documents, chat.container):
+            await deliver_job(context)
+
+
 def kick_delivery(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Deliver now rather than at the next tick (after a decision)."""
+    """Deliver (and make ordered documents) now rather than at the next tick."""
     if context.job_queue is not None:
         context.job_queue.run_once(deliver_job, 0)
+        context.job_queue.run_once(documents_job, 0)
+
+
+async def _post_stop(application: Application) -> None:  # type: ignore[type-arg]
+    """Restores still running stop before their swap (live data untouched) and end."""
+    chat = application.bot_data["pulih"]
+    await chat.restores.stop()
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -134,13 +162,17 @@ async def polling(application: Application,  # type: ignore[type-arg]
     finally:
         await application.updater.stop()
         await application.stop()
+        if application.post_stop is not None:  # as run_polling would
+            await application.post_stop(application)
         await application.shutdown()
 
 
 def build_application(container: Container, *, token: str | None = None,
                       read_timeout: float = 10.0,
                       team_chat_id: int | None = None,
-                      sweep_interval: float = 30.0) -> Application:  # type: ignore[type-arg]
+                      sweep_interval: float = 30.0,
+                      restore_slots: int = 2,
+                      progress_every: float = 3.0) -> Application:  # type: ignore[type-arg]
     """The Application for this process; start it with `run_polling` or manually."""
     from handlers import register
 
@@ -158,10 +190,12 @@ def build_application(container: Container, *, token: str | None = None,
         .read_timeout(read_timeout)
         .get_updates_read_timeout(read_timeout + 5)
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .build()
     )
-    application.bot_data["pulih"] = ChatRuntime(container, team_chat_id=team_chat_id,
-                                                sweep_interval=sweep_interval)
+    application.bot_data["pulih"] = ChatRuntime(
+        container, RestoreRunner(container, restore_slots, progress_every),
+        team_chat_id=team_chat_id, sweep_interval=sweep_interval)
     register(application)
     application.add_error_handler(_on_error)
     return application

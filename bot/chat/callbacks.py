@@ -18,6 +18,16 @@ VERBS = {
     "a": "assign",       # Kepala Bidang -> the team (argument 0) or a member (person id)
     "k": "assign",       # the same, with "coordinate with the agency first"
     "n": "assign",       # the same, with a note the Kepala Bidang types
+    "b": "list",         # step 4: the system's restore points
+    "c": "check",        # step 4: check a point (argument: when it was taken, epoch seconds)
+    "u": "recheck",      # step 4 again: the point of an earlier check (argument: check id)
+    "go": "restore",     # step 5: restore a checked point (argument: check id; typed name)
+    "s": "stop",         # step 5: cancel a running restore (argument: run id)
+    "rb": "rollback",    # put back the state before a restore (argument: run id; reason)
+    "v": "accept",       # a restore a crash left live was looked at: submit the report
+    "lp": "report",      # submit the report again after it was returned
+    "y": "ratify",       # step 6: the Kepala Bidang ratifies the report
+    "yr": "return_report",  # step 6: the report goes back to the team (asks for a reason)
     "ok": "acknowledge",  # step 8: received and as expected
     "no": "reopen",      # step 8: not as expected (asks for a reason)
 }

@@ -4,7 +4,8 @@ limits and faults.
 - 429 (RetryAfter): the row waits the time Telegram asks, and so does the round.
 - network errors and timeouts: retried with growing back-off (2, 4, ... 300 s).
 - 403 (the user blocked the bot): the row is kept as `blocked` and the admins are told.
-- 400 (a message Telegram will never take): kept as `failed`, admins told.
+- 400 (a message Telegram will never take), or a document's file gone: kept as `failed`,
+  admins told.
 A row is marked sent in the same step that learns the message id, so a restart resends
 only what was not sent."""
 
@@ -15,10 +16,11 @@ import json
 import logging
 import warnings
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBDeprecationWarning
 
@@ -75,6 +77,15 @@ def _tell_admins(container: Container, row_id: int, problem: str, now: datetime)
                     kind="admin", text=problem, now=now)
 
 
+async def _send(bot: Bot, chat_id: int, payload: dict[str, Any]) -> Message:
+    document = payload.get("document")
+    if document is None:
+        return await bot.send_message(chat_id, payload["text"], reply_markup=markup(payload))
+    content = await asyncio.to_thread(Path(document["path"]).read_bytes)
+    return await bot.send_document(chat_id, content, filename=document["filename"],
+                                   caption=payload["text"], reply_markup=markup(payload))
+
+
 async def deliver_pending(bot: Bot, container: Container) -> int:
     """Send what is due now; returns how many were sent."""
     now = container.clock()
@@ -82,8 +93,13 @@ async def deliver_pending(bot: Bot, container: Container) -> int:
     sent = 0
     for row_id, chat_id, payload, attempts in due:
         try:
-            message = await bot.send_message(chat_id, payload["text"],
-                                             reply_markup=markup(payload))
+            message = await _send(bot, chat_id, payload)
+        except OSError as exc:  # the document's file is gone: nobody can send it again
+            await asyncio.to_thread(_settle, container, row_id, status="failed",
+                                    attempts=attempts + 1, last_error=str(exc)[:500])
+            await asyncio.to_thread(
+                _tell_admins, container, row_id,
+                f"Dokumen untuk chat {chat_id} tidak dapat dibaca dari disk ({exc}).", now)
         except RetryAfter as exc:
             wait = retry_seconds(exc)
             await asyncio.to_thread(_settle, container, row_id, attempts=attempts + 1,

@@ -306,7 +306,8 @@ class FakeTelegram:
                    "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
                    "from": BOT_USER, **content}
         self.sent_at[message["message_id"]] = time.monotonic()
-        if p.get("reply_markup"):
+        # Telegram returns only inline keyboards with a message (not ForceReply and such).
+        if (p.get("reply_markup") or {}).get("inline_keyboard"):
             message["reply_markup"] = p["reply_markup"]
         with self._lock:
             self.chat(chat_id).messages[message["message_id"]] = message

@@ -339,3 +339,30 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class DocumentJob(Base):
+    """A document that a decision calls for, made after the decision commits by a job.
+
+    Written in the decision's transaction: a crash before the document is made loses
+    nothing (the job runs after the restart), and the document, its deliveries and the
+    job's `done` are committed together, so it is never made twice."""
+
+    __tablename__ = "document_jobs"
+    __table_args__ = (Index("ix_document_jobs_pending", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    draft: Mapped[bool] = mapped_column(Boolean, default=False)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    recipients: Mapped[str] = mapped_column(Text, default="[]")  # JSON [{chat_id, caption}]
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|done|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    file_path: Mapped[str] = mapped_column(Text, default="")
+    last_error: Mapped[str] = mapped_column(Text, default="")

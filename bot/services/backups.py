@@ -16,6 +16,7 @@ from bot.services.audit import append_event
 from bot.workflow.refusals import NotFound
 from restore.catalog import BackupSource, RestorePoint, list_points, select_point
 from restore.check import CheckReport, check_point
+from restore.errors import BackupInvalid
 from restore.ssh import Endpoint, session
 
 
@@ -57,15 +58,26 @@ def list_backups(access: SystemAccess) -> list[RestorePoint]:
         return list_points(remote, access.source)
 
 
-def run_check(access: SystemAccess, point_name: str, now: datetime,
+def run_check(access: SystemAccess, point_name: str | int, now: datetime,
               requested: datetime | None = None) -> CheckReport:
-    """Check one point on the backup server (blocking)."""
+    """Check one point on the backup server (blocking); a point is named by its name or
+    by when it was taken (seconds since the epoch, as a chat button carries it)."""
     with session(access.backup) as remote:
         points = list_points(remote, access.source)
-        point = select_point(points, point_name, remote.endpoint.label)
+        if isinstance(point_name, int):
+            point = _taken_at(points, point_name, remote.endpoint.label)
+        else:
+            point = select_point(points, point_name, remote.endpoint.label)
         newest = points[0].name == point.name
         return check_point(remote, point, access.recipe, now, requested=requested,
                            newest=newest)
+
+
+def _taken_at(points: list[RestorePoint], epoch: int, where: str) -> RestorePoint:
+    for point in points:
+        if int(point.taken_at.timestamp()) == epoch:
+            return point
+    raise BackupInvalid(f"Titik backup itu tidak ada lagi di {where}; minta daftar terbaru.")
 
 
 def record_check(session_: Session, access: SystemAccess, report: CheckReport, *,

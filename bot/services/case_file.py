@@ -108,7 +108,11 @@ def _parse_time(raw: str | None) -> datetime | None:
 
 
 def _checks(run: RestoreRun) -> tuple[Check, ...]:
-    verification: dict[str, Any] = json.loads(run.verification or "{}")
+    return verification_checks(json.loads(run.verification or "{}"))
+
+
+def verification_checks(verification: dict[str, Any]) -> tuple[Check, ...]:
+    """What a run's verification found, as the report's and the chat's lines."""
     checks: list[Check] = []
     for key, where in (("shadow", "Salinan bayangan"), ("live", "Data live")):
         part = verification.get(key) or {}

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from bot.db.models import Person, Request
 from bot.services.notify import notify_move
 from bot.services.requests import apply_action
+from bot.services.teamwork import notify_agency
 from bot.workflow.rules import Actor
 from bot.workflow.sop import Action
 
@@ -28,6 +29,8 @@ def decide(session: Session, request_id: int, actor: Actor, action: Action, now:
     request = apply_action(session, request_id, actor, action, now, zone, reason=reason,
                            target_id=target_id, expected_version=version,
                            data={"instruksi": instruction} if instruction else None)
+    if action is Action.RATIFY:
+        request = notify_agency(session, request, now, zone)
     note = (reason or "").strip()
     if instruction and action is Action.ASSIGN:
         note = f"{instruction}. {note}".strip() if note else instruction

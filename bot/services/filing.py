@@ -13,12 +13,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.bootstrap import Container
-from bot.db.models import System
+from bot.db.models import Document, System
 from bot.services.letters import issue_letter, register_request_letter
 from bot.services.notify import notify_move
+from bot.services.officials import holders
+from bot.services.paperwork import send_document
 from bot.services.requests import NewRequest, submit_request
+from bot.timefmt import local_date
 from bot.workflow.refusals import NotAllowed, Refusal
 from bot.workflow.rules import Actor
+from bot.workflow.sop import Role
 
 log = logging.getLogger("pulih.filing")
 _POINT = re.compile(r"^\s*(\d{1,2})[-/](\d{1,2})[-/](\d{4})(?:\s+(\d{1,2})[.:](\d{2}))?\s*$")
@@ -65,11 +69,18 @@ def file_request(c: Container, actor: Actor, new: NewRequest, team_chat_id: int,
         request = submit_request(session, actor, new, now)
         notify_move(session, request, now, zone, team_chat_id)
         request_id, ticket = request.id, request.ticket
+    def to_kadis(session: Session, document: Document) -> None:
+        send_document(session, document, ticket,
+                      [p.telegram_id for p in holders(session, Role.KADIS, local_date(now, zone))
+                       if p.telegram_id], c.clock(), zone)
+
     try:
         if upload is not None:
-            letter = register_request_letter(c, ticket, upload, actor_id=actor.person_id)
+            letter = register_request_letter(c, ticket, upload, actor_id=actor.person_id,
+                                             on_issued=to_kadis)
         else:
-            letter = issue_letter(c, "surat_permohonan", ticket, actor_id=actor.person_id)
+            letter = issue_letter(c, "surat_permohonan", ticket, actor_id=actor.person_id,
+                                  on_issued=to_kadis)
     except Refusal as refusal:
         return Filed(request_id, ticket, None, refusal.message)
     except Exception:  # the request stands; the letter can be made again from the CLI

@@ -3,8 +3,9 @@ certificate is configured), then keep the file and record its hash, in that orde
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from io import BytesIO
 from pathlib import Path
 
@@ -143,48 +144,73 @@ def signer_for(session: Session, kind: str, request: Request, case: Case,
     return kadis
 
 
-def issue_letter(c: Container, kind: str, request_key: str, *,
-                 stationery_: Stationery | None = None, signer: DocumentSigner | None = None,
-                 actor_id: int | None = None) -> IssuedLetter:
-    """Number, render, sign and record one document of a request."""
+@dataclass(frozen=True)
+class _Draft:
+    """A request's document, ready to render: the facts and who signs."""
+
+    request_id: int
+    case: Case
+    signer: Official
+
+
+def _gather(c: Container, kind: str, request_key: str, st: Stationery,
+            now: datetime) -> _Draft:
     if kind not in KINDS:
         raise ValueError(f"jenis dokumen tidak dikenal: {kind!r}")
-    st = stationery_ or load_stationery(c)
-    now = c.clock()
-    zone = c.settings.timezone
     with c.sessions() as session:
         request = find_request(session, request_key)
         case = case_file(session, request)
         who = signer_for(session, kind, request, case, st.letters, st.office.name,
-                         local_date(now, zone))
-        request_id = request.id
+                         local_date(now, c.settings.timezone))
+        return _Draft(request.id, case, who)
+
+
+def _render(c: Container, kind: str, st: Stationery, draft: _Draft, number: str | None,
+            now: datetime, authenticity: Authenticity) -> bytes:
+    sender = Sender(st.agency_letterhead(draft.case) if kind == "surat_permohonan"
+                    else st.letterhead, st.office.city)
+    return render_pdf(kind, case=draft.case, issue=Issue(number, now, st.office.city,
+                                                         draft.signer),
+                      sender=sender, office=st.info, setup=st.setup,
+                      authenticity=authenticity, zone=c.settings.timezone,
+                      template_dir=st.letters.templates)
+
+
+def issue_letter(c: Container, kind: str, request_key: str, *,
+                 stationery_: Stationery | None = None, signer: DocumentSigner | None = None,
+                 actor_id: int | None = None,
+                 on_issued: Callable[[Session, Document], None] | None = None
+                 ) -> IssuedLetter:
+    """Number, render, sign and record one document of a request. `on_issued` runs in
+    the transaction that records it (to send it, or to mark the job that ordered it)."""
+    st = stationery_ or load_stationery(c)
+    now = c.clock()
+    draft = _gather(c, kind, request_key, st, now)
     number: str | None
     if kind == "surat_permohonan":
-        number = case.letter_number  # the agency's own number, kept verbatim
+        number = draft.case.letter_number  # the agency's own number, kept verbatim
     else:
         row = allocate_number(c.sessions, kind=kind, pattern=st.letters.numbering[kind],
                               unit=st.letters.unit_code,
                               classification=st.letters.classification,
-                              security=st.letters.security_code, now=now, zone=zone,
-                              request_id=request_id)
+                              security=st.letters.security_code, now=now,
+                              zone=c.settings.timezone, request_id=draft.request_id)
         number = row.number
     try:
         code = new_code()
-        sender = Sender(st.agency_letterhead(case) if kind == "surat_permohonan"
-                        else st.letterhead, st.office.city)
-        pdf = render_pdf(kind, case=case, issue=Issue(number, now, st.office.city, who),
-                         sender=sender, office=st.info, setup=st.setup,
-                         authenticity=Authenticity(code, qr_payload(code),
-                                                   SIGNED_NOTICE if signer else ""),
-                         zone=zone, template_dir=st.letters.templates)
+        pdf = _render(c, kind, st, draft, number, now,
+                      Authenticity(code, qr_payload(code), SIGNED_NOTICE if signer else ""))
         if signer is not None:
             pdf = signer.sign(pdf, SignRequest(
-                field_name=f"TTE-{kind}", signer_name=who.name,
+                field_name=f"TTE-{kind}", signer_name=draft.signer.name,
                 reason=_SIGN_REASONS[kind], location=st.office.city))
         with c.unit_of_work() as session:
             document: Document = issue_document(
                 session, kind=kind, content=pdf, folder=c.settings.data_dir / "documents",
-                now=now, number=number, request_id=request_id, actor_id=actor_id, code=code)
+                now=now, number=number, request_id=draft.request_id, actor_id=actor_id,
+                code=code)
+            if on_issued is not None:
+                on_issued(session, document)
             document_id, path = document.id, Path(document.file_path)
     except Exception:
         if number is not None and kind != "surat_permohonan":
@@ -192,6 +218,23 @@ def issue_letter(c: Container, kind: str, request_key: str, *,
                 cancel_number(session, number, "dokumen gagal dibuat", c.clock())
         raise
     return IssuedLetter(document_id, kind, number, code, path, pdf, signer is not None)
+
+
+DRAFT_CODE = "KONSEP"
+DRAFT_NOTICE = ("KONSEP - menunggu pengesahan; belum bernomor dan belum berlaku sebagai "
+                "dokumen resmi.")
+
+
+def draft_letter(c: Container, kind: str, request_key: str, *,
+                 stationery_: Stationery | None = None) -> bytes:
+    """The document as it stands now, unnumbered and marked KONSEP on every page: what an
+    official reads before deciding (a report before ratification). Not recorded."""
+    st = stationery_ or load_stationery(c)
+    now = c.clock()
+    draft = _gather(c, kind, request_key, st, now)
+    return _render(c, kind, st, draft, None, now,
+                   Authenticity(DRAFT_CODE, "Pulih - konsep dokumen, belum berlaku",
+                                DRAFT_NOTICE))
 
 
 def qr_payload(code: str) -> str:
@@ -204,7 +247,9 @@ MAX_UPLOAD = 10 * 1024 * 1024  # a scanned, signed letter of a few pages
 
 
 def register_request_letter(c: Container, request_key: str, content: bytes, *,
-                            actor_id: int | None = None) -> IssuedLetter:
+                            actor_id: int | None = None,
+                            on_issued: Callable[[Session, Document], None] | None = None
+                            ) -> IssuedLetter:
     """Keep the request letter an agency signed and uploaded, as its step-1 document.
 
     The agency's own number and signature stay as they are; Pulih records the file's
@@ -223,6 +268,8 @@ def register_request_letter(c: Container, request_key: str, content: bytes, *,
             session, kind="surat_permohonan", content=content,
             folder=c.settings.data_dir / "documents", now=c.clock(),
             number=request.letter_number, request_id=request.id, actor_id=actor_id)
+        if on_issued is not None:
+            on_issued(session, document)
         return IssuedLetter(document.id, "surat_permohonan", request.letter_number,
                             document.verification_code, Path(document.file_path), content,
                             False)

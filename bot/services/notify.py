@@ -20,9 +20,11 @@ from bot.db.models import (
     OutboxMessage,
     Person,
     Request,
+    RestoreRun,
 )
 from bot.render import render_text
 from bot.services.deadlines import open_deadline
+from bot.services.document_orders import Order, order_documents
 from bot.services.officials import holders
 from bot.services.requests import SCOPE_LABELS, Scope
 from bot.timefmt import local_date
@@ -35,15 +37,25 @@ class Button:
     data: str
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file kept on disk (an issued document) sent with the message as its caption."""
+
+    path: str
+    filename: str
+
+
 def enqueue(session: Session, *, key: str, chat_id: int, kind: str, text: str,
             now: datetime, buttons: list[list[Button]] | None = None,
-            request_id: int | None = None) -> bool:
+            request_id: int | None = None, attachment: Attachment | None = None) -> bool:
     """Add one notification unless one with the same key exists; True if added."""
     exists = session.execute(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)
                              ).first()
     if exists is not None:
         return False
-    payload: dict[str, Any] = {"text": fit(text)}
+    payload: dict[str, Any] = {"text": fit(text, MAX_CAPTION if attachment else MAX_TEXT)}
+    if attachment is not None:
+        payload["document"] = {"path": attachment.path, "filename": attachment.filename}
     if buttons:
         payload["buttons"] = [[{"text": b.text, "data": b.data} for b in row]
                               for row in buttons]
@@ -56,14 +68,15 @@ def enqueue(session: Session, *, key: str, chat_id: int, kind: str, text: str,
 
 
 MAX_TEXT = 4096  # Telegram's limit for one message
+MAX_CAPTION = 1024  # and for a document's caption
 CUT_NOTE = "\n[...] (terpotong; isi lengkap ada di /status dan surat permohonan)"
 
 
-def fit(text: str) -> str:
+def fit(text: str, limit: int = MAX_TEXT) -> str:
     """The text within Telegram's limit; a long reason is cut with a pointer to the rest."""
-    if len(text) <= MAX_TEXT:
+    if len(text) <= limit:
         return text
-    return text[:MAX_TEXT - len(CUT_NOTE)].rstrip() + CUT_NOTE
+    return text[:limit - len(CUT_NOTE)].rstrip() + CUT_NOTE
 
 
 def _context(session: Session, request: Request) -> dict[str, Any]:
@@ -84,8 +97,12 @@ def _text(name: str, zone: ZoneInfo, **values: Any) -> str:
 
 
 def notify_move(session: Session, request: Request, now: datetime, zone: ZoneInfo,
-                team_chat_id: int, actor_name: str = "", note: str = "") -> None:
-    """Enqueue the cards and notices the request's new state calls for."""
+                team_chat_id: int, actor_name: str = "", note: str = "",
+                tell_team: bool = True) -> None:
+    """Enqueue the cards and notices the request's new state calls for (`tell_team`
+    False: the team group saw it happen on a message of its own)."""
+    if not tell_team:
+        team_chat_id = 0
     state = State(request.state)
     day = local_date(now, zone)
     ctx = _context(session, request)
@@ -119,21 +136,84 @@ def notify_move(session: Session, request: Request, now: datetime, zone: ZoneInf
         assignee = session.get(Person, request.assignee_id) if request.assignee_id else None
         enqueue(session, key=f"{key}:team", chat_id=team_chat_id, kind="card_team",
                 text=_text("card_team", zone, assignee=assignee, note=note, by=actor_name,
-                           **ctx), now=now, request_id=request.id)
+                           **ctx), now=now, request_id=request.id,
+                buttons=[[Button("Cek backup", Tap("b", request.id, request.version).encode())]])
+        order_documents(session, request.id, [Order("disposisi", (team_chat_id,))], key=key,
+                        now=now)
+    elif state is State.REPORT_SUBMITTED:
+        buttons = [[Button("Sahkan", Tap("y", request.id, request.version).encode()),
+                    Button("Kembalikan", Tap("yr", request.id, request.version).encode())]]
+        kabids = holders(session, Role.KABID, day, principal_id=request.kabid_id)
+        for person in kabids:
+            _to_person(session, person, f"{key}:report", "card_report",
+                       _text("card_report", zone, by=actor_name, **ctx), now, buttons,
+                       request.id)
+        order_documents(session, request.id, [
+            Order("laporan", tuple(p.telegram_id for p in kabids if p.telegram_id), draft=True)],
+            key=key, now=now)
+        if team_chat_id:
+            enqueue(session, key=f"{key}:team", chat_id=team_chat_id, kind="notice",
+                    text=_text("notice_team", zone, by=actor_name, note=note, **ctx), now=now,
+                    request_id=request.id)
     elif state is State.NOTIFIED:
         buttons = [[Button("Diterima / Sesuai", Tap("ok", request.id, request.version).encode()),
                     Button("Belum sesuai", Tap("no", request.id, request.version).encode())]]
         _to_person(session, request.requester, f"{key}:step8", "card_step8",
                    _text("card_step8", zone, **ctx), now, buttons, request.id)
+        chats = (request.requester.telegram_id or 0, team_chat_id)
+        order_documents(session, request.id, [Order("laporan", chats),
+                                              Order("surat_pemberitahuan", chats)],
+                        key=key, now=now)
+        if team_chat_id:
+            enqueue(session, key=f"{key}:team", chat_id=team_chat_id, kind="notice",
+                    text=_text("notice_team", zone, by=actor_name, note=note, **ctx), now=now,
+                    request_id=request.id)
         return
-    elif state is State.REOPENED and team_chat_id:
+    elif state in (State.REOPENED, State.VERIFIED, State.RESTORED, State.RESTORE_FAILED) \
+            and team_chat_id:
         enqueue(session, key=f"{key}:team", chat_id=team_chat_id, kind="notice",
-                text=_text("notice_team_reopened", zone, by=actor_name, note=note, **ctx),
-                now=now, request_id=request.id)
+                text=_text("notice_team", zone, by=actor_name, note=note, **ctx), now=now,
+                request_id=request.id, buttons=_team_buttons(session, request))
+    if state in QUIET_FOR_REQUESTER:
+        return
     if state is not State.SUBMITTED or request.version > 1:
         _to_person(session, request.requester, f"{key}:requester", "notice",
                    _text("notice_requester", zone, by=actor_name, note=note, **ctx), now, None,
                    request.id)
+
+
+# Steps inside Diskominfo that the requester need not hear of one by one.
+QUIET_FOR_REQUESTER = frozenset({State.BACKUP_CHECKED, State.RESTORED, State.VERIFIED,
+                                 State.REPORT_SUBMITTED, State.REPORT_RATIFIED})
+
+
+def _team_buttons(session: Session, request: Request) -> list[list[Button]]:
+    """What the team can do next from where the request stands."""
+    state, rid, version = State(request.state), request.id, request.version
+    if state is State.REOPENED:
+        return [[Button("Cek backup", Tap("b", rid, version).encode())]]
+    if state is State.RESTORE_FAILED:
+        check = session.execute(select(BackupCheck.id).where(BackupCheck.request_id == rid)
+                                .order_by(BackupCheck.id.desc())).scalars().first()
+        retry = [Button("Ulangi (cek titik yang sama)", Tap("u", rid, version, check).encode())
+                 ] if check else []
+        return [[*retry, Button("Cek titik lain", Tap("b", rid, version).encode())]]
+    rows = []
+    if state is State.RESTORED:
+        rows.append([Button("Sudah diperiksa: ajukan laporan", Tap("v", rid, version).encode())])
+    elif state is State.VERIFIED:
+        rows.append([Button("Ajukan laporan lagi", Tap("lp", rid, version).encode())])
+    run = rollback_candidate(session, rid)
+    if run is not None:
+        rows.append([Button("Rollback", Tap("rb", rid, version, run.id).encode())])
+    return rows
+
+
+def rollback_candidate(session: Session, request_id: int) -> RestoreRun | None:
+    """The request's latest run whose previous live state is still kept."""
+    run = session.execute(select(RestoreRun).where(RestoreRun.request_id == request_id)
+                          .order_by(RestoreRun.id.desc())).scalars().first()
+    return run if run is not None and run.rollback_ref else None
 
 
 def _to_person(session: Session, person: Person, key: str, kind: str, text: str,

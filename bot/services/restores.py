@@ -114,10 +114,14 @@ class DbJournal:
             run.phase = phase.value
 
 
+# Runs in the transaction that records how a request's run ended (the chat's next steps).
+RunEnd = Callable[[Session, int, Actor, Outcome], None]
+
+
 def execute(container: Container, ticket: RunTicket, *,
             cancel: threading.Event | None = None,
             on_progress: Callable[[Progress], None] = lambda p: None,
-            staging_root: str | None = None) -> Outcome:
+            staging_root: str | None = None, then: RunEnd | None = None) -> Outcome:
     """Carry out a started run (blocking) and record how it ended."""
     journal = DbJournal(container, ticket.run_id)
     try:
@@ -133,11 +137,12 @@ def execute(container: Container, ticket: RunTicket, *,
         if staging_root:
             job.staging_root = staging_root
         outcome = job.run()
-    finish_run(container, ticket, outcome)
+    finish_run(container, ticket, outcome, then)
     return outcome
 
 
-def finish_run(container: Container, ticket: RunTicket, outcome: Outcome) -> None:
+def finish_run(container: Container, ticket: RunTicket, outcome: Outcome,
+               then: RunEnd | None = None) -> None:
     """Release the lock, store the result, and move the request along."""
     now = container.clock()
     zone = container.settings.timezone
@@ -166,9 +171,12 @@ def finish_run(container: Container, ticket: RunTicket, outcome: Outcome) -> Non
         else:
             apply_action(session, ticket.request_id, ticket.actor, Action.FAIL_RESTORE, now,
                          zone, reason=outcome.message)
+        if then is not None:
+            then(session, ticket.request_id, ticket.actor, outcome)
 
 
-def rollback_run(container: Container, run_id: int, actor: Actor, reason: str) -> None:
+def rollback_run(container: Container, run_id: int, actor: Actor, reason: str,
+                 then: Callable[[Session, int], None] | None = None) -> None:
     """Put back the live state kept by a successful run (blocking: SSH to the target)."""
     zone = container.settings.timezone
     with container.sessions() as session:
@@ -194,9 +202,15 @@ def rollback_run(container: Container, run_id: int, actor: Actor, reason: str) -
                      note=reason, data={"run_id": run_id})
         if request_id is not None:
             apply_action(session, request_id, actor, Action.ROLLBACK, now, zone, reason=reason)
+            if then is not None:
+                then(session, request_id)
 
 
-def recover_interrupted(container: Container) -> list[int]:
+# Runs in the transaction that marks a request's run interrupted (who is told).
+Interrupted = Callable[[Session, int, Actor, str], None]
+
+
+def recover_interrupted(container: Container, then: Interrupted | None = None) -> list[int]:
     """At start-up: runs left 'running' by a crash are cleaned up and marked interrupted."""
     zone = container.settings.timezone
     with container.sessions() as session:
@@ -241,6 +255,8 @@ def recover_interrupted(container: Container) -> list[int]:
                 else:
                     apply_action(session, request_id, actor, Action.FAIL_RESTORE, now, zone,
                                  reason=message)
+                if then is not None:
+                    then(session, request_id, actor, message)
         recovered.append(run_id)
     return recovered
 

@@ -116,7 +116,7 @@ def test_the_whole_path_from_mohon_to_the_teams_assignment_card(
             await kadis.tap("Fajar Setiawan")
             await until(fake, has_messages(fake, KABID, 1))
             await Chat(fake, KABID).tap("Tim Teknis (grup)")
-            await until(fake, has_messages(fake, TEAM, 1))
+            await until(fake, has_messages(fake, TEAM, 2))  # the card, the disposition sheet
             await until(fake, has_messages(fake, REQUESTER, filed + 2))
 
     asyncio.run(scenario())
@@ -133,8 +133,8 @@ def test_the_whole_path_from_mohon_to_the_teams_assignment_card(
         assert (request.reason, request.impact, request.contact) == (
             HOSTILE, f"Dampak: {HOSTILE}", CONTACT)
         assert request.scope == "database" and request.recovery_point is not None
-        letters = session.execute(select(Document)).scalars().all()
-        assert [d.kind for d in letters] == ["surat_permohonan"]
+        letters = session.execute(select(Document).order_by(Document.id)).scalars().all()
+        assert [d.kind for d in letters] == ["surat_permohonan", "disposisi"]
         assert request.ticket in filed
     kadis = seen[1]
     assert "LANGKAH 2" in kadis and HOSTILE in kadis and CONTACT in kadis
@@ -142,6 +142,12 @@ def test_the_whole_path_from_mohon_to_the_teams_assignment_card(
     assert "Diteruskan ke Tim Teknis oleh Fajar Setiawan" in fake.chat(KABID).texts()[0]
     team = fake.chat(TEAM).texts()[0]
     assert "PENUGASAN" in team and HOSTILE in team and request.ticket in team
+    sheet = list(fake.chat(TEAM).messages.values())[1]
+    assert sheet["document"]["file_name"] == f"disposisi-{request.ticket}.pdf"
+    assert "Lembar Disposisi" in sheet["caption"] and letters[1].number in sheet["caption"]
+    letter = next(m for m in fake.chat(KADIS).messages.values() if "document" in m)
+    assert letter["document"]["file_name"] == f"surat_permohonan-{request.ticket}.pdf"
+    assert letters[0].verification_code in letter["caption"]
     assert "Didisposisikan ke Kepala Bidang" in texts[-2]
     assert "Ditugaskan ke Tim Teknis" in texts[-1]
 

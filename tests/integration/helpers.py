@@ -49,10 +49,16 @@ class Snapshot:
     deadlines: int
 
 
+PAPERWORK = ("document_issued", "number_allocated", "number_cancelled")
+
+
 def snapshot(session: Session, request_id: int) -> Snapshot:
     request = session.get(Request, request_id, populate_existing=True)
     assert request is not None
-    events = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+    # Documents a state orders are made by a job in the background: not a change a tap made.
+    events = session.scalar(select(func.count()).select_from(AuditEvent)
+                            .where(AuditEvent.request_id == request_id,
+                                   AuditEvent.action.not_in(PAPERWORK))) or 0
     deadlines = session.scalar(select(func.count()).select_from(Deadline)
                                .where(Deadline.request_id == request_id)) or 0
     return Snapshot(request.state, request.version, events, deadlines)

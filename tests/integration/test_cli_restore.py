@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,40 +22,22 @@ from bot.settings import load_settings
 from bot.workflow.sop import Action
 from restore.engine import Phase
 from restore.errors import Busy
-from tests.support.backups import gz, write_point
 from tests.support.mariadb import MariaDB
 from tests.support.networked_office import networked_office
 from tests.support.office import NIPS, NOW
+from tests.support.simpeg import POINT, States, damaged_simpeg, drop_simpeg, snapshot
 from tests.support.sshd import SshServer
-
-POINT = "20261123-0200"
-States = dict[str, dict[str, str]]
-
-
-def snapshot(db: MariaDB) -> dict[str, str]:
-    return {t: db.sql(f"SELECT * FROM simpeg.`{t}` ORDER BY 1") for t in
-            db.sql("SELECT table_name FROM information_schema.tables WHERE "
-                   "table_schema = 'simpeg' ORDER BY 1").split()}
 
 
 @pytest.fixture
 def office(tmp_path: Path, backup_server: SshServer, target_server: SshServer,
            mariadb: MariaDB, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, States]]:
-    mariadb.sql("DROP DATABASE IF EXISTS simpeg; CREATE DATABASE simpeg")
-    mariadb.sql("CREATE TABLE pegawai (id INT PRIMARY KEY, nama VARCHAR(80));"
-                "INSERT INTO pegawai VALUES (1,'Andi'),(2,'Budi'),(3,'Citra');", "simpeg")
-    good = snapshot(mariadb)
-    dump = subprocess.run(["mariadb-dump", "-S", str(mariadb.socket), "-u", "root", "simpeg"],
-                          check=True, capture_output=True).stdout
     root = tmp_path / "srv-backup"
-    write_point(root / "simpeg", POINT, {"simpeg.sql.gz": gz(dump)}, manifest={"pegawai": 3})
-    mariadb.sql("DELETE FROM pegawai WHERE id > 1; UPDATE pegawai SET nama = 'RUSAK'", "simpeg")
+    states = damaged_simpeg(mariadb, root)
     env_file = networked_office(tmp_path, backup_server, target_server, root, monkeypatch,
                                 system_extra=f'db_host = "{mariadb.socket}"\ndb_user = "root"')
-    yield env_file, {"good": good, "damaged": snapshot(mariadb)}
-    for db in mariadb.sql("SHOW DATABASES").split():
-        if db == "simpeg" or db.startswith("pulih_"):
-            mariadb.sql(f"DROP DATABASE IF EXISTS `{db}`")
+    yield env_file, states
+    drop_simpeg(mariadb)
 
 
 def open_office(env_file: Path) -> Container:

@@ -16,16 +16,21 @@ from tests.support.sshd import SshServer
 
 
 def networked_office(folder: Path, backup: SshServer, target: SshServer, backup_root: Path,
-                     monkeypatch: pytest.MonkeyPatch, system_extra: str = "") -> Path:
-    """Migrate and load the office; return the env file that points `pulih` at it."""
+                     monkeypatch: pytest.MonkeyPatch, system_extra: str = "",
+                     database_url: str | None = None,
+                     extra_env: dict[str, str] | None = None) -> Path:
+    """Migrate and load the office (SQLite unless `database_url`); return the env file
+    that points `pulih` (and the bot) at it."""
     inventory = write_inventory(
         folder / "office", key=backup.user_key, known=backup.known_hosts,
         backup_port=backup.port, backup_root=str(backup_root), target_port=target.port,
         target_key=target.user_key, target_known=target.known_hosts,
         system_extra=system_extra)
     env_file = folder / "test.env"
-    env_file.write_text(f"PULIH_DATABASE_URL=sqlite:///{folder / 'pulih.sqlite3'}\n"
-                        f"PULIH_INVENTORY={inventory}\nPULIH_DATA_DIR={folder / 'data'}\n")
+    database_url = database_url or f"sqlite:///{folder / 'pulih.sqlite3'}"
+    env_file.write_text(f"PULIH_DATABASE_URL={database_url}\n"
+                        f"PULIH_INVENTORY={inventory}\nPULIH_DATA_DIR={folder / 'data'}\n"
+                        + "".join(f"{k}={v}\n" for k, v in (extra_env or {}).items()))
     for key in ("PULIH_DATABASE_URL", "PULIH_DATA_DIR", "PULIH_INVENTORY"):
         monkeypatch.delenv(key, raising=False)
     container = bootstrap(load_settings(environ={}, env_file=env_file))

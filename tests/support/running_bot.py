@@ -33,9 +33,7 @@ def chat_office(tmp_path: Path, fake: FakeTelegram,
     env = {"PULIH_DATABASE_URL": f"sqlite:///{tmp_path / 'pulih.sqlite3'}",
            "PULIH_DATA_DIR": str(tmp_path / "data"),
            "PULIH_INVENTORY": str(write_inventory(tmp_path / "office")),
-           "PULIH_BOT_TOKEN": TOKEN, "PULIH_BOT_API_URL": f"{fake.url}/bot",
-           "PULIH_BOT_FILE_URL": f"{fake.url}/file/bot",
-           "PULIH_ENV_FILE": str(tmp_path / "absent.env")}
+           **bot_env(fake), "PULIH_ENV_FILE": str(tmp_path / "absent.env")}
     settings = load_settings(environ=env)
     container = bootstrap(settings, clock) if clock else bootstrap(settings)
     upgrade(container.engine)
@@ -44,12 +42,20 @@ def chat_office(tmp_path: Path, fake: FakeTelegram,
     return container
 
 
+def bot_env(fake: FakeTelegram) -> dict[str, str]:
+    """Settings that point the bot at the stand-in."""
+    return {"PULIH_BOT_TOKEN": TOKEN, "PULIH_BOT_API_URL": f"{fake.url}/bot",
+            "PULIH_BOT_FILE_URL": f"{fake.url}/file/bot"}
+
+
 @asynccontextmanager
 async def running_bot(container: Container, read_timeout: float = 5,
-                      sweep_interval: float = 0.5) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+                      sweep_interval: float = 0.5,
+                      progress_every: float = 0.5) -> AsyncIterator[Application]:  # type: ignore[type-arg]
     """Start polling; on leaving, stop and fail if any handler raised."""
     application = build_application(container, read_timeout=read_timeout,
-                                    sweep_interval=sweep_interval)
+                                    sweep_interval=sweep_interval,
+                                    progress_every=progress_every)
     async with polling(application) as errors:
         yield application
     assert errors == [], errors

@@ -1,0 +1,204 @@
+"""Restores started from the team group: each runs in a worker thread of its own pool (a
+bounded number at once, so handlers keep their threads), while one message in the group
+shows its phase, a progress bar, rate and ETA, edited no more often than Telegram allows.
+The run's end is recorded by the service; this module only shows it."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, RetryAfter, TelegramError
+
+from bot.bootstrap import Container
+from bot.chat.callbacks import Tap
+from bot.db.models import Request, RestoreRun
+from bot.render import render_text
+from bot.services.case_file import verification_checks
+from bot.services.restores import RunTicket, execute
+from bot.timefmt import durasi, ukuran
+from bot.workflow.rules import Actor
+from restore.engine import PHASE_LABELS, Outcome, Phase, Progress
+
+log = logging.getLogger("pulih.restore_runs")
+STEPS = (Phase.PREFLIGHT, Phase.TRANSFER, Phase.APPLY, Phase.VERIFY, Phase.SWAP,
+         Phase.POSTCHECK)
+BAR = 20
+
+
+@dataclass
+class LiveRun:
+    """A run this process is carrying out, and the group message that shows it."""
+
+    ticket: RunTicket
+    chat_id: int
+    message_id: int
+    values: dict[str, Any]  # ticket, system, point, who started it
+    started: datetime
+    cancel: threading.Event = field(default_factory=threading.Event)
+    progress: Progress | None = None
+    cancelled_by: str = ""
+
+    def update(self, progress: Progress) -> None:  # called from the worker thread
+        self.progress = progress
+
+
+def progress_text(live: LiveRun, zone: Any) -> str:
+    p = live.progress
+    phase = p.phase if p else Phase.PREFLIGHT
+    share = p.done / p.total if p and p.total else None
+    return render_text(
+        "chat/restore_progress.txt.j2", zone, **live.values, cancelled_by=live.cancelled_by,
+        index=STEPS.index(phase) + 1 if phase in STEPS else len(STEPS), steps=len(STEPS),
+        phase=PHASE_LABELS[phase],
+        bar=("#" * int(share * BAR)).ljust(BAR, ".") if share is not None else "",
+        percent=int(share * 100) if share is not None else 0,
+        rate=ukuran(int(p.rate)) if p and p.rate else "",
+        eta=durasi(timedelta(seconds=int(p.eta))) if p and p.eta is not None else "").strip()
+
+
+class RestoreRunner:
+    """Starts runs, shows their progress, lets the team cancel them."""
+
+    def __init__(self, container: Container, slots: int = 2, refresh: float = 3.0) -> None:
+        self.container = container
+        self.refresh = refresh
+        self.pool = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="pulih-restore")
+        self.live: dict[int, LiveRun] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    def start(self, bot: Bot, live: LiveRun,
+              then: Callable[[Session, int, Actor, Outcome], None],
+              done: Callable[[], None]) -> None:
+        """Run in the background; `done` is called after the run's end is shown."""
+        self.live[live.ticket.run_id] = live
+        task = asyncio.get_running_loop().create_task(self._run(bot, live, then, done))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def cancel(self, run_id: int, by: str) -> bool:
+        live = self.live.get(run_id)
+        if live is None:
+            return False
+        live.cancelled_by = by
+        live.cancel.set()
+        return True
+
+    async def stop(self) -> None:
+        """On shutdown: every run stops before the swap (live data untouched) and ends."""
+        for live in self.live.values():
+            live.cancelled_by = live.cancelled_by or "bot berhenti"
+            live.cancel.set()
+        if self.tasks:
+            await asyncio.wait(self.tasks, timeout=120)
+        self.pool.shutdown(wait=False)
+
+    async def _run(self, bot: Bot, live: LiveRun,
+                   then: Callable[[Session, int, Actor, Outcome], None],
+                   done: Callable[[], None]) -> None:
+        zone = self.container.settings.timezone
+        work = functools.partial(execute, self.container, live.ticket, cancel=live.cancel,
+                                 on_progress=live.update, then=then)
+        future = asyncio.get_running_loop().run_in_executor(self.pool, work)
+        shown = ""
+        try:
+            while True:
+                finished, _ = await asyncio.wait({future}, timeout=self.refresh)
+                if finished:
+                    break
+                text = progress_text(live, zone)
+                if text != shown and await self._edit(bot, live, text, self._cancel_button(live)):
+                    shown = text
+            outcome: Outcome | None = future.result()
+        except Exception:
+            log.exception("restore #%s berhenti karena gangguan", live.ticket.run_id)
+            outcome = None
+        finally:
+            self.live.pop(live.ticket.run_id, None)
+        text, buttons = await asyncio.to_thread(self._result, live, outcome)
+        if not await self._edit(bot, live, text, buttons, tries=5):
+            try:
+                await bot.send_message(live.chat_id, text, reply_markup=buttons)
+            except TelegramError:
+                log.warning("hasil restore #%s tidak terkirim ke grup", live.ticket.run_id)
+        done()
+
+    @staticmethod
+    def _cancel_button(live: LiveRun) -> InlineKeyboardMarkup | None:
+        if live.cancel.is_set():
+            return None
+        t = live.ticket
+        return InlineKeyboardMarkup([[InlineKeyboardButton(
+            "Batal", callback_data=Tap("s", t.request_id or 0, 0, t.run_id).encode())]])
+
+    async def _edit(self, bot: Bot, live: LiveRun, text: str,
+                    buttons: InlineKeyboardMarkup | None, tries: int = 1) -> bool:
+        for _ in range(tries):
+            try:
+                await bot.edit_message_text(text, chat_id=live.chat_id,
+                                            message_id=live.message_id, reply_markup=buttons)
+                return True
+            except RetryAfter as exc:  # slowed down: skip this refresh (or wait, at the end)
+                if tries > 1:
+                    await asyncio.sleep(min(float(_seconds(exc.retry_after)), 30))
+            except BadRequest as exc:
+                return "not modified" in str(exc).lower()
+            except TelegramError:
+                if tries > 1:
+                    await asyncio.sleep(1)
+        return False
+
+    def _result(self, live: LiveRun,
+                outcome: Outcome | None) -> tuple[str, InlineKeyboardMarkup | None]:
+        """The run's end as recorded, and what the team can do next."""
+        zone = self.container.settings.timezone
+        with self.container.sessions() as session:
+            run = session.get(RestoreRun, live.ticket.run_id)
+            assert run is not None
+            request = session.get(Request, run.request_id) if run.request_id else None
+            checks = verification_checks(_json(run.verification))
+            ended = run.finished_at or self.container.clock()
+            text = render_text("chat/restore_result.txt.j2", zone, **live.values,
+                               status=run.status, message=run.error or (
+                                   outcome.message if outcome else ""),
+                               checks=checks, took=ended - live.started,
+                               cancelled_by=live.cancelled_by,
+                               kept=bool(run.rollback_ref)).strip()
+            if request is None:
+                return text, None
+            rid, version = request.id, request.version
+            rows: list[list[InlineKeyboardButton]] = []
+            if run.rollback_ref:
+                rows.append([_button("Rollback", Tap("rb", rid, version, run.id))])
+            elif run.status == "cancelled" and run.backup_check_id:
+                rows.append([_button("Restore lagi", Tap("go", rid, version,
+                                                         run.backup_check_id))])
+            elif run.status != "running" and run.backup_check_id:
+                rows.append([_button("Ulangi (cek titik yang sama)",
+                                     Tap("u", rid, version, run.backup_check_id))])
+            if not run.rollback_ref:
+                rows.append([_button("Cek titik lain", Tap("b", rid, version))])
+        return text, InlineKeyboardMarkup(rows) if rows else None
+
+
+def _button(label: str, tap: Tap) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=tap.encode())
+
+
+def _json(raw: str) -> dict[str, Any]:
+    value = json.loads(raw or "{}")
+    return value if isinstance(value, dict) else {}
+
+
+def _seconds(value: Any) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -1,0 +1,39 @@
+"""Ordering a request's documents in a decision's transaction (made later by
+`bot.services.paperwork`)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.db.models import DocumentJob
+
+
+@dataclass(frozen=True)
+class Order:
+    """One document for a request, and the chats it goes to."""
+
+    kind: str
+    chats: tuple[int, ...]
+    draft: bool = False
+
+
+def order_documents(session: Session, request_id: int, orders: list[Order], *, key: str,
+                    now: datetime, actor_id: int | None = None) -> None:
+    """Ask for documents; a second order under the same key is ignored."""
+    for order in orders:
+        chats = [c for c in order.chats if c]
+        dedupe = f"{key}:{order.kind}{':konsep' if order.draft else ''}"
+        if not chats or session.execute(
+                select(DocumentJob.id).where(DocumentJob.dedupe_key == dedupe)).first():
+            continue
+        session.add(DocumentJob(dedupe_key=dedupe[:200], request_id=request_id,
+                                kind=order.kind, draft=order.draft, actor_id=actor_id,
+                                recipients=json.dumps(chats), status="pending", attempts=0,
+                                next_attempt_at=now, created_at=now, file_path="",
+                                last_error=""))
+    session.flush()

@@ -1,0 +1,123 @@
+"""Documents a decision calls for: ordered in the decision's own transaction, made by a
+job afterwards (rendering and signing take a second or two), and handed to the outbox
+in the transaction that records the document. A crash anywhere in between loses none
+and doubles none."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.bootstrap import Container
+from bot.db.models import Document, DocumentJob, Request
+from bot.render import render_text
+from bot.services.letters import configured_signer, draft_letter, issue_letter
+from bot.services.notify import Attachment, enqueue
+from bot.services.officials import role_holders
+from bot.workflow.sop import Role
+from letters.render import KINDS
+
+log = logging.getLogger("pulih.paperwork")
+MAX_ATTEMPTS = 5
+
+
+def pending_jobs(container: Container, now: datetime) -> list[int]:
+    with container.sessions() as session:
+        return list(session.execute(
+            select(DocumentJob.id).where(DocumentJob.status == "pending",
+                                         DocumentJob.next_attempt_at <= now)
+            .order_by(DocumentJob.id).limit(10)).scalars())
+
+
+def make_documents(container: Container) -> int:
+    """Make every document that is due (blocking: render, sign); how many were made."""
+    made = 0
+    for job_id in pending_jobs(container, container.clock()):
+        try:
+            _make(container, job_id)
+            made += 1
+        except Exception as exc:  # kept for a retry; the admins hear of the last failure
+            log.exception("dokumen untuk pekerjaan %s gagal dibuat", job_id)
+            _failed(container, job_id, exc)
+    return made
+
+
+def _make(container: Container, job_id: int) -> None:
+    with container.sessions() as session:
+        job = session.get(DocumentJob, job_id)
+        assert job is not None
+        kind, draft, actor_id = job.kind, job.draft, job.actor_id
+        request_key = str(job.request_id)
+    zone = container.settings.timezone
+    if draft:
+        pdf = draft_letter(container, kind, request_key)
+        folder = container.settings.data_dir / "konsep"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{kind}-{job_id}.pdf"
+        path.write_bytes(pdf)
+        with container.unit_of_work() as session:
+            _deliver(session, job_id, str(path), None, container.clock(), zone)
+        return
+    issue_letter(container, kind, request_key, signer=configured_signer(container),
+                 actor_id=actor_id,
+                 on_issued=lambda session, document: _deliver(
+                     session, job_id, document.file_path, document, container.clock(), zone))
+
+
+def _deliver(session: Session, job_id: int, path: str, document: Document | None,
+             now: datetime, zone: ZoneInfo) -> None:
+    """Mark the job done and queue the file for each chat, in the caller's transaction."""
+    job = session.get(DocumentJob, job_id)
+    assert job is not None
+    request = session.get(Request, job.request_id)
+    assert request is not None
+    job.status, job.done_at, job.file_path = "done", now, path
+    job.document_id = document.id if document else None
+    chats = [int(chat_id) for chat_id in json.loads(job.recipients)]
+    if document is not None:
+        send_document(session, document, request.ticket, chats, now, zone)
+        return
+    caption = render_text("chat/document_caption.txt.j2", zone, kind=KINDS[job.kind],
+                          ticket=request.ticket, document=None, draft=True).strip()
+    for chat_id in chats:
+        enqueue(session, key=f"draft:{job.id}:{chat_id}", chat_id=chat_id, kind="document",
+                text=caption, now=now, request_id=request.id,
+                attachment=Attachment(path, f"{job.kind}-{request.ticket}-konsep.pdf"))
+
+
+def send_document(session: Session, document: Document, ticket: str, chats: list[int],
+                  now: datetime, zone: ZoneInfo) -> None:
+    """Queue an issued document for these chats, with its number and code as caption."""
+    caption = render_text("chat/document_caption.txt.j2", zone, kind=KINDS[document.kind],
+                          ticket=ticket, document=document, draft=False).strip()
+    for chat_id in chats:
+        enqueue(session, key=f"document:{document.id}:{chat_id}", chat_id=chat_id,
+                kind="document", text=caption, now=now, request_id=document.request_id,
+                attachment=Attachment(document.file_path, f"{document.kind}-{ticket}.pdf"))
+
+
+def _failed(container: Container, job_id: int, exc: Exception) -> None:
+    now = container.clock()
+    with container.unit_of_work() as session:
+        job = session.get(DocumentJob, job_id)
+        assert job is not None
+        job.attempts += 1
+        job.last_error = f"{type(exc).__name__}: {exc}"[:500]
+        if job.attempts < MAX_ATTEMPTS:
+            job.next_attempt_at = now + timedelta(seconds=30 * 2 ** job.attempts)
+            return
+        job.status = "failed"
+        request = session.get(Request, job.request_id)
+        ticket = request.ticket if request else f"#{job.request_id}"
+        for admin in role_holders(session, Role.ADMIN):
+            if admin.telegram_id is not None:
+                enqueue(session, key=f"docfail:{job.id}:{admin.id}", chat_id=admin.telegram_id,
+                        kind="admin", now=now, request_id=job.request_id,
+                        text=f"{KINDS[job.kind]} untuk {ticket} gagal dibuat setelah "
+                             f"{job.attempts} percobaan ({job.last_error}). Buat ulang dengan "
+                             f"`pulih letters render {job.kind} --request {ticket}`.")

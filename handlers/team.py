@@ -1,0 +1,297 @@
+"""The team group's buttons (steps 4-5, and the report's next steps): list restore
+points, check one, restore it once the member has typed the system's name, cancel,
+roll back (with a typed reason), accept a restore a crash left live, submit a returned
+report again. Every tap is answered and re-authorized against the database."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+from telegram import (
+    CallbackQuery,
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.ext import ContextTypes
+
+from bot.chat.app import kick_delivery, runtime
+from bot.chat.callbacks import Tap, decode
+from bot.chat.restore_runs import LiveRun, progress_text
+from bot.services.notify import notify_move
+from bot.services.requests import ensure_allowed, get_request
+from bot.services.restores import rollback_run
+from bot.services.teamwork import (
+    CheckDone,
+    accept_restored,
+    after_run,
+    begin_restore,
+    check_for_request,
+    recheck,
+    restore_points,
+    submit_report,
+)
+from bot.timefmt import durasi, ukuran, waktu
+from bot.workflow.refusals import AlreadyDecided, Refusal
+from bot.workflow.rules import Actor
+from bot.workflow.sop import Action
+from handlers.common import actor_or_explain, in_session, text
+from restore.errors import RestoreError
+
+PATTERN = r"^v1:(b|c|u|go|s|rb|v|lp):"
+PENDING = "pulih_team_pending"
+POINTS_SHOWN = 8
+_AUTHORIZE = {"b": Action.CHECK_BACKUP, "c": Action.CHECK_BACKUP, "u": Action.CHECK_BACKUP,
+              "go": Action.START_RESTORE, "s": Action.ABORT_RESTORE, "rb": Action.ROLLBACK,
+              "v": Action.VERIFY, "lp": Action.SUBMIT_REPORT}
+_VERSIONED = {"go", "v", "lp"}  # taps that act on the card's exact state
+
+
+@dataclass(frozen=True)
+class Pending:
+    """What a member's next message in the group means: the system's name that confirms
+    a restore, or the reason for a rollback."""
+
+    tap: Tap
+    chat_id: int
+    expected: str  # the system's code, for a restore
+    card_id: int
+
+
+async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    tap = decode(query.data if query else None)
+    if query is None or tap is None or tap.verb not in _AUTHORIZE:
+        if query is not None:
+            await query.answer("Tombol ini tidak dikenal atau sudah usang.", show_alert=True)
+        return
+    chat = runtime(context)
+    message = query.message
+    if message is None or message.chat.id != chat.team_chat_id:
+        await query.answer("Tombol ini hanya berlaku di grup Tim Teknis.", show_alert=True)
+        return
+    actor = await actor_or_explain(update, context)
+    if actor is None:
+        await query.answer("Akun Anda belum terhubung dengan Pulih.", show_alert=True)
+        return
+    container = chat.container
+    now, zone = container.clock(), container.settings.timezone
+    try:
+        ticket = await in_session(context, lambda s: _allowed(s, tap, actor, now, zone))
+    except Refusal as refusal:
+        await query.answer(refusal.message[:200], show_alert=True)
+        return
+    await _HANDLERS[tap.verb](query, context, tap, actor, ticket)
+
+
+def _allowed(session: Session, tap: Tap, actor: Actor, now: datetime, zone: ZoneInfo) -> str:
+    """The request's ticket, if `actor` may do what the button does now."""
+    ensure_allowed(session, tap.request_id, actor, _AUTHORIZE[tap.verb], now, zone)
+    request = get_request(session, tap.request_id)
+    if tap.verb in _VERSIONED and request.version != tap.version:
+        raise AlreadyDecided("Pesan ini sudah usang: permohonan telah berubah sejak itu. "
+                             "Tidak ada yang diubah.")
+    return request.ticket
+
+
+async def _points(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, tap: Tap,
+                  actor: Actor, ticket: str) -> None:
+    await query.answer("Mengambil daftar titik backup...")
+    container = runtime(context).container
+    try:
+        found = await asyncio.to_thread(restore_points, container, tap.request_id, actor)
+    except (Refusal, RestoreError) as problem:
+        await _say(context, f"Daftar backup {ticket} tidak dapat diambil: {problem.message}")
+        return
+    now = container.clock()
+    shown = found.points[:POINTS_SHOWN]
+    rows = [[InlineKeyboardButton(
+        f"{_short_time(p.taken_at, context)} - {ukuran(p.size)} - umur {durasi(now - p.taken_at)}",
+        callback_data=Tap("c", tap.request_id, 0, int(p.taken_at.timestamp())).encode())]
+        for p in shown]
+    await context.bot.send_message(
+        runtime(context).team_chat_id,
+        text(context, "team_points", found=found, shown=shown, by=actor.name),
+        reply_markup=InlineKeyboardMarkup(rows) if rows else None)
+
+
+async def _check(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, tap: Tap,
+                 actor: Actor, ticket: str) -> None:
+    await query.answer("Memeriksa backup...")
+    container = runtime(context).container
+    try:
+        if tap.verb == "u":
+            done = await asyncio.to_thread(recheck, container, tap.request_id, actor,
+                                           tap.argument or 0)
+        else:
+            done = await asyncio.to_thread(check_for_request, container, tap.request_id, actor,
+                                           tap.argument or 0)
+    except (Refusal, RestoreError) as problem:
+        await _say(context, f"Pemeriksaan backup {ticket} tidak dapat dijalankan: "
+                            f"{problem.message}")
+        return
+    await context.bot.send_message(runtime(context).team_chat_id,
+                                   text(context, "team_check", done=done, by=actor.name),
+                                   reply_markup=_after_check(tap.request_id, done))
+
+
+def _after_check(request_id: int, done: CheckDone) -> InlineKeyboardMarkup:
+    rows = []
+    if done.passed:
+        rows.append([InlineKeyboardButton("Restore titik ini", callback_data=Tap(
+            "go", request_id, done.version, done.check_id).encode())])
+    rows.append([InlineKeyboardButton("Cek titik lain", callback_data=Tap(
+        "b", request_id, done.version).encode())])
+    return InlineKeyboardMarkup(rows)
+
+
+async def _confirm(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, tap: Tap,
+                   actor: Actor, ticket: str) -> None:
+    code = await in_session(context, lambda s: get_request(s, tap.request_id).system.code)
+    _remember(context, Pending(tap, runtime(context).team_chat_id, code,
+                               query.message.message_id if query.message else 0))
+    await query.answer("Ketik nama sistem untuk mengonfirmasi.")
+    user = query.from_user
+    await context.bot.send_message(
+        runtime(context).team_chat_id,
+        text(context, "team_confirm", who=user.full_name, code=code, ticket=ticket),
+        reply_markup=ForceReply(selective=True, input_field_placeholder=code))
+
+
+async def _cancel(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, tap: Tap,
+                  actor: Actor, ticket: str) -> None:
+    if runtime(context).restores.cancel(tap.argument or 0, actor.name):
+        await query.answer("Pembatalan diminta: restore berhenti sebelum data live disentuh.")
+    else:
+        await query.answer("Restore ini tidak sedang berjalan di Pulih.", show_alert=True)
+
+
+async def _ask_rollback_reason(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE,
+                               tap: Tap, actor: Actor, ticket: str) -> None:
+    _remember(context, Pending(tap, runtime(context).team_chat_id, "",
+                               query.message.message_id if query.message else 0))
+    await query.answer("Tulis alasan rollback di grup.")
+    await context.bot.send_message(
+        runtime(context).team_chat_id,
+        text(context, "ask_reason", prompt=f"{query.from_user.full_name}, tulis alasan "
+                                          "rollback permohonan", ticket=ticket),
+        reply_markup=ForceReply(selective=True))
+
+
+async def _report(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, tap: Tap,
+                  actor: Actor, ticket: str) -> None:
+    chat = runtime(context)
+    now, zone = chat.container.clock(), chat.container.settings.timezone
+    try:
+        if tap.verb == "v":
+            await in_session(context, lambda s: accept_restored(
+                s, tap.request_id, actor, now, zone, chat.team_chat_id, tap.version))
+        else:
+            await in_session(context, lambda s: submit_report(
+                s, tap.request_id, actor, now, zone, chat.team_chat_id, version=tap.version))
+    except Refusal as refusal:
+        await query.answer(refusal.message[:200], show_alert=True)
+        return
+    await query.answer("Laporan diajukan ke Kepala Bidang.")
+    if query.message is not None:
+        await query.edit_message_reply_markup(reply_markup=None)
+    kick_delivery(context)
+
+
+_HANDLERS = {"b": _points, "c": _check, "u": _check, "go": _confirm, "s": _cancel,
+             "rb": _ask_rollback_reason, "v": _report, "lp": _report}
+
+
+def _remember(context: ContextTypes.DEFAULT_TYPE, pending: Pending) -> None:
+    if context.user_data is not None:
+        context.user_data[PENDING] = pending
+
+
+async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A member's typed confirmation of a restore, or reason for a rollback."""
+    message = update.effective_message
+    pending = (context.user_data or {}).get(PENDING)
+    if message is None or not isinstance(pending, Pending) or context.user_data is None or \
+            message.chat.id != pending.chat_id:
+        return
+    context.user_data.pop(PENDING, None)
+    typed = (message.text or "").strip()
+    if typed == "/batal":
+        await message.reply_text("Dibatalkan. Tidak ada yang diubah.")
+        return
+    actor = await actor_or_explain(update, context)
+    if actor is None:
+        return
+    if pending.tap.verb == "go":
+        await _start_restore(message, context, pending, actor, typed)
+    else:
+        await _rollback(message, context, pending, actor, typed)
+
+
+async def _start_restore(message: Message, context: ContextTypes.DEFAULT_TYPE,
+                         pending: Pending, actor: Actor, typed: str) -> None:
+    if typed.casefold() != pending.expected.casefold():
+        await message.reply_text(text(context, "team_confirm_mismatch", code=pending.expected))
+        return
+    chat = runtime(context)
+    container = chat.container
+    tap = pending.tap
+    try:
+        ticket = await asyncio.to_thread(begin_restore, container, tap.request_id, actor,
+                                         tap.argument or 0, tap.version)
+    except (Refusal, RestoreError) as problem:
+        await message.reply_text(f"Restore tidak dijalankan: {problem.message}")
+        return
+    values = await in_session(context, lambda s: _header(s, tap.request_id, ticket.point,
+                                                         actor.name))
+    live = LiveRun(ticket, chat.team_chat_id, 0, values, container.clock())
+    shown = await message.reply_text(progress_text(live, container.settings.timezone))
+    live.message_id = shown.message_id
+    zone = container.settings.timezone
+    chat.restores.start(context.bot, live, after_run(chat.team_chat_id, zone, container.clock),
+                        lambda: kick_delivery(context))
+    kick_delivery(context)  # the requester hears the restore has begun
+
+
+def _header(session: Session, request_id: int, point: str, by: str) -> dict[str, str]:
+    request = get_request(session, request_id)
+    return {"ticket": request.ticket, "system_name": request.system.name,
+            "system_code": request.system.code, "point": point, "by": by}
+
+
+async def _rollback(message: Message, context: ContextTypes.DEFAULT_TYPE, pending: Pending,
+                    actor: Actor, reason: str) -> None:
+    if not reason:
+        await message.reply_text("Alasan rollback wajib diisi. Tekan Rollback lagi.")
+        return
+    chat = runtime(context)
+    container = chat.container
+    zone = container.settings.timezone
+
+    def tell(session: Session, request_id: int) -> None:
+        notify_move(session, get_request(session, request_id), container.clock(), zone,
+                    chat.team_chat_id, actor_name=actor.name, note=reason)
+
+    await message.reply_text("Rollback berjalan...")
+    try:
+        await asyncio.to_thread(rollback_run, container, pending.tap.argument or 0, actor,
+                                reason, tell)
+    except (Refusal, RestoreError) as problem:
+        await message.reply_text(f"Rollback tidak dijalankan: {problem.message}")
+        return
+    await message.reply_text("Rollback selesai: data live kembali ke kondisi sebelum restore.")
+    kick_delivery(context)
+
+
+async def _say(context: ContextTypes.DEFAULT_TYPE, words: str) -> None:
+    await context.bot.send_message(runtime(context).team_chat_id, words)
+
+
+def _short_time(moment: datetime, context: ContextTypes.DEFAULT_TYPE) -> str:
+    return waktu(moment, runtime(context).container.settings.timezone)

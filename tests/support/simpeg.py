@@ -1,0 +1,44 @@
+"""SIMPEG, the test agency's MariaDB application: a good state, a backup point of it on the
+backup server (dump, SHA256SUMS, manifest), then the damage that calls for a restore."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from tests.support.backups import gz, write_point
+from tests.support.mariadb import MariaDB
+
+POINT = "20261123-0200"
+States = dict[str, dict[str, str]]
+
+
+def snapshot(db: MariaDB) -> dict[str, str]:
+    """Every table of the live `simpeg` database, row by row."""
+    return {t: db.sql(f"SELECT * FROM simpeg.`{t}` ORDER BY 1") for t in
+            db.sql("SELECT table_name FROM information_schema.tables WHERE "
+                   "table_schema = 'simpeg' ORDER BY 1").split()}
+
+
+def damaged_simpeg(db: MariaDB, backup_root: Path, rows: int = 3) -> States:
+    """Live SIMPEG with `rows` employees, backed up under `backup_root`, then damaged;
+    returns both states."""
+    db.sql("DROP DATABASE IF EXISTS simpeg; CREATE DATABASE simpeg")
+    names = ["Andi", "Budi", "Citra"] + [f"Pegawai {n}" for n in range(4, rows + 1)]
+    values = ",".join(f"({i},'{name}')" for i, name in enumerate(names[:rows], start=1))
+    db.sql(f"CREATE TABLE pegawai (id INT PRIMARY KEY, nama VARCHAR(80));"
+           f"INSERT INTO pegawai VALUES {values};", "simpeg")
+    good = snapshot(db)
+    dump = subprocess.run(["mariadb-dump", "-S", str(db.socket), "-u", "root", "simpeg"],
+                          check=True, capture_output=True).stdout
+    write_point(backup_root / "simpeg", POINT, {"simpeg.sql.gz": gz(dump)},
+                manifest={"pegawai": rows})
+    db.sql("DELETE FROM pegawai WHERE id > 1; UPDATE pegawai SET nama = 'RUSAK'", "simpeg")
+    return {"good": good, "damaged": snapshot(db)}
+
+
+def drop_simpeg(db: MariaDB) -> None:
+    """Remove what a test left: the database and any shadow or kept copy."""
+    for name in db.sql("SHOW DATABASES").split():
+        if name == "simpeg" or name.startswith("pulih_"):
+            db.sql(f"DROP DATABASE IF EXISTS `{name}`")
