@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -224,4 +227,52 @@ def test_whoever_ran_the_restore_cannot_ratify_its_report(office: Office,
             assert answer.startswith("Anda tidak dapat mengesahkan laporan restore"), answer
 
     asyncio.run(scenario())
+    assert state_of(office) == "report_submitted"
+
+
+def test_a_crash_during_the_restore_is_reported_after_restart_with_live_data_untouched(
+        office: Office, mariadb: MariaDB) -> None:
+    """The bot is a `pulih run` process killed (SIGKILL) in the middle of the import; the
+    bot started again tells the team group, and the retry button restores."""
+    fake, member = office.fake, office.people["tim_exec"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PULIH_")}
+    command = [str(Path(sys.executable).with_name("pulih")), "--env-file",
+               str(office.env_file), "run"]
+
+    async def before_the_crash() -> None:
+        log = (office.env_file.parent / "pulih-run.log").open("w")
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        lock = None
+        try:
+            await asyncio.to_thread(fake.wait_for, lambda: bool(fake.commands), 60)
+            await file_and_assign(office)
+            await check_and_confirm(office)
+            lock = ReadLock(mariadb)
+            await member.says("simpeg", TEAM_CHAT)
+            await asyncio.to_thread(fake.wait_for, lambda: phase_started(office, "apply"), 60)
+        finally:
+            process.kill()
+            process.wait()
+            log.close()
+            if lock is not None:
+                lock.release()
+
+    async def after_restart() -> None:
+        async with running_bot(office.container):
+            notice = await shown(fake, TEAM_CHAT, "bot berhenti di tengah jalan")
+            assert "data live tidak disentuh" in text_of(notice)
+            assert snapshot(mariadb) == office.states["damaged"]
+            await member.taps("Ulangi (cek titik yang sama)", TEAM_CHAT)
+            await asyncio.to_thread(fake.wait_for, lambda: sum(
+                "LULUS." in t for t in fake.chat(TEAM_CHAT).texts()) == 2, 60)
+            await member.taps("Restore titik ini", TEAM_CHAT)
+            await shown(fake, TEAM_CHAT, "Balas pesan ini dengan nama sistem")
+            await member.says("simpeg", TEAM_CHAT)
+            await shown(fake, TEAM_CHAT, "BERHASIL", timeout=120)
+
+    asyncio.run(before_the_crash())
+    assert [r.status for r in runs(office)] == ["running"]  # as the crash left it
+    asyncio.run(after_restart())
+    assert [r.status for r in runs(office)] == ["interrupted", "succeeded"]
+    assert snapshot(mariadb) == office.states["good"]
     assert state_of(office) == "report_submitted"
