@@ -68,30 +68,25 @@ def pulih(office: Office, *args: str) -> tuple[int, str]:
     return code, out.getvalue()
 
 
+# /mohon as the requester fills it in: what they do, and what the bot shows next.
+FORM = [("says", "/mohon", "Sistem mana"), ("taps", "SIMPEG", "Apa yang perlu dipulihkan"),
+        ("taps", "Database", "Backup terakhir"), ("taps", "Backup terakhir", "Tuliskan alasan"),
+        ("says", "Tabel pegawai rusak setelah pembaruan aplikasi.", "dampaknya"),
+        ("says", "Layanan kepegawaian berhenti.", "narahubung"),
+        ("says", "Nur Aisyah 0812-0000-2222", "Surat permohonan"),
+        ("taps", "Buatkan surat permohonan", "Periksa permohonan Anda"),
+        ("taps", "Kirim", "Nomor tiket")]
+
+
 async def file_and_assign(office: Office, kabid: str = "kabid_a",
                           kabid_name: str = "Fajar Setiawan") -> None:
     """Steps 1-3 as people do them: /mohon, one tap by the Kepala Dinas, one by the
     Kepala Bidang."""
     fake, p = office.fake, office.people
     opd = p["opd_other"]
-    await opd.says("/mohon")
-    await shown(fake, opd.user_id, "Sistem mana")
-    await opd.taps("SIMPEG")
-    await shown(fake, opd.user_id, "Apa yang perlu dipulihkan")
-    await opd.taps("Database")
-    await shown(fake, opd.user_id, "Backup terakhir")
-    await opd.taps("Backup terakhir")
-    await shown(fake, opd.user_id, "Tuliskan alasan")
-    await opd.says("Tabel pegawai rusak setelah pembaruan aplikasi.")
-    await shown(fake, opd.user_id, "dampaknya")
-    await opd.says("Layanan kepegawaian berhenti.")
-    await shown(fake, opd.user_id, "narahubung")
-    await opd.says("Nur Aisyah 0812-0000-2222")
-    await shown(fake, opd.user_id, "Surat permohonan")
-    await opd.taps("Buatkan surat permohonan")
-    await shown(fake, opd.user_id, "Periksa permohonan Anda")
-    await opd.taps("Kirim")
-    await shown(fake, opd.user_id, "Nomor tiket")
+    for does, what, then in FORM:
+        await (opd.says(what) if does == "says" else opd.taps(what))
+        await shown(fake, opd.user_id, then)
     await shown(fake, p["kadis"].user_id, "LANGKAH 2")
     await p["kadis"].taps(kabid_name)
     await shown(fake, p[kabid].user_id, "LANGKAH 3")
