@@ -77,6 +77,14 @@ def _tell_admins(container: Container, row_id: int, problem: str, now: datetime)
                     kind="admin", text=problem, now=now)
 
 
+async def _give_up(container: Container, row_id: int, attempts: int, exc: Exception,
+                   now: datetime, problem: str) -> None:
+    """A message that can never be sent: kept as failed, the admins told why."""
+    await asyncio.to_thread(_settle, container, row_id, status="failed",
+                            attempts=attempts + 1, last_error=str(exc)[:500])
+    await asyncio.to_thread(_tell_admins, container, row_id, problem, now)
+
+
 async def _send(bot: Bot, chat_id: int, payload: dict[str, Any]) -> Message:
     document = payload.get("document")
     if document is None:
@@ -95,11 +103,8 @@ async def deliver_pending(bot: Bot, container: Container) -> int:
         try:
             message = await _send(bot, chat_id, payload)
         except OSError as exc:  # the document's file is gone: nobody can send it again
-            await asyncio.to_thread(_settle, container, row_id, status="failed",
-                                    attempts=attempts + 1, last_error=str(exc)[:500])
-            await asyncio.to_thread(
-                _tell_admins, container, row_id,
-                f"Dokumen untuk chat {chat_id} tidak dapat dibaca dari disk ({exc}).", now)
+            await _give_up(container, row_id, attempts, exc, now,
+                           f"Dokumen untuk chat {chat_id} tidak dapat dibaca dari disk ({exc}).")
         except RetryAfter as exc:
             wait = retry_seconds(exc)
             await asyncio.to_thread(_settle, container, row_id, attempts=attempts + 1,
@@ -114,11 +119,8 @@ async def deliver_pending(bot: Bot, container: Container) -> int:
                 f"Pesan Pulih tidak dapat dikirim ke chat {chat_id}: pengguna memblokir bot "
                 "atau belum memulai percakapan. Minta yang bersangkutan membuka bot lagi.", now)
         except BadRequest as exc:
-            await asyncio.to_thread(_settle, container, row_id, status="failed",
-                                    attempts=attempts + 1, last_error=str(exc)[:500])
-            await asyncio.to_thread(
-                _tell_admins, container, row_id,
-                f"Pesan Pulih ke chat {chat_id} ditolak Telegram ({exc}).", now)
+            await _give_up(container, row_id, attempts, exc, now,
+                           f"Pesan Pulih ke chat {chat_id} ditolak Telegram ({exc}).")
         except (TimedOut, NetworkError) as exc:
             backoff = min(MAX_BACKOFF, 2 ** (attempts + 1))
             await asyncio.to_thread(_settle, container, row_id, attempts=attempts + 1,

@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session
 from bot.bootstrap import Container
 from bot.db.models import BackupCheck, Person, Request
 from bot.services.actors import actor_for_person
-from bot.services.backups import list_backups, record_check, run_check, system_access
+from bot.services.backups import (
+    SystemAccess,
+    list_backups,
+    record_check,
+    run_check,
+    system_access,
+)
 from bot.services.notify import notify_move
 from bot.services.requests import apply_action, ensure_allowed, get_request
 from bot.services.restores import RunTicket, start_run
@@ -37,14 +43,20 @@ class PointList:
     points: list[RestorePoint]
 
 
-def restore_points(c: Container, request_id: int, actor: Actor) -> PointList:
-    """The system's restore points, newest first, for a team member who may check them."""
+def _checkable(c: Container, request_id: int,
+               actor: Actor) -> tuple[SystemAccess, str, datetime | None]:
+    """The request's system, ticket and requested point, if `actor` may check backups."""
     zone = c.settings.timezone
     with c.sessions() as session:
         ensure_allowed(session, request_id, actor, Action.CHECK_BACKUP, c.clock(), zone)
         request = get_request(session, request_id)
-        access = system_access(session, request.system.code, zone)
-        ticket, requested = request.ticket, request.recovery_point
+        return (system_access(session, request.system.code, zone), request.ticket,
+                request.recovery_point)
+
+
+def restore_points(c: Container, request_id: int, actor: Actor) -> PointList:
+    """The system's restore points, newest first, for a team member who may check them."""
+    access, ticket, requested = _checkable(c, request_id, actor)
     return PointList(ticket, access.name, access.code, requested, list_backups(access))
 
 
@@ -67,11 +79,7 @@ def check_for_request(c: Container, request_id: int, actor: Actor,
     """Step 4: check one point (by name, or by when it was taken) and record it; a point
     that passes moves the request to 'backup checked'."""
     zone = c.settings.timezone
-    with c.sessions() as session:
-        ensure_allowed(session, request_id, actor, Action.CHECK_BACKUP, c.clock(), zone)
-        request = get_request(session, request_id)
-        access = system_access(session, request.system.code, zone)
-        requested = request.recovery_point
+    access, _, requested = _checkable(c, request_id, actor)
     started = c.clock()
     report = run_check(access, point, c.clock(), requested)
     with c.unit_of_work() as session:
