@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.sshd import SshServer, ssh_server  # noqa: E402
+from bot.lab.sshd import SshServer, ssh_server  # noqa: E402
 
 CHILD = r"""
 import json, resource, sys, time

@@ -14,14 +14,14 @@ from bot.bootstrap import Container, bootstrap
 from bot.db.migrate import upgrade
 from bot.db.models import Person
 from bot.inventory.loader import load_inventory
+from bot.lab.mariadb import MariaDB, mariadb_available, mariadb_server
+from bot.lab.sshd import SshServer, ssh_server, sshd_available
 from bot.services.actors import actor_for_person
 from bot.services.inventory_sync import sync_inventory
 from bot.settings import load_settings
 from bot.workflow.rules import Actor
-from tests.support.mariadb import MariaDB, mariadb_available, mariadb_server
 from tests.support.office import NIPS, NOW, write_inventory
 from tests.support.postgres import create_database, find_pg_bin, postgres_server
-from tests.support.sshd import SshServer, ssh_server, sshd_available
 
 REQUIRE_SERVERS = bool(os.environ.get("CI") or os.environ.get("PULIH_REQUIRE_SERVERS"))
 

@@ -16,10 +16,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.db.models import Request, RestoreRun
-from tests.support.mariadb import MariaDB
+from bot.lab.mariadb import MariaDB
+from bot.lab.simpeg import POINT, snapshot
 from tests.support.people import shown, text_of
 from tests.support.running_bot import TEAM_CHAT, running_bot
-from tests.support.simpeg import POINT, snapshot
 from tests.support.sop_flow import (
     Office,
     check_and_confirm,

@@ -11,11 +11,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.db.models import Document, Request
+from bot.lab.mariadb import MariaDB
+from bot.lab.simpeg import snapshot
 from bot.services.timeline import timeline
-from tests.support.mariadb import MariaDB
 from tests.support.people import documents, shown, text_of
 from tests.support.running_bot import TEAM_CHAT, running_bot
-from tests.support.simpeg import snapshot
 from tests.support.sop_flow import Office, check_and_restore, file_and_assign, office, pulih
 
 __all__ = ["office"]  # the fixture

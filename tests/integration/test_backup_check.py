@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.lab.sshd import SshServer
 from restore.catalog import BackupSource, find_point, list_points
 from restore.check import Verdict, check_point
 from restore.errors import BackupInvalid, UnsafeValue
 from restore.ssh import session
 from tests.support.backups import MARIADB_DUMP, gz, tar_gz, write_point
-from tests.support.sshd import SshServer
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10.00 WITA
 

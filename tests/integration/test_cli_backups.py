@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bot.bootstrap import bootstrap
 from bot.cli import main
 from bot.db.models import AuditEvent, BackupCheck, Request
+from bot.lab.sshd import SshServer
 from bot.services.actors import actor_by_nip
 from bot.services.requests import NewRequest, Scope, apply_action, submit_request
 from bot.settings import load_settings
@@ -19,7 +20,6 @@ from bot.workflow.sop import Action
 from tests.support.backups import MARIADB_DUMP, gz, write_point
 from tests.support.networked_office import networked_office
 from tests.support.office import NIPS, NOW
-from tests.support.sshd import SshServer
 
 
 @pytest.fixture

@@ -13,6 +13,9 @@ from sqlalchemy import select
 from bot.bootstrap import Container, bootstrap
 from bot.cli import main
 from bot.db.models import AuditEvent, BackupCheck, Request, RestoreRun
+from bot.lab.mariadb import MariaDB
+from bot.lab.simpeg import POINT, States, damaged_simpeg, drop_simpeg, snapshot
+from bot.lab.sshd import SshServer
 from bot.services.actors import actor_by_nip
 from bot.services.audit import verify_chain
 from bot.services.backups import record_check, run_check, system_access
@@ -22,11 +25,8 @@ from bot.settings import load_settings
 from bot.workflow.sop import Action
 from restore.engine import Phase
 from restore.errors import Busy
-from tests.support.mariadb import MariaDB
 from tests.support.networked_office import networked_office
 from tests.support.office import NIPS, NOW
-from tests.support.simpeg import POINT, States, damaged_simpeg, drop_simpeg, snapshot
-from tests.support.sshd import SshServer
 
 
 @pytest.fixture

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.lab.sshd import SshServer
 from bot.services.setup import make_ssh_key
 from restore.catalog import BackupFile, RestorePoint
 from restore.engine import Progress, RestoreJob
 from restore.recipes import TargetSpec
 from tests.support.backups import write_point
 from tests.support.restoring import MemoryJournal, checked_job, tree
-from tests.support.sshd import SshServer
 
 BIG = 96 * 1024 * 1024
 

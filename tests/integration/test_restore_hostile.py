@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.lab.sshd import SshServer
 from restore.catalog import BackupSource, find_point, list_points
 from restore.errors import RestoreError, UnsafeValue
 from restore.recipes import TargetSpec
 from restore.ssh import session
 from tests.support.backups import tar_gz, write_point
 from tests.support.restoring import checked_job
-from tests.support.sshd import SshServer
 
 HOSTILE = ["; rm -rf {canary}", "$(rm -rf {canary})", "`rm -rf {canary}`", "../canary",
            "a'b", 'a"b', "x\nrm -rf {canary}", "ü" * 200, "--help", "-rf", "*", " "]

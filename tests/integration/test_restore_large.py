@@ -7,10 +7,10 @@ import os
 import tarfile
 from pathlib import Path
 
+from bot.lab.sshd import SshServer
 from restore.recipes import TargetSpec
 from tests.support.backups import write_point
 from tests.support.restoring import MemoryJournal, checked_job
-from tests.support.sshd import SshServer
 
 SIZE = 1536 * 1024 * 1024 + 12345  # just over 1.5 GiB, not a round number of chunks
 

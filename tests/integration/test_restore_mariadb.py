@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.lab.mariadb import MariaDB
+from bot.lab.sshd import SshServer
 from restore.recipes import RunNames, TargetSpec
 from restore.recipes.mariadb import MariaDBRecipe
 from restore.ssh import session
 from tests.support.backups import gz, write_point
-from tests.support.mariadb import MariaDB
 from tests.support.restoring import MemoryJournal, checked_job
-from tests.support.sshd import SshServer
 
 TABLES = ("pegawai", "jabatan")
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from bot.lab.sshd import SshServer
 from restore.recipes import RunNames, TargetSpec
 from restore.recipes.files import FilesRecipe
 from restore.recipes.postgresql import PostgreSQLRecipe
@@ -16,7 +17,6 @@ from restore.ssh import session
 from tests.support.backups import gz, tar_gz, write_point
 from tests.support.postgres import create_database
 from tests.support.restoring import checked_job, tree
-from tests.support.sshd import SshServer
 
 Snapshot = dict[str, list[tuple[object, ...]]]
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.lab.loopback import free_port
+from bot.lab.sshd import SshServer
 from bot.services.setup import make_ssh_key
 from restore.errors import AuthFailed, CommandFailed, HostKeyChanged, HostKeyUnknown, Unreachable
 from restore.safety import PIPE, TO
 from restore.ssh import connect, session
-from tests.support.postgres import free_port
-from tests.support.sshd import SshServer
 
 HOSTILE = ["; rm -rf /tmp/pulih-x", "$(touch {canary})", "`touch {canary}`", "a'b\"c",
            "line\nbreak", "../../etc/passwd", "ünïcödé-" * 40, "--help", "*"]

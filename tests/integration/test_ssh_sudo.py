@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.lab.loopback import let_others_through
+from bot.lab.sshd import SshServer
 from restore.errors import CommandFailed
 from restore.safety import TO
 from restore.ssh import Endpoint, session
-from tests.support.postgres import let_others_through
-from tests.support.sshd import SshServer
 
 USER = "pulih-sudo-uji"
 

@@ -9,10 +9,10 @@ import pytest
 from bot.bootstrap import bootstrap
 from bot.db.migrate import upgrade
 from bot.inventory.loader import load_inventory
+from bot.lab.sshd import SshServer
 from bot.services.inventory_sync import sync_inventory
 from bot.settings import load_settings
 from tests.support.office import NOW, write_inventory
-from tests.support.sshd import SshServer
 
 
 def networked_office(folder: Path, backup: SshServer, target: SshServer, backup_root: Path,

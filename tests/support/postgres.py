@@ -6,7 +6,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -14,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+
+from bot.lab.loopback import free_port, let_others_through
 
 
 def find_pg_bin() -> Path | None:
@@ -23,23 +24,6 @@ def find_pg_bin() -> Path | None:
         if candidate and Path(candidate).exists():
             return Path(os.path.realpath(candidate)).parent
     return None
-
-
-def let_others_through(folder: Path) -> None:
-    """Give every parent of `folder` the execute bit for others, so a server running as
-    its own user (postgres, mysql) can reach a folder made by root."""
-    for parent in folder.parents:
-        if parent == Path("/"):
-            break
-        mode = parent.stat().st_mode
-        if not mode & 0o001:
-            parent.chmod(mode | 0o001)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager

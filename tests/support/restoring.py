@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.lab.sshd import SshServer
 from restore.catalog import BackupSource, find_point
 from restore.check import check_point
 from restore.engine import Phase, RestoreJob
 from restore.recipes import TargetSpec
 from restore.ssh import session
-from tests.support.sshd import SshServer
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 

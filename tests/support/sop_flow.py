@@ -16,15 +16,15 @@ import pytest
 from bot.bootstrap import Container, bootstrap
 from bot.chat.standin import FakeTelegram, fake_telegram
 from bot.cli import main
+from bot.lab.mariadb import MariaDB
+from bot.lab.simpeg import States, damaged_simpeg, drop_simpeg
+from bot.lab.sshd import SshServer
 from bot.settings import load_settings
-from tests.support.mariadb import MariaDB
 from tests.support.networked_office import networked_office
 from tests.support.office import NIPS
 from tests.support.people import Person, shown
 from tests.support.postgres import create_database
 from tests.support.running_bot import TEAM_CHAT, bot_env, link
-from tests.support.simpeg import States, damaged_simpeg, drop_simpeg
-from tests.support.sshd import SshServer
 
 IDS = {"opd_other": 7601, "kadis": 7602, "kabid_a": 7603, "tim_exec": 7604,
        "tim_other": 7605, "kabid_tim": 7606}

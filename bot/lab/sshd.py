@@ -1,4 +1,4 @@
-"""Real OpenSSH servers on 127.0.0.1 with throwaway host and user keys."""
+"""Real OpenSSH servers on 127.0.0.1 with throwaway host keys."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.lab.loopback import free_port
 from bot.services.setup import make_ssh_key
 from restore.ssh import Endpoint
-from tests.support.postgres import free_port
 
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 
@@ -53,16 +53,20 @@ class SshServer:
 
 
 @contextmanager
-def ssh_server(folder: Path, name: str) -> Iterator[SshServer]:
+def ssh_server(folder: Path, name: str, client_key: Path | None = None) -> Iterator[SshServer]:
+    """An sshd on a free port of 127.0.0.1 that lets in the key pair `client_key` (the
+    private key's path; its `.pub` beside it), or a key pair made for it."""
     folder.mkdir(parents=True, exist_ok=True)
-    Path("/run/sshd").mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        Path("/run/sshd").mkdir(parents=True, exist_ok=True)  # privilege separation
     host_key = folder / "host_ed25519"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(host_key)],
                    check=True)
-    user_key = folder / "user_ed25519"
-    make_ssh_key(user_key, "pulih-test")
+    user_key = client_key or folder / "user_ed25519"
+    if client_key is None:
+        make_ssh_key(user_key, "pulih-lab")
     authorized = folder / "authorized_keys"
-    shutil.copyfile(folder / "user_ed25519.pub", authorized)
+    shutil.copyfile(user_key.with_name(user_key.name + ".pub"), authorized)
     port = free_port()
     config = folder / "sshd_config"
     config.write_text(f"""Port {port}

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.postgres import free_port, let_others_through
+from bot.lab.loopback import free_port, let_others_through
 
 
 def mariadb_available() -> bool:

@@ -1,4 +1,4 @@
-"""SIMPEG, the test agency's MariaDB application: a good state, a backup point of it on the
+"""SIMPEG, the lab agency's MariaDB application: a good state, a backup point of it on the
 backup server (dump, SHA256SUMS, manifest), then the damage that calls for a restore."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.support.backups import gz, write_point
-from tests.support.mariadb import MariaDB
+from bot.lab.backup_point import gz, write_point
+from bot.lab.mariadb import MariaDB
 
 POINT = "20261123-0200"
 States = dict[str, dict[str, str]]
@@ -20,9 +20,9 @@ def snapshot(db: MariaDB) -> dict[str, str]:
                    "table_schema = 'simpeg' ORDER BY 1").split()}
 
 
-def damaged_simpeg(db: MariaDB, backup_root: Path, rows: int = 3) -> States:
-    """Live SIMPEG with `rows` employees, backed up under `backup_root`, then damaged;
-    returns both states."""
+def damaged_simpeg(db: MariaDB, backup_root: Path, rows: int = 3, point: str = POINT) -> States:
+    """Live SIMPEG with `rows` employees, backed up under `backup_root` as restore point
+    `point` (YYYYmmdd-HHMM, office time), then damaged; returns both states."""
     db.sql("DROP DATABASE IF EXISTS simpeg; CREATE DATABASE simpeg")
     names = ["Andi", "Budi", "Citra"] + [f"Pegawai {n}" for n in range(4, rows + 1)]
     values = ",".join(f"({i},'{name}')" for i, name in enumerate(names[:rows], start=1))
@@ -31,7 +31,7 @@ def damaged_simpeg(db: MariaDB, backup_root: Path, rows: int = 3) -> States:
     good = snapshot(db)
     dump = subprocess.run(["mariadb-dump", "-S", str(db.socket), "-u", "root", "simpeg"],
                           check=True, capture_output=True).stdout
-    write_point(backup_root / "simpeg", POINT, {"simpeg.sql.gz": gz(dump)},
+    write_point(backup_root / "simpeg", point, {"simpeg.sql.gz": gz(dump)},
                 manifest={"pegawai": rows})
     db.sql("DELETE FROM pegawai WHERE id > 1; UPDATE pegawai SET nama = 'RUSAK'", "simpeg")
     return {"good": good, "damaged": snapshot(db)}

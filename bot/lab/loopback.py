@@ -1,0 +1,23 @@
+"""Ports and folders for servers started on 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def let_others_through(folder: Path) -> None:
+    """Give every parent of `folder` the execute bit for others, so a server running as
+    its own user (postgres, mysql) can reach a folder made by root."""
+    for parent in folder.parents:
+        if parent == Path("/"):
+            break
+        mode = parent.stat().st_mode
+        if not mode & 0o001:
+            parent.chmod(mode | 0o001)
