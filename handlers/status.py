@@ -42,9 +42,15 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 _ROLES = {r.value: label for r, label in ROLE_LABELS.items()}
 _ROLES["system"] = "Sistem"
 _ACTIONS = {a.value: label for a, label in ACTION_LABELS.items()} | {
-    "document_issued": "menerbitkan dokumen", "backup_check": "memeriksa backup",
-    "restore_started": "memulai restore", "restore_succeeded": "menyelesaikan restore",
-    "restore_failed": "mencatat restore gagal", "restore_cancelled": "membatalkan restore"}
+    "document_issued": "menerbitkan dokumen",
+    # What the SSH engine did, beside the SOP step the person took.
+    "backup_check": "menjalankan pemeriksaan backup di server backup",
+    "restore_started": "menjalankan restore lewat SSH",
+    "restore_succeeded": "restore lewat SSH selesai, data live diganti",
+    "restore_failed": "restore lewat SSH gagal, data live tidak diubah",
+    "restore_cancelled": "restore lewat SSH dibatalkan, data live tidak diubah",
+    "restore_rolled_back": "rollback lewat SSH selesai",
+    "restore_interrupted": "restore terputus karena Pulih berhenti"}
 # Events that are bookkeeping rather than steps people took.
 _QUIET = frozenset({"number_allocated", "link_invited", "telegram_linked"})
 

@@ -7,8 +7,11 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
+
+from bot.demo_lab import unavailable
 
 ROOT = Path(__file__).parents[1]
 
@@ -56,8 +59,24 @@ def test_the_first_command_installs_and_plays_the_demo_on_a_fresh_copy(tmp_path:
     demo = clone / "demo"
     assert (demo / "data" / "pulih.sqlite3").is_file()
     assert (demo / "data" / "ssh" / "id_ed25519").stat().st_mode & 0o077 == 0
-    assert sorted(p.name.split("-")[0] for p in (demo / "dokumen").glob("*.pdf")) == [
-        "disposisi", "surat_permohonan"]
+    issued = sorted(p.name.split("-")[0] for p in (demo / "dokumen").glob("*.pdf"))
+    if unavailable() is None:
+        # Steps 4-7 ran against the lab: a real check, restore, report and letter.
+        assert "menempuh delapan langkah SOP" in result.stdout
+        assert "Hasil pemeriksaan backup" in result.stdout and "LULUS" in result.stdout
+        assert "BERHASIL dalam" in result.stdout and "Sesuai: 1 tabel, 40 baris" in result.stdout
+        assert "basis data SIMPEG sama lagi dengan backup" in result.stdout
+        assert "Diterima dan sesuai oleh" in result.stdout
+        assert "Status: Selesai, diterima OPD" in result.stdout
+        assert issued == ["disposisi", "laporan", "surat_pemberitahuan", "surat_permohonan"]
+        assert "acknowledge" in (demo / "jejak-audit.csv").read_text(encoding="utf-8")
+        # The lab's servers and their folders are gone with the demo.
+        assert not list(Path(tempfile.gettempdir()).glob("pulih-demo-lab-*"))
+        assert "pulih-demo-lab" not in subprocess.run(["ps", "-eo", "args"],
+                                                      capture_output=True, text=True).stdout
+    else:
+        assert "Langkah 4-7 (cek backup" in result.stdout and "dilewati" in result.stdout
+        assert issued == ["disposisi", "surat_permohonan"]
     assert "document_issued" in (demo / "jejak-audit.csv").read_text(encoding="utf-8")
     assert "TEST-fake-token" not in result.stdout + result.stderr
     # The venv's `pulih` is the copy's, not the developer's checkout.
