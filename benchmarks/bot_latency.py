@@ -1,56 +1,86 @@
-"""Chat latency: 50 simulated users talking to the real bot through a local Bot API.
+"""Chat latency: 50 simulated users talking to the real bot through a local Bot API,
+idle and while a 1 GiB restore runs.
 
-    python3 benchmarks/bot_latency.py [--users 50] [--rounds 10]
+    python3 benchmarks/bot_latency.py [--users 50] [--rounds 10] [--restore-mib 1024]
 
-Starts the fake Bot API server the tests use (127.0.0.1), a SQLite office with one
-linked person per simulated user, and the real Application polling it. Each user sends
+Starts the fake Bot API server the tests use (127.0.0.1), the office of the end-to-end
+tests (SQLite; the backup server and SIMPEG's VPS as two sshd on 127.0.0.1, SIMPEG's
+database in a MariaDB, all three niced: they stand for other machines) with one linked
+team member per simulated user, and the real Application polling it. A request is filed
+and assigned in chat and the team has checked SIMPEG's backup (`--restore-mib` MiB of
+gzip dump: employees plus scanned documents) and tapped "Restore". Each user sends
 /antrian (which reads the database and renders the queue), waits for the reply, and
-sends again, `--rounds` times. Prints p50 and p99 from update to reply and updates per
-second; then the same load against a bare python-telegram-bot Application that answers
-"ok" without touching a database (the baseline, measured in the same run), and the
-ratio of the two.
+sends again:
+
+1. idle: `--rounds` rounds each; p50 and p99 from update to reply, updates per second;
+2. while the restore runs: the member types the system's name, and the users keep
+   sending until the run's message says how it ended; p50 and p99 of the updates sent
+   meanwhile, also by the phase the group saw, and the ratio of that p99 to the idle
+   one (target: at most 2x);
+3. baseline: the same idle load against a bare python-telegram-bot Application that
+   answers "ok" without touching a database, measured in the same run.
+Needs root, openssh-server and mariadb-server.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import pytest  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes  # noqa: E402
 
+from benchmarks.simpeg_dump import DUMP, damaged_live, write_simpeg_backup  # noqa: E402
 from bot.chat.standin import TOKEN, FakeTelegram, fake_telegram  # noqa: E402
 from bot.db.models import Person, RoleAssignment  # noqa: E402
+from bot.demo_lab import latest_point  # noqa: E402
+from bot.lab.mariadb import mariadb_server  # noqa: E402
+from bot.lab.sshd import ssh_server  # noqa: E402
 from tests.support.office import NIPS  # noqa: E402
-from tests.support.running_bot import chat_office, running_bot  # noqa: E402
+from tests.support.people import text_of  # noqa: E402
+from tests.support.running_bot import TEAM_CHAT, running_bot  # noqa: E402
+from tests.support.sop_flow import Office, check_and_confirm, file_and_assign, open_office  # noqa: E402
+
+WITA = ZoneInfo("Asia/Makassar")
+Sample = tuple[float, float, str]  # (sent at, seconds to the reply, restore phase shown)
 
 
-async def drive(fake: FakeTelegram, users: list[int], rounds: int) -> tuple[list[float], float]:
-    """Closed loop: every user sends, waits for the answer, sends again."""
-    latencies: list[float] = []
+async def drive(fake: FakeTelegram, users: list[int], rounds: int | None,
+                until: Callable[[], bool] = lambda: False) -> tuple[list[Sample], float]:
+    """Closed loop: every user sends, waits for the answer, sends again; `rounds` times,
+    or (rounds None) until `until()` holds."""
+    samples: list[Sample] = []
 
     async def one(user: int) -> None:
-        for _ in range(rounds):
+        sent = 0
+        while (sent < rounds) if rounds is not None else not until():
+            sent += 1
             before = len(fake.chat(user).messages)
             started = time.monotonic()
             fake.user_says(user, "/antrian")
             while len(fake.chat(user).messages) <= before:
                 await asyncio.sleep(0.002)
             reply = list(fake.chat(user).messages)[-1]
-            latencies.append(fake.sent_at[reply] - started)
+            samples.append((started, fake.sent_at[reply] - started, shown_phase(fake)))
 
     begin = time.monotonic()
     await asyncio.gather(*(one(u) for u in users))
-    return latencies, time.monotonic() - begin
+    return samples, time.monotonic() - begin
 
 
 async def _ok(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -58,7 +88,7 @@ async def _ok(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.effective_message.reply_text("ok")
 
 
-async def bare(fake: FakeTelegram, users: list[int], rounds: int) -> tuple[list[float], float]:
+async def bare(fake: FakeTelegram, users: list[int], rounds: int) -> tuple[list[Sample], float]:
     application: Application = (  # type: ignore[type-arg]
         ApplicationBuilder().token(TOKEN).base_url(f"{fake.url}/bot")
         .base_file_url(f"{fake.url}/file/bot").build())
@@ -75,45 +105,104 @@ async def bare(fake: FakeTelegram, users: list[int], rounds: int) -> tuple[list[
         await application.shutdown()
 
 
-def report(label: str, latencies: list[float], seconds: float) -> tuple[float, float]:
-    ordered = sorted(latencies)
+def report(label: str, samples: list[Sample], seconds: float | None) -> tuple[float, float]:
+    ordered = sorted(latency for _, latency, _ in samples)
     p50 = statistics.median(ordered) * 1000
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
-    print(f"{label:<34} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   "
-          f"{len(latencies) / seconds:7.1f} updates/s   ({len(latencies)} updates)")
+    rate = f"{len(samples) / seconds:7.1f} updates/s   " if seconds else ""
+    print(f"{label:<40} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   {rate}"
+          f"({len(samples)} updates)", flush=True)
     return p50, p99
+
+
+def add_members(office: Office, users: list[int]) -> None:
+    """One team member per simulated user, in the office's agency."""
+    with office.container.unit_of_work() as session:
+        staff = session.execute(select(Person).where(Person.nip == NIPS["tim_exec"])
+                                ).scalar_one()
+        for index, user in enumerate(users):
+            person = Person(nip=f"19900101{index:010d}", name=f"Anggota Tim {index + 1}",
+                            jabatan="Pranata Komputer", pangkat="", active=True,
+                            agency_id=staff.agency_id, telegram_id=user)
+            person.roles.append(RoleAssignment(role="tim"))
+            session.add(person)
+
+
+def shown_phase(fake: FakeTelegram) -> str:
+    """The phase line of the restore's message in the team group, if one runs."""
+    for message in reversed(list(fake.chat(TEAM_CHAT).messages.values())):
+        if "Dijalankan oleh" in text_of(message):
+            return next((line for line in text_of(message).splitlines()
+                         if line.startswith("Tahap")), "selesai")
+    return ""
+
+
+def run_ended(fake: FakeTelegram) -> Callable[[], bool]:
+    """The restore's message in the team group says how it ended."""
+    def ended() -> bool:
+        return any("Dijalankan oleh" in text_of(m) and
+                   any(w in text_of(m) for w in ("BERHASIL", "GAGAL", "DIBATALKAN"))
+                   for m in list(fake.chat(TEAM_CHAT).messages.values()))
+    return ended
+
+
+async def measure(office: Office, users: list[int], rounds: int) -> None:
+    fake = office.fake
+    async with running_bot(office.container, read_timeout=10, sweep_interval=30,
+                           progress_every=3.0):
+        await file_and_assign(office)  # the queue the users read holds this request,
+        await check_and_confirm(office)  # and the team is one typed name from restoring
+        await drive(fake, users[:5], 1)  # warm-up
+        idle_samples, idle_seconds = await drive(fake, users, rounds)
+        idle = report("Pulih idle (/antrian, SQLite)", idle_samples, idle_seconds)
+        started = time.monotonic()
+        await office.people["tim_exec"].says("simpeg", TEAM_CHAT)
+        busy_samples, _ = await drive(fake, users, None, run_ended(fake))
+        took = time.monotonic() - started
+        ran = [s for s in busy_samples if s[0] - started < took]
+        busy = report("Pulih while the restore runs", ran, took)
+        for phase in dict.fromkeys(s[2] for s in ran):
+            report(f"  {phase[:36]}", [s for s in ran if s[2] == phase], None)
+    final = next(m for m in reversed(list(fake.chat(TEAM_CHAT).messages.values()))
+                 if "Dijalankan oleh" in text_of(m))
+    outcome = "BERHASIL" if "BERHASIL" in text_of(final) else text_of(final)
+    print(f"restore: {took:.1f} s, {outcome}")
+    base_samples, base_seconds = await bare(fake, users, rounds)
+    baseline = report("bare PTB echo (baseline)", base_samples, base_seconds)
+    print(f"ratio during restore / idle: p99 {busy[1] / idle[1]:.2f}x  (target <= 2.0x)")
+    print(f"ratio Pulih idle / baseline: p50 {idle[0] / baseline[0]:.2f}x, "
+          f"p99 {idle[1] / baseline[1]:.2f}x")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--restore-mib", type=int, default=1024,
+                        help="size of the backup file the restore moves (default 1024)")
     args = parser.parse_args()
+    logging.getLogger("paramiko").setLevel(logging.WARNING)
     users = [900_000 + i for i in range(args.users)]
-    with tempfile.TemporaryDirectory() as tmp, fake_telegram() as fake:
-        container = chat_office(Path(tmp), fake)
-        with container.unit_of_work() as session:  # one team member per simulated user
-            office = session.execute(select(Person).where(Person.nip == NIPS["tim_exec"])
-                                     ).scalar_one()
-            for index, user in enumerate(users):
-                person = Person(nip=f"19900101{index:010d}", name=f"Anggota Tim {index + 1}",
-                                jabatan="Pranata Komputer", pangkat="", active=True,
-                                agency_id=office.agency_id, telegram_id=user)
-                person.roles.append(RoleAssignment(role="tim"))
-                session.add(person)
-
-        async def run() -> None:
-            async with running_bot(container, read_timeout=10, sweep_interval=30):
-                await drive(fake, users[:5], 1)  # warm-up
-                latencies, seconds = await drive(fake, users, args.rounds)
-            pulih = report("Pulih (/antrian, SQLite)", latencies, seconds)
-            base_latencies, base_seconds = await bare(fake, users, args.rounds)
-            baseline = report("bare PTB echo (baseline)", base_latencies, base_seconds)
-            print(f"ratio Pulih/baseline: p50 {pulih[0] / baseline[0]:.2f}x, "
-                  f"p99 {pulih[1] / baseline[1]:.2f}x")
-
-        asyncio.run(run())
-        container.close()
+    with tempfile.TemporaryDirectory(prefix="pulih-latency-") as tmp, ExitStack() as stack:
+        folder = Path(tmp)
+        # The servers stand for other machines: niced, they take only the CPU the bot's
+        # host leaves idle, as a backup server and a VPS elsewhere would take none.
+        backup = stack.enter_context(ssh_server(folder / "sshd-backup", "backup", nice=19))
+        target = stack.enter_context(ssh_server(folder / "sshd-vps", "vps", nice=19))
+        db = stack.enter_context(mariadb_server(folder / "mariadb", nice=19))
+        fake = stack.enter_context(fake_telegram())
+        monkeypatch = stack.enter_context(pytest.MonkeyPatch.context())
+        root = folder / "srv-backup"
+        point = root / "simpeg" / latest_point(datetime.now(UTC), WITA)
+        print(f"Writing a {args.restore_mib} MiB SIMPEG backup ...", flush=True)
+        write_simpeg_backup(point, 20, scans_mib=args.restore_mib)
+        print(f"backup file: {(point / DUMP).stat().st_size / (1 << 20):.0f} MiB", flush=True)
+        damaged_live(db)
+        office = open_office(folder / "office", backup, target, db, fake, root, {},
+                             monkeypatch)
+        stack.callback(office.container.close)
+        add_members(office, users)
+        asyncio.run(measure(office, users, args.rounds))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
 
 Starts two sshd servers on 127.0.0.1 (backup and target, as the tests do), writes a
 random backup file of the given size, then copies it backup -> target
-1. through Pulih's `stream_copy` (in a child process, so its peak memory is its own), and
+1. through Pulih's transfer (`copy_in_child`: the copy runs in a process of its own),
+   measured from a child process so the peak memory is the restore's own, and
 2. through `ssh backup cat FILE | ssh target 'cat > FILE'`,
 and prints MB/s for both, their ratio and Pulih's peak resident memory. Needs root (sshd)
 and openssh-server.
@@ -32,18 +33,19 @@ CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
 from restore.ssh import Endpoint, connect
-from restore.transfer import stream_copy
+from restore.transfer_process import copy_in_child
 spec = json.loads(sys.argv[1])
 backup = connect(Endpoint(**{**spec["backup"], "key_path": Path(spec["backup"]["key_path"]),
                              "known_hosts": Path(spec["backup"]["known_hosts"])}))
 target = connect(Endpoint(**{**spec["target"], "key_path": Path(spec["target"]["key_path"]),
                              "known_hosts": Path(spec["target"]["known_hosts"])}))
 start = time.perf_counter()
-stream_copy(backup, spec["source"], target, spec["dest"], size=spec["size"],
-            expected_sha256=spec["sha256"])
+copy_in_child(backup, spec["source"], target, spec["dest"], size=spec["size"],
+              expected_sha256=spec["sha256"])
 elapsed = time.perf_counter() - start
 print(json.dumps({"seconds": elapsed,
-                  "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+                  "peak_kib": max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                                  resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)}))
 """
 
 

@@ -17,7 +17,7 @@ from restore.errors import Cancelled, NotEnoughSpace, RestoreError
 from restore.recipes import Recipe, RunNames, Staged, TargetSpec, recipe_for
 from restore.safety import DISCARD, absolute_path, confined
 from restore.ssh import Endpoint, Remote, connect
-from restore.transfer import stream_copy
+from restore.transfer_process import copy_in_child
 
 STAGING_ROOT = "/var/lib/pulih-staging"  # on the target; root-owned, not world-writable /tmp
 
@@ -228,9 +228,9 @@ class RestoreJob:
             eta = (staged.size - done) / rate if rate > 0 else None
             self.on_progress(Progress(Phase.TRANSFER, done, staged.size, rate, eta))
 
-        stream_copy(backup, self.point.path_of(staged.name), target, staged.path,
-                    size=staged.size, expected_sha256=self.digests[staged.name],
-                    on_progress=progress, cancel=self.cancel)
+        copy_in_child(backup, self.point.path_of(staged.name), target, staged.path,
+                      size=staged.size, expected_sha256=self.digests[staged.name],
+                      on_progress=progress, cancel=self.cancel)
 
     def _cleanup(self, target: Remote, recipe: Recipe, swapped: bool) -> None:
         """Remove the staging copy and whatever the shadow left; never the live data."""

@@ -21,3 +21,8 @@ def let_others_through(folder: Path) -> None:
         mode = parent.stat().st_mode
         if not mode & 0o001:
             parent.chmod(mode | 0o001)
+
+
+def niced(nice: int) -> list[str]:
+    """The words that start a server at a lower priority (none for 0)."""
+    return ["nice", "-n", str(nice)] if nice else []

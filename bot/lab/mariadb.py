@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.lab.loopback import free_port, let_others_through
+from bot.lab.loopback import free_port, let_others_through, niced
 
 
 def mariadb_available() -> bool:
@@ -34,7 +34,9 @@ class MariaDB:
 
 
 @contextmanager
-def mariadb_server(folder: Path) -> Iterator[MariaDB]:
+def mariadb_server(folder: Path, nice: int = 0) -> Iterator[MariaDB]:
+    """A MariaDB in `folder`; `nice` lowers its priority (a server that stands for
+    another machine)."""
     folder.mkdir(parents=True, exist_ok=True)
     data = folder / "data"
     user = "mysql" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
@@ -48,7 +50,8 @@ def mariadb_server(folder: Path) -> Iterator[MariaDB]:
                    check=True, capture_output=True)
     sock, port = folder / "mysqld.sock", free_port()
     process = subprocess.Popen(
-        ["mariadbd", "--no-defaults", f"--datadir={data}", f"--socket={sock}", f"--port={port}",
+        [*niced(nice), "mariadbd", "--no-defaults", f"--datadir={data}", f"--socket={sock}",
+         f"--port={port}",
          "--bind-address=127.0.0.1", f"--user={user}", f"--pid-file={folder / 'mysqld.pid'}",
          f"--log-error={folder / 'error.log'}", "--innodb-buffer-pool-size=64M",
          "--innodb-log-file-size=48M", "--skip-log-bin", "--innodb-flush-log-at-trx-commit=2",

@@ -13,7 +13,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.lab.loopback import free_port
+from bot.lab.loopback import free_port, niced
 from bot.services.setup import make_ssh_key
 from restore.ssh import Endpoint
 
@@ -53,9 +53,11 @@ class SshServer:
 
 
 @contextmanager
-def ssh_server(folder: Path, name: str, client_key: Path | None = None) -> Iterator[SshServer]:
+def ssh_server(folder: Path, name: str, client_key: Path | None = None,
+               nice: int = 0) -> Iterator[SshServer]:
     """An sshd on a free port of 127.0.0.1 that lets in the key pair `client_key` (the
-    private key's path; its `.pub` beside it), or a key pair made for it."""
+    private key's path; its `.pub` beside it), or a key pair made for it; `nice` lowers
+    its priority and its sessions' (a server that stands for another machine)."""
     folder.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:
         Path("/run/sshd").mkdir(parents=True, exist_ok=True)  # privilege separation
@@ -84,7 +86,7 @@ MaxStartups 100:30:200
 MaxSessions 100
 LogLevel ERROR
 """)
-    process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config), "-E",
+    process = subprocess.Popen([*niced(nice), SSHD, "-D", "-e", "-f", str(config), "-E",
                                 str(folder / "sshd.log")])
     deadline = time.monotonic() + 15
     while True:

@@ -47,19 +47,29 @@ def office(tmp_path: Path, backup_server: SshServer, target_server: SshServer,
     root = tmp_path / "srv-backup"
     states = damaged_simpeg(mariadb, root)
     with fake_telegram() as fake:
-        env_file = networked_office(
-            tmp_path, backup_server, target_server, root, monkeypatch,
-            system_extra=f'db_host = "{mariadb.socket}"\ndb_user = "root"',
-            database_url=create_database(pg_server, f"t_{uuid.uuid4().hex[:12]}"),
-            extra_env=bot_env(fake))
-        container = bootstrap(load_settings(environ={}, env_file=env_file))
-        people = {}
-        for key, telegram_id in IDS.items():
-            link(container, NIPS[key], telegram_id)
-            people[key] = Person(fake, telegram_id, key)
-        yield Office(container, env_file, fake, states, people, root)
-        container.close()
+        office = open_office(tmp_path, backup_server, target_server, mariadb, fake, root,
+                             states, monkeypatch,
+                             create_database(pg_server, f"t_{uuid.uuid4().hex[:12]}"))
+        yield office
+        office.container.close()
     drop_simpeg(mariadb)
+
+
+def open_office(folder: Path, backup: SshServer, target: SshServer, mariadb: MariaDB,
+                fake: FakeTelegram, backup_root: Path, states: States,
+                monkeypatch: pytest.MonkeyPatch, database_url: str | None = None) -> Office:
+    """The office wired to the servers, with its people linked to Telegram accounts
+    (SQLite unless `database_url`); the caller closes its container."""
+    env_file = networked_office(
+        folder, backup, target, backup_root, monkeypatch,
+        system_extra=f'db_host = "{mariadb.socket}"\ndb_user = "root"',
+        database_url=database_url, extra_env=bot_env(fake))
+    container = bootstrap(load_settings(environ={}, env_file=env_file))
+    people = {}
+    for key, telegram_id in IDS.items():
+        link(container, NIPS[key], telegram_id)
+        people[key] = Person(fake, telegram_id, key)
+    return Office(container, env_file, fake, states, people, backup_root)
 
 
 def pulih(office: Office, *args: str) -> tuple[int, str]:

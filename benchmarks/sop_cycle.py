@@ -1,0 +1,178 @@
+"""Steps 4-7 of the SOP for a realistic database, with every human decision made at once:
+how much of the SOP's 135 minutes the machine needs.
+
+    python3 benchmarks/sop_cycle.py [--size-mb 100]
+
+Starts what the end-to-end tests run against, on this machine: the backup server and
+SIMPEG's VPS as two sshd on 127.0.0.1, SIMPEG's live database in a MariaDB, the real bot
+(SQLite) polling the local Bot API stand-in. A nightly backup of SIMPEG of `--size-mb` MB
+of SQL (gzip-compressed, with checksums and manifest) sits on the backup server; the
+live database is damaged. Steps 1-3 are played in chat; then, timed as people see them in
+Telegram: step 4 (tap "Cek backup", the point, until the check card), step 5 (the typed
+name until "BERHASIL"), step 6 (until the draft report reaches the Kepala Bidang, and
+"Sahkan" answered), step 7 (until the agency holds the numbered letter and report). Each
+is printed beside its Mutu Baku and beside what the request's timeline recorded.
+Baseline, in the same run on the same servers: the same check and restore done by hand
+with OpenSSH (`ssh backup 'sha256sum -c; gzip -t'`, then `ssh backup cat | ssh vps
+'gunzip | mariadb'` straight into a database, with no shadow, no verification and no
+way back). Needs root, openssh-server and mariadb-server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import pytest  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+from benchmarks.simpeg_dump import DUMP, damaged_live, write_simpeg_backup  # noqa: E402
+from bot.chat.standin import fake_telegram  # noqa: E402
+from bot.db.models import Request  # noqa: E402
+from bot.demo_lab import latest_point  # noqa: E402
+from bot.lab.mariadb import MariaDB, mariadb_server  # noqa: E402
+from bot.lab.sshd import SshServer, ssh_server  # noqa: E402
+from bot.services.timeline import timeline  # noqa: E402
+from bot.workflow.sop import STEPS  # noqa: E402
+from tests.support.people import shown  # noqa: E402
+from tests.support.running_bot import TEAM_CHAT, running_bot  # noqa: E402
+from tests.support.sop_flow import Office, file_and_assign, open_office  # noqa: E402
+
+WAIT = 3600.0
+WITA = ZoneInfo("Asia/Makassar")
+
+
+async def cycle(office: Office) -> dict[int, float]:
+    """Steps 1-3 untimed, then steps 4-7 timed as seen in chat (seconds by step)."""
+    fake, p = office.fake, office.people
+    member, kabid, opd = p["tim_exec"], p["kabid_a"], p["opd_other"]
+    seen: dict[int, float] = {}
+    async with running_bot(office.container, progress_every=3.0):
+        await file_and_assign(office)
+        start = time.monotonic()
+        await member.taps("Cek backup", TEAM_CHAT)
+        await shown(fake, TEAM_CHAT, "Pilih satu untuk diperiksa", WAIT)
+        await member.taps("WITA", TEAM_CHAT)
+        await shown(fake, TEAM_CHAT, "Hasil pemeriksaan backup", WAIT)
+        seen[4] = time.monotonic() - start
+        start = time.monotonic()
+        await member.taps("Restore titik ini", TEAM_CHAT)
+        await shown(fake, TEAM_CHAT, "Balas pesan ini dengan nama sistem")
+        await member.says("simpeg", TEAM_CHAT)
+        result = await shown(fake, TEAM_CHAT, "Dijalankan oleh", WAIT)
+        while not any(word in str(result.get("text")) for word in ("BERHASIL", "GAGAL")):
+            await asyncio.sleep(0.05)
+            result = fake.chat(TEAM_CHAT).messages[result["message_id"]]
+        if "BERHASIL" not in str(result["text"]):
+            raise SystemExit(f"restore tidak berhasil:\n{result['text']}")
+        seen[5] = time.monotonic() - start
+        start = time.monotonic()
+        await shown(fake, kabid.user_id, "KONSEP", WAIT)
+        await kabid.taps("Sahkan")
+        seen[6] = time.monotonic() - start
+        start = time.monotonic()
+        await shown(fake, opd.user_id, "Surat Pemberitahuan", WAIT)
+        await shown(fake, opd.user_id, "Laporan Restore", WAIT)
+        seen[7] = time.monotonic() - start
+        await opd.taps("Diterima / Sesuai")
+    return seen
+
+
+def ssh_words(server: SshServer) -> list[str]:
+    return ["ssh", "-q", "-i", str(server.user_key), "-p", str(server.port),
+            "-o", f"UserKnownHostsFile={server.known_hosts}", "-o", "StrictHostKeyChecking=yes",
+            "-o", "BatchMode=yes", f"{server.endpoint().user}@127.0.0.1"]
+
+
+def by_hand(backup: SshServer, target: SshServer, db: MariaDB, point: Path) -> tuple[float,
+                                                                                     float]:
+    """The check and the restore an engineer would type, timed."""
+    start = time.perf_counter()
+    check = f"cd {shlex.quote(str(point))} && sha256sum -c SHA256SUMS && gzip -t {DUMP}"
+    subprocess.run([*ssh_words(backup), check], check=True, capture_output=True)
+    checked = time.perf_counter() - start
+    db.sql("DROP DATABASE IF EXISTS simpeg_manual; CREATE DATABASE simpeg_manual")
+    start = time.perf_counter()
+    load = (f"gunzip | mariadb -S {shlex.quote(str(db.socket))} -u root simpeg_manual")
+    pipeline = (f"{shlex.join(ssh_words(backup))} {shlex.quote(f'cat {point / DUMP}')} | "
+                f"{shlex.join(ssh_words(target))} {shlex.quote(load)}")
+    subprocess.run(["bash", "-o", "pipefail", "-c", pipeline], check=True)
+    restored = time.perf_counter() - start
+    db.sql("DROP DATABASE simpeg_manual")
+    return checked, restored
+
+
+def minutes(seconds: float) -> str:
+    return f"{seconds:8.1f} s" if seconds < 120 else f"{seconds / 60:8.1f} min"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mb", type=int, default=100,
+                        help="SQL in the dump before compression, MB (default 100)")
+    args = parser.parse_args()
+    logging.getLogger("paramiko").setLevel(logging.WARNING)
+    with tempfile.TemporaryDirectory(prefix="pulih-sop-") as tmp, ExitStack() as stack:
+        folder = Path(tmp)
+        backup = stack.enter_context(ssh_server(folder / "sshd-backup", "backup"))
+        target = stack.enter_context(ssh_server(folder / "sshd-vps", "vps"))
+        db = stack.enter_context(mariadb_server(folder / "mariadb"))
+        fake = stack.enter_context(fake_telegram())
+        monkeypatch = stack.enter_context(pytest.MonkeyPatch.context())
+        root = folder / "srv-backup"
+        point = root / "simpeg" / latest_point(datetime.now(UTC), WITA)
+        print(f"Menulis backup SIMPEG {args.size_mb} MB SQL ...", flush=True)
+        counts = write_simpeg_backup(point, args.size_mb)
+        damaged_live(db)
+        office = open_office(folder / "office", backup, target, db, fake, root, {},
+                             monkeypatch)
+        stack.callback(office.container.close)
+        seen = asyncio.run(cycle(office))
+        with office.container.sessions() as session:
+            request = session.execute(select(Request)).scalar_one()
+            recorded = {s.step.number: s.spent for s in
+                        timeline(session, request, office.container.clock()).steps}
+        live = {t: int(db.sql(f"SELECT COUNT(*) FROM simpeg.`{t}`")) for t in counts}
+        if live != counts:
+            print(f"data live tidak sama dengan backup: {live} != {counts}")
+            return 1
+        checked, restored = by_hand(backup, target, db, point)
+        dump_size = (point / DUMP).stat().st_size
+    print(f"\nbackup: {args.size_mb} MB SQL, {dump_size / 1e6:.1f} MB gzip; "
+          f"{counts['pegawai']} pegawai, {counts['riwayat_jabatan']} riwayat_jabatan; "
+          "keputusan manusia seketika")
+    print(f"{'langkah':<58}{'di chat':>12}{'tercatat':>12}{'Mutu Baku':>12}{'porsi':>8}")
+    total = 0.0
+    for number in (4, 5, 6, 7):
+        step = STEPS[number]
+        limit = step.service_time.total_seconds()
+        spent = recorded.get(number)
+        total += seen[number]
+        print(f"{number}. {step.title[:55]:<55}{minutes(seen[number]):>12}"
+              f"{minutes(spent.total_seconds()) if spent is not None else '-':>12}"
+              f"{minutes(limit):>12}{seen[number] / limit:>8.1%}")
+    print(f"{'langkah 4-7':<58}{minutes(total):>12}{'':>12}{minutes(135 * 60):>12}"
+          f"{total / (135 * 60):>8.1%}")
+    print("\nbaseline OpenSSH dengan tangan (tanpa salinan bayangan, verifikasi, rollback):")
+    print(f"  cek backup  : {minutes(checked)}   Pulih langkah 4 / tangan: "
+          f"{seen[4] / checked:.2f}x")
+    print(f"  restore     : {minutes(restored)}   Pulih langkah 5 / tangan: "
+          f"{seen[5] / restored:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""`python -m restore.transfer_child`: one backup file copied in a process of its own.
+
+Streaming through paramiko is Python work that would hold the bot's interpreter lock for
+the whole transfer and slow every chat answer; here it holds its own. The parent writes
+one JSON line (both endpoints, paths, size, checked digest) and keeps stdin open: EOF
+(the parent cancelled, or died) ends the copy at once. The child answers on stdout with
+lines `P <bytes>` while copying, then `OK <sha256>` or `E <code> <message as JSON>`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from restore.errors import RestoreError
+from restore.ssh import Endpoint, connect
+from restore.transfer import stream_copy
+
+EVERY = 0.2  # seconds between progress lines
+NICE = 10  # the bulk copy yields the CPU to the bot's chat when both want it
+
+
+def endpoint_from(spec: dict[str, Any]) -> Endpoint:
+    return Endpoint(spec["name"], spec["host"], int(spec["port"]), spec["user"],
+                    Path(spec["key_path"]), Path(spec["known_hosts"]), bool(spec["sudo"]))
+
+
+def _watch_parent(stdin: TextIO) -> None:
+    stdin.read()  # returns at EOF only
+    os._exit(3)
+
+
+def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+    os.nice(NICE)
+    spec = json.loads(stdin.readline())
+    threading.Thread(target=_watch_parent, args=(stdin,), daemon=True).start()
+    last = [0.0]
+
+    def progress(done: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= EVERY or done == spec["size"]:
+            last[0] = now
+            stdout.write(f"P {done}\n")
+            stdout.flush()
+
+    source = target = None
+    try:
+        source = connect(endpoint_from(spec["source"]))
+        target = connect(endpoint_from(spec["target"]))
+        seen = stream_copy(source, spec["source_path"], target, spec["target_path"],
+                           size=spec["size"], expected_sha256=spec["sha256"],
+                           on_progress=progress)
+    except RestoreError as exc:
+        stdout.write(f"E {exc.code} {json.dumps(exc.message)}\n")
+        stdout.flush()
+        return 1
+    finally:
+        for remote in (source, target):
+            if remote is not None:
+                remote.close()
+    stdout.write(f"OK {seen}\n")
+    stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

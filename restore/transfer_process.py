@@ -1,0 +1,108 @@
+"""The transfer phase, run by `restore.transfer_child` in a process of its own, watched
+from the restore's worker thread: progress passed on, "Batal" honoured within half a
+second, the child's failure raised here as the same error."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+from restore import errors
+from restore.errors import Cancelled, RestoreError
+from restore.ssh import Remote
+
+_ERRORS: dict[str, type[RestoreError]] = {
+    cls.code: cls for cls in vars(errors).values()
+    if isinstance(cls, type) and issubclass(cls, RestoreError)}
+
+
+def _lines(stream: IO[str], out: queue.Queue[str | None]) -> None:
+    for line in stream:
+        out.put(line.rstrip("\n"))
+    out.put(None)
+
+
+def copy_in_child(source: Remote, source_path: str, target: Remote, target_path: str, *,
+                  size: int, expected_sha256: str,
+                  on_progress: Callable[[int], None] = lambda n: None,
+                  cancel: threading.Event | None = None) -> str:
+    """As `restore.transfer.stream_copy`, in a child process logged in afresh with the
+    same endpoints (host keys checked again); return the SHA-256 it saw."""
+    cancel = cancel or threading.Event()
+    spec = {"source": _endpoint(source), "source_path": source_path,
+            "target": _endpoint(target), "target_path": target_path, "size": size,
+            "sha256": expected_sha256}
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as stderr, \
+            subprocess.Popen([sys.executable, "-m", "restore.transfer_child"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
+                             text=True, encoding="utf-8", env=_child_env()) as child:
+        assert child.stdin is not None and child.stdout is not None
+        lines: queue.Queue[str | None] = queue.Queue()
+        reader = threading.Thread(target=_lines, args=(child.stdout, lines), daemon=True,
+                                  name="pulih-transfer-child")
+        reader.start()
+        try:
+            with contextlib.suppress(BrokenPipeError):  # a child that died says so below
+                child.stdin.write(json.dumps(spec) + "\n")
+                child.stdin.flush()
+            answer = _follow(lines, on_progress, cancel)
+        finally:
+            child.stdin.close()  # EOF: the child stops if it has not already
+            try:
+                child.wait(10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+            reader.join(5)
+        if answer is None:
+            stderr.seek(0)
+            tail = stderr.read()[-300:].strip()
+            raise RestoreError(f"Proses pemindahan berkas berhenti tanpa hasil (kode "
+                               f"{child.returncode}). {tail}".strip())
+    kind, _, rest = answer.partition(" ")
+    if kind == "OK":
+        return rest
+    code, _, message = rest.partition(" ")
+    raise _ERRORS.get(code, RestoreError)(json.loads(message))
+
+
+def _follow(lines: queue.Queue[str | None], on_progress: Callable[[int], None],
+            cancel: threading.Event) -> str | None:
+    """Pass progress on until the child's answer (None: it ended without one)."""
+    while True:
+        if cancel.is_set():
+            raise Cancelled("Restore dibatalkan saat pemindahan berkas; data live tidak "
+                            "disentuh.")
+        try:
+            line = lines.get(timeout=0.5)
+        except queue.Empty:
+            continue
+        if line is None:
+            return None
+        if line.startswith("P "):
+            on_progress(int(line[2:]))
+        elif line.startswith(("OK ", "E ")):
+            return line
+
+
+def _child_env() -> dict[str, str]:
+    """This process's environment, with this copy of Pulih first on the import path."""
+    here = str(Path(__file__).resolve().parents[1])
+    path = os.environ.get("PYTHONPATH", "")
+    return {**os.environ, "PYTHONPATH": here + (os.pathsep + path if path else "")}
+
+
+def _endpoint(remote: Remote) -> dict[str, object]:
+    fields = dataclasses.asdict(remote.endpoint)
+    return {**fields, "key_path": str(fields["key_path"]),
+            "known_hosts": str(fields["known_hosts"])}

@@ -1,0 +1,85 @@
+"""The transfer runs in a child process: its failures come back as the same errors, its
+result is the checked digest, and it never outlives the restore that started it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from bot.lab.sshd import SshServer
+from restore.errors import Cancelled, ChecksumMismatch, ConnectionLost
+from restore.ssh import session
+from restore.transfer_process import copy_in_child
+
+
+def _file(folder: Path, size: int) -> tuple[Path, str]:
+    data = os.urandom(size)
+    path = folder / "dump.sql.gz"
+    path.write_bytes(data)
+    return path, hashlib.sha256(data).hexdigest()
+
+
+def test_a_copy_arrives_whole_with_progress(tmp_path: Path, backup_server: SshServer,
+                                            target_server: SshServer) -> None:
+    source, digest = _file(tmp_path, 3 * 1024 * 1024 + 17)
+    seen: list[int] = []
+    with session(backup_server.endpoint()) as backup, session(target_server.endpoint()) \
+            as target:
+        assert copy_in_child(backup, str(source), target, str(tmp_path / "staged"),
+                             size=source.stat().st_size, expected_sha256=digest,
+                             on_progress=seen.append) == digest
+    assert (tmp_path / "staged").read_bytes() == source.read_bytes()
+    assert seen[-1] == source.stat().st_size
+
+
+def test_the_childs_failures_are_raised_as_the_same_errors(
+        tmp_path: Path, backup_server: SshServer, target_server: SshServer) -> None:
+    source, digest = _file(tmp_path, 100_000)
+    with session(backup_server.endpoint()) as backup, session(target_server.endpoint()) \
+            as target:
+        with pytest.raises(ChecksumMismatch, match="berkas berubah setelah diperiksa"):
+            copy_in_child(backup, str(source), target, str(tmp_path / "a"), size=100_000,
+                          expected_sha256="0" * 64)
+        with pytest.raises(ConnectionLost, match="berhenti setelah 0 dari 5 bita"):
+            copy_in_child(backup, str(tmp_path / "tidak-ada"), target, str(tmp_path / "b"),
+                          size=5, expected_sha256=digest)
+        cancel = threading.Event()
+        cancel.set()
+        with pytest.raises(Cancelled, match="dibatalkan saat pemindahan"):
+            copy_in_child(backup, str(source), target, str(tmp_path / "c"), size=100_000,
+                          expected_sha256=digest, cancel=cancel)
+
+
+def test_the_child_stops_when_its_parent_goes(tmp_path: Path,
+                                              backup_server: SshServer) -> None:
+    # A server that accepts the connection and never speaks: the child waits in its
+    # SSH handshake, as it would on a stalled network, until its stdin closes.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    endpoint = {"name": "diam", "host": "127.0.0.1", "port": silent.getsockname()[1],
+                "user": "root", "key_path": str(backup_server.user_key),
+                "known_hosts": str(backup_server.known_hosts), "sudo": False}
+    spec = {"source": endpoint, "target": endpoint, "source_path": "/x", "target_path": "/y",
+            "size": 1, "sha256": "0" * 64}
+    child = subprocess.Popen([sys.executable, "-m", "restore.transfer_child"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True)
+    assert child.stdin is not None and child.stdout is not None
+    child.stdin.write(json.dumps(spec) + "\n")
+    child.stdin.flush()
+    with pytest.raises(subprocess.TimeoutExpired):
+        child.wait(1.5)  # still waiting for the silent server
+    child.stdin.close()
+    assert child.wait(10) == 3
+    assert child.stdout.read() == ""
+    child.stdout.close()
+    silent.close()
