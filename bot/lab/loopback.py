@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 from pathlib import Path
 
 
@@ -26,3 +27,13 @@ def let_others_through(folder: Path) -> None:
 def niced(nice: int) -> list[str]:
     """The words that start a server at a lower priority (none for 0)."""
     return ["nice", "-n", str(nice)] if nice else []
+
+
+def stop(process: subprocess.Popen[bytes], grace: float) -> None:
+    """Ask the server to stop; kill it if it has not within `grace` seconds."""
+    process.terminate()
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.lab.loopback import free_port, let_others_through, niced
+from bot.lab.loopback import free_port, let_others_through, niced, stop
 
 
 def mariadb_available() -> bool:
@@ -72,8 +72,4 @@ def mariadb_server(folder: Path, nice: int = 0) -> Iterator[MariaDB]:
     try:
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process, 30)

@@ -13,7 +13,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.lab.loopback import free_port, niced
+from bot.lab.loopback import free_port, niced, stop
 from bot.services.setup import make_ssh_key
 from restore.ssh import Endpoint
 
@@ -105,8 +105,4 @@ LogLevel ERROR
         yield SshServer(name, port, folder, process, user_key, known,
                         f"{host_public[0]} {host_public[1]}")
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process, 10)
