@@ -71,10 +71,13 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         log.warning("restore terputus dibereskan saat mulai: %s", recovered)
     await application.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
     assert application.job_queue is not None
+    # A round may outlast the interval (a long render, a slow Telegram): the next tick
+    # then finds the lock taken and returns, rather than the scheduler warning each time.
+    overlap = {"max_instances": 2}
     application.job_queue.run_repeating(deliver_job, interval=DELIVERY_INTERVAL, first=0,
-                                        name="outbox")
+                                        name="outbox", job_kwargs=overlap)
     application.job_queue.run_repeating(documents_job, interval=DELIVERY_INTERVAL, first=0,
-                                        name="documents")
+                                        name="documents", job_kwargs=overlap)
     # Deadlines live in the database: a sweep at start-up fires what fell due while the
     # bot was down, then sweeps keep watching.
     application.job_queue.run_repeating(sweep_job, interval=chat.sweep_interval, first=0,

@@ -74,3 +74,25 @@ def test_every_notification_arrives_once_through_faults(
                                    "uji:tim_exec": "sent", "uji:requester": "blocked",
                                    **{k: "sent" for k in statuses(container)
                                       if k.startswith("admin:")}}
+
+
+def test_a_round_that_outlasts_the_interval_is_waited_out_quietly(
+        office: tuple[Container, FakeTelegram], caplog: pytest.LogCaptureFixture) -> None:
+    """Telegram answering slowly keeps a round busy for seconds: the ticks meanwhile
+    return (no scheduler warning each second), and the message arrives once after."""
+    container, fake = office
+    with container.unit_of_work() as session:
+        enqueue(session, key="uji:lambat", chat_id=PEOPLE["kadis"], kind="notice",
+                text="Pesan lewat Telegram yang lambat", now=container.clock())
+    fake.fail_next("sendMessage", Fault(502, "Bad Gateway", delay=3.5))
+
+    async def scenario() -> None:
+        async with running_bot(container, read_timeout=5):
+            await until(fake, has_messages(fake, PEOPLE["kadis"], 1), timeout=40)
+            await asyncio.sleep(1.5)
+
+    with caplog.at_level("WARNING"):
+        asyncio.run(scenario())
+    assert fake.chat(PEOPLE["kadis"]).texts() == ["Pesan lewat Telegram yang lambat"]
+    skipped = [r.getMessage() for r in caplog.records if "running instances" in r.getMessage()]
+    assert skipped == []
