@@ -6,8 +6,12 @@ reach the right chats and verify, the activity record verifies, the timeline is 
 from __future__ import annotations
 
 import asyncio
+from io import BytesIO
 from pathlib import Path
 
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
 from sqlalchemy import select
 
 from bot.db.models import Document, Request
@@ -63,6 +67,15 @@ def test_one_request_travels_all_eight_steps_in_telegram(office: Office,
             content = received[f"{kind}-{ticket}.pdf"]
             assert Path(issued[kind].file_path).read_bytes() == content
     assert f"laporan-{ticket}-konsep.pdf" in documents(fake, kabid.user_id)
+    # Ratifying signed the report (the office has a certificate); the draft was not signed.
+    signed = PdfFileReader(BytesIO(documents(fake, opd.user_id)[f"laporan-{ticket}.pdf"]))
+    assert [s.field_name for s in signed.embedded_signatures] == ["TTE-laporan"]
+    signature = signed.embedded_signatures[0]
+    checked = validate_pdf_signature(
+        signature, ValidationContext(trust_roots=[signature.signer_cert]))
+    assert checked.intact and checked.bottom_line
+    draft = documents(fake, kabid.user_id)[f"laporan-{ticket}-konsep.pdf"]
+    assert PdfFileReader(BytesIO(draft)).embedded_signatures == []
     for kind, document in issued.items():
         code, out = pulih(office, "letters", "verify", document.file_path)
         assert code == 0 and "ASLI" in out.upper(), (kind, out)

@@ -20,6 +20,7 @@ from bot.lab.mariadb import MariaDB
 from bot.lab.simpeg import States, damaged_simpeg, drop_simpeg
 from bot.lab.sshd import SshServer
 from bot.settings import load_settings
+from letters.signing import make_dev_certificate
 from tests.support.networked_office import networked_office
 from tests.support.office import NIPS
 from tests.support.people import Person, shown
@@ -47,9 +48,15 @@ def office(tmp_path: Path, backup_server: SshServer, target_server: SshServer,
     root = tmp_path / "srv-backup"
     states = damaged_simpeg(mariadb, root)
     with fake_telegram() as fake:
+        # The office signs its documents (PAdES) with a throwaway certificate.
+        p12, passfile = tmp_path / "ttd" / "dev.p12", tmp_path / "ttd" / "dev.p12.pass"
+        p12.parent.mkdir()
+        make_dev_certificate(p12, passfile, "Muhammad Fajar Setiawan", "Pulih (uji)")
         office = open_office(tmp_path, backup_server, target_server, mariadb, fake, root,
                              states, monkeypatch,
-                             create_database(pg_server, f"t_{uuid.uuid4().hex[:12]}"))
+                             create_database(pg_server, f"t_{uuid.uuid4().hex[:12]}"),
+                             {"PULIH_SIGNING_P12": str(p12),
+                              "PULIH_SIGNING_PASSPHRASE_FILE": str(passfile)})
         yield office
         office.container.close()
     drop_simpeg(mariadb)
@@ -57,13 +64,14 @@ def office(tmp_path: Path, backup_server: SshServer, target_server: SshServer,
 
 def open_office(folder: Path, backup: SshServer, target: SshServer, mariadb: MariaDB,
                 fake: FakeTelegram, backup_root: Path, states: States,
-                monkeypatch: pytest.MonkeyPatch, database_url: str | None = None) -> Office:
+                monkeypatch: pytest.MonkeyPatch, database_url: str | None = None,
+                extra_env: dict[str, str] | None = None) -> Office:
     """The office wired to the servers, with its people linked to Telegram accounts
     (SQLite unless `database_url`); the caller closes its container."""
     env_file = networked_office(
         folder, backup, target, backup_root, monkeypatch,
         system_extra=f'db_host = "{mariadb.socket}"\ndb_user = "root"',
-        database_url=database_url, extra_env=bot_env(fake))
+        database_url=database_url, extra_env={**bot_env(fake), **(extra_env or {})})
     container = bootstrap(load_settings(environ={}, env_file=env_file))
     people = {}
     for key, telegram_id in IDS.items():
