@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import logging
 import os
 import queue
 import subprocess
@@ -21,6 +22,7 @@ from restore import errors
 from restore.errors import Cancelled, RestoreError
 from restore.ssh import Remote
 
+log = logging.getLogger("pulih.transfer")
 _ERRORS: dict[str, type[RestoreError]] = {
     cls.code: cls for cls in vars(errors).values()
     if isinstance(cls, type) and issubclass(cls, RestoreError)}
@@ -57,7 +59,8 @@ def copy_in_child(source: Remote, source_path: str, target: Remote, target_path:
                 child.stdin.flush()
             answer = _follow(lines, on_progress, cancel)
         finally:
-            child.stdin.close()  # EOF: the child stops if it has not already
+            with contextlib.suppress(BrokenPipeError):
+                child.stdin.close()  # EOF: the child stops if it has not already
             try:
                 child.wait(10)
             except subprocess.TimeoutExpired:
@@ -66,9 +69,11 @@ def copy_in_child(source: Remote, source_path: str, target: Remote, target_path:
             reader.join(5)
         if answer is None:
             stderr.seek(0)
-            tail = stderr.read()[-300:].strip()
+            log.error("proses pemindahan berkas berhenti (kode %s): %s", child.returncode,
+                      stderr.read()[-2000:])
             raise RestoreError(f"Proses pemindahan berkas berhenti tanpa hasil (kode "
-                               f"{child.returncode}). {tail}".strip())
+                               f"{child.returncode}); rinciannya di log Pulih. Data live "
+                               "tidak disentuh.")
     kind, _, rest = answer.partition(" ")
     if kind == "OK":
         return rest

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.lab.sshd import SshServer
-from restore.errors import Cancelled, ChecksumMismatch, ConnectionLost
+from restore.errors import Cancelled, ChecksumMismatch, ConnectionLost, RestoreError
 from restore.ssh import session
 from restore.transfer_process import copy_in_child
 
@@ -83,3 +83,18 @@ def test_the_child_stops_when_its_parent_goes(tmp_path: Path,
     assert child.stdout.read() == ""
     child.stdout.close()
     silent.close()
+
+
+def test_a_child_that_dies_without_answering_fails_the_copy_plainly(
+        tmp_path: Path, backup_server: SshServer, target_server: SshServer,
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    source, digest = _file(tmp_path, 1000)
+    monkeypatch.setattr(sys, "executable", "/bin/false")  # exits at once, says nothing
+    with session(backup_server.endpoint()) as backup, session(target_server.endpoint()) \
+            as target, pytest.raises(RestoreError) as failed:
+        copy_in_child(backup, str(source), target, str(tmp_path / "d"), size=1000,
+                      expected_sha256=digest)
+    assert failed.value.message == ("Proses pemindahan berkas berhenti tanpa hasil (kode 1); "
+                                    "rinciannya di log Pulih. Data live tidak disentuh.")
+    assert "proses pemindahan berkas berhenti (kode 1)" in caplog.text
+    assert not (tmp_path / "d").exists()
