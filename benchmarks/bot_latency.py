@@ -29,34 +29,26 @@ import asyncio
 import logging
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
-from contextlib import ExitStack
-from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import pytest  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes  # noqa: E402
 
-from benchmarks.simpeg_dump import DUMP, damaged_live, write_simpeg_backup  # noqa: E402
-from bot.chat.standin import TOKEN, FakeTelegram, fake_telegram  # noqa: E402
+from benchmarks.lab_office import lab_office  # noqa: E402
+from benchmarks.simpeg_dump import DUMP  # noqa: E402
+from bot.chat.standin import TOKEN, FakeTelegram  # noqa: E402
 from bot.db.models import Person, RoleAssignment  # noqa: E402
-from bot.demo_lab import latest_point  # noqa: E402
-from bot.lab.mariadb import mariadb_server  # noqa: E402
-from bot.lab.sshd import ssh_server  # noqa: E402
 from tests.support.office import NIPS  # noqa: E402
 from tests.support.people import text_of  # noqa: E402
 from tests.support.running_bot import TEAM_CHAT, running_bot  # noqa: E402
-from tests.support.sop_flow import Office, check_and_confirm, file_and_assign, open_office  # noqa: E402
+from tests.support.sop_flow import Office, check_and_confirm, file_and_assign  # noqa: E402
 
-WITA = ZoneInfo("Asia/Makassar")
 Sample = tuple[float, float, str]  # (sent at, seconds to the reply, restore phase shown)
 
 
@@ -183,27 +175,14 @@ def main() -> None:
     args = parser.parse_args()
     logging.getLogger("paramiko").setLevel(logging.WARNING)
     users = [900_000 + i for i in range(args.users)]
-    with tempfile.TemporaryDirectory(prefix="pulih-latency-") as tmp, ExitStack() as stack:
-        folder = Path(tmp)
-        # The servers stand for other machines: niced, they take only the CPU the bot's
-        # host leaves idle, as a backup server and a VPS elsewhere would take none.
-        backup = stack.enter_context(ssh_server(folder / "sshd-backup", "backup", nice=19))
-        target = stack.enter_context(ssh_server(folder / "sshd-vps", "vps", nice=19))
-        db = stack.enter_context(mariadb_server(folder / "mariadb", nice=19))
-        fake = stack.enter_context(fake_telegram())
-        monkeypatch = stack.enter_context(pytest.MonkeyPatch.context())
-        root = folder / "srv-backup"
-        point = root / "simpeg" / latest_point(datetime.now(UTC), WITA)
-        print(f"Writing a {args.restore_mib} MiB SIMPEG backup ...", flush=True)
-        write_simpeg_backup(point, 20, scans_mib=args.restore_mib)
-        print(f"backup file: {(point / DUMP).stat().st_size / (1 << 20):.0f} MiB", flush=True)
-        damaged_live(db)
-        office = open_office(folder / "office", backup, target, db, fake, root, {},
-                             monkeypatch)
-        stack.callback(office.container.close)
-        add_members(office, users)
-        asyncio.run(measure(office, users, args.rounds))
-
+    print(f"Writing a {args.restore_mib} MiB SIMPEG backup ...", flush=True)
+    # The servers stand for other machines: niced, they take only the CPU the bot's host
+    # leaves idle, as a backup server and a VPS elsewhere would take none.
+    with lab_office(20, scans_mib=args.restore_mib, nice=19) as lab:
+        print(f"backup file: {(lab.point / DUMP).stat().st_size / (1 << 20):.0f} MiB",
+              flush=True)
+        add_members(lab.office, users)
+        asyncio.run(measure(lab.office, users, args.rounds))
 
 if __name__ == "__main__":
     main()

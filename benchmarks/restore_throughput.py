@@ -55,12 +55,6 @@ def endpoint_dict(server: SshServer) -> dict[str, object]:
             "key_path": str(e.key_path), "known_hosts": str(e.known_hosts), "sudo": False}
 
 
-def ssh_words(server: SshServer) -> list[str]:
-    return ["ssh", "-q", "-i", str(server.user_key), "-p", str(server.port),
-            "-o", f"UserKnownHostsFile={server.known_hosts}", "-o", "StrictHostKeyChecking=yes",
-            "-o", "BatchMode=yes", f"{server.endpoint().user}@127.0.0.1"]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024)
@@ -95,8 +89,9 @@ def main() -> int:
                 dest.unlink()
                 dest = folder / f"openssh-{round_}.bin"
                 start = time.perf_counter()
-                pipeline = (f"{shlex.join(ssh_words(backup))} {shlex.quote('cat ' + str(source))}"
-                            f" | {shlex.join(ssh_words(target))} "
+                pipeline = (f"{shlex.join(backup.ssh_command())} "
+                            f"{shlex.quote('cat ' + str(source))}"
+                            f" | {shlex.join(target.ssh_command())} "
                             f"{shlex.quote('cat > ' + str(dest))}")
                 subprocess.run(["bash", "-o", "pipefail", "-c", pipeline], check=True)
                 openssh.append(time.perf_counter() - start)

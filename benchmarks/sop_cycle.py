@@ -26,33 +26,26 @@ import logging
 import shlex
 import subprocess
 import sys
-import tempfile
 import time
-from contextlib import ExitStack
-from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import pytest  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from benchmarks.simpeg_dump import DUMP, damaged_live, write_simpeg_backup  # noqa: E402
-from bot.chat.standin import fake_telegram  # noqa: E402
+from benchmarks.lab_office import lab_office  # noqa: E402
+from benchmarks.simpeg_dump import DUMP  # noqa: E402
 from bot.db.models import Request  # noqa: E402
-from bot.demo_lab import latest_point  # noqa: E402
-from bot.lab.mariadb import MariaDB, mariadb_server  # noqa: E402
-from bot.lab.sshd import SshServer, ssh_server  # noqa: E402
+from bot.lab.mariadb import MariaDB  # noqa: E402
+from bot.lab.sshd import SshServer  # noqa: E402
 from bot.services.timeline import timeline  # noqa: E402
 from bot.workflow.sop import STEPS  # noqa: E402
 from tests.support.people import shown  # noqa: E402
 from tests.support.running_bot import TEAM_CHAT, running_bot  # noqa: E402
-from tests.support.sop_flow import Office, file_and_assign, open_office  # noqa: E402
+from tests.support.sop_flow import Office, file_and_assign  # noqa: E402
 
 WAIT = 3600.0
-WITA = ZoneInfo("Asia/Makassar")
 
 
 async def cycle(office: Office) -> dict[int, float]:
@@ -91,24 +84,18 @@ async def cycle(office: Office) -> dict[int, float]:
     return seen
 
 
-def ssh_words(server: SshServer) -> list[str]:
-    return ["ssh", "-q", "-i", str(server.user_key), "-p", str(server.port),
-            "-o", f"UserKnownHostsFile={server.known_hosts}", "-o", "StrictHostKeyChecking=yes",
-            "-o", "BatchMode=yes", f"{server.endpoint().user}@127.0.0.1"]
-
-
 def by_hand(backup: SshServer, target: SshServer, db: MariaDB, point: Path) -> tuple[float,
                                                                                      float]:
     """The check and the restore an engineer would type, timed."""
     start = time.perf_counter()
     check = f"cd {shlex.quote(str(point))} && sha256sum -c SHA256SUMS && gzip -t {DUMP}"
-    subprocess.run([*ssh_words(backup), check], check=True, capture_output=True)
+    subprocess.run([*backup.ssh_command(), check], check=True, capture_output=True)
     checked = time.perf_counter() - start
     db.sql("DROP DATABASE IF EXISTS simpeg_manual; CREATE DATABASE simpeg_manual")
     start = time.perf_counter()
     load = (f"gunzip | mariadb -S {shlex.quote(str(db.socket))} -u root simpeg_manual")
-    pipeline = (f"{shlex.join(ssh_words(backup))} {shlex.quote(f'cat {point / DUMP}')} | "
-                f"{shlex.join(ssh_words(target))} {shlex.quote(load)}")
+    pipeline = (f"{shlex.join(backup.ssh_command())} {shlex.quote(f'cat {point / DUMP}')} | "
+                f"{shlex.join(target.ssh_command())} {shlex.quote(load)}")
     subprocess.run(["bash", "-o", "pipefail", "-c", pipeline], check=True)
     restored = time.perf_counter() - start
     db.sql("DROP DATABASE simpeg_manual")
@@ -125,21 +112,9 @@ def main() -> int:
                         help="SQL in the dump before compression, MB (default 100)")
     args = parser.parse_args()
     logging.getLogger("paramiko").setLevel(logging.WARNING)
-    with tempfile.TemporaryDirectory(prefix="pulih-sop-") as tmp, ExitStack() as stack:
-        folder = Path(tmp)
-        backup = stack.enter_context(ssh_server(folder / "sshd-backup", "backup"))
-        target = stack.enter_context(ssh_server(folder / "sshd-vps", "vps"))
-        db = stack.enter_context(mariadb_server(folder / "mariadb"))
-        fake = stack.enter_context(fake_telegram())
-        monkeypatch = stack.enter_context(pytest.MonkeyPatch.context())
-        root = folder / "srv-backup"
-        point = root / "simpeg" / latest_point(datetime.now(UTC), WITA)
-        print(f"Menulis backup SIMPEG {args.size_mb} MB SQL ...", flush=True)
-        counts = write_simpeg_backup(point, args.size_mb)
-        damaged_live(db)
-        office = open_office(folder / "office", backup, target, db, fake, root, {},
-                             monkeypatch)
-        stack.callback(office.container.close)
+    print(f"Menulis backup SIMPEG {args.size_mb} MB SQL ...", flush=True)
+    with lab_office(args.size_mb) as lab:
+        office, db, counts = lab.office, lab.database, lab.counts
         seen = asyncio.run(cycle(office))
         with office.container.sessions() as session:
             request = session.execute(select(Request)).scalar_one()
@@ -149,8 +124,8 @@ def main() -> int:
         if live != counts:
             print(f"data live tidak sama dengan backup: {live} != {counts}")
             return 1
-        checked, restored = by_hand(backup, target, db, point)
-        dump_size = (point / DUMP).stat().st_size
+        checked, restored = by_hand(lab.backup, lab.target, db, lab.point)
+        dump_size = (lab.point / DUMP).stat().st_size
     print(f"\nbackup: {args.size_mb} MB SQL, {dump_size / 1e6:.1f} MB gzip; "
           f"{counts['pegawai']} pegawai, {counts['riwayat_jabatan']} riwayat_jabatan; "
           "keputusan manusia seketika")

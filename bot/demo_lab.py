@@ -14,21 +14,22 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.lab import mariadb, sshd
+from bot.lab.loopback import missing
 from bot.lab.mariadb import MariaDB, mariadb_server
 from bot.lab.simpeg import States, damaged_simpeg
-from bot.lab.sshd import SSHD, ssh_server
+from bot.lab.sshd import ssh_server
 from bot.render import render_text
 
-TOOLS = (SSHD, "ssh-keygen", "mariadbd", "mariadb-install-db", "mariadb", "mariadb-dump")
 PACKAGES = "openssh-server openssh-client mariadb-server mariadb-client"
 ROWS = 40  # SIMPEG's employees in the backup
 
 
 def unavailable() -> str | None:
     """Why the lab cannot run here, in Indonesian, or None."""
-    missing = [Path(t).name for t in TOOLS if not (shutil.which(t) or Path(t).exists())]
-    if missing:
-        return (f"program {', '.join(missing)} tidak ditemukan (Debian: apt-get install "
+    absent = missing((*sshd.TOOLS, *mariadb.TOOLS))
+    if absent:
+        return (f"program {', '.join(absent)} tidak ditemukan (Debian: apt-get install "
                 f"{PACKAGES})")
     if os.geteuid() != 0:
         # The restore stages its copy in /var/lib/pulih-staging on the target.

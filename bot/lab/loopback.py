@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -37,3 +39,9 @@ def stop(process: subprocess.Popen[bytes], grace: float) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def missing(tools: Iterable[str]) -> list[str]:
+    """The names of the programs (on PATH, or absolute paths) that are not installed."""
+    return [Path(tool).name for tool in tools
+            if not (shutil.which(tool) or (Path(tool).is_absolute() and Path(tool).exists()))]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import pwd
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -12,11 +11,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.lab.loopback import free_port, let_others_through, niced, stop
+from bot.lab.loopback import free_port, let_others_through, missing, niced, stop
+
+TOOLS = ("mariadbd", "mariadb-install-db", "mariadb", "mariadb-dump")
 
 
 def mariadb_available() -> bool:
-    return all(shutil.which(t) for t in ("mariadbd", "mariadb-install-db", "mariadb"))
+    return not missing(TOOLS)
 
 
 @dataclass(frozen=True)

@@ -13,15 +13,18 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.lab.loopback import free_port, niced, stop
+from bot.lab.loopback import free_port, missing, niced, stop
 from bot.services.setup import make_ssh_key
 from restore.ssh import Endpoint
 
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 
 
+TOOLS = (SSHD, "ssh-keygen")
+
+
 def sshd_available() -> bool:
-    return Path(SSHD).exists() and shutil.which("ssh-keygen") is not None
+    return not missing(TOOLS)
 
 
 @dataclass
@@ -41,6 +44,13 @@ class SshServer:
             user = "root"
         return Endpoint(self.name, "127.0.0.1", self.port, user, key or self.user_key,
                         known_hosts or self.known_hosts, sudo)
+
+    def ssh_command(self) -> list[str]:
+        """OpenSSH's own client logging in here, as an engineer would by hand."""
+        return ["ssh", "-q", "-i", str(self.user_key), "-p", str(self.port),
+                "-o", f"UserKnownHostsFile={self.known_hosts}",
+                "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
+                f"{self.endpoint().user}@127.0.0.1"]
 
     def kill_sessions(self) -> int:
         """Kill the per-connection server processes (the listener stays)."""
