@@ -6,7 +6,8 @@ import argparse
 import getpass
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -39,6 +40,7 @@ from bot.services.requests import (
 from bot.services.setup import prepare
 from bot.services.timeline import timeline
 from bot.settings import load_settings
+from bot.timefmt import utcnow
 from bot.workflow.refusals import Refusal
 from bot.workflow.sop import ACTION_LABELS, ROLE_LABELS, STATE_LABELS, Action, Role, State
 from restore.check import Verdict
@@ -116,8 +118,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
-         err: TextIO | None = None, stdin: TextIO | None = None) -> int:
-    """Run one command; 0 on success, 1 on a problem it reported, 2 on bad usage."""
+         err: TextIO | None = None, stdin: TextIO | None = None,
+         clock: Callable[[], datetime] = utcnow) -> int:
+    """Run one command on `clock`; 0 on success, 1 on a problem it reported, 2 on bad
+    usage."""
     out = out or sys.stdout
     err = err or sys.stderr
     stdin = stdin or sys.stdin
@@ -133,7 +137,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("fontTools").setLevel(logging.WARNING)
     logsafe.install([settings.bot_token or ""])
-    container = bootstrap(settings)
+    container = bootstrap(settings, clock)
     try:
         return _dispatch(args, container, out, err, stdin)
     except ConfigError as exc:
@@ -154,7 +158,7 @@ def _dispatch(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO,
               stdin: TextIO) -> int:
     command = args.command
     if command == "demo":
-        return run_demo(args.dir, Path("inventory.example.toml"), out)
+        return run_demo(args.dir, Path("inventory.example.toml"), out, c.clock)
     if command == "init":
         return _init(c, out)
     if command == "db":

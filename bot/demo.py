@@ -13,18 +13,20 @@ import asyncio
 import logging
 import shutil
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.bootstrap import Container, bootstrap
 from bot.chat.app import ChatRuntime, build_application, polling
 from bot.chat.standin import TOKEN, FakeTelegram
 from bot.db.migrate import upgrade
-from bot.db.models import Person, RoleAssignment, System
+from bot.db.models import DocumentJob, OutboxMessage, Person, RoleAssignment, System
 from bot.demo_lab import Lab, lab, unavailable
 from bot.inventory.loader import load_inventory
 from bot.lab.simpeg import snapshot
@@ -33,6 +35,7 @@ from bot.services.inventory_sync import sync_inventory
 from bot.services.linking import invite
 from bot.services.setup import prepare
 from bot.settings import load_settings
+from bot.timefmt import utcnow
 
 MARKER = ".pulih-demo"
 WAIT = 60.0  # seconds for one answer of the bot; generous for a loaded machine
@@ -91,9 +94,10 @@ class Script:
         print(f"\n=== {text} ===", file=self.out, flush=True)
 
     async def until(self, screen: Screen, words: str, since: int, timeout: float = WAIT,
-                    unless: str | None = None) -> None:
-        """Until a message shown in `screen` after log entry `since` contains `words`,
-        printing the chats meanwhile (a restore's progress shows as it changes)."""
+                    unless: str | None = None) -> str:
+        """The first message shown in `screen` after log entry `since` that contains
+        `words`, once there is one, printing the chats meanwhile (a restore's progress
+        shows as it changes)."""
         deadline = time.monotonic() + timeout
         while True:
             self.show()
@@ -101,13 +105,25 @@ class Script:
                 if chat_id != screen.chat_id:
                     continue
                 if words in text:
-                    return
+                    return text
                 if unless and unless in text:
                     raise RuntimeError(f"{screen.title}: {text.splitlines()[0]}")
             if time.monotonic() > deadline:
+                seen = [text for chat_id, text in self.log if chat_id == screen.chat_id]
+                last = seen[-1].splitlines()[0] if seen else "(belum ada pesan)"
                 raise RuntimeError(f"{screen.title} tidak menerima {words!r} dalam "
-                                   f"{timeout:.0f} detik")
+                                   f"{timeout:.0f} detik; pesan terakhirnya: {last!r}")
             await asyncio.sleep(0.2)
+
+    async def answer(self, query: str, what: str) -> str | None:
+        """The bot's answer to a tap (a short notice, or none), once it has answered."""
+        deadline = time.monotonic() + WAIT
+        while query not in self.standin.answered:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"bot tidak memberi {what} dalam {WAIT:.0f} detik")
+            await asyncio.sleep(0.1)
+        text = self.standin.answered[query].get("text")
+        return str(text) if text else None
 
     async def says(self, who: str, text: str, expect: tuple[Screen, str] | None = None,
                    where: Screen | None = None, timeout: float = WAIT,
@@ -147,9 +163,7 @@ class Script:
                                                    message["message_id"],
                                                    button["callback_data"],
                                                    first_name=player.name)
-                    await asyncio.to_thread(self.standin.wait_for,
-                                            lambda q=query: q in self.standin.answered, WAIT)
-                    answer = self.standin.answered[query].get("text")
+                    answer = await self.answer(query, f"jawaban atas [{button['text']}]")
                     if answer:
                         print(f"(jawaban bot: {answer})", file=self.out)
                     await self.until(*expect, since=mark)
@@ -204,7 +218,10 @@ async def _play(container: Container, standin: FakeTelegram, out: TextIO,
             await s.says(role, f"/start {code}")
         s.narrate("Langkah 1 - pemohon mengajukan permohonan dengan /mohon")
         await s.says("opd", "/mohon", (opd, "Sistem mana"))
-        systems = list(standin.chat(opd.chat_id).messages.values())[-1]
+        systems = next((m for m in reversed(standin.chat(opd.chat_id).messages.values())
+                        if "Sistem mana" in str(m.get("text")) and m.get("reply_markup")), None)
+        if systems is None:
+            raise RuntimeError("pemohon tidak melihat pilihan sistem")
         first = systems["reply_markup"]["inline_keyboard"][0][0]["text"]
         await s.taps("opd", first, (opd, "Apa yang perlu dipulihkan"))
         await s.taps("opd", "Database", (opd, "Backup terakhir"))
@@ -215,9 +232,11 @@ async def _play(container: Container, standin: FakeTelegram, out: TextIO,
                      (opd, "narahubung"))
         await s.says("opd", f"{people['opd'][1]}, 0812-0000-0000", (opd, "Surat permohonan"))
         await s.taps("opd", "Buatkan surat permohonan", (opd, "Periksa permohonan Anda"))
-        await s.taps("opd", "Kirim", (kadis, "LANGKAH 2"))
-        ticket = next(text for chat_id, text in reversed(s.log) if chat_id == opd.chat_id
-                      and "Nomor tiket" in text).split("Nomor tiket: ", 1)[1].split()[0]
+        mark = await s.taps("opd", "Kirim", (kadis, "LANGKAH 2"))
+        # The ticket reaches the requester after the request letter is made, which may
+        # come after the Kepala Dinas's card.
+        filed = await s.until(opd, "Nomor tiket: ", mark)
+        ticket = filed.split("Nomor tiket: ", 1)[1].split()[0]
         s.narrate("Langkah 2 - Kepala Dinas mendisposisikan dengan satu ketukan")
         await s.taps("kadis", people["kabid"][1], (kabid, "LANGKAH 3"))
         s.narrate("Langkah 3 - Kepala Bidang meneruskan ke Tim Teknis")
@@ -241,7 +260,7 @@ async def _play(container: Container, standin: FakeTelegram, out: TextIO,
             await s.until(team, "[berkas PDF: surat_pemberitahuan", mark)
             s.narrate("Langkah 8 - OPD memeriksa sistemnya dan menyatakan diterima")
             await s.taps("opd", "Diterima / Sesuai", (opd, "Diterima dan sesuai oleh"))
-        await asyncio.sleep(1.5)  # the notices that follow a decision
+        await settled(container)
         s.show()
         s.narrate("Di mana permohonan sekarang: /status")
         await s.says("opd", f"/status {ticket}", (opd, "Waktu per langkah"))
@@ -250,12 +269,29 @@ async def _play(container: Container, standin: FakeTelegram, out: TextIO,
     return ticket
 
 
+async def settled(container: Container, timeout: float = WAIT) -> None:
+    """Until every message and document the decisions so far called for has gone out."""
+    deadline = time.monotonic() + timeout
+    while await asyncio.to_thread(_pending, container):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"pesan dan dokumen belum terkirim semua dalam {timeout:.0f} "
+                               "detik")
+        await asyncio.sleep(0.2)
+
+
+def _pending(container: Container) -> int:
+    with container.sessions() as session:
+        return sum(session.execute(select(func.count()).select_from(table).where(
+            table.status == "pending")).scalar_one() for table in (OutboxMessage, DocumentJob))
+
+
 def _invite_code(container: Container, nip: str) -> str:
     with container.unit_of_work() as session:
         return invite(session, nip, container.clock(), "Admin (demo)")[1]
 
 
-def run_demo(folder: Path, example: Path, out: TextIO) -> int:
+def run_demo(folder: Path, example: Path, out: TextIO,
+             clock: Callable[[], datetime] = utcnow) -> int:
     if not example.is_file():
         raise SystemExit(f"{example} tidak ditemukan: jalankan `pulih demo` dari folder "
                          "Pulih (yang berisi inventory.example.toml).")
@@ -274,7 +310,7 @@ def run_demo(folder: Path, example: Path, out: TextIO) -> int:
                "PULIH_BOT_TOKEN": TOKEN, "PULIH_BOT_API_URL": f"{standin.url}/bot",
                "PULIH_BOT_FILE_URL": f"{standin.url}/file/bot",
                "PULIH_ENV_FILE": str(folder / "tidak-ada.env")}
-        container = bootstrap(load_settings(environ=env))
+        container = bootstrap(load_settings(environ=env), clock)
         zone = container.settings.timezone
         try:
             upgrade(container.engine)

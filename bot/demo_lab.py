@@ -27,14 +27,17 @@ ROWS = 40  # SIMPEG's employees in the backup
 
 def unavailable() -> str | None:
     """Why the lab cannot run here, in Indonesian, or None."""
+    reasons = []
     absent = missing((*sshd.TOOLS, *mariadb.TOOLS))
     if absent:
-        return (f"program {', '.join(absent)} tidak ditemukan (Debian: apt-get install "
-                f"{PACKAGES})")
+        reasons.append(f"program {', '.join(absent)} tidak ditemukan (Debian: apt-get install "
+                       f"{PACKAGES})")
     if os.geteuid() != 0:
-        # The restore stages its copy in /var/lib/pulih-staging on the target.
-        return "langkah 4-7 demo perlu dijalankan sebagai root (sudo pulih demo)"
-    return None
+        # The restore stages its copy in /var/lib/pulih-staging on the target, and the lab
+        # starts MariaDB as its own system user.
+        reasons.append("langkah 4-7 demo saat ini perlu hak root (restore menyiapkan "
+                       "salinannya di /var/lib/pulih-staging); jalankan demo sebagai root")
+    return "; ".join(reasons) or None
 
 
 @dataclass(frozen=True)

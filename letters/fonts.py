@@ -5,23 +5,22 @@ An office with a licensed Arial may point the settings at its own TTF files inst
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
 import tempfile
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import fontpkg_arimo
 import fontpkg_noto_sans_arabic
+import uharfbuzz as hb
 from fontTools.ttLib import TTFont
-from fontTools.varLib.instancer import instantiateVariableFont
 from fpdf import FPDF
 
 FAMILY = "Naskah"
 _FALLBACK = "NaskahArab"
-_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -43,14 +42,17 @@ def _arabic() -> Path:
     return next(iter(sorted((Path(fontpkg_noto_sans_arabic.ROOT) / "files").glob("*.ttf"))))
 
 
-def _cache_dir() -> Path:
+def _cache_dirs() -> list[Path]:
+    """Where instances are kept: the user's cache, or a private temporary folder when that
+    cannot be written (a service account without a home, a read-only home)."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "pulih" / "fonts"
+    return [Path(base) / "pulih" / "fonts",
+            Path(tempfile.gettempdir()) / f"pulih-fonts-{os.getuid()}"]
 
 
 def static_instance(path: Path, axes: dict[str, float]) -> Path:
     """`path` itself for a static font; for a variable one, its instance at `axes`, made
-    once and kept in the cache (making it takes seconds, reading it milliseconds)."""
+    once and kept in the cache."""
     return _instance(path, tuple(sorted(axes.items())))
 
 
@@ -61,21 +63,46 @@ def _instance(path: Path, axes: tuple[tuple[str, float], ...]) -> Path:
             return path
         known = {axis.axisTag for axis in font["fvar"].axes}
     wanted = {tag: value for tag, value in axes if tag in known}
-    key = hashlib.sha256(f"{path.stat().st_size}:{path.stat().st_mtime_ns}:{path}:"
-                         f"{sorted(wanted.items())}".encode()).hexdigest()[:20]
-    target = _cache_dir() / f"{path.stem.split('[')[0]}-{key}.ttf"
-    with _LOCK:
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with TTFont(str(path)) as variable:
-                instance = instantiateVariableFont(variable, wanted, updateFontNames=False)
-                # Written beside and renamed, so a parallel process never reads half a file.
-                fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-                os.close(fd)
-                instance.save(tmp)
-                instance.close()
-            os.replace(tmp, target)
-    return target
+    stat = path.stat()
+    key = hashlib.sha256(f"{stat.st_size}:{stat.st_mtime_ns}:{path}:{sorted(wanted.items())}"
+                         .encode()).hexdigest()[:20]
+    name = f"{path.stem.split('[')[0]}-{key}.ttf"
+    problems = []
+    for folder in _cache_dirs():
+        target = folder / name
+        if target.is_file():
+            return target
+        try:
+            _write_instance(path, wanted, target)
+            return target
+        except OSError as exc:
+            problems.append(f"{folder}: {exc.strerror or exc}")
+    raise OSError(f"huruf {path.name} tidak dapat disiapkan ({'; '.join(problems)})")
+
+
+def _write_instance(path: Path, axes: dict[str, float], target: Path) -> None:
+    """Pin the variable font at `axes` with HarfBuzz (milliseconds, where fontTools'
+    instancer takes seconds) and put the result in place atomically: two processes that
+    race both write whole files, and the rename lets a reader see only a whole one."""
+    face = hb.Face(hb.Blob.from_file_path(str(path)))
+    wanted = hb.SubsetInput()
+    wanted.keep_everything()
+    for tag, value in axes.items():
+        wanted.pin_axis_location(face, tag, value)
+    instance = hb.subset(face, wanted)
+    if instance is None:
+        raise OSError(f"HarfBuzz could not instance {path.name} at {axes}")
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(instance.blob.data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def register_fonts(pdf: FPDF, files: FontFiles) -> None:

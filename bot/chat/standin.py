@@ -11,11 +11,12 @@ and inject faults (429 with retry_after, 5xx, a blocked user, a slow answer).
 from __future__ import annotations
 
 import contextlib
+import inspect
 import itertools
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.parser import BytesParser
@@ -47,6 +48,38 @@ class Chat:
 
     def texts(self) -> list[str]:
         return [m.get("text") or m.get("caption") or "" for m in self.messages.values()]
+
+
+@dataclass(frozen=True)
+class Expect:
+    """A condition to wait for, with the words a failure report uses for it."""
+
+    what: str
+    check: Callable[[], object]
+
+    def __call__(self) -> bool:
+        return bool(self.check())
+
+
+def describe(predicate: Callable[[], object]) -> str:
+    """Words for what `predicate` waits for: its own, or the line of code that made it."""
+    if isinstance(predicate, Expect):
+        return predicate.what
+    try:
+        source = " ".join(inspect.getsource(predicate).split())
+    except (OSError, TypeError):
+        return repr(predicate)
+    return source if len(source) <= 240 else source[:240] + "..."
+
+
+def _glance(message: dict[str, Any]) -> str:
+    text = " ".join(str(message.get("text") or message.get("caption") or "").split())
+    if "document" in message:
+        text = f"[{message['document'].get('file_name')}] {text}"
+    buttons = [b["text"] for row in (message.get("reply_markup") or {}).get(
+        "inline_keyboard", []) for b in row]
+    text = text if len(text) <= 160 else text[:160] + "..."
+    return text + (f"  {buttons}" if buttons else "")
 
 
 class FakeTelegram:
@@ -151,15 +184,32 @@ class FakeTelegram:
             "message": shown}})
         return query_id
 
-    def wait_for(self, predicate: Any, timeout: float = 20.0) -> None:
-        """Until predicate() is true (checked whenever the bot calls the server)."""
+    def wait_for(self, predicate: Callable[[], object], timeout: float = 20.0,
+                 what: str | None = None) -> None:
+        """Until predicate() is true (checked whenever the bot calls the server). On time
+        out, an AssertionError that names what was awaited and what the chats show."""
         deadline = time.monotonic() + timeout
         with self._lock:
             while not predicate():
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssertionError("timed out waiting for the bot")
+                    raise AssertionError(
+                        f"waited {timeout:g} s for {what or describe(predicate)}; "
+                        f"instead the bot showed:\n{self.screens()}")
                 self._lock.wait(min(left, 0.2))
+
+    def screens(self, last: int = 4) -> str:
+        """The newest messages of every chat, with their buttons, and the newest answers
+        to taps: what a person would have seen, for a failure report."""
+        with self._lock:
+            lines = []
+            for chat_id, chat in self.chats.items():
+                shown = list(chat.messages.values())[-last:]
+                lines.append(f"  chat {chat_id} ({len(chat.messages)} messages):")
+                lines.extend(f"    - {_glance(message)}" for message in shown)
+            for query, answer in list(self.answered.items())[-last:]:
+                lines.append(f"  answer to tap {query}: {answer.get('text') or '(no text)'}")
+            return "\n".join(lines) or "  (nothing: the bot sent no message)"
 
     def chat(self, chat_id: int) -> Chat:
         return self.chats.setdefault(chat_id, Chat())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -41,7 +42,18 @@ def stop(process: subprocess.Popen[bytes], grace: float) -> None:
         process.wait()
 
 
+# Where Debian puts servers (sshd, mariadbd): not on a normal user's PATH.
+SYSTEM_BIN = ("/usr/local/sbin", "/usr/sbin", "/sbin")
+
+
+def program(name: str) -> str | None:
+    """The full path of an installed program: on PATH, in the system folders a normal
+    user's PATH leaves out, or `name` itself when it is an absolute path that exists."""
+    if Path(name).is_absolute():
+        return name if Path(name).exists() else None
+    return shutil.which(name) or shutil.which(name, path=os.pathsep.join(SYSTEM_BIN))
+
+
 def missing(tools: Iterable[str]) -> list[str]:
-    """The names of the programs (on PATH, or absolute paths) that are not installed."""
-    return [Path(tool).name for tool in tools
-            if not (shutil.which(tool) or (Path(tool).is_absolute() and Path(tool).exists()))]
+    """The names of the programs that are not installed (see `program`)."""
+    return [Path(tool).name for tool in tools if program(tool) is None]

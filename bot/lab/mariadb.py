@@ -11,9 +11,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.lab.loopback import free_port, let_others_through, missing, niced, stop
+from bot.lab.loopback import free_port, let_others_through, missing, niced, program, stop
 
 TOOLS = ("mariadbd", "mariadb-install-db", "mariadb", "mariadb-dump")
+
+
+def _path(name: str) -> str:
+    return program(name) or name
 
 
 def mariadb_available() -> bool:
@@ -46,12 +50,12 @@ def mariadb_server(folder: Path, nice: int = 0) -> Iterator[MariaDB]:
         folder.chmod(0o755)
         os.chown(folder, owner.pw_uid, owner.pw_gid)
         let_others_through(folder)
-    subprocess.run(["mariadb-install-db", f"--datadir={data}", f"--user={user}",
+    subprocess.run([_path("mariadb-install-db"), f"--datadir={data}", f"--user={user}",
                     "--auth-root-authentication-method=socket", "--skip-test-db"],
                    check=True, capture_output=True)
     sock, port = folder / "mysqld.sock", free_port()
     process = subprocess.Popen(
-        [*niced(nice), "mariadbd", "--no-defaults", f"--datadir={data}", f"--socket={sock}",
+        [*niced(nice), _path("mariadbd"), "--no-defaults", f"--datadir={data}", f"--socket={sock}",
          f"--port={port}",
          "--bind-address=127.0.0.1", f"--user={user}", f"--pid-file={folder / 'mysqld.pid'}",
          f"--log-error={folder / 'error.log'}", "--innodb-buffer-pool-size=64M",

@@ -9,7 +9,6 @@ from pathlib import Path
 from bot.lab.backup_point import gz, write_point
 from bot.lab.mariadb import MariaDB
 
-POINT = "20261123-0200"
 States = dict[str, dict[str, str]]
 
 
@@ -20,7 +19,7 @@ def snapshot(db: MariaDB) -> dict[str, str]:
                    "table_schema = 'simpeg' ORDER BY 1").split()}
 
 
-def damaged_simpeg(db: MariaDB, backup_root: Path, rows: int = 3, point: str = POINT) -> States:
+def damaged_simpeg(db: MariaDB, backup_root: Path, point: str, rows: int = 3) -> States:
     """Live SIMPEG with `rows` employees, backed up under `backup_root` as restore point
     `point` (YYYYmmdd-HHMM, office time), then damaged; returns both states."""
     db.sql("DROP DATABASE IF EXISTS simpeg; CREATE DATABASE simpeg")

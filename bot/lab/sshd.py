@@ -13,11 +13,11 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.lab.loopback import free_port, missing, niced, stop
+from bot.lab.loopback import free_port, missing, niced, program, stop
 from bot.services.setup import make_ssh_key
 from restore.ssh import Endpoint
 
-SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
+SSHD = program("sshd") or "/usr/sbin/sshd"
 
 
 TOOLS = (SSHD, "ssh-keygen")

@@ -66,7 +66,7 @@ def file_request(c: Container, actor: Actor, new: NewRequest, team_chat_id: int,
     the request letter. A letter that fails leaves the request standing, and says why."""
     now, zone = c.clock(), c.settings.timezone
     with c.unit_of_work() as session:
-        request = submit_request(session, actor, new, now)
+        request = submit_request(session, actor, new, now, zone)
         notify_move(session, request, now, zone, team_chat_id)
         request_id, ticket = request.id, request.ticket
     def to_kadis(session: Session, document: Document) -> None:

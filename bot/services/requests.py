@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bot.db.models import AuditEvent, Person, Request, RoleAssignment, System
 from bot.services.audit import DocumentRef, append_event
 from bot.services.deadlines import set_deadline_for
+from bot.timefmt import local_date
 from bot.workflow.refusals import AlreadyDecided, NotAllowed, NotFound, WrongAgency
 from bot.workflow.rules import Actor, Authority, PastAction, RequestFacts, authorize
 from bot.workflow.sop import (
@@ -63,12 +64,14 @@ def clean_field(text: str, limit: int, field: str) -> str:
     return text
 
 
-def ticket_for(request_id: int, created: datetime) -> str:
-    """The number people quote: PLH-<year>-<id, five digits>."""
-    return f"PLH-{created.year}-{request_id:05d}"
+def ticket_for(request_id: int, created: datetime, zone: ZoneInfo) -> str:
+    """The number people quote: PLH-<year>-<id, five digits>, the year of filing in the
+    office's zone (a request filed on 1 January 00.30 WITA is of the new year)."""
+    return f"PLH-{local_date(created, zone).year}-{request_id:05d}"
 
 
-def submit_request(session: Session, actor: Actor, new: NewRequest, now: datetime) -> Request:
+def submit_request(session: Session, actor: Actor, new: NewRequest, now: datetime,
+                   zone: ZoneInfo) -> Request:
     """Step 1: an OPD user files a request for one of their own agency's systems."""
     if Role.OPD not in actor.roles:
         raise NotAllowed("Permohonan restore hanya dapat diajukan oleh pegawai OPD.")
@@ -102,7 +105,7 @@ def submit_request(session: Session, actor: Actor, new: NewRequest, now: datetim
     )
     session.add(request)
     session.flush()
-    request.ticket = ticket_for(request.id, now)
+    request.ticket = ticket_for(request.id, now, zone)
     append_event(
         session, action=Action.SUBMIT.value, now=now, actor_id=actor.person_id,
         actor_name=actor.name, actor_role=Role.OPD.value, request_id=request.id,

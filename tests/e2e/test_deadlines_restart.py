@@ -19,6 +19,7 @@ from bot.services.actors import actor_by_nip
 from bot.services.notify import notify_move
 from bot.workflow.sop import State
 from tests.integration.helpers import place_request
+from tests.support.clock import wita
 from tests.support.office import NIPS, NOW
 from tests.support.running_bot import file_request, has_messages, linked_office, running_bot, until
 
@@ -48,6 +49,7 @@ def texts(fake: FakeTelegram, who: str) -> list[str]:
     return fake.chat(PEOPLE[who]).texts()
 
 
+@pytest.mark.dates
 def test_a_deadline_that_fell_while_down_fires_once_after_restart(
         office: tuple[Container, FakeTelegram, Clock]) -> None:
     container, fake, clock = office
@@ -79,7 +81,7 @@ def test_a_deadline_that_fell_while_down_fires_once_after_restart(
     asyncio.run(third_run())
     kadis, plh = texts(fake, "kadis"), texts(fake, "plh_kadis")
     assert len(kadis) == 2 and "PENGINGAT - batas waktu langkah 2" in kadis[1]
-    assert "23 November 2026 10.30 WITA" in kadis[1]
+    assert wita(NOW + timedelta(minutes=30)) in kadis[1]
     assert len(plh) == 3  # the card, the reminder, and the escalation to the Plh.
     assert "ESKALASI - langkah 2 terlambat 1 jam 30 menit" in plh[2]
     with container.sessions() as session:
@@ -116,6 +118,7 @@ def test_the_flow_continues_after_a_restart_mid_flow(
     assert len(texts(fake, "kadis")) == 1  # no card twice across the restart
 
 
+@pytest.mark.dates
 @pytest.mark.parametrize(("verdict", "state"), [("Diterima / Sesuai", State.ACKNOWLEDGED),
                                                 ("Belum sesuai", State.REOPENED)])
 def test_step_eight_is_confirmed_or_reopened_by_the_requester(

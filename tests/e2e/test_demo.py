@@ -12,6 +12,8 @@ import pytest
 
 from bot.demo import run_demo
 from bot.demo_lab import latest_point, unavailable
+from bot.lab import mariadb, sshd
+from bot.lab.loopback import missing
 
 ROOT = Path(__file__).parents[2]
 WITA = ZoneInfo("Asia/Makassar")
@@ -20,6 +22,7 @@ WITA = ZoneInfo("Asia/Makassar")
 def test_without_mariadb_the_demo_plays_steps_1_to_3_and_says_what_to_install(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path / "kosong"))
+    monkeypatch.setattr("bot.lab.loopback.SYSTEM_BIN", ())
     reason = unavailable()
     assert reason is not None and "mariadbd" in reason
     assert "apt-get install openssh-server openssh-client mariadb-server" in reason
@@ -40,3 +43,16 @@ def test_the_demo_backup_is_the_last_2_oclock_office_time() -> None:
     assert latest_point(datetime(2026, 11, 24, 5, 9, tzinfo=UTC), WITA) == "20261124-0200"
     assert latest_point(datetime(2026, 11, 23, 17, 30, tzinfo=UTC), WITA) == "20261123-0200"
     assert latest_point(datetime(2026, 11, 23, 18, 0, tzinfo=UTC), WITA) == "20261124-0200"
+
+
+def test_a_normal_user_is_told_that_root_is_needed_not_that_installed_servers_are_missing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A normal user's PATH has no /usr/sbin, where Debian puts sshd and mariadbd."""
+    if missing((*sshd.TOOLS, *mariadb.TOOLS)):
+        pytest.skip("OpenSSH and MariaDB are not installed here")
+    monkeypatch.setenv("PATH", "/usr/local/bin:/usr/bin:/bin")
+    monkeypatch.setattr("os.geteuid", lambda: 1000)
+    reason = unavailable()
+    assert reason is not None
+    assert "tidak ditemukan" not in reason, reason
+    assert "perlu hak root" in reason and "/var/lib/pulih-staging" in reason

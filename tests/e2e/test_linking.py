@@ -45,6 +45,7 @@ def _telegram_id(container: Container, nip: str) -> int | None:
                                ).scalar_one()
 
 
+@pytest.mark.dates
 def test_a_person_links_with_the_code_and_a_stranger_cannot(
         office: Container, fake: FakeTelegram) -> None:
     code = _code(office)
@@ -75,6 +76,7 @@ def test_a_person_links_with_the_code_and_a_stranger_cannot(
     assert [c["command"] for c in fake.commands] == ["mohon", "status", "antrian", "bantuan"]
 
 
+@pytest.mark.dates
 def test_a_wrong_or_expired_code_changes_nothing(office: Container,
                                                  fake: FakeTelegram) -> None:
     code = _code(office)

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from bot.bootstrap import Container
 from bot.chat.standin import FakeTelegram, fake_telegram
 from bot.db.models import Document, Request
+from tests.support.clock import office_day, tanggal
 from tests.support.documents import render
 from tests.support.office import NIPS
 from tests.support.running_bot import (
@@ -29,6 +30,8 @@ from tests.support.running_bot import (
 REQUESTER, KADIS, KABID, TEAM = 7101, 7102, 7103, -1001000000001
 HOSTILE = "Basis data rusak <b>parah</b> **segera** {{ x }} % & שלום e\u0301"
 CONTACT = "Andi <i>0812</i> {% raw %} `kode` _miring_ [tautan](http://x)"
+
+YESTERDAY = office_day(-1)  # the recovery point the requester types: 23.00 that day
 
 
 @pytest.fixture
@@ -84,6 +87,7 @@ def count(container: Container, model: type) -> int:
         return int(session.execute(select(func.count()).select_from(model)).scalar_one())
 
 
+@pytest.mark.dates
 def test_the_whole_path_from_mohon_to_the_teams_assignment_card(
         office: tuple[Container, FakeTelegram]) -> None:
     container, fake = office
@@ -99,7 +103,7 @@ def test_the_whole_path_from_mohon_to_the_teams_assignment_card(
             await chat.settle(3)
             assert "Tulis tanggal dan jam" in await chat.say("kemarin malam")
             assert "masa depan" in await chat.say("01-01-2099 10.00")
-            assert "Tuliskan alasan" in await chat.say("22-11-2026 23.00")
+            assert "Tuliskan alasan" in await chat.say(f"{YESTERDAY:%d-%m-%Y} 23.00")
             assert "terlalu panjang" in await chat.say("x" * 5001)
             assert "dampaknya" in await chat.say(HOSTILE)
             assert "narahubung" in await chat.say(f"Dampak: {HOSTILE}")
@@ -123,7 +127,7 @@ def test_the_whole_path_from_mohon_to_the_teams_assignment_card(
     texts = fake.chat(REQUESTER).texts()
     summary = seen[0]
     assert "Periksa permohonan Anda" in summary
-    assert "Portal Data Pendidikan" in summary and "22 November 2026 23.00 WITA" in summary
+    assert "Portal Data Pendidikan" in summary and f"{tanggal(YESTERDAY)} 23.00 WITA" in summary
     assert HOSTILE in summary and f"Dampak: Dampak: {HOSTILE}" in summary
     assert CONTACT in summary
     filed = next(t for t in texts if "Permohonan terkirim" in t)

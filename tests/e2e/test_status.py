@@ -55,6 +55,7 @@ def test_the_queue_shows_each_official_what_waits_on_them(
     assert "Tidak ada permohonan" in last(fake, "requester")
 
 
+@pytest.mark.dates
 def test_status_shows_the_timeline_to_those_who_may_see_it(
         office: tuple[Container, FakeTelegram, str]) -> None:
     container, fake, ticket = office

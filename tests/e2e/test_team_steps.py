@@ -9,15 +9,15 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 from sqlalchemy import select
 
 from bot.db.models import Request, RestoreRun
 from bot.lab.mariadb import MariaDB
-from bot.lab.simpeg import POINT, snapshot
+from bot.lab.simpeg import snapshot
+from tests.support.cli import clocked
+from tests.support.clock import LAST_NIGHT
 from tests.support.people import shown, text_of
 from tests.support.running_bot import TEAM_CHAT, running_bot
 from tests.support.sop_flow import (
@@ -100,7 +100,7 @@ def test_cancel_mid_restore_leaves_live_data_untouched_and_the_point_ready_again
 def test_a_failed_restore_is_reported_with_live_data_untouched_and_a_retry(
         office: Office, mariadb: MariaDB) -> None:
     # The backup's manifest promises rows the dump does not hold: verification fails.
-    manifest = office.backup_root / "simpeg" / POINT / "manifest.json"
+    manifest = office.backup_root / "simpeg" / LAST_NIGHT / "manifest.json"
     manifest.write_text(json.dumps({"tables": {"pegawai": 99}}))
     fake, opd = office.fake, office.people["opd_other"]
 
@@ -235,9 +235,8 @@ def test_a_crash_during_the_restore_is_reported_after_restart_with_live_data_unt
     """The bot is a `pulih run` process killed (SIGKILL) in the middle of the import; the
     bot started again tells the team group, and the retry button restores."""
     fake, member = office.fake, office.people["tim_exec"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PULIH_")}
-    command = [str(Path(sys.executable).with_name("pulih")), "--env-file",
-               str(office.env_file), "run"]
+    program, env = clocked({k: v for k, v in os.environ.items() if not k.startswith("PULIH_")})
+    command = [*program, "--env-file", str(office.env_file), "run"]
 
     async def before_the_crash() -> None:
         log = (office.env_file.parent / "pulih-run.log").open("w")

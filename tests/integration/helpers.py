@@ -11,6 +11,7 @@ from bot.db.models import AuditEvent, Deadline, Request, System
 from bot.services.requests import ticket_for
 from bot.workflow.rules import Actor
 from bot.workflow.sop import State
+from tests.support.clock import WITA
 from tests.support.office import NOW
 
 _AFTER_START = {State.RESTORING, State.RESTORED, State.VERIFIED, State.REPORT_SUBMITTED,
@@ -36,7 +37,7 @@ def place_request(session: Session, state: State, requester: Actor, kabid: Actor
     )
     session.add(request)
     session.flush()
-    request.ticket = ticket_for(request.id, NOW)
+    request.ticket = ticket_for(request.id, NOW, WITA)
     session.flush()
     return request
 

@@ -17,6 +17,7 @@ from bot.services.audit import append_event, event_hash
 from bot.services.inventory_sync import sync_inventory
 from bot.settings import load_settings
 from tests.support.cli import office_env, pulih
+from tests.support.clock import running, wita
 from tests.support.office import NOW
 
 BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
@@ -28,7 +29,7 @@ def audited_db(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
     db = tmp_path / "pulih.sqlite3"
     env = office_env(tmp_path)
     settings = load_settings(environ=env)
-    container = bootstrap(settings)
+    container = bootstrap(settings, running())
     upgrade(container.engine)
     with container.unit_of_work() as session:
         sync_inventory(session, load_inventory(settings.inventory_path), NOW)
@@ -63,7 +64,7 @@ def test_an_altered_event_with_a_recomputed_hash_breaks_the_next_link(
     db, env = audited_db
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE audit_events SET note = 'diganti' WHERE seq = 3")
-    container = bootstrap(load_settings(environ=env))
+    container = bootstrap(load_settings(environ=env), running())
     with container.unit_of_work() as session:
         from bot.db.models import AuditEvent
 
@@ -135,10 +136,11 @@ def test_appending_an_event_behind_pulihs_back_is_detected(
     assert "kejadian #7 disisipkan" in result.stderr
 
 
+@pytest.mark.dates
 def test_export_writes_every_event_with_wita_time_and_no_secrets(
         audited_db: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
     _, env = audited_db
-    container = bootstrap(load_settings(environ=env))
+    container = bootstrap(load_settings(environ=env), running())
     with container.unit_of_work() as session:
         append_event(session, action="uji_rahasia", now=NOW,
                      note=f"token {BOT_TOKEN} password=Rahasia123 "
@@ -153,8 +155,8 @@ def test_export_writes_every_event_with_wita_time_and_no_secrets(
     text = out.read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["seq"] for r in rows] == [str(n) for n in range(1, 8)]
-    assert rows[1]["waktu_lokal"] == "23 November 2026 10.00 WITA"
-    assert rows[1]["waktu_utc"] == "2026-11-23T02:00:00.000000Z"
+    assert rows[1]["waktu_lokal"] == wita(NOW)
+    assert rows[1]["waktu_utc"] == NOW.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
     for secret in (BOT_TOKEN, "Rahasia123", "S3cret", "hunter2", "abc\n"):
         assert secret not in text
     assert "***" in rows[-1]["catatan"]

@@ -18,6 +18,7 @@ from bot.services.requests import NewRequest, Scope, apply_action, submit_reques
 from bot.settings import load_settings
 from bot.workflow.sop import Action
 from tests.support.backups import MARIADB_DUMP, gz, write_point
+from tests.support.clock import WITA, running
 from tests.support.networked_office import networked_office
 from tests.support.office import NIPS, NOW
 
@@ -36,7 +37,7 @@ def office(tmp_path: Path, backup_server: SshServer, target_server: SshServer,
 
 def run(env_file: Path, *args: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = main(["--env-file", str(env_file), *args], out=out, err=err)
+    code = main(["--env-file", str(env_file), *args], out=out, err=err, clock=running())
     return code, out.getvalue(), err.getvalue()
 
 
@@ -55,7 +56,7 @@ def test_check_prints_each_item_and_records_the_result(office: Path) -> None:
     assert "[OK] checksum simpeg.sql.gz: SHA-256 cocok" in out
     assert "[!!] umur: Bukan backup terbaru" in out
     assert "Hasil: LULUS DENGAN PERINGATAN" in out
-    container = bootstrap(load_settings(environ={}, env_file=office))
+    container = bootstrap(load_settings(environ={}, env_file=office), running())
     with container.sessions() as session:
         check = session.execute(select(BackupCheck)).scalar_one()
         assert (check.point, check.status) == ("20261122-0200", "warning")
@@ -68,11 +69,12 @@ def test_check_prints_each_item_and_records_the_result(office: Path) -> None:
 
 
 def test_a_check_for_a_request_moves_it_to_backup_checked(office: Path) -> None:
-    container = bootstrap(load_settings(environ={}, env_file=office))
+    container = bootstrap(load_settings(environ={}, env_file=office), running())
     zone = container.settings.timezone
     with container.unit_of_work() as session:
         opd = actor_by_nip(session, NIPS["opd_other"])
-        request = submit_request(session, opd, NewRequest("simpeg", Scope.DATABASE, "Rusak"), NOW)
+        request = submit_request(session, opd, NewRequest("simpeg", Scope.DATABASE, "Rusak"), NOW,
+                                 zone)
         apply_action(session, request.id, actor_by_nip(session, NIPS["kadis"]), Action.DISPOSE,
                      NOW, zone, target_id=actor_by_nip(session, NIPS["kabid_a"]).person_id)
         apply_action(session, request.id, actor_by_nip(session, NIPS["kabid_a"]), Action.ASSIGN,
@@ -88,16 +90,16 @@ def test_a_check_for_a_request_moves_it_to_backup_checked(office: Path) -> None:
 
 
 def test_an_opd_user_cannot_check_for_a_request_through_the_cli(office: Path) -> None:
-    container = bootstrap(load_settings(environ={}, env_file=office))
+    container = bootstrap(load_settings(environ={}, env_file=office), running())
     with container.unit_of_work() as session:
         opd = actor_by_nip(session, NIPS["opd_other"])
         ticket = submit_request(session, opd, NewRequest("simpeg", Scope.DATABASE, "Rusak"),
-                                NOW).ticket
+                                NOW, WITA).ticket
     container.close()
     code, _, err = run(office, "backups", "check", "simpeg", "20261123-0200", "--nip",
                        NIPS["opd_other"], "--request", ticket)
     assert code == 1 and "hanya dapat dilakukan oleh JFT/Tim Teknis" in err
-    container = bootstrap(load_settings(environ={}, env_file=office))
+    container = bootstrap(load_settings(environ={}, env_file=office), running())
     with container.sessions() as session:
         assert session.execute(select(BackupCheck)).first() is None
     container.close()

@@ -13,6 +13,7 @@ from bot.cli import main
 from bot.services.requests import NewRequest, Scope, apply_action, submit_request
 from bot.workflow.rules import Actor
 from bot.workflow.sop import Action
+from tests.support.clock import WITA, running, ticket, wita
 from tests.support.office import NOW
 
 
@@ -20,7 +21,7 @@ def run(container: Container, *args: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     env_file = Path(str(container.settings.data_dir)).parent / "cli.env"
     env_file.write_text(f"PULIH_DATABASE_URL={container.settings.database_url}\n")
-    code = main(["--env-file", str(env_file), *args], out=out, err=err)
+    code = main(["--env-file", str(env_file), *args], out=out, err=err, clock=running())
     return code, out.getvalue(), err.getvalue()
 
 
@@ -39,13 +40,14 @@ def walked(container: Container, actors: dict[str, Actor],
     with container.unit_of_work() as session:
         request = submit_request(session, actors["requester"], NewRequest(
             "portal-pendidikan", Scope.BOTH, "Tabel siswa hilang\x1b[31m merah \u202eterbalik",
-            impact="PPDB terhenti"), NOW)
+            impact="PPDB terhenti"), NOW, WITA)
         ticket = request.ticket
         apply_action(session, request.id, actors["kadis"], Action.DISPOSE,
                      NOW + timedelta(minutes=45), zone, target_id=actors["kabid_a"].person_id)
     return ticket
 
 
+@pytest.mark.dates
 def test_show_prints_the_timeline_with_each_step_against_its_mutu_baku(
         container: Container, walked: str) -> None:
     code, out, err = run(container, "requests", "show", walked)
@@ -53,7 +55,7 @@ def test_show_prints_the_timeline_with_each_step_against_its_mutu_baku(
     assert f"Permohonan {walked}" in out
     assert "Status     : Didisposisikan ke Kepala Bidang" in out
     assert "Lingkup    : Database dan file aplikasi" in out
-    assert "Diajukan   : 23 November 2026 10.00 WITA" in out
+    assert f"Diajukan   : {wita(NOW)}" in out
     step2 = next(line for line in out.splitlines() if line.strip().startswith("2. "))
     assert "45 menit" in step2 and "30 menit" in step2 and "melebihi" in step2
     step3 = next(line for line in out.splitlines() if line.strip().startswith("3. "))
@@ -64,16 +66,17 @@ def test_show_prints_the_timeline_with_each_step_against_its_mutu_baku(
     assert "Tabel siswa hilang[31m merah terbalik" in out
 
 
+@pytest.mark.dates
 def test_list_shows_each_request_with_its_deadline(container: Container, walked: str) -> None:
     code, out, _ = run(container, "requests", "list")
     assert code == 0
     row = next(line for line in out.splitlines() if line.startswith(walked))
-    assert "disposed_to_kabid" in row and "23 November 2026 10.55 WITA" in row
+    assert "disposed_to_kabid" in row and wita(NOW + timedelta(minutes=55)) in row
     code, out, _ = run(container, "requests", "list", "--state", "submitted")
     assert code == 0 and out.strip() == "Tidak ada permohonan."
 
 
 def test_an_unknown_request_is_a_clear_message(container: Container, walked: str) -> None:
-    code, out, err = run(container, "requests", "show", "PLH-2026-99999")
+    code, out, err = run(container, "requests", "show", ticket(99999))
     assert (code, out) == (1, "")
-    assert err.strip() == "Permohonan PLH-2026-99999 tidak ditemukan."
+    assert err.strip() == f"Permohonan {ticket(99999)} tidak ditemukan."

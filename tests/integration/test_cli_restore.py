@@ -14,7 +14,7 @@ from bot.bootstrap import Container, bootstrap
 from bot.cli import main
 from bot.db.models import AuditEvent, BackupCheck, Request, RestoreRun
 from bot.lab.mariadb import MariaDB
-from bot.lab.simpeg import POINT, States, damaged_simpeg, drop_simpeg, snapshot
+from bot.lab.simpeg import States, damaged_simpeg, drop_simpeg, snapshot
 from bot.lab.sshd import SshServer
 from bot.services.actors import actor_by_nip
 from bot.services.audit import verify_chain
@@ -25,6 +25,7 @@ from bot.settings import load_settings
 from bot.workflow.sop import Action
 from restore.engine import Phase
 from restore.errors import Busy
+from tests.support.clock import LAST_NIGHT, running
 from tests.support.networked_office import networked_office
 from tests.support.office import NIPS, NOW
 
@@ -33,7 +34,7 @@ from tests.support.office import NIPS, NOW
 def office(tmp_path: Path, backup_server: SshServer, target_server: SshServer,
            mariadb: MariaDB, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, States]]:
     root = tmp_path / "srv-backup"
-    states = damaged_simpeg(mariadb, root)
+    states = damaged_simpeg(mariadb, root, LAST_NIGHT)
     env_file = networked_office(tmp_path, backup_server, target_server, root, monkeypatch,
                                 system_extra=f'db_host = "{mariadb.socket}"\ndb_user = "root"')
     yield env_file, states
@@ -41,7 +42,7 @@ def office(tmp_path: Path, backup_server: SshServer, target_server: SshServer,
 
 
 def open_office(env_file: Path) -> Container:
-    return bootstrap(load_settings(environ={}, env_file=env_file))
+    return bootstrap(load_settings(environ={}, env_file=env_file), running())
 
 
 def assigned_request(c: Container) -> str:
@@ -49,7 +50,7 @@ def assigned_request(c: Container) -> str:
     with c.unit_of_work() as session:
         opd = actor_by_nip(session, NIPS["opd_other"])
         request = submit_request(session, opd, NewRequest("simpeg", Scope.DATABASE,
-                                                          "Data pegawai rusak"), NOW)
+                                                          "Data pegawai rusak"), NOW, zone)
         apply_action(session, request.id, actor_by_nip(session, NIPS["kadis"]), Action.DISPOSE,
                      NOW, zone, target_id=actor_by_nip(session, NIPS["kabid_a"]).person_id)
         apply_action(session, request.id, actor_by_nip(session, NIPS["kabid_a"]), Action.ASSIGN,
@@ -59,7 +60,7 @@ def assigned_request(c: Container) -> str:
 
 def run(env_file: Path, *args: str, typed: str = "") -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = main(["--env-file", str(env_file), *args], out=out, err=err,
+    code = main(["--env-file", str(env_file), *args], out=out, err=err, clock=running(),
                 stdin=io.StringIO(typed))
     return code, out.getvalue(), err.getvalue()
 
@@ -69,7 +70,7 @@ def test_a_restore_for_a_request_brings_the_data_back_and_moves_the_request_to_v
     env_file, states = office
     c = open_office(env_file)
     ticket = assigned_request(c)
-    code, out, err = run(env_file, "restore", "simpeg", POINT, "--nip", NIPS["tim_exec"],
+    code, out, err = run(env_file, "restore", "simpeg", LAST_NIGHT, "--nip", NIPS["tim_exec"],
                          "--request", ticket, typed="simpeg\n")
     assert code == 0, err
     assert "Restore selesai dan terverifikasi" in out
@@ -101,7 +102,7 @@ def test_a_restore_for_a_request_brings_the_data_back_and_moves_the_request_to_v
 def test_the_typed_confirmation_is_required(office: tuple[Path, States],
                                             mariadb: MariaDB) -> None:
     env_file, states = office
-    code, _, err = run(env_file, "restore", "simpeg", POINT, "--nip", NIPS["tim_exec"],
+    code, _, err = run(env_file, "restore", "simpeg", LAST_NIGHT, "--nip", NIPS["tim_exec"],
                        typed="ya\n")
     assert code == 1 and "nama sistem tidak cocok" in err
     assert snapshot(mariadb) == states["damaged"]
@@ -116,7 +117,7 @@ def test_someone_outside_the_team_cannot_restore(office: tuple[Path, States],
                                                  mariadb: MariaDB) -> None:
     env_file, states = office
     for nip in (NIPS["kabid_a"], NIPS["opd_other"], NIPS["admin"]):
-        code, _, err = run(env_file, "restore", "simpeg", POINT, "--nip", nip, "--yes")
+        code, _, err = run(env_file, "restore", "simpeg", LAST_NIGHT, "--nip", nip, "--yes")
         assert code == 1 and "hanya dapat dijalankan oleh JFT/Tim Teknis" in err
     assert snapshot(mariadb) == states["damaged"]
 
@@ -128,7 +129,7 @@ def test_a_second_restore_of_the_same_system_is_refused_while_one_runs(
     zone = c.settings.timezone
     with c.sessions() as session:
         access = system_access(session, "simpeg", zone)
-    report = run_check(access, POINT, NOW)
+    report = run_check(access, LAST_NIGHT, NOW)
     with c.unit_of_work() as session:
         actor = actor_by_nip(session, NIPS["tim_exec"])
         check = record_check(session, access, report, started_at=NOW, now=NOW,
@@ -141,7 +142,7 @@ def test_a_second_restore_of_the_same_system_is_refused_while_one_runs(
         start_run(session, access, again, other, NOW, zone)
     assert f"Restore #{first.run_id}" in refusal.value.message
     assert "Dimas Pratama" in refusal.value.message
-    code, _, err = run(env_file, "restore", "simpeg", POINT, "--nip", NIPS["tim_other"],
+    code, _, err = run(env_file, "restore", "simpeg", LAST_NIGHT, "--nip", NIPS["tim_other"],
                        "--yes")
     assert code == 1 and "sedang berjalan" in err
     c.close()
@@ -180,7 +181,7 @@ def _crashed_run(c: Container, done: tuple[Phase, ...], running: Phase) -> tuple
     with c.sessions() as session:
         access = system_access(session, "simpeg", zone)
         request_id = session.execute(select(Request.id)).scalar_one()
-    report = run_check(access, POINT, NOW)
+    report = run_check(access, LAST_NIGHT, NOW)
     with c.unit_of_work() as session:
         actor = actor_by_nip(session, NIPS["tim_exec"])
         check = record_check(session, access, report, started_at=NOW, now=NOW,

@@ -5,10 +5,9 @@ one and refuses it with one byte changed; a signed one validates with pyHanko.""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, timedelta
 from io import BytesIO
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from asn1crypto import x509 as asn1_x509
@@ -26,13 +25,15 @@ from bot.services.inventory_sync import sync_inventory
 from bot.services.letters import MAX_UPLOAD, head_of_office, register_request_letter
 from bot.settings import load_settings
 from bot.workflow.refusals import NotAllowed
-from tests.support.case_records import SHA, walk_to_report
+from tests.support.case_records import AGENCY_LETTER, POINT, SHA, walk_to_report
 from tests.support.cli import office_env, pulih
+from tests.support.clock import WITA, month_year, office_day, running, tanggal
 from tests.support.documents import render
-from tests.support.office import NOW
+from tests.support.office import NOW, PLH_WINDOW
 from tests.support.pdf import contains, pdf_text
 
-TICKET = "PLH-2026-00001"
+TICKET = f"PLH-{NOW.astimezone(WITA).year}-00001"
+MONTH = month_year()  # the month and year of every number issued today
 
 
 
@@ -40,13 +41,19 @@ TICKET = "PLH-2026-00001"
 @pytest.fixture
 def office(tmp_path: Path) -> dict[str, str]:
     env = office_env(tmp_path)
-    container = bootstrap(load_settings(environ=env))
+    container = bootstrap(load_settings(environ=env), running())
     upgrade(container.engine)
     with container.unit_of_work() as session:
         sync_inventory(session, load_inventory(container.settings.inventory_path), NOW)
         assert walk_to_report(session).ticket == TICKET
     container.close()
     return env
+
+
+def at(minutes: int) -> str:
+    """How documents write the time `minutes` after NOW: '23 November 2026 10.10 WITA'."""
+    moment = (NOW + timedelta(minutes=minutes)).astimezone(WITA)
+    return f"{tanggal(moment.date())} {moment:%H.%M} WITA"
 
 
 def issued_files(out: str, folder: Path) -> dict[str, Path]:
@@ -58,6 +65,7 @@ def issued_files(out: str, folder: Path) -> dict[str, Path]:
     return files
 
 
+@pytest.mark.dates
 def test_the_four_documents_are_issued_from_the_record_and_verified(
         office: dict[str, str], tmp_path: Path) -> None:
     out_dir = tmp_path / "keluar"
@@ -65,32 +73,28 @@ def test_the_four_documents_are_issued_from_the_record_and_verified(
                    str(out_dir))
     assert result.returncode == 0, result.stderr
     files = issued_files(result.stdout, out_dir)
-    assert "nomor 1/Diskominfo/000.6/11/2026" in result.stdout  # the disposition sheet
-    assert "nomor B-3/Diskominfo/000.6/11/2026" in result.stdout  # the notification letter
+    assert f"nomor 1/Diskominfo/000.6/{MONTH}" in result.stdout  # the disposition sheet
+    assert f"nomor B-3/Diskominfo/000.6/{MONTH}" in result.stdout  # the notification letter
 
     texts = {kind: pdf_text(path.read_bytes(), tmp_path) for kind, path in files.items()}
-    for field in ("B-77/DISDIKBUD/000.6/11/2026", "Tabel siswa rusak setelah pembaruan.",
+    for field in (AGENCY_LETTER, "Tabel siswa rusak setelah pembaruan.",
                   "Portal tidak dapat dibuka.", "Andi Saputra 0812-0000-1111",
-                  "23 November 2026"):
+                  tanggal(office_day())):
         assert contains(texts["surat_permohonan"], field), field
     for field in ("Ahmad Rizali", "Fajar Setiawan", "Proses lebih lanjut: Mohon segera",
-                  "Gunakan backup malam terakhir.", "23 November 2026 10.10 WITA",
-                  "Paraf elektronik Fajar Setiawan 10.25", "PLH-2026-00001"):
+                  "Gunakan backup malam terakhir.", at(10), f"Paraf elektronik Fajar "
+                  f"Setiawan {(NOW + timedelta(minutes=25)).astimezone(WITA):%H.%M}", TICKET):
         assert contains(texts["disposisi"], field), field
-    for field in ("Nomor: 2/Diskominfo/000.6/11/2026", "backup-dc", "2026-11-22T2300",
-                  "22 November 2026 23.00 WITA", SHA[:40], "Pemindahan berkas backup",
+    for field in (f"Nomor: 2/Diskominfo/000.6/{MONTH}", "backup-dc", POINT,
+                  at(-660), SHA[:40], "Pemindahan berkas backup",
                   "Salinan bayangan: tabel dan baris", "Sesuai: 2 tabel, 1280 baris",
                   "HTTP 200", "12 menit (Mutu Baku", "Dimas Pratama", "Fajar Setiawan"):
         assert contains(texts["laporan"], field), field
-    # The test inventory has Hendra Gunawan as Plh. of the Kepala Dinas from 20 to 27
-    # November 2026: inside that window the Plh. signs, with the acting title.
-    today = datetime.now(ZoneInfo("Asia/Makassar")).date()
-    signer = (("Plh. Kepala Dinas,", "Hendra Gunawan")
-              if date(2026, 11, 20) <= today <= date(2026, 11, 27)
-              else ("Kepala Dinas,", "Ahmad Rizali"))
-    for field in ("B-3/Diskominfo/000.6/11/2026", "1 (satu) berkas",
-                  "Menindaklanjuti surat Saudara Nomor B-77/DISDIKBUD/000.6/11/2026",
-                  "dengan hasil Berhasil", *signer):
+    # The test inventory has Hendra Gunawan as Plh. of the Kepala Dinas around the tests'
+    # day: inside that window the Plh. signs, with the acting title.
+    for field in (f"B-3/Diskominfo/000.6/{MONTH}", "1 (satu) berkas",
+                  f"Menindaklanjuti surat Saudara Nomor {AGENCY_LETTER}",
+                  "dengan hasil Berhasil", "Plh. Kepala Dinas,", "Hendra Gunawan"):
         assert contains(texts["surat_pemberitahuan"], field), field
 
     for kind, path in files.items():
@@ -105,6 +109,7 @@ def test_the_four_documents_are_issued_from_the_record_and_verified(
     assert pulih(office, "audit", "verify").returncode == 0
 
 
+@pytest.mark.dates
 def test_the_code_printed_on_the_page_finds_the_record(office: dict[str, str],
                                                         tmp_path: Path) -> None:
     result = pulih(office, "letters", "render", "laporan", "--request", TICKET, "--out",
@@ -115,9 +120,10 @@ def test_the_code_printed_on_the_page_finds_the_record(office: dict[str, str],
     assert code
     found = pulih(office, "letters", "verify", "--code", code.group(1))
     assert found.returncode == 0, found.stderr
-    assert "Laporan Restore" in found.stdout and "1/Diskominfo/000.6/11/2026" in found.stdout
+    assert "Laporan Restore" in found.stdout and f"1/Diskominfo/000.6/{MONTH}" in found.stdout
 
 
+@pytest.mark.dates
 def test_a_failed_rendering_cancels_its_number_and_keeps_it(office: dict[str, str],
                                                             tmp_path: Path) -> None:
     broken = tmp_path / "templat"
@@ -131,16 +137,16 @@ def test_a_failed_rendering_cancels_its_number_and_keeps_it(office: dict[str, st
     assert result.returncode == 1
     assert "Templat laporan.xml.j2 tidak dapat dipakai" in result.stderr
     assert "Traceback" not in result.stderr
-    container = bootstrap(load_settings(environ=office))
+    container = bootstrap(load_settings(environ=office), running())
     with container.sessions() as session:
         numbers = session.execute(select(LetterNumber)).scalars().all()
         assert [(n.number, n.status) for n in numbers] == [
-            ("1/Diskominfo/000.6/11/2026", "cancelled")]
+            (f"1/Diskominfo/000.6/{MONTH}", "cancelled")]
         assert session.execute(select(Document)).scalars().all() == []
     container.close()
     result = pulih(office, "letters", "render", "disposisi", "--request", TICKET, "--out",
                    str(tmp_path / "keluar"))
-    assert "nomor 2/Diskominfo/000.6/11/2026" in result.stdout  # never reused
+    assert f"nomor 2/Diskominfo/000.6/{MONTH}" in result.stdout  # never reused
 
 
 def test_a_signed_report_validates_and_breaks_when_altered(office: dict[str, str],
@@ -181,7 +187,7 @@ def test_a_signed_report_validates_and_breaks_when_altered(office: dict[str, str
 
 def test_an_uploaded_signed_request_letter_is_registered_and_fakes_are_refused(
         office: dict[str, str], tmp_path: Path) -> None:
-    container = bootstrap(load_settings(environ=office))
+    container = bootstrap(load_settings(environ=office), running())
     scanned = render("surat_permohonan")  # stands in for the agency's own signed PDF
     try:
         for content, message in (
@@ -193,24 +199,26 @@ def test_an_uploaded_signed_request_letter_is_registered_and_fakes_are_refused(
         with container.sessions() as session:
             assert session.execute(select(Document)).scalars().all() == []
         letter = register_request_letter(container, TICKET, scanned)
-        assert letter.number == "B-77/DISDIKBUD/000.6/11/2026"
+        assert letter.number == AGENCY_LETTER
     finally:
         container.close()
     copy = tmp_path / "surat.pdf"
     copy.write_bytes(scanned)
     checked = pulih(office, "letters", "verify", str(copy))
     assert checked.returncode == 0 and "Surat Permohonan" in checked.stdout
-    assert "B-77/DISDIKBUD/000.6/11/2026" in checked.stdout
+    assert AGENCY_LETTER in checked.stdout
 
 
+@pytest.mark.dates
 @pytest.mark.parametrize(("today", "name", "title"), [
-    (date(2026, 11, 23), "Hendra Gunawan", "Plh. Kepala Dinas"),
-    (date(2026, 11, 15), "Lukas Tandi", "Plh. Kepala Dinas"),
-    (date(2026, 12, 1), "Ahmad Rizali", "Kepala Dinas"),
+    (office_day(0), "Hendra Gunawan", "Plh. Kepala Dinas"),
+    (PLH_WINDOW[1], "Hendra Gunawan", "Plh. Kepala Dinas"),
+    (office_day(-8), "Lukas Tandi", "Plh. Kepala Dinas"),
+    (office_day(8), "Ahmad Rizali", "Kepala Dinas"),
 ])
 def test_the_acting_official_signs_inside_the_window(office: dict[str, str], today: date,
                                                      name: str, title: str) -> None:
-    container = bootstrap(load_settings(environ=office))
+    container = bootstrap(load_settings(environ=office), running())
     with container.sessions() as session:
         signer = head_of_office(session, today)
     container.close()

@@ -20,6 +20,7 @@ from bot.services.inventory_sync import sync_inventory
 from bot.services.requests import NewRequest, Scope, submit_request
 from bot.settings import load_settings
 from tests.support.cli import office_env, pulih
+from tests.support.clock import WITA, month_year, running, ticket, wita
 from tests.support.office import NIPS, NOW
 
 
@@ -35,16 +36,18 @@ def a_pdf() -> bytes:
 @pytest.fixture
 def issued(tmp_path: Path) -> tuple[dict[str, str], Path, str]:
     env = office_env(tmp_path)
-    container = bootstrap(load_settings(environ=env))
+    container = bootstrap(load_settings(environ=env), running())
     upgrade(container.engine)
     content = a_pdf()
     with container.unit_of_work() as session:
         sync_inventory(session, load_inventory(container.settings.inventory_path), NOW)
         request = submit_request(session, actor_by_nip(session, NIPS["requester"]),
-                                 NewRequest("portal-pendidikan", Scope.DATABASE, "Rusak"), NOW)
+                                 NewRequest("portal-pendidikan", Scope.DATABASE, "Rusak"), NOW,
+                                 WITA)
         document = issue_document(session, kind="surat_pemberitahuan", content=content,
                                   folder=tmp_path / "data" / "documents", now=NOW,
-                                  number="B-7/Diskominfo/000.6/11/2026", request_id=request.id)
+                                  number=f"B-7/Diskominfo/000.6/{month_year()}",
+                                  request_id=request.id)
         code, stored = document.verification_code, Path(document.file_path)
     container.close()
     copy = tmp_path / "kiriman.pdf"
@@ -55,15 +58,16 @@ def issued(tmp_path: Path) -> tuple[dict[str, str], Path, str]:
 
 
 
+@pytest.mark.dates
 def test_an_issued_document_is_recognised_with_its_record(
         issued: tuple[dict[str, str], Path, str]) -> None:
     env, copy, code = issued
     result = pulih(env, "letters", "verify", str(copy))
     assert result.returncode == 0, result.stderr
     assert "ASLI" in result.stdout and "Surat Pemberitahuan" in result.stdout
-    assert "B-7/Diskominfo/000.6/11/2026" in result.stdout
-    assert "23 November 2026 10.00 WITA" in result.stdout
-    assert "PLH-2026-00001" in result.stdout and code in result.stdout
+    assert f"B-7/Diskominfo/000.6/{month_year()}" in result.stdout
+    assert wita(NOW) in result.stdout
+    assert ticket() in result.stdout and code in result.stdout
 
 
 def test_one_changed_byte_is_not_recognised(issued: tuple[dict[str, str], Path, str]) -> None:
@@ -87,13 +91,13 @@ def test_a_printout_is_checked_by_its_code(issued: tuple[dict[str, str], Path, s
 def test_the_document_hash_is_in_the_activity_record(
         issued: tuple[dict[str, str], Path, str]) -> None:
     env, copy, _ = issued
-    container = bootstrap(load_settings(environ=env))
+    container = bootstrap(load_settings(environ=env), running())
     with container.sessions() as session:
         event = session.execute(select(AuditEvent).where(
             AuditEvent.action == "document_issued")).scalar_one()
         refs = json.loads(event.documents)
         assert refs == [{"kind": "surat_pemberitahuan",
-                         "number": "B-7/Diskominfo/000.6/11/2026",
+                         "number": f"B-7/Diskominfo/000.6/{month_year()}",
                          "sha256": hashlib.sha256(copy.read_bytes()).hexdigest()}]
     container.close()
     assert pulih(env, "audit", "verify").returncode == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,9 +16,11 @@ from bot.db.models import LetterNumber
 from bot.services.audit import verify_chain
 from bot.services.numbering import allocate_number, cancel_number
 from letters.numbering import NumberParts, format_number
+from tests.support.clock import month_year
 from tests.support.office import NOW
 
 WITA = ZoneInfo("Asia/Makassar")
+MONTH = month_year()  # of every number allocated at NOW
 PATTERN = "{security}-{seq}/{unit}/{classification}/{month:02d}/{year}"
 
 
@@ -34,7 +36,7 @@ def _allocate(url: str, count: int, unit: str = "Diskominfo") -> list[str]:
 
 
 def _numbers(container: Container, unit: str = "Diskominfo",
-             year: int = 2026) -> list[LetterNumber]:
+             year: int = NOW.astimezone(WITA).year) -> list[LetterNumber]:
     with container.sessions() as session:
         return list(session.execute(select(LetterNumber).where(
             LetterNumber.unit == unit, LetterNumber.year == year).order_by(LetterNumber.seq)
@@ -51,6 +53,7 @@ def test_the_sop_sample_number_is_reproduced_and_roman_months_work() -> None:
             format_number(bad, parts)
 
 
+@pytest.mark.dates
 def test_two_hundred_numbers_from_threads_and_processes_are_unique_and_gapless(
         container: Container) -> None:
     url = container.settings.database_url
@@ -75,33 +78,36 @@ def test_two_hundred_numbers_from_threads_and_processes_are_unique_and_gapless(
     rows = _numbers(container)
     assert [r.seq for r in rows] == list(range(1, 201))
     assert {r.number for r in rows} == set(everything)
-    assert rows[0].number == "B-1/Diskominfo/000.6/11/2026"
+    assert rows[0].number == f"B-1/Diskominfo/000.6/{MONTH}"
     with container.sessions() as session:
         assert verify_chain(session).ok
 
 
+@pytest.mark.dates
 def test_a_cancelled_number_stays_and_is_never_given_again(container: Container) -> None:
     url = container.settings.database_url
     first = _allocate(url, 3)
     with container.unit_of_work() as session:
         cancel_number(session, first[1], "Salah ketik tujuan", NOW)
     after = _allocate(url, 1)
-    assert after == ["B-4/Diskominfo/000.6/11/2026"]
+    assert after == [f"B-4/Diskominfo/000.6/{MONTH}"]
     rows = _numbers(container)
     assert [(r.seq, r.status) for r in rows] == [(1, "issued"), (2, "cancelled"),
                                                   (3, "issued"), (4, "issued")]
     assert rows[1].note == "Salah ketik tujuan"
 
 
+@pytest.mark.dates
 def test_each_unit_and_year_has_its_own_sequence(container: Container) -> None:
     url = container.settings.database_url
     _allocate(url, 2)
-    assert _allocate(url, 1, unit="Setda") == ["B-1/Setda/000.6/11/2026"]
+    assert _allocate(url, 1, unit="Setda") == [f"B-1/Setda/000.6/{MONTH}"]
     engine = make_engine(url)
-    new_year = datetime(2026, 12, 31, 16, 30, tzinfo=UTC)  # 1 January 2027, 00.30 WITA
+    next_year = NOW.astimezone(WITA).year + 1
+    new_year = datetime(next_year, 1, 1, 0, 30, tzinfo=WITA)  # 00.30 on the next 1 January
     number = allocate_number(make_session_factory(engine), kind="laporan", pattern=PATTERN,
                              unit="Diskominfo", classification="000.6", security="B",
                              now=new_year, zone=WITA)
     engine.dispose()
-    assert number.number == "B-1/Diskominfo/000.6/01/2027"
+    assert number.number == f"B-1/Diskominfo/000.6/01/{next_year}"
     assert [r.seq for r in _numbers(container)] == [1, 2]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bot.bootstrap import Container
 from bot.db.models import AuditEvent, Deadline, Request
 from bot.services.audit import verify_chain
-from bot.services.requests import NewRequest, Scope, apply_action, submit_request
+from bot.services.requests import NewRequest, Scope, apply_action, submit_request, ticket_for
 from bot.services.timeline import timeline
 from bot.workflow.refusals import (
     AlreadyDecided,
@@ -25,6 +25,7 @@ from bot.workflow.refusals import (
 from bot.workflow.rules import Actor
 from bot.workflow.sop import Action, State
 from tests.integration.helpers import place_request
+from tests.support.clock import WITA
 from tests.support.office import NOW
 
 HOSTILE = "<b>x</b> **y** {{ 7*7 }} %s ' OR 1=1; -- \u202eevil\u202c ﷽ e\u0301"
@@ -39,7 +40,8 @@ def _submit(container: Container, actor: Actor, system: str = "portal-pendidikan
             reason: str = "Basis data rusak setelah pembaruan aplikasi") -> int:
     with container.unit_of_work() as session:
         return submit_request(session, actor, NewRequest(system, Scope.DATABASE, reason,
-                                                         impact="Layanan terhenti"), NOW).id
+                                                         impact="Layanan terhenti"), NOW,
+                              WITA).id
 
 
 def _act(container: Container, request_id: int, actor: Actor, action: Action,
@@ -49,6 +51,7 @@ def _act(container: Container, request_id: int, actor: Actor, action: Action,
                             container.settings.timezone, **kw)  # type: ignore[arg-type]
 
 
+@pytest.mark.dates
 def test_a_request_walks_all_eight_steps_and_its_timeline_shows_each_against_mutu_baku(
         container: Container, actors: dict[str, Actor]) -> None:
     rid = _submit(container, actors["requester"])
@@ -155,6 +158,7 @@ def test_the_kabid_who_ran_the_restore_cannot_ratify_its_report(
         assert request is not None and request.state == State.REPORT_SUBMITTED.value
 
 
+@pytest.mark.dates
 def test_a_plh_acts_inside_the_window_and_is_recorded_as_acting(
         container: Container, actors: dict[str, Actor]) -> None:
     rid = _submit(container, actors["requester"])
@@ -203,6 +207,7 @@ def test_a_stale_card_is_refused_after_the_request_moved_on(
         _act(container, rid, actors["kadis"], Action.REJECT, reason="x", expected_version=1)
 
 
+@pytest.mark.dates
 def test_a_returned_request_can_be_resubmitted_and_step_one_is_clocked(
         container: Container, actors: dict[str, Actor]) -> None:
     rid = _submit(container, actors["requester"])
@@ -252,3 +257,12 @@ def test_people_are_found_by_numeric_telegram_id_only_while_listed(
         person.active = False
     with container.sessions() as session, pytest.raises(NotLinked):
         actor_by_telegram_id(session, 424242)
+
+
+@pytest.mark.dates
+def test_a_ticket_carries_the_year_of_filing_in_office_time() -> None:
+    """16.30 UTC on 31 December is 00.30 WITA on 1 January: the new year's ticket."""
+    year = NOW.astimezone(WITA).year
+    new_year = datetime(year, 12, 31, 16, 30, tzinfo=UTC)
+    assert ticket_for(7, new_year, WITA) == f"PLH-{year + 1}-00007"
+    assert ticket_for(7, new_year - timedelta(minutes=31), WITA) == f"PLH-{year}-00007"

@@ -42,6 +42,7 @@ def _target(action: Action, actors: dict[str, Actor]) -> int | None:
     return actors["kabid_a"].person_id if action is Action.DISPOSE else None
 
 
+@pytest.mark.dates
 @pytest.mark.parametrize("state", list(State))
 def test_every_actor_and_action_in_each_state_is_allowed_or_refused_without_change(
         shared_container: Container, shared_actors: dict[str, Actor], state: State) -> None:

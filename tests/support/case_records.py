@@ -12,10 +12,14 @@ from bot.db.models import BackupCheck, Request, RestoreRun, System
 from bot.services.actors import actor_by_nip
 from bot.services.requests import NewRequest, Scope, apply_action, submit_request
 from bot.workflow.sop import Action
-from tests.support.documents import WITA
+from tests.support.clock import WITA, month_year
 from tests.support.office import NIPS, NOW
 
 SHA = "5d41402abc4b2a76b9719d911017c592aa5d41402abc4b2a76b9719d911017c5"
+# The agency's own letter, numbered this month; the point checked, taken 11 hours earlier.
+AGENCY_LETTER = f"B-77/DISDIKBUD/000.6/{month_year()}"
+POINT_TAKEN = NOW - timedelta(minutes=660)
+POINT = POINT_TAKEN.astimezone(WITA).strftime("%Y-%m-%dT%H%M")
 
 
 def _at(minutes: int) -> datetime:
@@ -30,8 +34,8 @@ def walk_to_report(session: Session,
     tim = actor_by_nip(session, NIPS["tim_exec"])
     request = submit_request(session, requester, NewRequest(
         "portal-pendidikan", Scope.DATABASE, reason, impact="Portal tidak dapat dibuka.",
-        contact="Andi Saputra 0812-0000-1111", letter_number="B-77/DISDIKBUD/000.6/11/2026"),
-        NOW)
+        contact="Andi Saputra 0812-0000-1111", letter_number=AGENCY_LETTER),
+        NOW, WITA)
     apply_action(session, request.id, kadis, Action.DISPOSE, _at(10), WITA,
                  target_id=kabid.person_id, reason="Mohon segera ditangani.")
     apply_action(session, request.id, kabid, Action.ASSIGN, _at(25), WITA,
@@ -39,10 +43,10 @@ def walk_to_report(session: Session,
     system = session.get(System, request.system_id)
     assert system is not None
     check = BackupCheck(
-        request_id=request.id, system_id=system.id, point="2026-11-22T2300",
+        request_id=request.id, system_id=system.id, point=POINT,
         point_time=_at(-660), checked_by=tim.person_id, started_at=_at(40), finished_at=_at(42),
         status="passed", result=json.dumps({
-            "point": "2026-11-22T2300", "taken_at": _at(-660).isoformat(), "size": 52_428_800,
+            "point": POINT, "taken_at": _at(-660).isoformat(), "size": 52_428_800,
             "verdict": "passed", "items": [], "digests": {"db.sql.gz": SHA}, "manifest": {}}))
     session.add(check)
     session.flush()

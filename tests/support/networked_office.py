@@ -12,6 +12,7 @@ from bot.inventory.loader import load_inventory
 from bot.lab.sshd import SshServer
 from bot.services.inventory_sync import sync_inventory
 from bot.settings import load_settings
+from tests.support.clock import running
 from tests.support.office import NOW, write_inventory
 
 
@@ -33,7 +34,7 @@ def networked_office(folder: Path, backup: SshServer, target: SshServer, backup_
                         + "".join(f"{k}={v}\n" for k, v in (extra_env or {}).items()))
     for key in ("PULIH_DATABASE_URL", "PULIH_DATA_DIR", "PULIH_INVENTORY"):
         monkeypatch.delenv(key, raising=False)
-    container = bootstrap(load_settings(environ={}, env_file=env_file))
+    container = bootstrap(load_settings(environ={}, env_file=env_file), running())
     upgrade(container.engine)
     with container.unit_of_work() as session:
         sync_inventory(session, load_inventory(inventory), NOW)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-# 10.00 WITA on Monday 23 November 2026.
-NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+from tests.support.clock import NOW, office_day
+
+__all__ = ["NIPS", "NOW", "PLH_WINDOW", "inventory_text", "write_inventory", "write_keys"]
+
+# The Plh. of the Kepala Dinas acts from three days before the tests' day to four after;
+# another Plh.'s appointment ended the day before; a Plt. Kepala Bidang starts that day.
+PLH_WINDOW = (office_day(-3), office_day(4))
 
 NIPS = {
     "requester": "198707192011011006",
@@ -92,22 +96,22 @@ name = "Badan Kepegawaian dan Pengembangan Sumber Daya Manusia"
 nip = "{NIPS['plh_kadis']}"
 for_nip = "{NIPS['kadis']}"
 kind = "Plh."
-from = 2026-11-20
-until = 2026-11-27
+from = {PLH_WINDOW[0]}
+until = {PLH_WINDOW[1]}
 
 [[acting]]
 nip = "{NIPS['plh_expired']}"
 for_nip = "{NIPS['kadis']}"
 kind = "Plh."
-from = 2026-11-01
-until = 2026-11-22
+from = {office_day(-22)}
+until = {office_day(-1)}
 
 [[acting]]
 nip = "{NIPS['plt_kabid']}"
 for_nip = "{NIPS['kabid_a']}"
 kind = "Plt."
-from = 2026-11-23
-until = 2026-12-31
+from = {office_day(0)}
+until = {office_day(38)}
 
 [[backup_servers]]
 name = "backup-dc"

@@ -4,10 +4,13 @@ button with a label, and wait for what the bot shows them."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from operator import contains
 from typing import Any
 
-from bot.chat.standin import FakeTelegram
+from bot.chat.standin import Expect, FakeTelegram
 
 WAIT = 60.0
 
@@ -36,14 +39,18 @@ class Person:
                         query = self.fake.user_taps(self.user_id, where, message["message_id"],
                                                     button["callback_data"],
                                                     first_name=self.name)
-                        await wait(self.fake, lambda q=query: q in self.fake.answered)
+                        await wait(self.fake, Expect(
+                            f"an answer to {self.name} tapping {button['text']!r}",
+                            partial(contains, self.fake.answered, query)))
                         return str(self.fake.answered[query].get("text", ""))
         raise AssertionError(f"no button {label!r} in chat {where}: "
                              f"{[m.get('text') or m.get('caption') for m in self.chat(where)]}")
 
 
-async def wait(fake: FakeTelegram, condition: Any, timeout: float = WAIT) -> None:
-    await asyncio.to_thread(fake.wait_for, condition, timeout)
+async def wait(fake: FakeTelegram, condition: Callable[[], object], timeout: float = WAIT,
+               what: str | None = None) -> None:
+    """Until `condition` holds; on time out, fail with what was awaited and what was seen."""
+    await asyncio.to_thread(fake.wait_for, condition, timeout, what)
 
 
 def text_of(message: dict[str, Any]) -> str:
@@ -58,7 +65,8 @@ async def shown(fake: FakeTelegram, chat_id: int, words: str,
         return next((m for m in reversed(list(fake.chat(chat_id).messages.values()))
                      if words in text_of(m)), None)
 
-    await wait(fake, lambda: find() is not None, timeout)
+    await wait(fake, lambda: find() is not None, timeout,
+               f"a message containing {words!r} in chat {chat_id}")
     found = find()
     assert found is not None
     return found

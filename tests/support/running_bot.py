@@ -13,7 +13,7 @@ from telegram.ext import Application
 
 from bot.bootstrap import Container, bootstrap
 from bot.chat.app import build_application, polling
-from bot.chat.standin import TOKEN, FakeTelegram
+from bot.chat.standin import TOKEN, Expect, FakeTelegram
 from bot.db.migrate import upgrade
 from bot.db.models import Person, Request
 from bot.inventory.loader import load_inventory
@@ -22,6 +22,7 @@ from bot.services.inventory_sync import sync_inventory
 from bot.services.notify import notify_move
 from bot.services.requests import NewRequest, Scope, submit_request
 from bot.settings import load_settings
+from tests.support.clock import running
 from tests.support.office import NIPS, NOW, write_inventory
 
 TEAM_CHAT = -1001000000001  # the team group of the test inventory
@@ -29,13 +30,14 @@ TEAM_CHAT = -1001000000001  # the team group of the test inventory
 
 def chat_office(tmp_path: Path, fake: FakeTelegram,
                 clock: Callable[[], datetime] | None = None) -> Container:
-    """A migrated SQLite office whose bot talks to `fake` (and tells time by `clock`)."""
+    """A migrated SQLite office whose bot talks to `fake` and tells time by `clock` (by
+    default the tests' clock, running from NOW)."""
     env = {"PULIH_DATABASE_URL": f"sqlite:///{tmp_path / 'pulih.sqlite3'}",
            "PULIH_DATA_DIR": str(tmp_path / "data"),
            "PULIH_INVENTORY": str(write_inventory(tmp_path / "office")),
            **bot_env(fake), "PULIH_ENV_FILE": str(tmp_path / "absent.env")}
     settings = load_settings(environ=env)
-    container = bootstrap(settings, clock) if clock else bootstrap(settings)
+    container = bootstrap(settings, clock or running())
     upgrade(container.engine)
     with container.unit_of_work() as session:
         sync_inventory(session, load_inventory(container.settings.inventory_path), NOW)
@@ -61,8 +63,10 @@ async def running_bot(container: Container, read_timeout: float = 5,
     assert errors == [], errors
 
 
-async def until(fake: FakeTelegram, predicate: Callable[[], bool], timeout: float = 20) -> None:
-    await asyncio.to_thread(fake.wait_for, predicate, timeout)
+async def until(fake: FakeTelegram, predicate: Callable[[], object], timeout: float = 20,
+                what: str | None = None) -> None:
+    """Until `predicate` holds; on time out, fail with what was awaited and what was seen."""
+    await asyncio.to_thread(fake.wait_for, predicate, timeout, what)
 
 
 def link(container: Container, nip: str, telegram_id: int) -> None:
@@ -72,14 +76,15 @@ def link(container: Container, nip: str, telegram_id: int) -> None:
         person.telegram_id = telegram_id
 
 
-def has_messages(fake: FakeTelegram, chat: int, count: int) -> Callable[[], bool]:
+def has_messages(fake: FakeTelegram, chat: int, count: int) -> Expect:
     """A condition: the chat shows at least `count` messages from the bot."""
-    return lambda: len(fake.chat(chat).messages) >= count
+    return Expect(f"{count} message(s) in chat {chat}",
+                  lambda: len(fake.chat(chat).messages) >= count)
 
 
-def answered(fake: FakeTelegram, query: str) -> Callable[[], bool]:
+def answered(fake: FakeTelegram, query: str) -> Expect:
     """A condition: the bot has answered this callback query."""
-    return lambda: query in fake.answered
+    return Expect(f"an answer to tap {query}", lambda: query in fake.answered)
 
 
 def linked_office(tmp_path: Path, fake: FakeTelegram, people: dict[str, int],
@@ -98,7 +103,8 @@ def file_request(container: Container, reason: str = "Tabel siswa rusak", *,
     with container.unit_of_work() as session:
         request = submit_request(session, actor_by_nip(session, NIPS["requester"]),
                                  NewRequest("portal-pendidikan", Scope.DATABASE, reason,
-                                            impact=impact), now)
+                                            impact=impact), now,
+                                 container.settings.timezone)
         notify_move(session, request, now, container.settings.timezone, team_chat_id)
         session.expunge(request)
         return request

@@ -21,6 +21,7 @@ from bot.lab.simpeg import States, damaged_simpeg, drop_simpeg
 from bot.lab.sshd import SshServer
 from bot.settings import load_settings
 from letters.signing import make_dev_certificate
+from tests.support.clock import LAST_NIGHT, running
 from tests.support.networked_office import networked_office
 from tests.support.office import NIPS
 from tests.support.people import Person, shown
@@ -46,7 +47,7 @@ def office(tmp_path: Path, backup_server: SshServer, target_server: SshServer,
            mariadb: MariaDB, pg_server: str,
            monkeypatch: pytest.MonkeyPatch) -> Iterator[Office]:
     root = tmp_path / "srv-backup"
-    states = damaged_simpeg(mariadb, root)
+    states = damaged_simpeg(mariadb, root, LAST_NIGHT)
     with fake_telegram() as fake:
         # The office signs its documents (PAdES) with a throwaway certificate.
         p12, passfile = tmp_path / "ttd" / "dev.p12", tmp_path / "ttd" / "dev.p12.pass"
@@ -72,7 +73,7 @@ def open_office(folder: Path, backup: SshServer, target: SshServer, mariadb: Mar
         folder, backup, target, backup_root, monkeypatch,
         system_extra=f'db_host = "{mariadb.socket}"\ndb_user = "root"',
         database_url=database_url, extra_env={**bot_env(fake), **(extra_env or {})})
-    container = bootstrap(load_settings(environ={}, env_file=env_file))
+    container = bootstrap(load_settings(environ={}, env_file=env_file), running())
     people = {}
     for key, telegram_id in IDS.items():
         link(container, NIPS[key], telegram_id)
@@ -82,7 +83,7 @@ def open_office(folder: Path, backup: SshServer, target: SshServer, mariadb: Mar
 
 def pulih(office: Office, *args: str) -> tuple[int, str]:
     out = io.StringIO()
-    code = main(["--env-file", str(office.env_file), *args], out=out, err=out)
+    code = main(["--env-file", str(office.env_file), *args], out=out, err=out, clock=running())
     return code, out.getvalue()
 
 
