@@ -146,29 +146,37 @@ class Script:
     async def taps(self, who: str, label: str, expect: tuple[Screen, str],
                    where: Screen | None = None) -> int:
         """`who` taps the newest button whose label contains `label` in their chat (or
-        `where`); waits for the bot's answer and for `expect`."""
+        `where`), once there is one; waits for the bot's answer and for `expect`."""
         player = self.players[who]
         chat = where or player
-        self.show()
+        found = await self.button(chat, label)
         mark = len(self.log)
-        for message in reversed(list(self.standin.chat(chat.chat_id).messages.values())):
-            for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
-                for button in row:
-                    if label not in button["text"]:
-                        continue
-                    place = f" di {chat.title}" if where else ""
-                    print(f"\n>>> {player.title} menekan [{button['text']}]{place}",
-                          file=self.out)
-                    query = self.standin.user_taps(player.chat_id, chat.chat_id,
-                                                   message["message_id"],
-                                                   button["callback_data"],
-                                                   first_name=player.name)
-                    answer = await self.answer(query, f"jawaban atas [{button['text']}]")
-                    if answer:
-                        print(f"(jawaban bot: {answer})", file=self.out)
-                    await self.until(*expect, since=mark)
-                    return mark
-        raise RuntimeError(f"tombol {label!r} tidak ada di layar {chat.title}")
+        message_id, button = found
+        place = f" di {chat.title}" if where else ""
+        print(f"\n>>> {player.title} menekan [{button['text']}]{place}", file=self.out)
+        query = self.standin.user_taps(player.chat_id, chat.chat_id, message_id,
+                                       button["callback_data"], first_name=player.name)
+        answer = await self.answer(query, f"jawaban atas [{button['text']}]")
+        if answer:
+            print(f"(jawaban bot: {answer})", file=self.out)
+        await self.until(*expect, since=mark)
+        return mark
+
+    async def button(self, chat: Screen, label: str) -> tuple[int, dict[str, Any]]:
+        """The newest button in `chat` whose label contains `label`, and its message,
+        once the bot has shown one."""
+        deadline = time.monotonic() + WAIT
+        while True:
+            self.show()
+            for message in reversed(list(self.standin.chat(chat.chat_id).messages.values())):
+                for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
+                    for button in row:
+                        if label in button["text"]:
+                            return int(message["message_id"]), button
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"tombol {label!r} tidak muncul di layar {chat.title} "
+                                   f"dalam {WAIT:.0f} detik")
+            await asyncio.sleep(0.2)
 
 
 def _folder(folder: Path) -> None:
