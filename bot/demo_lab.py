@@ -33,8 +33,8 @@ def unavailable() -> str | None:
         reasons.append(f"program {', '.join(absent)} tidak ditemukan (Debian: apt-get install "
                        f"{PACKAGES})")
     if os.geteuid() != 0:
-        # The restore stages its copy in /var/lib/pulih-staging on the target, and the lab
-        # starts MariaDB as its own system user.
+        # The restore stages its copy in /var/lib/pulih-staging on the target, and the
+        # lab reaches its MariaDB as the server's root user over the socket.
         reasons.append("langkah 4-7 demo saat ini perlu hak root (restore menyiapkan "
                        "salinannya di /var/lib/pulih-staging); jalankan demo sebagai root")
     return "; ".join(reasons) or None

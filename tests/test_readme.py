@@ -44,7 +44,7 @@ def play_first_command(folder: Path) -> tuple[subprocess.CompletedProcess[str], 
     """The README's first command in a fresh copy of this checkout, in a new venv, with
     an empty font cache; the run, the copy and the venv."""
     clone = folder / "pulih"
-    clone.mkdir()
+    clone.mkdir(parents=True)
     _fresh_copy(clone)
     env_dir = folder / "venv"
     # System site-packages hold the dependencies already; the venv holds this copy only.

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.demo_lab import latest_point
+
 ENV = "PULIH_TEST_CLOCK"
 WITA = ZoneInfo("Asia/Makassar")  # the test office's zone
 BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
@@ -59,21 +61,7 @@ def tanggal(day: date) -> str:
     return f"{day.day} {BULAN[day.month - 1]} {day.year}"
 
 
-def last_backup(moment: datetime = NOW, hour: int = 2) -> datetime:
-    """The newest `hour`.00 WITA at or before `moment`: when last night's backup ran."""
-    local = moment.astimezone(WITA)
-    point = local.replace(hour=hour, minute=0, second=0, microsecond=0)
-    if point > local:
-        point -= timedelta(days=1)
-    return point.astimezone(UTC)
-
-
-def point_name(moment: datetime) -> str:
-    """The folder name a backup job gives a restore point taken at `moment` (WITA)."""
-    return moment.astimezone(WITA).strftime("%Y%m%d-%H%M")
-
-
-LAST_NIGHT = point_name(last_backup())  # SIMPEG's restore point in the lab
+LAST_NIGHT = latest_point(NOW, WITA)  # SIMPEG's restore point: 02.00 last night
 
 
 def wita(moment: datetime) -> str:
