@@ -169,7 +169,9 @@ class Remote:
                     raise CommandFailed(f"Keluaran perintah di {self.endpoint.label} terlalu "
                                         "besar.")
                 if idle:
-                    if channel.exit_status_ready() and not channel.recv_ready() and \
+                    # sshd may send the exit status before the last output: the answer is
+                    # whole only at end of file, which it sends once the output is drained.
+                    if channel.eof_received and not channel.recv_ready() and \
                             not channel.recv_stderr_ready():
                         break
                     if channel.closed or not self.transport.is_active():
@@ -178,6 +180,9 @@ class Remote:
                         raise CommandFailed(f"Perintah di {self.endpoint.label} melewati batas "
                                             f"waktu {int(timeout)} detik.")
                     time.sleep(0.002)
+            while not channel.exit_status_ready() and not channel.closed and \
+                    self.transport.is_active() and time.monotonic() < deadline:
+                time.sleep(0.002)  # the exit status follows the end of file
             if not channel.exit_status_ready():
                 raise ConnectionLost(f"Sambungan SSH ke {self.endpoint.label} terputus saat "
                                      "perintah berjalan.")
