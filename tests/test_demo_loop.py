@@ -23,6 +23,8 @@ def test_the_demo_passes_every_run_on_a_busy_machine_with_an_empty_font_cache(
             result, clone, _ = play_first_command(tmp_path / f"run{run}")
             try:
                 check_full_demo(result, clone)
-            except AssertionError as exc:
-                failures.append(f"run {run}: {str(exc)[-1500:]}")
+            except AssertionError:
+                # What the newcomer saw last, not the assertion's long repr.
+                failures.append(f"run {run} (exit {result.returncode}):\n"
+                                f"{result.stdout[-1200:]}\n{result.stderr[-1500:]}")
     assert not failures, f"{len(failures)} of {runs} runs failed:\n" + "\n".join(failures)
