@@ -82,8 +82,10 @@ def _render_request(args: argparse.Namespace, c: Container, out: TextIO, err: Te
             print(f"{KINDS[kind]}: {exc}", file=err)
             return 1
         except (MarkupError, TemplateError) as exc:
-            print(f"Templat {kind}.xml.j2 tidak dapat dipakai: {exc}. Nomor yang sempat "
-                  "diambil dicatat batal.", file=err)
+            # A template error names its file and line itself.
+            where = "" if isinstance(exc, TemplateError) else f" {kind}.xml.j2"
+            print(f"Templat{where} tidak dapat dipakai: {exc}. Nomor yang sempat diambil "
+                  "dicatat batal.", file=err)
             return 1
         target = args.out / f"{kind}-{issued.code}.pdf"
         target.write_bytes(issued.content)

@@ -8,7 +8,8 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import PackageLoader, StrictUndefined
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from bot import timefmt
 
@@ -21,11 +22,13 @@ def plain(value: object) -> str:
 
 
 @cache
-def _environment(zone_key: str) -> Environment:
-    env = Environment(
+def _environment(zone_key: str) -> ImmutableSandboxedEnvironment:
+    # Sandboxed like the documents' templates: a template reads what it is given, nothing
+    # more, should one ever come from outside the package.
+    env = ImmutableSandboxedEnvironment(
         loader=PackageLoader("bot", "templates"),
         # Plain text for terminals, not HTML: values pass through `plain` instead.
-        autoescape=False,  # noqa: S701
+        autoescape=False,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

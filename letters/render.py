@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
+import traceback
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -12,7 +13,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2.exceptions import SecurityError, TemplateSyntaxError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from bot.timefmt import as_utc, durasi, tanggal, ukuran, waktu
@@ -68,9 +71,12 @@ def environment(extra_dir: Path | None, zone: ZoneInfo) -> Environment:
     per folder and zone (jinja2 reloads a template whose file changed)."""
     loaders = [FileSystemLoader(str(extra_dir))] if extra_dir else []
     loaders.append(FileSystemLoader(str(TEMPLATES)))
-    env = Environment(loader=ChoiceLoader(loaders), autoescape=True,
-                      undefined=StrictUndefined, finalize=_finalize, trim_blocks=True,
-                      lstrip_blocks=True, keep_trailing_newline=False)
+    # An office's own copy of a template is input: sandboxed, it can read the facts it is
+    # given and nothing else (no attributes that lead to Python's internals, no calls
+    # that change them).
+    env = ImmutableSandboxedEnvironment(
+        loader=ChoiceLoader(loaders), autoescape=True, undefined=StrictUndefined,
+        finalize=_finalize, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
 
     def tgl(value: date | datetime | None) -> str:
         if value is None:
@@ -107,12 +113,31 @@ def render_markup(kind: str, *, case: Case, issue: Issue, sender: Sender, office
                 if case.restore_finished and case.restore_started else None)
     long_notes = [i for i, hop in enumerate(case.hops, start=1) if len(hop.note) > LONG_NOTE
                   or "\n" in hop.note]
-    template = environment(template_dir, zone).get_template(f"{kind}.xml.j2")
-    return template.render(case=case, issue=issue, sender=sender, kind_label=KINDS[kind],
-                           office_head=office.head, office_city=office.city,
-                           contact_office=office.contact, tembusan=office.tembusan,
-                           sop_title=office.sop_title, ratifier=ratifier or case.ratifier,
-                           duration=duration, long_notes=long_notes)
+    try:
+        template = environment(template_dir, zone).get_template(f"{kind}.xml.j2")
+        return template.render(case=case, issue=issue, sender=sender, kind_label=KINDS[kind],
+                               office_head=office.head, office_city=office.city,
+                               contact_office=office.contact, tembusan=office.tembusan,
+                               sop_title=office.sop_title, ratifier=ratifier or case.ratifier,
+                               duration=duration, long_notes=long_notes)
+    except TemplateError as exc:
+        raise TemplateError(f"{_where(exc, kind)}: {_why(exc)}") from exc
+
+
+def _where(exc: TemplateError, kind: str) -> str:
+    """'laporan.xml.j2 baris 12': the template file and line an error came from."""
+    if isinstance(exc, TemplateSyntaxError) and exc.lineno:
+        return f"{Path(exc.filename or kind + '.xml.j2').name} baris {exc.lineno}"
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".j2")]
+    if frames:
+        return f"{Path(frames[-1].filename).name} baris {frames[-1].lineno}"
+    return f"{kind}.xml.j2"
+
+
+def _why(exc: TemplateError) -> str:
+    if isinstance(exc, SecurityError):
+        return f"templat mencoba akses yang tidak diizinkan ({exc.message})"
+    return exc.message or type(exc).__name__
 
 
 def needs_shaping(text: str) -> bool:

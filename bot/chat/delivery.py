@@ -85,11 +85,28 @@ async def _give_up(container: Container, row_id: int, attempts: int, exc: Except
     await asyncio.to_thread(_tell_admins, container, row_id, problem, now)
 
 
-async def _send(bot: Bot, chat_id: int, payload: dict[str, Any]) -> Message:
+def document_folders(container: Container) -> tuple[Path, ...]:
+    """The only folders the outbox sends files from: issued documents and KONSEP drafts."""
+    data = container.settings.data_dir
+    return (data / "documents", data / "konsep")
+
+
+def read_document(path: str, folders: tuple[Path, ...]) -> bytes:
+    """The bytes of a file Pulih made; PermissionError for any path that lies outside its
+    folders once symbolic links are followed (a row written into the outbox by someone
+    else must not mail out the bot's SSH key)."""
+    real = Path(path).resolve()
+    if not any(real.is_relative_to(folder.resolve()) for folder in folders):
+        raise PermissionError(f"berkas {path} di luar folder dokumen Pulih; tidak dikirim")
+    return real.read_bytes()
+
+
+async def _send(bot: Bot, chat_id: int, payload: dict[str, Any],
+                folders: tuple[Path, ...]) -> Message:
     document = payload.get("document")
     if document is None:
         return await bot.send_message(chat_id, payload["text"], reply_markup=markup(payload))
-    content = await asyncio.to_thread(Path(document["path"]).read_bytes)
+    content = await asyncio.to_thread(read_document, str(document["path"]), folders)
     return await bot.send_document(chat_id, content, filename=document["filename"],
                                    caption=payload["text"], reply_markup=markup(payload))
 
@@ -99,9 +116,13 @@ async def deliver_pending(bot: Bot, container: Container) -> int:
     now = container.clock()
     due = await asyncio.to_thread(_due, container, now)
     sent = 0
+    folders = document_folders(container)
     for row_id, chat_id, payload, attempts in due:
         try:
-            message = await _send(bot, chat_id, payload)
+            message = await _send(bot, chat_id, payload, folders)
+        except PermissionError as exc:
+            await _give_up(container, row_id, attempts, exc, now,
+                           f"Pesan untuk chat {chat_id} ditolak: {exc}.")
         except OSError as exc:  # the document's file is gone: nobody can send it again
             await _give_up(container, row_id, attempts, exc, now,
                            f"Dokumen untuk chat {chat_id} tidak dapat dibaca dari disk ({exc}).")

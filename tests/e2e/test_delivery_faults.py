@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.bootstrap import Container
 from bot.chat.standin import FakeTelegram, Fault, fake_telegram
 from bot.db.models import OutboxMessage
-from bot.services.notify import enqueue
+from bot.services.notify import Attachment, enqueue
 from tests.support.office import NIPS
 from tests.support.running_bot import chat_office, has_messages, link, running_bot, until
 
@@ -96,3 +96,35 @@ def test_a_round_that_outlasts_the_interval_is_waited_out_quietly(
     assert fake.chat(PEOPLE["kadis"]).texts() == ["Pesan lewat Telegram yang lambat"]
     skipped = [r.getMessage() for r in caplog.records if "running instances" in r.getMessage()]
     assert skipped == []
+
+
+def test_an_outbox_row_pointing_at_the_bots_ssh_key_sends_nothing(
+        office: tuple[Container, FakeTelegram], tmp_path: Path) -> None:
+    """A row written into the outbox by someone else, naming the bot's private key (or a
+    link in the documents folder that leads to it): refused, nothing sent, admins told."""
+    container, fake = office
+    key = container.settings.data_dir / "ssh" / "id_ed25519"
+    key.parent.mkdir(parents=True, exist_ok=True)
+    key.write_bytes(b"-----BEGIN OPENSSH PRIVATE KEY-----\nRAHASIA\n")
+    documents = container.settings.data_dir / "documents"
+    documents.mkdir(parents=True, exist_ok=True)
+    (documents / "laporan-palsu.pdf").symlink_to(key)
+    with container.unit_of_work() as session:
+        for name, path in (("kunci", key), ("tautan", documents / "laporan-palsu.pdf")):
+            enqueue(session, key=f"uji:{name}", chat_id=PEOPLE["kadis"], kind="document",
+                    text="Laporan", now=container.clock(),
+                    attachment=Attachment(str(path), "laporan.pdf"))
+
+    async def scenario() -> None:
+        async with running_bot(container):
+            await until(fake, has_messages(fake, PEOPLE["admin"], 2), timeout=40)
+
+    asyncio.run(scenario())
+    assert fake.sent("sendDocument") == [] and fake.files == {}
+    assert fake.chat(PEOPLE["kadis"]).messages == {}
+    alerts = fake.chat(PEOPLE["admin"]).texts()
+    assert all("di luar folder dokumen Pulih" in text for text in alerts), alerts
+    assert all("RAHASIA" not in text for text in alerts)
+    assert statuses(container) == {"uji:kunci": "failed", "uji:tautan": "failed",
+                                   **{k: "sent" for k in statuses(container)
+                                      if k.startswith("admin:")}}

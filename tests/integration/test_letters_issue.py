@@ -123,6 +123,27 @@ def test_the_code_printed_on_the_page_finds_the_record(office: dict[str, str],
     assert "Laporan Restore" in found.stdout and f"1/Diskominfo/000.6/{MONTH}" in found.stdout
 
 
+def test_an_office_template_that_reaches_for_python_internals_runs_nothing(
+        office: dict[str, str], tmp_path: Path) -> None:
+    canary = tmp_path / "KENA"
+    own = tmp_path / "templat"
+    own.mkdir()
+    (own / "laporan.xml.j2").write_text(
+        '<document>\n<p>Laporan</p>\n'
+        f"{{{{ cycler.__init__.__globals__.os.popen('touch {canary}').read() }}}}\n"
+        "</document>\n")
+    inventory = Path(office["PULIH_INVENTORY"])
+    inventory.write_text(inventory.read_text() + f'\n[letters]\ntemplates = "{own}"\n')
+    result = pulih(office, "letters", "render", "laporan", "--request", TICKET, "--out",
+                   str(tmp_path / "keluar"))
+    assert result.returncode == 1
+    assert ("Templat tidak dapat dipakai: laporan.xml.j2 baris 3: templat mencoba akses "
+            "yang tidak diizinkan") in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert not canary.exists()
+    assert not (tmp_path / "keluar").exists() or not list((tmp_path / "keluar").iterdir())
+
+
 @pytest.mark.dates
 def test_a_failed_rendering_cancels_its_number_and_keeps_it(office: dict[str, str],
                                                             tmp_path: Path) -> None:
