@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import ConfigError
@@ -87,6 +89,17 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
+def _loopback(url: str) -> bool:
+    """Whether the URL's host is this machine (a loopback address or localhost)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, env_file: Path | None = None
 ) -> Settings:
@@ -116,6 +129,11 @@ def load_settings(
     for name, url in (("BOT_API_URL", api_url), ("BOT_FILE_URL", file_url)):
         if not re.match(r"^https?://[^\s/]+", url):
             problems.append(f"{PREFIX}{name}: {url!r} bukan URL; seharusnya http(s)://host/...")
+        elif url.startswith("http://") and not _loopback(url):
+            # The token travels in every request's path: in clear text only on this machine.
+            problems.append(f"{PREFIX}{name}: {url!r} tanpa enkripsi; seharusnya https://, "
+                            "atau http:// hanya ke server Bot API di mesin ini (127.0.0.1, ::1, "
+                            "localhost)")
 
     data_dir = Path(get("DATA_DIR") or "data").expanduser()
     database_url = get("DATABASE_URL") or f"sqlite:///{data_dir / 'pulih.sqlite3'}"

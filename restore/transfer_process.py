@@ -45,7 +45,7 @@ def copy_in_child(source: Remote, source_path: str, target: Remote, target_path:
             "target": _endpoint(target), "target_path": target_path, "size": size,
             "sha256": expected_sha256}
     with tempfile.TemporaryFile("w+", encoding="utf-8") as stderr, \
-            subprocess.Popen([sys.executable, "-m", "restore.transfer_child"],
+            subprocess.Popen([sys.executable, "-P", "-m", "restore.transfer_child"],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
                              text=True, encoding="utf-8", env=_child_env()) as child:
         assert child.stdin is not None and child.stdout is not None

@@ -206,6 +206,16 @@ EXPORT_COLUMNS = ("seq", "waktu_utc", "waktu_lokal", "tiket", "aktor", "peran", 
                   "aksi", "dari", "ke", "catatan", "dokumen", "data", "hash_sebelumnya", "hash")
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value: str | None) -> str:
+    """A cell a spreadsheet shows as text: one that would start a formula (a reason typed
+    as `=HYPERLINK(...)`) gets a leading apostrophe."""
+    text = value or ""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def export_csv(session: Session, out: IO[str], zone: ZoneInfo,
                tickets: dict[int, str] | None = None) -> int:
     """Write the chain as CSV (UTC and local time side by side); returns the row count."""
@@ -216,8 +226,9 @@ def export_csv(session: Session, out: IO[str], zone: ZoneInfo,
     for e in iter_events(session):
         writer.writerow([
             e.seq, _timestamp(e.occurred_at), waktu(e.occurred_at, zone),
-            tickets.get(e.request_id, "") if e.request_id else "", e.actor_name, e.actor_role,
-            e.acting, e.action, e.from_state, e.to_state, e.note, e.documents, e.data,
+            tickets.get(e.request_id, "") if e.request_id else "", *map(inert, (
+                e.actor_name, e.actor_role, e.acting, e.action, e.from_state, e.to_state,
+                e.note, e.documents, e.data)),
             e.prev_hash, e.hash,
         ])
         rows += 1

@@ -148,16 +148,21 @@ def test_export_writes_every_event_with_wita_time_and_no_secrets(
                      data={"url": "mysql://root:hunter2@10.0.0.1/x",
                            "key": "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n"
                                   "-----END OPENSSH PRIVATE KEY-----"})
+        append_event(session, action="uji_rumus", now=NOW, actor_name="@SUM(A1:A9)",
+                     note='=HYPERLINK("http://contoh.invalid","klik")')
     container.close()
     out = tmp_path / "audit.csv"
     result = pulih(env, "audit", "export", "--format", "csv", "--out", str(out))
     assert result.returncode == 0, result.stderr
     text = out.read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert [r["seq"] for r in rows] == [str(n) for n in range(1, 8)]
+    assert [r["seq"] for r in rows] == [str(n) for n in range(1, 9)]
     assert rows[1]["waktu_lokal"] == wita(NOW)
     assert rows[1]["waktu_utc"] == NOW.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
     for secret in (BOT_TOKEN, "Rahasia123", "S3cret", "hunter2", "abc\n"):
         assert secret not in text
-    assert "***" in rows[-1]["catatan"]
+    assert "***" in rows[-2]["catatan"]
+    # A reason typed as a formula stays text in a spreadsheet.
+    assert rows[-1]["catatan"] == "'=HYPERLINK(\"http://contoh.invalid\",\"klik\")"
+    assert rows[-1]["aktor"] == "'@SUM(A1:A9)"
     assert pulih(env, "audit", "verify").returncode == 0

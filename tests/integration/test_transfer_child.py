@@ -40,6 +40,26 @@ def test_a_copy_arrives_whole_with_progress(tmp_path: Path, backup_server: SshSe
     assert seen[-1] == source.stat().st_size
 
 
+def test_a_restore_package_in_the_working_folder_is_not_run(
+        tmp_path: Path, backup_server: SshServer, target_server: SshServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child is Pulih's own module, whatever folder the bot was started from."""
+    canary = tmp_path / "KENA"
+    planted = tmp_path / "kerja" / "restore"
+    planted.mkdir(parents=True)
+    (planted / "__init__.py").write_text("")
+    (planted / "transfer_child.py").write_text(
+        f"import pathlib\npathlib.Path({str(canary)!r}).write_text('jalan')\n")
+    monkeypatch.chdir(planted.parent)
+    source, digest = _file(tmp_path, 200_000)
+    with session(backup_server.endpoint()) as backup, session(target_server.endpoint()) \
+            as target:
+        assert copy_in_child(backup, str(source), target, str(tmp_path / "staged"),
+                             size=200_000, expected_sha256=digest) == digest
+    assert not canary.exists()
+    assert (tmp_path / "staged").read_bytes() == source.read_bytes()
+
+
 def test_the_childs_failures_are_raised_as_the_same_errors(
         tmp_path: Path, backup_server: SshServer, target_server: SshServer) -> None:
     source, digest = _file(tmp_path, 100_000)

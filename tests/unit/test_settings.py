@@ -104,3 +104,25 @@ def test_webhook_and_signing_settings_are_checked_together(tmp_path: Path) -> No
                        env_file=tmp_path / "none.env")
     assert ok.webhook_listen == ("10.20.30.40", 9000)
     assert ok.webhook_secret_file == Path("/etc/pulih/webhook")
+
+
+@pytest.mark.parametrize(("url", "accepted"), [
+    ("https://bot-api.kukarkab.go.id/bot", True),
+    ("http://127.0.0.1:8081/bot", True),
+    ("http://[::1]:8081/bot", True),
+    ("http://localhost:8081/bot", True),
+    ("http://bot-api.kukarkab.go.id/bot", False),  # the token would cross the network bare
+    ("http://10.0.0.5:8081/bot", False),
+    ("http://127.0.0.1.contoh.invalid/bot", False),
+])
+def test_the_bot_api_is_reached_over_https_unless_it_runs_on_this_machine(
+        url: str, accepted: bool, tmp_path: Path) -> None:
+    environ = {"PULIH_BOT_API_URL": url}
+    if accepted:
+        assert load_settings(environ=environ, env_file=tmp_path / "none.env").bot_api_url == url
+        return
+    with pytest.raises(ConfigError) as error:
+        load_settings(environ=environ, env_file=tmp_path / "none.env")
+    assert error.value.problems == [
+        f"PULIH_BOT_API_URL: {url!r} tanpa enkripsi; seharusnya https://, atau http:// hanya "
+        "ke server Bot API di mesin ini (127.0.0.1, ::1, localhost)"]
