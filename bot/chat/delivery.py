@@ -33,6 +33,7 @@ from bot.workflow.sop import Role
 log = logging.getLogger("pulih.delivery")
 BATCH = 20
 MAX_BACKOFF = 300
+ADMIN_ALERT = "admin"  # the outbox kind of an alert to the admins about a failed message
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -51,13 +52,14 @@ def markup(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
                                   for b in row] for row in rows])
 
 
-def _due(container: Container, now: datetime) -> list[tuple[int, int, dict[str, Any], int]]:
+def _due(container: Container, now: datetime
+         ) -> list[tuple[int, int, str, dict[str, Any], int]]:
     with container.sessions() as session:
         rows = session.execute(
             select(OutboxMessage).where(OutboxMessage.status == "pending",
                                         OutboxMessage.next_attempt_at <= now)
             .order_by(OutboxMessage.id).limit(BATCH)).scalars().all()
-        return [(r.id, r.chat_id, json.loads(r.payload), r.attempts) for r in rows]
+        return [(r.id, r.chat_id, r.kind, json.loads(r.payload), r.attempts) for r in rows]
 
 
 def _settle(container: Container, row_id: int, **values: Any) -> None:
@@ -68,21 +70,27 @@ def _settle(container: Container, row_id: int, **values: Any) -> None:
             setattr(row, name, value)
 
 
-def _tell_admins(container: Container, row_id: int, problem: str, now: datetime) -> None:
+def _tell_admins(container: Container, row_id: int, kind: str, problem: str,
+                 now: datetime) -> None:
+    """Queue `problem` for every linked admin, unless the row that failed was itself such
+    an alert: that one is only logged, so a blocked admin never starts a chain of alerts."""
+    if kind == ADMIN_ALERT:
+        log.warning("peringatan untuk admin tidak terkirim (outbox #%s): %s", row_id, problem)
+        return
     with container.unit_of_work() as session:
         for admin in role_holders(session, Role.ADMIN):
             if admin.telegram_id is None:
                 continue
             enqueue(session, key=f"admin:{row_id}:{admin.id}", chat_id=admin.telegram_id,
-                    kind="admin", text=problem, now=now)
+                    kind=ADMIN_ALERT, text=problem, now=now)
 
 
-async def _give_up(container: Container, row_id: int, attempts: int, exc: Exception,
-                   now: datetime, problem: str) -> None:
+async def _give_up(container: Container, row_id: int, kind: str, attempts: int,
+                   exc: Exception, now: datetime, problem: str) -> None:
     """A message that can never be sent: kept as failed, the admins told why."""
     await asyncio.to_thread(_settle, container, row_id, status="failed",
                             attempts=attempts + 1, last_error=str(exc)[:500])
-    await asyncio.to_thread(_tell_admins, container, row_id, problem, now)
+    await asyncio.to_thread(_tell_admins, container, row_id, kind, problem, now)
 
 
 def document_folders(container: Container) -> tuple[Path, ...]:
@@ -117,14 +125,14 @@ async def deliver_pending(bot: Bot, container: Container) -> int:
     due = await asyncio.to_thread(_due, container, now)
     sent = 0
     folders = document_folders(container)
-    for row_id, chat_id, payload, attempts in due:
+    for row_id, chat_id, kind, payload, attempts in due:
         try:
             message = await _send(bot, chat_id, payload, folders)
         except PermissionError as exc:
-            await _give_up(container, row_id, attempts, exc, now,
+            await _give_up(container, row_id, kind, attempts, exc, now,
                            f"Pesan untuk chat {chat_id} ditolak: {exc}.")
         except OSError as exc:  # the document's file is gone: nobody can send it again
-            await _give_up(container, row_id, attempts, exc, now,
+            await _give_up(container, row_id, kind, attempts, exc, now,
                            f"Dokumen untuk chat {chat_id} tidak dapat dibaca dari disk ({exc}).")
         except RetryAfter as exc:
             wait = retry_seconds(exc)
@@ -136,11 +144,11 @@ async def deliver_pending(bot: Bot, container: Container) -> int:
             await asyncio.to_thread(_settle, container, row_id, status="blocked",
                                     attempts=attempts + 1, last_error=str(exc)[:500])
             await asyncio.to_thread(
-                _tell_admins, container, row_id,
+                _tell_admins, container, row_id, kind,
                 f"Pesan Pulih tidak dapat dikirim ke chat {chat_id}: pengguna memblokir bot "
                 "atau belum memulai percakapan. Minta yang bersangkutan membuka bot lagi.", now)
         except BadRequest as exc:
-            await _give_up(container, row_id, attempts, exc, now,
+            await _give_up(container, row_id, kind, attempts, exc, now,
                            f"Pesan Pulih ke chat {chat_id} ditolak Telegram ({exc}).")
         except (TimedOut, NetworkError) as exc:
             backoff = min(MAX_BACKOFF, 2 ** (attempts + 1))

@@ -91,6 +91,7 @@ class FakeTelegram:
         self.webhook: dict[str, str] = {}
         self.answered: dict[str, dict[str, Any]] = {}
         self.blocked: set[int] = set()
+        self.deleted: set[int] = set()  # accounts deleted since they last wrote to the bot
         self.sent_at: dict[int, float] = {}  # message id -> when the bot sent it (monotonic)
         self._faults: dict[str, list[Fault]] = {}
         self._updates: list[dict[str, Any]] = []
@@ -351,6 +352,8 @@ class FakeTelegram:
         chat_id = int(p["chat_id"])
         if chat_id in self.blocked:
             raise _ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat_id in self.deleted:
+            raise _ApiError(403, "Forbidden: user is deactivated")
         self._check_markup(p.get("reply_markup"))
         message = {"message_id": next(self._message_ids), "date": int(time.time()),
                    "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.bootstrap import Container
 from bot.chat.standin import FakeTelegram, Fault, fake_telegram
-from bot.db.models import OutboxMessage
+from bot.db.models import OutboxMessage, Person, RoleAssignment
 from bot.services.notify import Attachment, enqueue
 from tests.support.office import NIPS
 from tests.support.running_bot import chat_office, has_messages, link, running_bot, until
@@ -128,3 +128,33 @@ def test_an_outbox_row_pointing_at_the_bots_ssh_key_sends_nothing(
     assert statuses(container) == {"uji:kunci": "failed", "uji:tautan": "failed",
                                    **{k: "sent" for k in statuses(container)
                                       if k.startswith("admin:")}}
+
+
+def test_alerts_about_a_failed_message_never_breed_more_alerts(
+        office: tuple[Container, FakeTelegram]) -> None:
+    """Three admins, one who blocked the bot and one whose account is gone: a message to a
+    blocked user alerts the three once; the two alerts that fail are logged, not alerted
+    about again. (Before, the outbox grew by three rows a second.)"""
+    container, fake = office
+    admins = {"admin": PEOPLE["admin"], "auditor": 7306, "tim_other": 7307}
+    with container.unit_of_work() as session:
+        for key in ("auditor", "tim_other"):
+            person = session.execute(select(Person).where(Person.nip == NIPS[key])).scalar_one()
+            person.telegram_id = admins[key]
+            session.add(RoleAssignment(person_id=person.id, role="admin"))
+        enqueue(session, key="uji:diblokir", chat_id=BLOCKED, kind="notice",
+                text="Pesan untuk pemohon", now=container.clock())
+    fake.blocked.update({BLOCKED, admins["auditor"]})
+    fake.deleted.add(admins["tim_other"])
+
+    async def scenario() -> None:
+        async with running_bot(container):
+            await until(fake, has_messages(fake, admins["admin"], 1), timeout=40)
+            await asyncio.sleep(15)  # thirty delivery rounds: long enough to see a loop
+
+    asyncio.run(scenario())
+    rows = statuses(container)
+    assert len(rows) == 4, rows  # the message and one alert per admin, no more
+    alerts = {k: v for k, v in rows.items() if k.startswith("admin:")}
+    assert sorted(alerts.values()) == ["blocked", "blocked", "sent"]
+    assert len(fake.chat(admins["admin"]).messages) == 1
