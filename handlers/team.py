@@ -166,7 +166,7 @@ async def _confirm(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, tap
 
 async def _cancel(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, tap: Tap,
                   actor: Actor, ticket: str) -> None:
-    if runtime(context).restores.cancel(tap.argument or 0, actor.name):
+    if runtime(context).restores.cancel(tap.argument or 0, actor.name, tap.request_id):
         await query.answer("Pembatalan diminta: restore berhenti sebelum data live disentuh.")
     else:
         await query.answer("Restore ini tidak sedang berjalan di Pulih.", show_alert=True)
@@ -281,7 +281,7 @@ async def _rollback(message: Message, context: ContextTypes.DEFAULT_TYPE, pendin
     await message.reply_text("Rollback berjalan...")
     try:
         await asyncio.to_thread(rollback_run, container, pending.tap.argument or 0, actor,
-                                reason, tell)
+                                reason, tell, pending.tap.request_id)
     except (Refusal, RestoreError) as problem:
         await message.reply_text(f"Rollback tidak dijalankan: {problem.message}")
         return

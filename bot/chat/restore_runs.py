@@ -86,9 +86,11 @@ class RestoreRunner:
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    def cancel(self, run_id: int, by: str) -> bool:
+    def cancel(self, run_id: int, by: str, request_id: int) -> bool:
+        """Ask run `run_id` of request `request_id` to stop; False when this process runs
+        no such run for that request (a button carried over from another card)."""
         live = self.live.get(run_id)
-        if live is None:
+        if live is None or live.ticket.request_id != request_id:
             return False
         live.cancelled_by = by
         live.cancel.set()

@@ -176,13 +176,16 @@ def finish_run(container: Container, ticket: RunTicket, outcome: Outcome,
 
 
 def rollback_run(container: Container, run_id: int, actor: Actor, reason: str,
-                 then: Callable[[Session, int], None] | None = None) -> None:
-    """Put back the live state kept by a successful run (blocking: SSH to the target)."""
+                 then: Callable[[Session, int], None] | None = None,
+                 request_id: int | None = None) -> None:
+    """Put back the live state kept by a successful run (blocking: SSH to the target).
+    With `request_id` (a button on that request's card), only a run of that request."""
     zone = container.settings.timezone
     with container.sessions() as session:
         run = session.get(RestoreRun, run_id)
         if run is None or run.status not in ("succeeded", "interrupted") or \
-                not run.rollback_ref:
+                not run.rollback_ref or \
+                (request_id is not None and run.request_id != request_id):
             raise NotFound(f"Restore #{run_id} tidak punya salinan untuk rollback.")
         system = session.get(System, run.system_id)
         assert system is not None
