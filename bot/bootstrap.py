@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db.engine import make_engine, make_session_factory
 from bot.settings import Settings
 from bot.timefmt import utcnow
+from restore.ssh import PASSPHRASE_ENV
 
 
 @dataclass
@@ -36,5 +38,9 @@ class Container:
 
 def bootstrap(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Container:
     """Wire the process from its settings."""
+    if settings.ssh_key_passphrase:
+        # The SSH engine, and the transfer process it starts, read the passphrase from
+        # the environment; a value from .env is handed on there (the environment wins).
+        os.environ.setdefault(PASSPHRASE_ENV, settings.ssh_key_passphrase)
     engine = make_engine(settings.database_url)
     return Container(settings, engine, make_session_factory(engine), clock)

@@ -136,7 +136,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("fontTools").setLevel(logging.WARNING)
-    logsafe.install([settings.bot_token or ""])
+    logsafe.install(settings.secrets())
     container = bootstrap(settings, clock)
     try:
         return _dispatch(args, container, out, err, stdin)

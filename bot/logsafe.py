@@ -12,15 +12,26 @@ class RedactSecrets(logging.Filter):
         super().__init__()
         self._secrets = [s for s in secrets if s and len(s) >= 8]
 
+    def mask(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
     def filter(self, record: logging.LogRecord) -> bool:
         if not self._secrets:
             return True
         message = record.getMessage()
-        cleaned = message
-        for secret in self._secrets:
-            cleaned = cleaned.replace(secret, "***")
+        cleaned = self.mask(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        # A traceback is text too (an exception's message may quote a URL with the
+        # token): formatted here, masked, and kept where handlers look for it first.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.mask(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.mask(record.stack_info)
         return True
 
 

@@ -41,6 +41,8 @@ class Settings:
     webhook_url: str | None = None
     webhook_listen: tuple[str, int] = ("127.0.0.1", 8443)
     webhook_secret_file: Path | None = None
+    # The passphrase of the bot's SSH key, when it has one (from the environment or .env)
+    ssh_key_passphrase: str | None = None
 
     def require_bot_token(self) -> str:
         """The bot token, or a ConfigError saying how to set it."""
@@ -48,6 +50,14 @@ class Settings:
             raise ConfigError([f"{PREFIX}BOT_TOKEN: belum diisi; seharusnya token dari "
                                "BotFather, seperti 123456:ABC..."])
         return self.bot_token
+
+    def secrets(self) -> list[str]:
+        """What no log line may show: the bot token, the database password and the SSH
+        key's passphrase."""
+        password = urlsplit(self.database_url).password if "://" in self.database_url \
+            else None
+        found = [self.bot_token, password, self.ssh_key_passphrase]
+        return [secret for secret in found if secret]
 
     def __repr__(self) -> str:  # the token must never reach a log line
         token = "***" if self.bot_token else None
@@ -193,6 +203,7 @@ def load_settings(
         log_level=log_level,
         signing_p12=Path(p12).expanduser() if p12 else None,
         signing_passphrase_file=Path(passfile).expanduser() if passfile else None,
+        ssh_key_passphrase=get("SSH_KEY_PASSPHRASE"),
         webhook_url=webhook_url,
         webhook_listen=(host, int(port_text)),
         webhook_secret_file=Path(secret_file).expanduser() if secret_file else None,

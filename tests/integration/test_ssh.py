@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.bootstrap import bootstrap
 from bot.lab.loopback import free_port
 from bot.lab.sshd import SshServer
 from bot.services.setup import make_ssh_key
+from bot.settings import load_settings
 from restore.errors import AuthFailed, CommandFailed, HostKeyChanged, HostKeyUnknown, Unreachable
 from restore.safety import PIPE, TO
 from restore.ssh import connect, session
@@ -111,6 +113,13 @@ def test_a_key_with_a_passphrase_is_opened_with_the_one_from_the_environment(
             connect(backup_server.endpoint(key=key))
         assert "tebakan-Xq9" not in error.value.message  # never echoed
         monkeypatch.setenv("PULIH_SSH_KEY_PASSPHRASE", "kunci-rahasia")
+        with session(backup_server.endpoint(key=key)) as remote:
+            assert remote.run("echo", "ok").text == "ok\n"
+        # Written in .env instead, as .env.example documents: bootstrap hands it on.
+        monkeypatch.delenv("PULIH_SSH_KEY_PASSPHRASE")
+        env_file = tmp_path / "pulih.env"
+        env_file.write_text("PULIH_SSH_KEY_PASSPHRASE=kunci-rahasia\n")
+        bootstrap(load_settings(environ={}, env_file=env_file)).close()
         with session(backup_server.endpoint(key=key)) as remote:
             assert remote.run("echo", "ok").text == "ok\n"
     finally:

@@ -126,3 +126,15 @@ def test_the_bot_api_is_reached_over_https_unless_it_runs_on_this_machine(
     assert error.value.problems == [
         f"PULIH_BOT_API_URL: {url!r} tanpa enkripsi; seharusnya https://, atau http:// hanya "
         "ke server Bot API di mesin ini (127.0.0.1, ::1, localhost)"]
+
+
+def test_the_secrets_to_mask_are_the_token_the_database_password_and_the_key_passphrase(
+        tmp_path: Path) -> None:
+    env_file = tmp_path / "pulih.env"
+    env_file.write_text("PULIH_SSH_KEY_PASSPHRASE=frasa-kunci-rahasia\n")
+    settings = load_settings(environ={
+        "PULIH_BOT_TOKEN": "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghi",
+        "PULIH_DATABASE_URL": "postgresql+psycopg://pulih:S3cret-DB@db.lokal/pulih"},
+        env_file=env_file)
+    assert settings.secrets() == ["123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghi", "S3cret-DB",
+                                  "frasa-kunci-rahasia"]
