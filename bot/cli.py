@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -313,5 +314,13 @@ def _requests(args: argparse.Namespace, c: Container, out: TextIO) -> int:
         return 0
 
 
+def entry(argv: Sequence[str] | None = None,
+          clock: Callable[[], datetime] = utcnow) -> int:
+    """The `pulih` program: what it creates (the database, documents, keys, exports) is
+    readable by its own user only, then the command runs."""
+    os.umask(0o077)
+    return main(argv, clock=clock)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(entry())

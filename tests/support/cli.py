@@ -29,9 +29,9 @@ def clocked(env: dict[str, str], at: datetime = NOW) -> tuple[list[str], dict[st
             {**env, ENV: at.isoformat(), "PYTHONPATH": path})
 
 
-def pulih(env: dict[str, str], *args: str, timeout: float = 300,
-          at: datetime = NOW) -> subprocess.CompletedProcess[str]:
+def pulih(env: dict[str, str], *args: str, timeout: float = 300, at: datetime = NOW,
+          cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run `pulih ARGS` as a process on the tests' clock (starting at `at`)."""
     command, env = clocked(env, at)
     return subprocess.run([*command, *args], env=env, capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, cwd=cwd)
