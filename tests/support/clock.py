@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,7 @@ BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustu
          "September", "Oktober", "November", "Desember")
 
 
-def start_of_run(environ: dict[str, str] | os._Environ[str] = os.environ) -> datetime:
+def start_of_run(environ: Mapping[str, str] = os.environ) -> datetime:
     """The instant in `PULIH_TEST_CLOCK`, or the real time now (whole seconds), in UTC."""
     raw = environ.get(ENV, "").strip()
     if not raw:
