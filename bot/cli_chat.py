@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import logging
 from typing import TextIO
 
 from telegram import Bot
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
 
 from bot.bootstrap import Container
 from bot.chat.app import build_application, webhook_options
@@ -28,11 +29,49 @@ def add_chat_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
 
 def chat_commands(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO) -> int:
     if args.command == "run":
-        return _run(c, out)
+        return _run(c, out, err)
     return _invite(args, c, out)
 
 
-def _run(c: Container, out: TextIO) -> int:
+# Pauses between attempts to reach a Bot API that does not answer, in seconds.
+RETRY_PAUSES = (5, 10, 30, 60, 120, 300)
+
+
+def _run(c: Container, out: TextIO, err: TextIO) -> int:
+    try:
+        if not asyncio.run(_reach_bot_api(c, err)):
+            return 1
+        return _serve(c, out)
+    except KeyboardInterrupt:
+        print("Pulih dihentikan.", file=out, flush=True)
+        return 0
+
+
+async def _reach_bot_api(c: Container, err: TextIO) -> bool:
+    """Ask the Bot API who the bot is before serving: a rejected token ends the command
+    with one line (False); a Bot API that cannot be reached is retried with growing
+    pauses, one line each time, until it answers."""
+    token = c.settings.require_bot_token()
+    server = c.settings.bot_api_url.rsplit("/", 1)[0]
+    for attempt in itertools.count():
+        try:
+            async with Bot(token, base_url=c.settings.bot_api_url,
+                           base_file_url=c.settings.bot_file_url) as bot:
+                await bot.get_me()
+            return True
+        except InvalidToken:
+            print(f"Token bot ditolak oleh Bot API di {server}: periksa PULIH_BOT_TOKEN "
+                  "(token dari BotFather untuk bot ini).", file=err, flush=True)
+            return False
+        except (NetworkError, TimedOut) as exc:
+            pause = RETRY_PAUSES[min(attempt, len(RETRY_PAUSES) - 1)]
+            print(f"Bot API di {server} tidak dapat dihubungi ({type(exc).__name__}); "
+                  f"mencoba lagi dalam {pause} detik.", file=err, flush=True)
+            await asyncio.sleep(pause)
+    return False  # pragma: no cover - the loop above returns
+
+
+def _serve(c: Container, out: TextIO) -> int:
     application = build_application(c)
     if c.settings.webhook_url:
         options = webhook_options(c.settings)

@@ -8,8 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.chat.standin import TOKEN, fake_telegram
-from tests.support.cli import office_env, pulih
+from bot.chat.standin import TOKEN, Fault, fake_telegram
+from bot.lab.loopback import free_port
+from tests.support.cli import clocked, office_env, pulih
 
 
 def test_pulih_run_polls_answers_and_stops_on_ctrl_c(tmp_path: Path) -> None:
@@ -34,3 +35,37 @@ def test_pulih_run_polls_answers_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     assert "belum terhubung dengan Pulih" in fake.chat(4242).texts()[0]
     assert {c["command"] for c in fake.commands} == {"mohon", "status", "antrian", "bantuan"}
     assert TOKEN not in out + err  # the token never reaches the log
+
+
+def test_a_rejected_token_ends_pulih_run_with_one_line_and_no_secret(tmp_path: Path) -> None:
+    with fake_telegram() as fake:
+        fake.fail_next("getMe", Fault(401, "Unauthorized"), times=20)
+        env = {**office_env(tmp_path), "PULIH_BOT_TOKEN": TOKEN,
+               "PULIH_BOT_API_URL": f"{fake.url}/bot",
+               "PULIH_BOT_FILE_URL": f"{fake.url}/file/bot"}
+        assert pulih(env, "db", "upgrade").returncode == 0
+        result = pulih(env, "run", timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"Token bot ditolak oleh Bot API di {fake.url}: periksa PULIH_BOT_TOKEN (token dari "
+        "BotFather untuk bot ini)."]
+    assert TOKEN not in result.stdout + result.stderr
+
+
+def test_an_unreachable_bot_api_is_said_in_one_line_and_retried_until_ctrl_c(
+        tmp_path: Path) -> None:
+    nobody = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    env = {**office_env(tmp_path), "PULIH_BOT_TOKEN": TOKEN,
+           "PULIH_BOT_API_URL": f"{nobody}/bot", "PULIH_BOT_FILE_URL": f"{nobody}/file/bot"}
+    assert pulih(env, "db", "upgrade").returncode == 0
+    command, env = clocked(env)
+    process = subprocess.Popen([*command, "run"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    first = process.stderr.readline()  # the process says so before its first pause
+    process.send_signal(signal.SIGINT)
+    out, rest = process.communicate(timeout=60)
+    assert first == (f"Bot API di {nobody} tidak dapat dihubungi (NetworkError); mencoba lagi "
+                     "dalam 5 detik.\n")
+    assert process.returncode == 0 and "Pulih dihentikan." in out
+    assert "Traceback" not in rest and TOKEN not in first + out + rest
