@@ -13,6 +13,8 @@ from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
 
 from bot.bootstrap import Container
 from bot.chat.app import build_application, webhook_options
+from bot.inventory.exposure import exposed_files
+from bot.inventory.loader import load_inventory
 from bot.services.linking import CODE_LIFETIME, invite
 from bot.timefmt import durasi
 
@@ -38,6 +40,9 @@ RETRY_PAUSES = (5, 10, 30, 60, 120, 300)
 
 
 def _run(c: Container, out: TextIO, err: TextIO) -> int:
+    if c.settings.inventory_path.is_file():
+        for warning in exposed_files(load_inventory(c.settings.inventory_path)):
+            print(warning, file=err, flush=True)
     try:
         if not asyncio.run(_reach_bot_api(c, err)):
             return 1

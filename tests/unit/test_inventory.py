@@ -215,3 +215,22 @@ def test_document_page_settings_are_read_and_bad_ones_named(tmp_path: Path) -> N
     assert any("letters.font_size: seharusnya angka antara 8 dan 16" in line for line in lines)
     assert any("letters.templates: folder" in line and "tidak ada" in line for line in lines)
     assert any("letters.font_files: seharusnya 3 path TTF" in line for line in lines)
+
+
+def test_a_key_others_can_read_and_a_known_hosts_others_can_change_are_warned_about(
+        tmp_path: Path) -> None:
+    path = write_inventory(tmp_path / "kantor")
+    key, known = tmp_path / "kantor" / "ssh" / "id_ed25519", tmp_path / "kantor" / "ssh" / \
+        "known_hosts"
+    key.chmod(0o644)
+    known.chmod(0o666)
+    code, out, err = check(path)
+    assert code == 0 and "OK" in out
+    assert err.splitlines() == [
+        f"PERINGATAN: {key} (server backup backup-dc): kunci SSH dapat dibaca pengguna lain "
+        f"(mode 0644); perbaiki dengan: chmod 600 {key}",
+        f"PERINGATAN: {known} (server backup backup-dc): known_hosts dapat diubah pengguna "
+        f"lain (mode 0666); perbaiki dengan: chmod 644 {known}"]
+    key.chmod(0o600)
+    known.chmod(0o644)
+    assert check(path)[2] == ""
