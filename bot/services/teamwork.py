@@ -163,9 +163,18 @@ def after_run(team_chat_id: int, zone: ZoneInfo,
             submit_report(session, request_id, actor, clock(), zone, team_chat_id)
         else:
             notify_move(session, request, clock(), zone, team_chat_id, actor_name=actor.name,
-                        note=outcome.message, tell_team=False)
+                        note=_for_requester(outcome), tell_team=False)
 
     return hook
+
+
+def _for_requester(outcome: Outcome) -> str:
+    """What the agency hears of a run that did not end well: no host, port or server
+    output (those stay with the team group, the log and the activity record)."""
+    if outcome.status == "cancelled":
+        return "Restore dibatalkan oleh Tim Teknis."
+    return ("Restore belum berhasil. Tim Teknis sudah menerima rinciannya dan akan "
+            "menindaklanjuti.")
 
 
 def after_interruption(team_chat_id: int, zone: ZoneInfo, clock: Callable[[], datetime]

@@ -127,6 +127,10 @@ def authorize(
         raise NotAllowed("Tindakan ini tidak dapat dilakukan pada permohonan yang sudah ada.")
     if not any(_capacity(actor, r, day)[0] for r in roles_for_action):
         raise _refuse_missing_role(actor, roles_for_action, day)
+    # Before anything about the request itself: another agency's people learn nothing of
+    # it, not its state nor who decided what.
+    if roles_for_action == {Role.OPD} and actor.agency_id != facts.agency_id:
+        raise WrongAgency()
 
     transition = transition_for(action, facts.state)
     if transition is None:

@@ -110,7 +110,10 @@ def test_a_failed_restore_is_reported_with_live_data_untouched_and_a_retry(
             result = await check_and_restore(office, ends="GAGAL")
             assert "Data live tidak disentuh" in text_of(result)
             assert "Ulangi (cek titik yang sama)" in json.dumps(result["reply_markup"])
-            await shown(fake, opd.user_id, "Restore gagal")
+            told = text_of(await shown(fake, opd.user_id, "Restore gagal"))
+            # The agency hears that it failed and who follows up, not the technical why.
+            assert "Tim Teknis sudah menerima rinciannya" in told
+            assert "99" not in told and "127.0.0.1" not in told, told
 
     asyncio.run(scenario())
     assert snapshot(mariadb) == office.states["damaged"]

@@ -97,6 +97,19 @@ def test_requesters_act_only_for_their_own_agency() -> None:
     authorize(Action.CANCEL, facts(State.SUBMITTED), REQUESTER, NOW, WITA)
 
 
+def test_another_agencys_user_learns_nothing_of_a_decided_request() -> None:
+    """A forged "Diterima / Sesuai" on another agency's closed request: the same neutral
+    sentence as any other, not who acknowledged it and when."""
+    stranger = Actor(9, "Nur", frozenset({Role.OPD}), agency_id=11)
+    closed = facts(State.ACKNOWLEDGED,
+                   history=(PastAction(Action.ACKNOWLEDGE, "Andi Saputra", NOW),))
+    with pytest.raises(WrongAgency) as refused:
+        authorize(Action.ACKNOWLEDGE, closed, stranger, NOW, WITA)
+    assert "Andi" not in refused.value.message and "Diterima" not in refused.value.message
+    with pytest.raises(AlreadyDecided, match="Andi Saputra"):  # the requester is told
+        authorize(Action.ACKNOWLEDGE, closed, REQUESTER, NOW, WITA)
+
+
 def test_rejecting_needs_a_reason() -> None:
     with pytest.raises(ReasonRequired):
         authorize(Action.REJECT, facts(State.SUBMITTED), KADIS, NOW, WITA, reason="  ")
