@@ -142,6 +142,9 @@ def _dev_cert(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO) 
     return 0
 
 
+RECEIVED_EXIT = 3  # `letters verify`: a file an agency uploaded, known but not issued
+
+
 def _verify(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO) -> int:
     if (args.file is None) == (args.code is None):
         print("Sebutkan berkas PDF atau --code KODE (salah satu).", file=err)
@@ -157,6 +160,10 @@ def _verify(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO) ->
         else:
             result = verify_code(session, args.code)
         text = render_text("cli/letters_verify.txt.j2", c.settings.timezone, result=result,
-                           kinds=KINDS, source=str(args.file or args.code))
+                           kinds=KINDS, source=str(args.file or args.code),
+                           by_code=args.file is None)
+    if result.received:
+        out.write(text)
+        return RECEIVED_EXIT
     (out if result.genuine else err).write(text)
     return 0 if result.genuine else 1

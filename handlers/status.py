@@ -43,6 +43,7 @@ _ROLES = {r.value: label for r, label in ROLE_LABELS.items()}
 _ROLES["system"] = "Sistem"
 _ACTIONS = {a.value: label for a, label in ACTION_LABELS.items()} | {
     "document_issued": "menerbitkan dokumen",
+    "document_received": "mengunggah surat permohonan bertanda tangan",
     # What the SSH engine did, beside the SOP step the person took.
     "backup_check": "menjalankan pemeriksaan backup di server backup",
     "restore_started": "menjalankan restore lewat SSH",

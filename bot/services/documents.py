@@ -13,10 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.db.models import Document, Request
+from bot.db.models import Document, Person, Request
 from bot.services.audit import DocumentRef, append_event
 from letters.render import KINDS
 
+ISSUED, RECEIVED = "issued", "received"  # a document's status: made by Pulih, or uploaded
 # No 0/O, 1/I/L: codes are read aloud and typed from paper.
 _ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
@@ -30,10 +31,12 @@ def new_code() -> str:
 def issue_document(session: Session, *, kind: str, content: bytes, folder: Path,
                    now: datetime, number: str | None = None, request_id: int | None = None,
                    actor_id: int | None = None, actor_name: str = "Sistem Pulih",
-                   code: str | None = None) -> Document:
+                   code: str | None = None, received: bool = False) -> Document:
     """Keep the file, record its hash and code, and append it to the activity record.
 
     `code` lets a caller print the code on the page before the bytes are final.
+    `received`: a file an agency uploaded (its own signed letter), kept and recorded as
+    received, never as issued: Pulih vouches only that these bytes came in, not for them.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown document kind {kind!r}")
@@ -46,14 +49,16 @@ def issue_document(session: Session, *, kind: str, content: bytes, folder: Path,
         handle.write(content)
     row = Document(request_id=request_id, kind=kind, number=number, sha256=digest,
                    verification_code=code, file_path=str(path), size=len(content),
-                   status="issued", created_by=actor_id, created_at=now)
+                   status=RECEIVED if received else ISSUED, created_by=actor_id,
+                   created_at=now)
     session.add(row)
     try:
         session.flush()
     except IntegrityError:
         path.unlink()
         raise
-    append_event(session, action="document_issued", now=now, actor_id=actor_id,
+    append_event(session, action="document_received" if received else "document_issued",
+                 now=now, actor_id=actor_id,
                  actor_name=actor_name, request_id=request_id,
                  documents=[DocumentRef(kind, digest, number)],
                  data={"document_id": row.id, "code": code})
@@ -62,10 +67,16 @@ def issue_document(session: Session, *, kind: str, content: bytes, folder: Path,
 
 @dataclass(frozen=True)
 class Verification:
-    genuine: bool
+    genuine: bool  # a document Pulih issued and has not cancelled
     document: Document | None
     ticket: str | None
     sha256: str
+    uploader: str | None = None  # for a received document: who uploaded it
+
+    @property
+    def received(self) -> bool:
+        """These bytes are a file an agency uploaded, not a document Pulih issued."""
+        return self.document is not None and self.document.status == RECEIVED
 
 
 def verify_bytes(session: Session, content: bytes) -> Verification:
@@ -88,5 +99,6 @@ def _verification(session: Session, row: Document | None, digest: str) -> Verifi
     if row is None:
         return Verification(False, None, None, digest)
     request = session.get(Request, row.request_id) if row.request_id else None
-    return Verification(row.status == "issued", row, request.ticket if request else None,
-                        digest)
+    uploader = session.get(Person, row.created_by) if row.created_by else None
+    return Verification(row.status == ISSUED, row, request.ticket if request else None,
+                        digest, uploader.name if uploader else None)

@@ -267,7 +267,8 @@ def register_request_letter(c: Container, request_key: str, content: bytes, *,
         document = issue_document(
             session, kind="surat_permohonan", content=content,
             folder=c.settings.data_dir / "documents", now=c.clock(),
-            number=request.letter_number, request_id=request.id, actor_id=actor_id)
+            number=request.letter_number, request_id=request.id, actor_id=actor_id,
+            received=True)
         if on_issued is not None:
             on_issued(session, document)
         return IssuedLetter(document.id, "surat_permohonan", request.letter_number,

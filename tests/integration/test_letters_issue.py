@@ -226,8 +226,14 @@ def test_an_uploaded_signed_request_letter_is_registered_and_fakes_are_refused(
     copy = tmp_path / "surat.pdf"
     copy.write_bytes(scanned)
     checked = pulih(office, "letters", "verify", str(copy))
-    assert checked.returncode == 0 and "Surat Permohonan" in checked.stdout
-    assert AGENCY_LETTER in checked.stdout
+    # Known, and said to be an upload: never vouched for as a document Pulih issued.
+    assert checked.returncode == 3, checked.stderr
+    assert checked.stdout.startswith(f"DITERIMA, BUKAN TERBITAN PULIH: {copy} adalah berkas "
+                                     "yang diunggah ke Pulih")
+    assert "ASLI" not in checked.stdout and AGENCY_LETTER in checked.stdout
+    by_code = pulih(office, "letters", "verify", "--code", letter.code)
+    assert by_code.returncode == 3 and "BUKAN TERBITAN PULIH" in by_code.stdout
+    assert "tidak berubah sejak itu" not in by_code.stdout  # no bytes were seen
 
 
 @pytest.mark.dates
