@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
-from handlers import decisions, request_form, start, status, team
+from handlers import decisions, flood, request_form, start, status, team
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
+    application.add_handler(TypeHandler(Update, flood.gate), group=-1)
     application.add_handler(request_form.conversation())
     application.add_handler(CommandHandler("start", start.start))
     application.add_handler(CommandHandler(["bantuan", "help"], start.help_, filters=private))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy.orm import Session
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.chat.app import runtime
@@ -43,6 +45,22 @@ async def actor_or_explain(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     try:
         return await in_session(context, lambda s: actor_by_telegram_id(s, user.id))
     except NotLinked:
-        if update.effective_message is not None:
-            await update.effective_message.reply_text(text(context, "not_linked"))
+        message = update.effective_message
+        # A tap is answered to the tapper alone, by the caller; in a group, the
+        # explanation is posted at most once an hour per person.
+        if update.callback_query is None and message is not None and (
+                message.chat.type == ChatType.PRIVATE or _first_in_a_while(context, user.id)):
+            await message.reply_text(text(context, "not_linked"))
         return None
+
+
+NOT_LINKED_QUIET = 3600.0  # seconds between two explanations to one person in a group
+
+
+def _first_in_a_while(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> bool:
+    told: dict[int, float] = context.bot_data.setdefault("pulih_not_linked", {})
+    now = time.monotonic()
+    if now - told.get(user_id, -NOT_LINKED_QUIET) < NOT_LINKED_QUIET:
+        return False
+    told[user_id] = now
+    return True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -70,6 +70,9 @@ def ticket_for(request_id: int, created: datetime, zone: ZoneInfo) -> str:
     return f"PLH-{local_date(created, zone).year}-{request_id:05d}"
 
 
+MAX_REQUESTS_PER_HOUR = 5  # per person: more is a flood (or a script), not an office
+
+
 def submit_request(session: Session, actor: Actor, new: NewRequest, now: datetime,
                    zone: ZoneInfo) -> Request:
     """Step 1: an OPD user files a request for one of their own agency's systems."""
@@ -82,6 +85,12 @@ def submit_request(session: Session, actor: Actor, new: NewRequest, now: datetim
         raise NotFound("Sistem tersebut tidak terdaftar di inventaris Diskominfo.")
     if system.agency_id != actor.agency_id:
         raise WrongAgency()
+    filed = session.execute(select(func.count()).select_from(Request).where(
+        Request.requester_id == actor.person_id,
+        Request.created_at > now - timedelta(hours=1))).scalar_one()
+    if filed >= MAX_REQUESTS_PER_HOUR:
+        raise NotAllowed(f"Anda sudah mengajukan {filed} permohonan dalam satu jam terakhir. "
+                         "Tunggu sebentar, atau hubungi Tim Teknis bila mendesak.")
     reason = clean_field(new.reason, MAX_REASON, "alasan")
     if not reason:
         raise NotAllowed("Alasan permohonan wajib diisi.")

@@ -11,7 +11,14 @@ from sqlalchemy import func, select
 from bot.bootstrap import Container
 from bot.db.models import AuditEvent, Deadline, Request
 from bot.services.audit import verify_chain
-from bot.services.requests import NewRequest, Scope, apply_action, submit_request, ticket_for
+from bot.services.requests import (
+    MAX_REQUESTS_PER_HOUR,
+    NewRequest,
+    Scope,
+    apply_action,
+    submit_request,
+    ticket_for,
+)
 from bot.services.timeline import timeline
 from bot.workflow.refusals import (
     AlreadyDecided,
@@ -266,3 +273,17 @@ def test_a_ticket_carries_the_year_of_filing_in_office_time() -> None:
     new_year = datetime(year, 12, 31, 16, 30, tzinfo=UTC)
     assert ticket_for(7, new_year, WITA) == f"PLH-{year + 1}-00007"
     assert ticket_for(7, new_year - timedelta(minutes=31), WITA) == f"PLH-{year}-00007"
+
+
+def test_a_sixth_request_within_an_hour_is_refused_and_nothing_is_stored(
+        container: Container, actors: dict[str, Actor]) -> None:
+    for _ in range(MAX_REQUESTS_PER_HOUR):
+        _submit(container, actors["requester"])
+    with pytest.raises(NotAllowed, match="sudah mengajukan 5 permohonan dalam satu jam"):
+        _submit(container, actors["requester"])
+    with container.sessions() as session:
+        assert session.execute(select(func.count()).select_from(Request)).scalar_one() == 5
+    with container.unit_of_work() as session:  # an hour on, the person may file again
+        submit_request(session, actors["requester"], NewRequest(
+            "portal-pendidikan", Scope.DATABASE, "Rusak lagi"), NOW + timedelta(minutes=61),
+            WITA)
