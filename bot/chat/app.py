@@ -23,7 +23,7 @@ from bot.chat.restore_runs import RestoreRunner
 from bot.errors import ConfigError
 from bot.inventory.loader import load_inventory
 from bot.services.deadline_alerts import sweep
-from bot.services.paperwork import make_documents
+from bot.services.paperwork import make_documents, prune_drafts
 from bot.services.restores import recover_interrupted
 from bot.services.teamwork import after_interruption
 from bot.settings import Settings
@@ -82,6 +82,15 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     # bot was down, then sweeps keep watching.
     application.job_queue.run_repeating(sweep_job, interval=chat.sweep_interval, first=0,
                                         name="deadlines")
+    application.job_queue.run_repeating(housekeeping_job, interval=24 * 3600, first=60,
+                                        name="housekeeping")
+
+
+async def housekeeping_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Once a day: KONSEP drafts past their keeping time are deleted."""
+    gone = await asyncio.to_thread(prune_drafts, runtime(context).container)
+    if gone:
+        log.info("%d konsep lama dihapus", gone)
 
 
 async def sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:

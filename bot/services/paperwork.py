@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -121,3 +122,24 @@ def _failed(container: Container, job_id: int, exc: Exception) -> None:
                         text=f"{KINDS[job.kind]} untuk {ticket} gagal dibuat setelah "
                              f"{job.attempts} percobaan ({job.last_error}). Buat ulang dengan "
                              f"`pulih letters render {job.kind} --request {ticket}`.")
+
+
+DRAFTS_KEPT = timedelta(days=30)  # a KONSEP shown to an official is read within days
+
+
+def prune_drafts(container: Container, kept: timedelta = DRAFTS_KEPT,
+                 now: float | None = None) -> int:
+    """Delete KONSEP PDFs older than `kept` (by file time): drafts are shown, never
+    issued, and an office's disk should not fill with them. Returns how many went."""
+    folder = container.settings.data_dir / "konsep"
+    cutoff = (time.time() if now is None else now) - kept.total_seconds()
+    gone = 0
+    for path in folder.glob("*.pdf"):
+        try:
+            if path.is_symlink() or not path.is_file() or path.stat().st_mtime >= cutoff:
+                continue
+            path.unlink()
+            gone += 1
+        except OSError as exc:
+            log.warning("konsep %s tidak dapat dihapus: %s", path.name, exc)
+    return gone
