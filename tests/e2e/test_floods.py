@@ -18,7 +18,7 @@ from bot.workflow.sop import State
 from handlers.flood import PER_MINUTE
 from tests.integration.helpers import place_request
 from tests.support.office import NIPS, NOW
-from tests.support.running_bot import answered, chat_office, has_messages, link, running_bot, until
+from tests.support.running_bot import answered, has_messages, linked_office, running_bot, until
 
 TEAM = -1001000000001
 PEOPLE = {"requester": 7801, "kadis": 7802, "kabid_a": 7803, "tim_exec": 7804}
@@ -28,9 +28,7 @@ STRANGER = 7899  # in the team group, not linked to anyone in the inventory
 @pytest.fixture
 def office(tmp_path: Path) -> Iterator[tuple[Container, FakeTelegram]]:
     with fake_telegram() as fake:
-        container = chat_office(tmp_path, fake)
-        for key, telegram_id in PEOPLE.items():
-            link(container, NIPS[key], telegram_id)
+        container = linked_office(tmp_path, fake, PEOPLE)
         with container.unit_of_work() as session:
             request = place_request(session, State.ASSIGNED_TO_TEAM,
                                     actor_by_nip(session, NIPS["requester"]),
