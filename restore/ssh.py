@@ -10,7 +10,7 @@ import hashlib
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -187,11 +187,11 @@ class Remote:
                 raise ConnectionLost(f"Sambungan SSH ke {self.endpoint.label} terputus saat "
                                      "perintah berjalan.")
             status = channel.recv_exit_status()
-        except (paramiko.SSHException, OSError) as exc:
+        except (paramiko.SSHException, OSError, EOFError) as exc:
             raise ConnectionLost(
                 f"Sambungan SSH ke {self.endpoint.label} terputus: {_reason(exc)}") from exc
         finally:
-            channel.close()
+            close_quietly(channel)
         result = CommandResult(status, bytes(out), bytes(err))
         if check and status != 0:
             raise CommandFailed(f"Perintah {tokens[0]!s} di {self.endpoint.label} gagal "
@@ -200,6 +200,13 @@ class Remote:
 
     def close(self) -> None:
         self.client.close()
+
+
+def close_quietly(channel: paramiko.Channel) -> None:
+    # Closing a channel whose connection just died raises EOFError; that must not hide
+    # the error that says why the work stopped.
+    with suppress(EOFError, OSError, paramiko.SSHException):
+        channel.close()
 
 
 def _reason(exc: BaseException) -> str:

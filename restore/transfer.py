@@ -16,7 +16,7 @@ import paramiko
 
 from restore.errors import Cancelled, ChecksumMismatch, ConnectionLost, RestoreError
 from restore.safety import TO
-from restore.ssh import Remote
+from restore.ssh import Remote, close_quietly
 
 CHUNK = 1 << 20
 QUEUE_DEPTH = 16  # at most ~16 MiB in flight, whatever the backup's size
@@ -77,12 +77,12 @@ def stream_copy(source: Remote, source_path: str, target: Remote, target_path: s
     except queue.Empty:
         raise ConnectionLost(f"Tidak ada data dari {source.endpoint.label} selama 3 menit; "
                              "pemindahan dihentikan.") from None
-    except (paramiko.SSHException, OSError) as exc:
+    except (paramiko.SSHException, OSError, EOFError) as exc:
         raise ConnectionLost(f"Sambungan terputus saat memindahkan berkas: {exc}") from exc
     finally:
         stop.set()
-        inbound.close()
-        outbound.close()
+        for channel in (inbound, outbound):
+            close_quietly(channel)
         reader.join(5)
     seen = digest.hexdigest()
     if seen != expected_sha256:
