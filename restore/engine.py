@@ -230,7 +230,7 @@ class RestoreJob:
 
         copy_in_child(backup, self.point.path_of(staged.name), target, staged.path,
                       size=staged.size, expected_sha256=self.digests[staged.name],
-                      on_progress=progress, cancel=self.cancel)
+                      on_progress=progress, cancel=self.cancel, recipe=self.spec.recipe)
 
     def _cleanup(self, target: Remote, recipe: Recipe, swapped: bool) -> None:
         """Remove the staging copy and whatever the shadow left; never the live data."""

@@ -47,6 +47,10 @@ class BackupInvalid(RestoreError):
     code = "backup_invalid"
 
 
+class BackupUnsafe(BackupInvalid):
+    code = "backup_unsafe"
+
+
 class ChecksumMismatch(RestoreError):
     code = "checksum_mismatch"
 

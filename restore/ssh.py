@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -80,6 +81,10 @@ REKEY_PACKETS = 2**31
 
 def _make_transport(sock: Any, *, gss_kex: bool = False, gss_deleg_creds: bool = True,
                     disabled_algorithms: Any = None) -> paramiko.Transport:
+    if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
+        # Small packets (a command, its end of input) go out at once, not after the peer's
+        # delayed acknowledgement: about 40 ms saved on every command.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     transport = _Transport(sock, disabled_algorithms=disabled_algorithms)
     packetizer = transport.packetizer
     packetizer.REKEY_BYTES = packetizer.REKEY_BYTES_OVERFLOW_MAX = REKEY_BYTES

@@ -14,7 +14,8 @@ from typing import Any
 
 import paramiko
 
-from restore.errors import Cancelled, ChecksumMismatch, ConnectionLost, RestoreError
+from restore.errors import BackupInvalid, Cancelled, ChecksumMismatch, ConnectionLost, RestoreError
+from restore.inspect import Inspector, refusal
 from restore.safety import TO
 from restore.ssh import Remote, close_quietly
 
@@ -40,8 +41,10 @@ def _reader(channel: paramiko.Channel, out: queue.Queue[bytes | BaseException],
 def stream_copy(source: Remote, source_path: str, target: Remote, target_path: str, *,
                 size: int, expected_sha256: str,
                 on_progress: Callable[[int], None] = lambda n: None,
-                cancel: threading.Event | None = None) -> str:
-    """Copy `source_path` to `target_path`; return the SHA-256 of what passed through."""
+                cancel: threading.Event | None = None,
+                inspector: Inspector | None = None) -> str:
+    """Copy `source_path` to `target_path`; return the SHA-256 of what passed through.
+    An `inspector` reads the same bytes; what it finds refuses the file (BackupUnsafe)."""
     cancel = cancel or threading.Event()
     digest = hashlib.sha256()
     done = 0
@@ -64,6 +67,8 @@ def stream_copy(source: Remote, source_path: str, target: Remote, target_path: s
             if item == _EOF:
                 break
             outbound.sendall(item)
+            if inspector is not None:
+                inspector.feed(item)
             done += len(item)
             on_progress(done)
         outbound.shutdown_write()
@@ -90,4 +95,39 @@ def stream_copy(source: Remote, source_path: str, target: Remote, target_path: s
             f"SHA-256 berkas yang dipindahkan ({seen}) tidak sama dengan hasil pemeriksaan "
             f"backup ({expected_sha256}): berkas berubah setelah diperiksa. Restore dihentikan; "
             "data live tidak disentuh.")
+    if inspector is not None:
+        found = inspector.findings()
+        if found:
+            raise refusal(source_path.rsplit("/", 1)[-1], found)
     return seen
+
+
+def stream_inspect(source: Remote, command: list[str], name: str, inspector: Inspector, *,
+                   on_progress: Callable[[int], None] = lambda n: None) -> None:
+    """Read what `command` prints on `source` through `inspector` (PostgreSQL's custom
+    format, turned into the SQL it will run); BackupUnsafe for what it finds."""
+    channel = source.open(*command, timeout=600)
+    done = 0
+    try:
+        channel.shutdown_write()
+        while True:
+            data = channel.recv(CHUNK)
+            if not data:
+                break
+            inspector.feed(data)
+            done += len(data)
+            on_progress(done)
+        status = channel.recv_exit_status()
+        error = b""
+        while channel.recv_stderr_ready():
+            error += channel.recv_stderr(CHUNK)
+    except (paramiko.SSHException, OSError, EOFError) as exc:
+        raise ConnectionLost(f"Sambungan terputus saat membaca {name}: {exc}") from exc
+    finally:
+        close_quietly(channel)
+    if status != 0:
+        raise BackupInvalid(f"{name} tidak dapat dibaca di {source.endpoint.label} (kode "
+                            f"{status}): {error.decode('utf-8', 'replace').strip()[-300:]}")
+    found = inspector.findings()
+    if found:
+        raise refusal(name, found)

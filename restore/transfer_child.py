@@ -4,7 +4,9 @@ Streaming through paramiko is Python work that would hold the bot's interpreter 
 the whole transfer and slow every chat answer; here it holds its own. The parent writes
 one JSON line (both endpoints, paths, size, checked digest) and keeps stdin open: EOF
 (the parent cancelled, or died) ends the copy at once. The child answers on stdout with
-lines `P <bytes>` while copying, then `OK <sha256>` or `E <code> <message as JSON>`."""
+lines `P <bytes>` while copying, then `OK <sha256>` or `E <code> <message as JSON>`.
+Given a `command` instead of a target, it reads what that command prints on the source
+through the SQL inspector, copying nothing (PostgreSQL's custom format, as SQL)."""
 
 from __future__ import annotations
 
@@ -17,8 +19,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from restore.errors import RestoreError
+from restore.inspect import inspector_for
+from restore.inspect_sql import SqlInspector
 from restore.ssh import Endpoint, connect
-from restore.transfer import stream_copy
+from restore.transfer import stream_copy, stream_inspect
 
 EVERY = 0.2  # seconds between progress lines
 NICE = 10  # the bulk copy yields the CPU to the bot's chat when both want it
@@ -42,7 +46,7 @@ def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
 
     def progress(done: int) -> None:
         now = time.monotonic()
-        if now - last[0] >= EVERY or done == spec["size"]:
+        if now - last[0] >= EVERY or done == spec.get("size"):
             last[0] = now
             stdout.write(f"P {done}\n")
             stdout.flush()
@@ -50,10 +54,18 @@ def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
     source = target = None
     try:
         source = connect(endpoint_from(spec["source"]))
+        if spec.get("command"):
+            stream_inspect(source, spec["command"], spec["name"], SqlInspector(spec["recipe"]),
+                           on_progress=progress)
+            stdout.write("OK -\n")
+            stdout.flush()
+            return 0
         target = connect(endpoint_from(spec["target"]))
         seen = stream_copy(source, spec["source_path"], target, spec["target_path"],
                            size=spec["size"], expected_sha256=spec["sha256"],
-                           on_progress=progress)
+                           on_progress=progress,
+                           inspector=inspector_for(spec.get("recipe") or "",
+                                                   spec["source_path"]))
     except RestoreError as exc:
         stdout.write(f"E {exc.code} {json.dumps(exc.message)}\n")
         stdout.flush()

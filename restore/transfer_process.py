@@ -16,7 +16,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from restore import errors
 from restore.errors import Cancelled, RestoreError
@@ -37,13 +37,27 @@ def _lines(stream: IO[str], out: queue.Queue[str | None]) -> None:
 def copy_in_child(source: Remote, source_path: str, target: Remote, target_path: str, *,
                   size: int, expected_sha256: str,
                   on_progress: Callable[[int], None] = lambda n: None,
-                  cancel: threading.Event | None = None) -> str:
+                  cancel: threading.Event | None = None, recipe: str | None = None) -> str:
     """As `restore.transfer.stream_copy`, in a child process logged in afresh with the
-    same endpoints (host keys checked again); return the SHA-256 it saw."""
-    cancel = cancel or threading.Event()
+    same endpoints (host keys checked again); return the SHA-256 it saw. With `recipe`,
+    the child also inspects the file as that recipe will read it."""
     spec = {"source": _endpoint(source), "source_path": source_path,
             "target": _endpoint(target), "target_path": target_path, "size": size,
-            "sha256": expected_sha256}
+            "sha256": expected_sha256, "recipe": recipe}
+    return _in_child(spec, on_progress, cancel or threading.Event())
+
+
+def inspect_in_child(remote: Remote, command: list[str], name: str, recipe: str, *,
+                     on_progress: Callable[[int], None] = lambda n: None,
+                     cancel: threading.Event | None = None) -> None:
+    """Read what `command` prints on `remote` as SQL of `recipe`, in a child process;
+    BackupUnsafe (raised here) when it holds what a dump of one database should not."""
+    spec = {"source": _endpoint(remote), "command": command, "name": name, "recipe": recipe}
+    _in_child(spec, on_progress, cancel or threading.Event())
+
+
+def _in_child(spec: dict[str, Any], on_progress: Callable[[int], None],
+              cancel: threading.Event) -> str:
     with tempfile.TemporaryFile("w+", encoding="utf-8") as stderr, \
             subprocess.Popen([sys.executable, "-P", "-m", "restore.transfer_child"],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,

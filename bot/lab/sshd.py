@@ -80,6 +80,10 @@ def ssh_server(folder: Path, name: str, client_key: Path | None = None,
     authorized = folder / "authorized_keys"
     shutil.copyfile(user_key.with_name(user_key.name + ".pub"), authorized)
     port = free_port()
+    # bash run by sshd reads ~/.bashrc even for one command; the lab user's is this
+    # machine's own (a pyenv set-up costs 0.1 s a command), not the stand-in server's.
+    home = folder / "home"
+    home.mkdir(exist_ok=True)
     config = folder / "sshd_config"
     config.write_text(f"""Port {port}
 ListenAddress 127.0.0.1
@@ -95,6 +99,7 @@ PermitRootLogin prohibit-password
 MaxStartups 100:30:200
 MaxSessions 100
 LogLevel ERROR
+SetEnv HOME={home}
 """)
     process = subprocess.Popen([*niced(nice), SSHD, "-D", "-e", "-f", str(config), "-E",
                                 str(folder / "sshd.log")])

@@ -51,21 +51,35 @@ class FilesRecipe:
         shadow = run.sibling(self.live, "sh")
         flag = "-xf" if staged.name.endswith(".tar") else "-xzf"
         remote.run("mkdir", "-m", "0755", "--", shadow)
-        result = remote.run("tar", flag, staged.path, "-C", shadow, check=False, timeout=6 * 3600)
+        # No owners and the umask's modes: nothing setuid, nothing world-writable, lands.
+        result = remote.run("umask", "022", AND, "tar", "--no-same-owner",
+                            "--no-same-permissions", flag, staged.path, "-C", shadow,
+                            check=False, timeout=6 * 3600)
         if result.status != 0:
             raise CommandFailed(f"Membongkar arsip ke folder bayangan gagal: "
                                 f"{result.error_text()}")
         self._expected = sorted(m for m in members if m not in ("", "."))
 
     def tree(self, remote: Remote, directory: str) -> dict[str, str]:
-        """path -> SHA-256 of every non-directory entry under `directory`."""
-        out = remote.run("cd", directory, AND, "find", ".", "!", "-type", "d", "-print0", PIPE,
-                         "sort", "-z", PIPE, "xargs", "-0", "-r", "sha256sum", "--",
-                         timeout=6 * 3600).text
+        """path -> digest of every non-directory entry under `directory`: a file's SHA-256;
+        a symbolic link's is that of its target text (never followed: a link to /dev/zero
+        or to a folder is a link); anything else (FIFO, socket, device) is named, not read."""
+        files = remote.run("cd", directory, AND, "find", ".", "-type", "f", "-print0", PIPE,
+                           "sort", "-z", PIPE, "xargs", "-0", "-r", "sha256sum", "--",
+                           timeout=6 * 3600).text
         tree: dict[str, str] = {}
-        for line in out.splitlines():
+        for line in files.splitlines():
             digest, _, path = line.partition("  ")
             tree[path.removeprefix("./")] = digest
+        others = remote.run("cd", directory, AND, "find", ".", "!", "-type", "d", "!", "-type",
+                            "f", "-printf", r"%y\0%p\0%l\0", timeout=3600).stdout
+        fields = others.split(b"\0")
+        for kind, raw, target in zip(fields[0::3], fields[1::3], fields[2::3], strict=False):
+            name = raw.decode("utf-8", "replace").removeprefix("./")
+            if kind == b"l":
+                tree[name] = hashlib.sha256(b"symlink\0" + target).hexdigest()
+            else:
+                tree[name] = f"special:{kind.decode('ascii', 'replace')}"
         return tree
 
     @staticmethod

@@ -5,8 +5,9 @@ from __future__ import annotations
 from restore.errors import BackupInvalid, CommandFailed, RestoreError
 from restore.recipes import RunNames, Staged, TargetSpec
 from restore.recipes.database import DatabaseRecipe
-from restore.safety import FROM, PIPE, QUIET, Op, identifier
+from restore.safety import FROM, PIPE, Op, identifier
 from restore.ssh import Remote
+from restore.transfer_process import inspect_in_child
 
 
 def quote_ident(name: str) -> str:
@@ -95,20 +96,16 @@ class PostgreSQLRecipe(DatabaseRecipe):
     def apply(self, remote: Remote, staged: Staged, run: RunNames) -> None:
         shadow = run.shadow_db
         custom = staged.name.endswith((".dump", ".pgdump", ".backup"))
-        if not custom:
-            reader = ["gzip", "-dc", "--", staged.path] if staged.name.endswith(".gz") \
-                else ["cat", "--", staged.path]
-            found = remote.run(*reader, PIPE, "grep", "-c", "-i", "-E",
-                               r"^(\\connect|\\c |CREATE DATABASE)", QUIET, check=False,
-                               timeout=3600)
-            if found.text.strip() not in ("", "0"):
-                raise BackupInvalid("Dump berisi \\connect/CREATE DATABASE; memuatnya akan "
-                                    "menulis ke basis data lain, jadi ditolak.")
+        script = [*self._env(), "pg_restore", "--no-owner", "--no-privileges", "-f", "-",
+                  "--", staged.path]
+        if custom:
+            # A plain dump was read on its way here; a custom one is read now, as the SQL
+            # it turns into, and that same SQL is what psql then runs.
+            inspect_in_child(remote, script, staged.name, self.kind)
         self.sql(remote, f"CREATE DATABASE {quote_ident(shadow)};")
         tokens: tuple[str | Op, ...]
         if custom:
-            tokens = (*self._env(), "pg_restore", "--no-owner", "--no-privileges",
-                      "--exit-on-error", *self._conn(), "-d", shadow, "--", staged.path)
+            tokens = (*script, PIPE, *self.client(shadow))
         elif staged.name.endswith(".gz"):
             tokens = ("gzip", "-dc", "--", staged.path, PIPE, *self.client(shadow))
         else:

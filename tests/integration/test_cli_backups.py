@@ -56,6 +56,7 @@ def test_check_prints_each_item_and_records_the_result(office: Path) -> None:
     assert "[OK] checksum simpeg.sql.gz: SHA-256 cocok" in out
     assert "[!!] umur: Bukan backup terbaru" in out
     assert "Hasil: LULUS DENGAN PERINGATAN" in out
+    assert "bukan bahwa isinya aman" in out
     container = bootstrap(load_settings(environ={}, env_file=office), running())
     with container.sessions() as session:
         check = session.execute(select(BackupCheck)).scalar_one()

@@ -96,7 +96,8 @@ def test_an_archive_that_climbs_out_of_its_folder_is_refused(
         outcome = checked_job(62 + index, backup_server, target_server, root, "app", point,
                               TargetSpec("files", app_dir=str(app)),
                               top / "roots" / "staging").run()
-        assert outcome.status == "failed" and "berbahaya" in outcome.message
+        assert outcome.status == "failed" and outcome.error_code == "backup_unsafe"
+        assert f"anggota {member!r}: nama di luar folder aplikasi" in outcome.message
     assert everything(canary) == before_canary
     assert everything(app) == before_app
     assert not Path("/etc/pulih-test-owned").exists()

@@ -115,7 +115,8 @@ def test_a_dump_that_would_write_to_the_live_database_is_refused(
     damaged = damage(mariadb, name)
     outcome = checked_job(13, backup_server, target_server, root, "simpeg", "20261123-0400",
                           spec(mariadb, name), tmp_path / "staging").run()
-    assert outcome.status == "failed" and "USE/CREATE DATABASE" in outcome.message
+    assert outcome.status == "failed" and outcome.error_code == "backup_unsafe"
+    assert "CREATE DATABASE" in outcome.message and "mengubah basis data lain" in outcome.message
     assert snapshot(mariadb, name) == damaged
 
 

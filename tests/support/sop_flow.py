@@ -24,7 +24,7 @@ from letters.signing import make_dev_certificate
 from tests.support.clock import LAST_NIGHT, running
 from tests.support.networked_office import networked_office
 from tests.support.office import NIPS
-from tests.support.people import Person, shown
+from tests.support.people import Person, shown, text_of
 from tests.support.postgres import create_database
 from tests.support.running_bot import TEAM_CHAT, bot_env, link
 
@@ -119,7 +119,8 @@ async def check_and_confirm(office: Office, who: str = "tim_exec") -> None:
     assert await member.taps("Cek backup", TEAM_CHAT) == "Mengambil daftar titik backup..."
     await shown(fake, TEAM_CHAT, "Pilih satu untuk diperiksa")
     await member.taps("WITA", TEAM_CHAT)
-    await shown(fake, TEAM_CHAT, "Hasil pemeriksaan backup")
+    card = await shown(fake, TEAM_CHAT, "Hasil pemeriksaan backup")
+    assert "bukan bahwa isinya aman" in text_of(card)
     await member.taps("Restore titik ini", TEAM_CHAT)
     await shown(fake, TEAM_CHAT, "Balas pesan ini dengan nama sistem")
 

@@ -1,0 +1,226 @@
+"""Hostile backups, each a valid point with correct checksums, restored over real SSH into
+real MariaDB, PostgreSQL and folders: nothing runs, nothing outside the shadow changes,
+and the team reads which line or member was refused. Honest dumps with triggers, views,
+routines and links still restore."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import stat
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from bot.lab.mariadb import MariaDB
+from bot.lab.sshd import SshServer
+from restore.inspect_sql import SqlInspector
+from restore.recipes import TargetSpec
+from tests.integration.test_restore_mariadb import snapshot
+from tests.integration.test_restore_postgresql_files import pg_snapshot, pg_url
+from tests.support.backups import write_point
+from tests.support.hostile import MARIADB, POSTGRESQL, hostile_archives, tar_of
+from tests.support.postgres import create_database
+from tests.support.restoring import checked_job, tree
+
+
+def refused(outcome: object, payload_why: str) -> str:
+    message = getattr(outcome, "message", "")
+    assert getattr(outcome, "status", "") == "failed", message
+    assert getattr(outcome, "error_code", "") == "backup_unsafe", message
+    assert payload_why in message and "ditolak" in message, message
+    return str(message)
+
+
+@pytest.fixture
+def maria_world(mariadb: MariaDB, tmp_path: Path) -> Iterator[tuple[str, str, Path, bytes]]:
+    """A live database with a trigger, a view and a procedure; another database; a rollback
+    copy of an earlier run; an honest dump of the live one."""
+    tag = tmp_path.name[-8:].replace("-", "_")
+    live, other = f"simpeg_{tag}", f"keuangan_{tag}"
+    for name in (live, other, "pulih_rb_7"):
+        mariadb.sql(f"DROP DATABASE IF EXISTS `{name}`; CREATE DATABASE `{name}`")
+    mariadb.sql("CREATE TABLE pegawai (id INT PRIMARY KEY, `grant` INT, program TEXT);"
+                "CREATE TABLE log (id INT AUTO_INCREMENT PRIMARY KEY, pesan TEXT);"
+                "INSERT INTO pegawai VALUES (1, 2, 'USE mysql; \\\\! x'), (2, 3, 'O''Brien');"
+                "CREATE VIEW v AS SELECT p.id, l.pesan FROM pegawai p JOIN log l ON p.id = l.id;"
+                "CREATE TRIGGER t1 AFTER INSERT ON pegawai FOR EACH ROW "
+                "INSERT INTO log (pesan) VALUES (CONCAT('baru ', NEW.id));"
+                "CREATE PROCEDURE hitung(OUT n INT) SELECT COUNT(*) INTO n FROM pegawai;"
+                "CREATE SEQUENCE nomor", live)
+    mariadb.sql("CREATE TABLE catatan (x INT); INSERT INTO catatan VALUES (1)", other)
+    mariadb.sql("CREATE TABLE pegawai (id INT); INSERT INTO pegawai VALUES (7)", "pulih_rb_7")
+    dump = subprocess.run(["mariadb-dump", "-S", str(mariadb.socket), "-u", "root",
+                           "--routines", "--events", "--triggers", live],
+                          check=True, capture_output=True).stdout
+    yield live, other, tmp_path, dump
+    for name in mariadb.sql("SHOW DATABASES").split():
+        if name in (live, other) or name.startswith("pulih_"):
+            mariadb.sql(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+def test_every_hostile_mariadb_dump_is_refused_by_line_and_nothing_runs(
+        mariadb: MariaDB, backup_server: SshServer, target_server: SshServer,
+        maria_world: tuple[str, str, Path, bytes]) -> None:
+    live, other, top, dump = maria_world
+    spec = TargetSpec("mariadb", database=live, db_host=str(mariadb.socket), db_user="root")
+    before = {db: snapshot(mariadb, db) for db in (live, other, "pulih_rb_7")}
+    canary = top / "canary-mariadb"
+    values = {"canary": str(canary), "live": live, "other": other}
+    for index, payload in enumerate(MARIADB):
+        point = f"20261123-{index // 60:02d}{index % 60:02d}"
+        body = dump + b"\n" + payload.sql.format(**values).encode() + b"\n"
+        write_point(top / "srv" / "simpeg", point, {"simpeg.sql.gz": gzip.compress(body)})
+        outcome = checked_job(400 + index, backup_server, target_server, top / "srv",
+                              "simpeg", point, spec, top / "staging").run()
+        message = refused(outcome, payload.why)
+        assert "baris " in message, payload.name
+        assert not canary.exists(), payload.name
+    assert {db: snapshot(mariadb, db) for db in (live, other, "pulih_rb_7")} == before
+    assert not [d for d in mariadb.sql("SHOW DATABASES").split()
+                if d.startswith("pulih_") and d != "pulih_rb_7"]
+    assert other + "_baru" not in mariadb.sql("SHOW DATABASES").split()
+
+
+def test_an_honest_mariadb_dump_with_views_and_routines_still_restores(
+        mariadb: MariaDB, backup_server: SshServer, target_server: SshServer,
+        maria_world: tuple[str, str, Path, bytes]) -> None:
+    live, _, top, dump = maria_world
+    inspector = SqlInspector("mariadb")
+    inspector.feed(dump)
+    assert inspector.findings() == []  # the trigger, the view, the routine, the sequence
+    # A table with a trigger cannot be renamed into another database (MariaDB error 1435),
+    # so the swap refuses such a database today; restored here without it.
+    mariadb.sql("DROP TRIGGER t1", live)
+    dump = subprocess.run(["mariadb-dump", "-S", str(mariadb.socket), "-u", "root",
+                           "--routines", "--events", live], check=True,
+                          capture_output=True).stdout
+    spec = TargetSpec("mariadb", database=live, db_host=str(mariadb.socket), db_user="root")
+    state = snapshot(mariadb, live)
+    mariadb.sql("DELETE FROM pegawai", live)
+    write_point(top / "srv" / "simpeg", "20261123-0500", {"simpeg.sql": dump},
+                manifest={"pegawai": 2})
+    outcome = checked_job(450, backup_server, target_server, top / "srv", "simpeg",
+                          "20261123-0500", spec, top / "staging").run()
+    assert outcome.status == "succeeded", outcome.message
+    assert snapshot(mariadb, live) == state
+
+
+@pytest.fixture
+def pg_world(pg_server: str, tmp_path: Path) -> Iterator[tuple[str, str, Path, bytes, bytes]]:
+    """A live database with a schema, a trigger function and a view; another database;
+    an honest plain dump, and a custom-format dump whose function would run a program."""
+    tag = tmp_path.name[-6:].replace("-", "_")
+    live, other, evil = f"portal_{tag}", f"keuangan_{tag}", f"jahat_{tag}"
+    canary = tmp_path / "canary-pg-custom"
+    for name in (live, other, evil):
+        create_database(pg_server, name)
+    with psycopg.connect(pg_url(pg_server, live), autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA laporan; CREATE TABLE laporan.log (id serial, pesan text);"
+                     "CREATE TABLE pegawai (id int PRIMARY KEY, program text, \"grant\" int);"
+                     "INSERT INTO pegawai VALUES (1, 'COPY x TO PROGRAM', 1), (2, E'\\\\! x', 2);"
+                     "CREATE FUNCTION catat() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN "
+                     "INSERT INTO laporan.log (pesan) VALUES ('baru ' || NEW.id); RETURN NEW; "
+                     "END $f$;"
+                     "CREATE TRIGGER t1 AFTER INSERT ON pegawai FOR EACH ROW "
+                     "EXECUTE FUNCTION catat();"
+                     "CREATE VIEW v AS SELECT id FROM pegawai")
+    with psycopg.connect(pg_url(pg_server, other), autocommit=True) as conn:
+        conn.execute("CREATE TABLE catatan (x int); INSERT INTO catatan VALUES (1)")
+    with psycopg.connect(pg_url(pg_server, evil), autocommit=True) as conn:
+        conn.execute("CREATE TABLE pegawai (id int PRIMARY KEY);"
+                      "CREATE FUNCTION public.jahat() RETURNS trigger LANGUAGE plpgsql AS $f$ "
+                      f"BEGIN COPY (SELECT 1) TO PROGRAM 'touch {canary}'; RETURN NEW; END $f$;"
+                      "CREATE TRIGGER t1 BEFORE INSERT ON pegawai FOR EACH ROW "
+                      "EXECUTE FUNCTION jahat()")
+    plain = subprocess.run(["pg_dump", "--no-owner", pg_url(pg_server, live)], check=True,
+                           capture_output=True).stdout
+    custom = subprocess.run(["pg_dump", "-Fc", pg_url(pg_server, evil)], check=True,
+                            capture_output=True).stdout
+    yield live, other, tmp_path, plain, custom
+    with psycopg.connect(pg_url(pg_server, "postgres"), autocommit=True) as conn:
+        for (db,) in conn.execute("SELECT datname FROM pg_database WHERE datname = ANY(%s) OR "
+                                  "datname LIKE 'pulih\\_%%'", ([live, other, evil],)).fetchall():
+            conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+
+
+def _pg_spec(pg_server: str, live: str) -> TargetSpec:
+    port = int(pg_server.rsplit(":", 1)[1].split("/")[0])
+    return TargetSpec("postgresql", database=live, db_host="127.0.0.1", db_port=port,
+                      db_user="postgres")
+
+
+def _pg_databases(pg_server: str) -> set[str]:
+    with psycopg.connect(pg_url(pg_server, "postgres")) as conn:
+        return {r[0] for r in conn.execute("SELECT datname FROM pg_database")}
+
+
+def test_every_hostile_postgresql_dump_is_refused_by_line_and_nothing_runs(
+        pg_server: str, backup_server: SshServer, target_server: SshServer,
+        pg_world: tuple[str, str, Path, bytes, bytes]) -> None:
+    live, other, top, plain, custom = pg_world
+    spec = _pg_spec(pg_server, live)
+    before = {db: pg_snapshot(pg_server, db) for db in (live, other)}
+    databases = _pg_databases(pg_server)
+    canary = top / "canary-pg"
+    values = {"canary": str(canary), "live": live, "other": other}
+    for index, payload in enumerate(POSTGRESQL):
+        point = f"20261123-{index // 60:02d}{index % 60:02d}"
+        body = plain + b"\n" + payload.sql.format(**values).encode() + b"\n"
+        write_point(top / "srv" / "portal", point, {"portal.sql": body})
+        outcome = checked_job(500 + index, backup_server, target_server, top / "srv",
+                              "portal", point, spec, top / "staging").run()
+        assert "baris " in refused(outcome, payload.why), payload.name
+        assert not canary.exists(), payload.name
+    write_point(top / "srv" / "portal", "20261124-0100", {"portal.dump": custom})
+    outcome = checked_job(550, backup_server, target_server, top / "srv", "portal",
+                          "20261124-0100", spec, top / "staging").run()
+    assert "menjalankan program" in refused(outcome, "baris ")
+    assert not (top / "canary-pg-custom").exists()
+    assert {db: pg_snapshot(pg_server, db) for db in (live, other)} == before
+    assert _pg_databases(pg_server) == databases
+
+
+def test_an_honest_postgresql_dump_with_a_trigger_function_still_restores(
+        pg_server: str, backup_server: SshServer, target_server: SshServer,
+        pg_world: tuple[str, str, Path, bytes, bytes]) -> None:
+    live, _, top, plain, _ = pg_world
+    state = pg_snapshot(pg_server, live)
+    with psycopg.connect(pg_url(pg_server, live), autocommit=True) as conn:
+        conn.execute("DELETE FROM pegawai")
+    write_point(top / "srv" / "portal", "20261124-0200", {"portal.sql": plain})
+    outcome = checked_job(560, backup_server, target_server, top / "srv", "portal",
+                          "20261124-0200", _pg_spec(pg_server, live), top / "staging").run()
+    assert outcome.status == "succeeded", outcome.message
+    assert pg_snapshot(pg_server, live) == state
+
+
+def test_hostile_archives_are_refused_by_member_and_honest_ones_land_without_risky_modes(
+        backup_server: SshServer, target_server: SshServer, tmp_path: Path) -> None:
+    app = tmp_path / "www" / "portal"
+    app.mkdir(parents=True)
+    (app / "index.php").write_text("<?php echo 'live';")
+    canary = tmp_path / "www" / "canary-files"
+    spec = TargetSpec("files", app_dir=str(app))
+    for index, archive in enumerate(hostile_archives(str(canary))):
+        before = tree(app)
+        point = f"20261123-{index // 60:02d}{index % 60:02d}"
+        write_point(tmp_path / "srv" / "portal", point, {"portal.tar.gz": tar_of(archive)})
+        outcome = checked_job(600 + index, backup_server, target_server, tmp_path / "srv",
+                              "portal", point, spec, tmp_path / "staging").run()
+        assert not canary.exists(), archive.name
+        if archive.why:
+            assert "anggota " in refused(outcome, archive.why), archive.name
+            assert tree(app) == before, archive.name
+            continue
+        assert outcome.status == "succeeded", (archive.name, outcome.message)
+        for path in [app, *app.rglob("*")]:
+            mode = os.lstat(path).st_mode
+            if not stat.S_ISLNK(mode):
+                assert not mode & (stat.S_IWOTH | stat.S_ISUID | stat.S_ISGID), path
+    assert (app / "public" / "storage").is_symlink()
+    assert (app / "public" / "storage" / "foto.jpg").read_bytes() == b"jpg"
+    assert not [p for p in app.parent.iterdir() if ".pulih-sh-" in p.name]
