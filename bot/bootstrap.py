@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.engine import make_engine, make_session_factory
+from bot.services.audit_key import KeySource, key_path
 from bot.settings import Settings
 from bot.timefmt import utcnow
 from restore.ssh import PASSPHRASE_ENV
@@ -43,4 +44,5 @@ def bootstrap(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Con
         # the environment; a value from .env is handed on there (the environment wins).
         os.environ.setdefault(PASSPHRASE_ENV, settings.ssh_key_passphrase)
     engine = make_engine(settings.database_url)
-    return Container(settings, engine, make_session_factory(engine), clock)
+    keys = KeySource(key_path(settings.data_dir))
+    return Container(settings, engine, make_session_factory(engine, {"audit_key": keys}), clock)

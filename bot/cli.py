@@ -29,6 +29,7 @@ from bot.inventory.loader import load_inventory
 from bot.render import render_text
 from bot.services import audit
 from bot.services.actors import actor_by_nip
+from bot.services.audit_key import key_path
 from bot.services.backups import list_backups, record_check, run_check, system_access
 from bot.services.deadlines import open_deadline
 from bot.services.inventory_sync import sync_inventory
@@ -79,7 +80,10 @@ def _parser() -> argparse.ArgumentParser:
 
     aud = commands.add_parser("audit", help="catatan kegiatan (audit trail)").add_subparsers(
         dest="audit_command", required=True)
-    aud.add_parser("verify", help="periksa rantai hash catatan kegiatan")
+    verify = aud.add_parser("verify", help="periksa rantai hash catatan kegiatan")
+    verify.add_argument("--anchor", action="append", default=[], metavar="NOMOR:HASH",
+                        help="jangkar yang disimpan di luar basis data (pesan harian di grup "
+                             "tim, kaki dokumen); boleh berulang")
     export = aud.add_parser("export", help="ekspor catatan kegiatan")
     export.add_argument("--format", choices=["csv"], default="csv")
     export.add_argument("--out", type=Path, help="berkas tujuan (bawaan: layar)")
@@ -217,6 +221,10 @@ def _init(c: Container, out: TextIO) -> int:
         print(f"ada    : {line}", file=out)
     upgrade(c.engine)
     print(f"Basis data siap (revisi {current_revision(c.engine)}).", file=out)
+    with c.sessions() as session:
+        made = audit.ensure_chain_key(session)
+    print(f"{'dibuat ' if made else 'ada    '}: {key_path(settings.data_dir)} (kunci catatan "
+          "kegiatan; simpan salinannya terpisah)", file=out)
     if settings.inventory_path.exists():
         inventory = load_inventory(settings.inventory_path)
         with c.unit_of_work() as session:
@@ -230,12 +238,20 @@ def _audit(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO) -> 
     with c.sessions() as session:
         if args.audit_command == "verify":
             report = audit.verify_chain(session)
-            if report.ok:
-                print(f"Catatan kegiatan utuh: {report.events} kejadian, rantai hash cocok.",
-                      file=out)
-                return 0
-            print(f"RUSAK: {report.problem}", file=err)
-            return 1
+            if not report.ok:
+                print(f"RUSAK: {report.problem}", file=err)
+                return 1
+            problems = [p for p in map(lambda a: audit.check_anchor(session, a), args.anchor)
+                        if p]
+            if problems:
+                for problem in problems:
+                    print(f"RUSAK: {problem}", file=err)
+                return 1
+            print(f"Catatan kegiatan utuh: {report.events} kejadian, rantai hash cocok.",
+                  file=out)
+            for anchor in args.anchor:
+                print(f"Jangkar {anchor} cocok.", file=out)
+            return 0
         tickets = dict(session.execute(select(Request.id, Request.ticket)).tuples().all())
         if args.out:
             with args.out.open("w", encoding="utf-8", newline="") as handle:

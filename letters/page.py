@@ -50,6 +50,7 @@ class Authenticity:
     code: str
     qr_payload: str
     notice: str = ""
+    anchor: str = ""  # the activity record's head when the document was issued
 
 
 FOOTER_HEIGHT = 17.0
@@ -137,6 +138,8 @@ class OfficialPdf(FPDF):
                  "dengan kode verifikasi atau kode QR di samping."]
         if self.authenticity.notice:
             lines.append(self.authenticity.notice)
+        if self.authenticity.anchor:
+            lines.append(f"Jangkar catatan kegiatan: {self.authenticity.anchor}")
         self.multi_cell(self.content_width - 17, 3.4, "\n".join(lines), align="L")
         self.set_font(FAMILY, "", size)
 

@@ -5,6 +5,7 @@ live state is kept for rollback. Runs in a worker thread; reports through callba
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +20,8 @@ from restore.safety import DISCARD, absolute_path, confined
 from restore.ssh import Endpoint, Remote, connect
 from restore.transfer_process import copy_in_child
 
+_UNTOUCHED = re.compile(r"[;.]?\s*[Dd]ata live tidak disentuh\.?$")
+_ERE_SPECIAL = set(".[]()*+?{}|^$\\")
 STAGING_ROOT = "/var/lib/pulih-staging"  # on the target; root-owned, not world-writable /tmp
 
 
@@ -107,17 +110,20 @@ class RestoreJob:
         backup: Remote | None = None
         recipe: Recipe | None = None
         swapped = swap_started = False
+        before: list[str] | None = None
         outcome = Outcome("failed")
         try:
             recipe = recipe_for(self.spec)
             r = recipe
             target = connect(self.target)
+            target.cancel = self.cancel
             backup = connect(self.backup)
             name = recipe.pick([f.name for f in self.point.files])
             staged = Staged(name, confined(self.staging_dir, name),
                             next(f.size for f in self.point.files if f.name == name))
             t, b = target, backup
             self._step(Phase.PREFLIGHT, lambda: self._preflight(t, r, staged))
+            before = r.live_state(t)
             self._step(Phase.TRANSFER, lambda: self._transfer(b, t, staged))
             self._step(Phase.APPLY, lambda: r.apply(t, staged, self.names))
             outcome.verification = self._step(
@@ -147,6 +153,7 @@ class RestoreJob:
                 outcome.message += " Data live tidak disentuh."
         finally:
             if target is not None:
+                target.cancel = None  # what follows puts things in order; it must finish
                 if recipe is not None:
                     if swap_started and not swapped and outcome.status != "succeeded":
                         swapped = outcome.swapped = self._settle(target, recipe)
@@ -156,10 +163,44 @@ class RestoreJob:
                                 + " Penukaran ternyata sudah terjadi: data hasil restore kini "
                                 "live dan kondisi sebelumnya tersimpan untuk rollback.")
                     self._cleanup(target, recipe, swapped)
+                    if before is not None and not swapped:
+                        outcome.message = self._checked(target, recipe, before,
+                                                        outcome.message)
                 target.close()
             if backup is not None:
                 backup.close()
         return outcome
+
+    def _workers_pattern(self) -> str:
+        """A pattern for the command lines of this run's processes on the target (they name
+        its shadow or its staging folder); the last letter of each in brackets, so the
+        pattern never matches the command line that carries it."""
+        def bracketed(name: str, after: str) -> str:
+            return "".join(f"\\{c}" if c in _ERE_SPECIAL else c for c in name[:-1]) + \
+                f"[{name[-1]}]{after}"
+
+        return "|".join((bracketed(self.names.shadow_db, "( |$)"),
+                         bracketed(f".pulih-sh-{self.run_id}", "( |$|/)"),
+                         bracketed(self.staging_dir, "/")))
+
+    @staticmethod
+    def _checked(target: Remote, recipe: Recipe, before: list[str], message: str) -> str:
+        """The message, whose claim about live data is now one that was checked."""
+        message = _UNTOUCHED.sub("", message).rstrip()
+        try:
+            after = recipe.live_state(target)
+        except RestoreError as exc:
+            return (f"{message} Pulih tidak menukar data live, tetapi keadaannya belum dapat "
+                    f"diperiksa ulang ({exc.message}).")
+        if after == before:
+            what = before[0] if before else "data live"
+            return (f"{message} Data live tidak disentuh (diperiksa ulang: {what} dan "
+                    f"{len(before) - 1} isinya masih sama).")
+        gone = [x for x in before if x not in after][:5]
+        new = [x for x in after if x not in before][:5]
+        return (f"{message} PERHATIAN: data live berubah selama restore, bukan oleh penukaran "
+                f"Pulih (hilang: {', '.join(gone) or '-'}; baru: {', '.join(new) or '-'}). "
+                "Periksa server tujuan segera.")
 
     def _settle(self, target: Remote, recipe: Recipe) -> bool:
         """A swap that failed part-way: leave one whole state, and say which."""
@@ -233,8 +274,10 @@ class RestoreJob:
                       on_progress=progress, cancel=self.cancel, recipe=self.spec.recipe)
 
     def _cleanup(self, target: Remote, recipe: Recipe, swapped: bool) -> None:
-        """Remove the staging copy and whatever the shadow left; never the live data."""
+        """Stop what this run may still have running on the target (a cancelled import, a
+        hash), then remove the staging copy and whatever the shadow left; never live data."""
         try:
+            target.run("pkill", "-f", "--", self._workers_pattern(), check=False)
             target.run("rm", "-rf", "--", self.staging_dir, check=False)
             recipe.discard_shadow(target, self.names)
             self.journal.phase(Phase.CLEANUP, "done", "rollback disimpan" if swapped else "")

@@ -9,6 +9,7 @@ import base64
 import hashlib
 import os
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -20,6 +21,7 @@ import paramiko
 
 from restore.errors import (
     AuthFailed,
+    Cancelled,
     CommandFailed,
     ConnectionLost,
     HostKeyChanged,
@@ -125,6 +127,9 @@ class Remote:
     def __init__(self, endpoint: Endpoint, client: paramiko.SSHClient) -> None:
         self.endpoint = endpoint
         self.client = client
+        # Set by a restore: a command still running when it is set is abandoned at once
+        # (the restore then stops what it started on the server).
+        self.cancel: threading.Event | None = None
 
     @property
     def transport(self) -> paramiko.Transport:
@@ -163,6 +168,9 @@ class Remote:
                 channel.sendall(input)
             channel.shutdown_write()
             while True:
+                if self.cancel is not None and self.cancel.is_set():
+                    raise Cancelled("Restore dibatalkan saat perintah di "
+                                    f"{self.endpoint.label} berjalan.")
                 idle = True
                 if channel.recv_ready():
                     out += channel.recv(1 << 20)

@@ -22,6 +22,7 @@ from bot.chat.delivery import deliver_pending
 from bot.chat.restore_runs import RestoreRunner
 from bot.errors import ConfigError
 from bot.inventory.loader import load_inventory
+from bot.services.anchors import post_daily_anchor
 from bot.services.deadline_alerts import sweep
 from bot.services.paperwork import make_documents, prune_drafts
 from bot.services.restores import recover_interrupted
@@ -31,6 +32,8 @@ from bot.settings import Settings
 log = logging.getLogger("pulih.chat")
 
 DELIVERY_INTERVAL = 1.0  # seconds between outbox rounds
+HOUSEKEEPING_INTERVAL = 24 * 3600.0
+HOUSEKEEPING_FIRST = 5.0  # soon after start: the day's anchor is posted by the first run
 COMMANDS = (
     ("mohon", "Ajukan permohonan restore"),
     ("status", "Lihat perjalanan sebuah permohonan"),
@@ -82,13 +85,17 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     # bot was down, then sweeps keep watching.
     application.job_queue.run_repeating(sweep_job, interval=chat.sweep_interval, first=0,
                                         name="deadlines")
-    application.job_queue.run_repeating(housekeeping_job, interval=24 * 3600, first=60,
-                                        name="housekeeping")
+    application.job_queue.run_repeating(housekeeping_job, interval=HOUSEKEEPING_INTERVAL,
+                                        first=HOUSEKEEPING_FIRST, name="housekeeping")
 
 
 async def housekeeping_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Once a day: KONSEP drafts past their keeping time are deleted."""
-    gone = await asyncio.to_thread(prune_drafts, runtime(context).container)
+    """Once a day: the activity record's anchor goes to the team group; KONSEP drafts
+    past their keeping time are deleted."""
+    chat = runtime(context)
+    if await asyncio.to_thread(post_daily_anchor, chat.container, chat.team_chat_id):
+        kick_delivery(context)
+    gone = await asyncio.to_thread(prune_drafts, chat.container)
     if gone:
         log.info("%d konsep lama dihapus", gone)
 

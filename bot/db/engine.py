@@ -38,6 +38,8 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded values after commit (they are read back into replies)."""
-    return sessionmaker(engine, expire_on_commit=False)
+def make_session_factory(engine: Engine,
+                         info: dict[str, Any] | None = None) -> sessionmaker[Session]:
+    """Sessions that keep loaded values after commit (they are read back into replies);
+    `info` reaches every session (the activity record's key source)."""
+    return sessionmaker(engine, expire_on_commit=False, info=info or {})

@@ -1,13 +1,15 @@
-"""The activity record (Dokumentasi Kegiatan): append-only events chained by SHA-256.
+"""The activity record (Dokumentasi Kegiatan): append-only events chained by HMAC-SHA256.
 
 Each event's hash covers the previous hash and the event's canonical form, so an
-altered, deleted or inserted row breaks the chain at that row.
+altered, deleted or inserted row breaks the chain at that row; the key lives outside the
+database (`bot.services.audit_key`), so a rewrite cannot be re-chained from inside it.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import hmac
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -20,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db.models import AuditEvent, AuditHead
+from bot.services.audit_key import ChainKey
 from bot.timefmt import as_utc, waktu
 
 GENESIS = "0" * 64
@@ -61,8 +64,9 @@ def _timestamp(moment: datetime) -> str:
     return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def event_hash(event: AuditEvent, prev_hash: str) -> str:
-    """SHA-256 over the previous hash and the event's canonical form."""
+def event_hash(event: AuditEvent, prev_hash: str, key: ChainKey | None = None) -> str:
+    """HMAC-SHA256 with the office's chain key (plain SHA-256 for events before the key)
+    over the previous hash and the event's canonical form."""
     body = canonical_json({
         "at": _timestamp(event.occurred_at),
         "request": event.request_id,
@@ -77,7 +81,16 @@ def event_hash(event: AuditEvent, prev_hash: str) -> str:
         "documents": event.documents,
         "data": event.data,
     })
-    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+    message = f"{prev_hash}\n{body}".encode()
+    if key is not None and key.keys(event.seq):
+        return hmac.new(key.secret, message, hashlib.sha256).hexdigest()
+    return hashlib.sha256(message).hexdigest()
+
+
+def chain_key(session: Session, next_seq: int | None = None) -> ChainKey | None:
+    """The office's chain key, if the session knows where it is (made on first write)."""
+    source = session.info.get("audit_key")
+    return source(next_seq) if source is not None else None
 
 
 @dataclass(frozen=True)
@@ -133,7 +146,7 @@ def append_event(
         data=canonical_json(_redact_value(data or {})),
         prev_hash=head.hash,
     )
-    event.hash = event_hash(event, head.hash)
+    event.hash = event_hash(event, head.hash, chain_key(session, event.seq))
     session.add(event)
     head.seq, head.hash = event.seq, event.hash
     session.flush()
@@ -168,6 +181,10 @@ def verify_chain(session: Session) -> ChainReport:
     head = session.get(AuditHead, 1)
     if head is None:
         return ChainReport(0, "kepala rantai (audit_head) hilang")
+    key = chain_key(session)
+    if key is None and "audit_key" in session.info and head.seq > 0:
+        return ChainReport(0, "kunci catatan kegiatan (audit.key di folder data) tidak ada: "
+                              "rantai tidak dapat dibuktikan")
     prev_hash, prev2_hash, expected_seq, count = GENESIS, None, 1, 0
     for event in iter_events(session):
         count += 1
@@ -175,7 +192,7 @@ def verify_chain(session: Session) -> ChainReport:
         if seq > head.seq:
             return ChainReport(count, f"kejadian #{seq} disisipkan setelah akhir rantai yang "
                                       f"tercatat (#{head.seq})", seq)
-        if event_hash(event, event.prev_hash) != event.hash:
+        if event_hash(event, event.prev_hash, key) != event.hash:
             return ChainReport(count, f"kejadian #{seq} diubah (isinya tidak cocok dengan "
                                       "hash-nya)", seq)
         if event.prev_hash != prev_hash:
@@ -196,6 +213,42 @@ def verify_chain(session: Session) -> ChainReport:
         return ChainReport(count, f"kejadian #{last_seq} diubah atau diganti (tidak cocok "
                                   "dengan kepala rantai)", last_seq)
     return ChainReport(count)
+
+
+def ensure_chain_key(session: Session) -> bool:
+    """Make the office's chain key if it has none (it then keys the next event); True if
+    it was made now."""
+    head = session.get(AuditHead, 1)
+    source = session.info.get("audit_key")
+    if head is None or source is None or source.path.exists():
+        return False
+    source(head.seq + 1)
+    return True
+
+
+def head_anchor(session: Session) -> tuple[int, str]:
+    """The chain's head, to be kept outside the database: `SEQ:HASH`."""
+    head = session.get(AuditHead, 1)
+    return (head.seq, head.hash) if head is not None else (0, GENESIS)
+
+
+ANCHOR_RE = re.compile(r"^#?(\d+):([0-9a-fA-F]{16,64})$")
+
+
+def check_anchor(session: Session, anchor: str) -> str | None:
+    """None if the record still holds the event the anchor names, with that hash (a prefix
+    of at least 16 hex digits, as printed on documents, will do); else why not."""
+    found = ANCHOR_RE.match(anchor.strip())
+    if found is None:
+        return f"jangkar {anchor!r} tidak dikenali; bentuknya NOMOR:HASH"
+    seq, digest = int(found.group(1)), found.group(2).lower()
+    event = session.execute(select(AuditEvent).where(AuditEvent.seq == seq)).scalar_one_or_none()
+    if event is None:
+        return f"kejadian #{seq} dari jangkar tidak ada lagi dalam catatan"
+    if not event.hash.startswith(digest):
+        return (f"kejadian #{seq} kini ber-hash {event.hash[:16]}..., jangkarnya "
+                f"{digest[:16]}...: catatan ditulis ulang setelah jangkar itu dibagikan")
+    return None
 
 
 def _span(first: int, last: int) -> str:

@@ -17,6 +17,7 @@ from bot.db.models import Document, Person, Request
 from bot.errors import ConfigError
 from bot.inventory.loader import load_inventory
 from bot.inventory.model import Inventory, LetterSettings, Office
+from bot.services import audit
 from bot.services.case_file import case_file, official
 from bot.services.documents import issue_document, new_code
 from bot.services.numbering import allocate_number, cancel_number
@@ -198,8 +199,11 @@ def issue_letter(c: Container, kind: str, request_key: str, *,
         number = row.number
     try:
         code = new_code()
+        with c.sessions() as session:
+            seq, digest = audit.head_anchor(session)
         pdf = _render(c, kind, st, draft, number, now,
-                      Authenticity(code, qr_payload(code), SIGNED_NOTICE if signer else ""))
+                      Authenticity(code, qr_payload(code), SIGNED_NOTICE if signer else "",
+                                   anchor=f"#{seq}:{digest[:16]}"))
         if signer is not None:
             pdf = signer.sign(pdf, SignRequest(
                 field_name=f"TTE-{kind}", signer_name=draft.signer.name,

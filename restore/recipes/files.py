@@ -140,3 +140,14 @@ class FilesRecipe:
             return True
         remote.run("mv", "-T", "--", kept, self.live)
         return False
+
+    def live_state(self, remote: Remote) -> list[str]:
+        """What is compared to say the live folder was not touched: the folder itself (device
+        and inode: not moved or replaced) and the names at its top."""
+        found = remote.run("stat", "-c", "%d:%i", "--", self.live, check=False)
+        if found.status != 0:
+            return []
+        names = remote.run("find", self.live, "-mindepth", "1", "-maxdepth", "1", "-printf",
+                           r"%f\0", check=False).stdout.decode("utf-8", "replace")
+        return [f"folder {self.live} ({found.text.strip()})",
+                *sorted(f"isi {n}" for n in names.split("\0") if n)]

@@ -143,3 +143,9 @@ class MariaDBRecipe(DatabaseRecipe):
             return True
         self.sql(remote, f"DROP DATABASE {quote_ident(run.rollback_db)};")  # created, unused
         return False
+
+    def live_state(self, remote: Remote) -> list[str]:
+        """What is compared to say the live database was not touched: it, and its tables."""
+        if not self.database_exists(remote, self.live):
+            return []
+        return [f"basis data {self.live}", *(f"tabel {t}" for t in self.tables(remote, self.live))]

@@ -139,3 +139,12 @@ class PostgreSQLRecipe(DatabaseRecipe):
     def settle_swap(self, remote: Remote, run: RunNames) -> bool:
         """After a crash during the swap: both renames ran in one transaction, or neither."""
         return self.database_exists(remote, run.rollback_db)
+
+    def live_state(self, remote: Remote) -> list[str]:
+        """What is compared to say the live database was not touched: it, and its tables."""
+        if not self.database_exists(remote, self.live):
+            return []
+        text = self.sql(remote, "SELECT schemaname || '.' || tablename FROM pg_tables WHERE "
+                                "schemaname NOT IN ('pg_catalog', 'information_schema') "
+                                "ORDER BY 1;", self.live)
+        return [f"basis data {self.live}", *(f"tabel {t}" for t in text.split())]

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bot.bootstrap import Container
 from bot.chat.standin import FakeTelegram, fake_telegram
 from bot.db.models import Deadline, Request
+from bot.services import audit
 from bot.services.actors import actor_by_nip
 from bot.services.notify import notify_move
 from bot.workflow.sop import State
@@ -156,3 +157,25 @@ def test_step_eight_is_confirmed_or_reopened_by_the_requester(
     if state is State.REOPENED:
         team = next(t for t in fake.chat(TEAM).texts() if "DIBUKA KEMBALI" in t)
         assert "Menu nilai masih kosong" in team
+
+
+def test_the_activity_record_anchor_reaches_the_team_group_each_day_and_proves_the_record(
+        office: tuple[Container, FakeTelegram, Clock]) -> None:
+    container, fake, clock = office
+    file_request(container, "Rusak")
+
+    def anchors() -> list[str]:
+        return [t for t in fake.chat(TEAM).texts() if "JANGKAR CATATAN KEGIATAN" in t]
+
+    async def one_day(count: int) -> None:
+        async with running_bot(container):
+            await until(fake, lambda: len(anchors()) >= count, what=f"{count} anchor(s)")
+
+    asyncio.run(one_day(1))
+    anchor = anchors()[0].split("--anchor ", 1)[1].strip()
+    with container.sessions() as session:
+        assert audit.check_anchor(session, anchor) is None
+        assert anchor == "{}:{}".format(*audit.head_anchor(session))
+    clock.now = NOW + timedelta(days=1)
+    asyncio.run(one_day(2))
+    assert len(anchors()) == 2

@@ -9,11 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.bootstrap import bootstrap
 from bot.db.migrate import upgrade
+from bot.db.models import AuditEvent, AuditHead
 from bot.inventory.loader import load_inventory
-from bot.services.audit import append_event, event_hash
+from bot.services.audit import append_event, chain_key, event_hash, head_anchor
+from bot.services.audit_key import read_key
 from bot.services.inventory_sync import sync_inventory
 from bot.settings import load_settings
 from tests.support.cli import office_env, pulih
@@ -70,11 +73,73 @@ def test_an_altered_event_with_a_recomputed_hash_breaks_the_next_link(
 
         event = session.get(AuditEvent, 3)
         assert event is not None
-        event.hash = event_hash(event, event.prev_hash)
+        event.hash = event_hash(event, event.prev_hash, chain_key(session))
     container.close()
     result = pulih(env, "audit", "verify")
     assert result.returncode == 1
     assert "rantai putus sebelum kejadian #4" in result.stderr
+
+
+def rewrite(env: dict[str, str], seq: int, note: str, *, with_key: bool) -> None:
+    """Edit event `seq` and re-chain it and every later event up to the head, as someone
+    who can write the database would: with a plain SHA-256, or holding the key file."""
+    container = bootstrap(load_settings(environ=env), running())
+    with container.unit_of_work() as session:
+        key = chain_key(session) if with_key else None
+        events = session.execute(select(AuditEvent).where(AuditEvent.seq >= seq)
+                                 .order_by(AuditEvent.seq)).scalars().all()
+        prev = events[0].prev_hash
+        for event in events:
+            if event.seq == seq:
+                event.note = note
+            event.prev_hash, event.hash = prev, event_hash(event, prev, key)
+            prev = event.hash
+        head = session.get(AuditHead, 1)
+        assert head is not None
+        head.hash = prev
+    container.close()
+
+
+def test_an_event_rewritten_with_a_recomputed_plain_hash_is_caught(
+        audited_db: tuple[Path, dict[str, str]]) -> None:
+    _, env = audited_db
+    rewrite(env, 3, "tidak pernah terjadi", with_key=False)
+    result = pulih(env, "audit", "verify")
+    assert result.returncode == 1
+    assert "kejadian #3 diubah" in result.stderr
+
+
+def test_an_anchor_kept_outside_catches_a_rewrite_even_by_someone_with_the_key(
+        audited_db: tuple[Path, dict[str, str]]) -> None:
+    _, env = audited_db
+    container = bootstrap(load_settings(environ=env), running())
+    with container.sessions() as session:
+        seq, digest = head_anchor(session)
+    container.close()
+    anchor, printed = f"{seq}:{digest}", f"#{seq}:{digest[:16]}"  # the message; a footer
+    result = pulih(env, "audit", "verify", "--anchor", anchor, "--anchor", printed)
+    assert result.returncode == 0, result.stderr
+    assert f"Jangkar {anchor} cocok." in result.stdout
+    rewrite(env, 3, "tidak pernah terjadi", with_key=True)
+    assert pulih(env, "audit", "verify").returncode == 0  # re-chained with the key...
+    result = pulih(env, "audit", "verify", "--anchor", anchor)
+    assert result.returncode == 1  # ...but not to the anchor posted before
+    assert f"kejadian #{seq} kini ber-hash" in result.stderr
+    assert "ditulis ulang setelah jangkar itu dibagikan" in result.stderr
+    result = pulih(env, "audit", "verify", "--anchor", "bukan-jangkar")
+    assert result.returncode == 1 and "NOMOR:HASH" in result.stderr
+
+
+def test_the_chain_key_lives_outside_the_database_and_its_loss_is_named(
+        audited_db: tuple[Path, dict[str, str]]) -> None:
+    _, env = audited_db
+    key = Path(load_settings(environ=env).data_dir) / "audit.key"
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert key.read_text().startswith("pulih-audit-key 1\n")
+    key.unlink()
+    result = pulih(env, "audit", "verify")
+    assert result.returncode == 1
+    assert "kunci catatan kegiatan (audit.key di folder data) tidak ada" in result.stderr
 
 
 def test_deleting_an_event_is_detected(audited_db: tuple[Path, dict[str, str]]) -> None:
@@ -95,14 +160,15 @@ def test_deleting_the_newest_event_is_detected(audited_db: tuple[Path, dict[str,
     assert "kejadian #6 dihapus" in result.stderr
 
 
-def _forge(conn: sqlite3.Connection, seq: int, prev_hash: str) -> None:
-    from bot.db.models import AuditEvent
+def _forge(conn: sqlite3.Connection, seq: int, prev_hash: str, env: dict[str, str]) -> None:
+    """Insert an event hashed as the chain hashes (the forger holds the key file)."""
+    key = read_key(Path(load_settings(environ=env).data_dir) / "audit.key")
 
     forged = AuditEvent(seq=seq, occurred_at=NOW, request_id=None, actor_id=None,
                         actor_name="Penyusup", actor_role="kadis", acting="", action="dispose",
                         from_state="", to_state="", note="", documents="[]", data="{}",
                         prev_hash=prev_hash)
-    forged.hash = event_hash(forged, prev_hash)
+    forged.hash = event_hash(forged, prev_hash, key)
     conn.execute(
         "INSERT INTO audit_events (seq, occurred_at, actor_name, actor_role, acting, action, "
         "from_state, to_state, note, documents, data, prev_hash, hash) "
@@ -119,7 +185,7 @@ def test_inserting_an_event_between_others_is_detected(
             conn.execute("UPDATE audit_events SET seq = seq + 1 WHERE seq = ?", (seq,))
         conn.execute("UPDATE audit_head SET seq = seq + 1")
         (prev,) = conn.execute("SELECT hash FROM audit_events WHERE seq = 3").fetchone()
-        _forge(conn, 4, prev)
+        _forge(conn, 4, prev, env)
     result = pulih(env, "audit", "verify")
     assert result.returncode == 1
     assert "kejadian #4 disisipkan" in result.stderr
@@ -130,7 +196,7 @@ def test_appending_an_event_behind_pulihs_back_is_detected(
     db, env = audited_db
     with sqlite3.connect(db) as conn:
         (prev,) = conn.execute("SELECT hash FROM audit_events WHERE seq = 6").fetchone()
-        _forge(conn, 7, prev)
+        _forge(conn, 7, prev, env)
     result = pulih(env, "audit", "verify")
     assert result.returncode == 1
     assert "kejadian #7 disisipkan" in result.stderr

@@ -121,6 +121,11 @@ def test_the_code_printed_on_the_page_finds_the_record(office: dict[str, str],
     found = pulih(office, "letters", "verify", "--code", code.group(1))
     assert found.returncode == 0, found.stderr
     assert "Laporan Restore" in found.stdout and f"1/Diskominfo/000.6/{MONTH}" in found.stdout
+    # The activity record's head when it was issued: a reader can hold the record to it.
+    anchor = re.search(r"Jangkar catatan kegiatan: (#\d+:[0-9a-f]{16})", text)
+    assert anchor
+    held = pulih(office, "audit", "verify", "--anchor", anchor.group(1))
+    assert held.returncode == 0 and f"Jangkar {anchor.group(1)} cocok." in held.stdout
 
 
 def test_an_office_template_that_reaches_for_python_internals_runs_nothing(

@@ -107,9 +107,30 @@ def test_cancelling_mid_transfer_cleans_up_and_touches_nothing(
     job.on_progress = cancel_early
     outcome = job.run()
     assert outcome.status == "cancelled" and "dibatalkan" in outcome.message
+    assert "Data live tidak disentuh (diperiksa ulang: folder " in outcome.message
     assert seen and seen[0] < BIG
     assert ("apply", "started", "") not in journal.entries
     untouched(app, before, tmp_path / "staging")
+
+
+def test_live_data_changed_by_someone_else_during_a_failed_restore_is_reported_not_denied(
+        backup_server: SshServer, target_server: SshServer, site: tuple[Path, Path, TargetSpec],
+        tmp_path: Path) -> None:
+    app, root, spec = site
+    job = checked_job(47, backup_server, target_server, root, "portal", "20261123-0200", spec,
+                      tmp_path / "staging")
+
+    def meddle(progress: Progress) -> None:
+        if progress.phase.value == "transfer" and progress.done and not job.cancel.is_set():
+            (app / "index.html").rename(app / "index.lama")
+            job.cancel.set()
+
+    job.on_progress = meddle
+    outcome = job.run()
+    assert outcome.status == "cancelled"
+    assert "tidak disentuh (diperiksa" not in outcome.message
+    assert "PERHATIAN: data live berubah selama restore" in outcome.message
+    assert "hilang: isi index.html; baru: isi index.lama" in outcome.message
 
 
 def test_a_changed_target_host_key_is_refused_before_anything_happens(

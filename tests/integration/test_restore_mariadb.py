@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from bot.lab.mariadb import MariaDB
 from bot.lab.sshd import SshServer
+from restore.engine import Phase, RestoreJob
 from restore.recipes import RunNames, TargetSpec
 from restore.recipes.mariadb import MariaDBRecipe
 from restore.ssh import session
@@ -117,6 +119,40 @@ def test_a_dump_that_would_write_to_the_live_database_is_refused(
                           spec(mariadb, name), tmp_path / "staging").run()
     assert outcome.status == "failed" and outcome.error_code == "backup_unsafe"
     assert "CREATE DATABASE" in outcome.message and "mengubah basis data lain" in outcome.message
+    assert snapshot(mariadb, name) == damaged
+
+
+class CancelWhenApplying(MemoryJournal):
+    """Presses "Batal" a moment after the import into the shadow has started."""
+
+    job: RestoreJob | None = None
+
+    def phase(self, phase: Phase, status: str, detail: str = "") -> None:
+        super().phase(phase, status, detail)
+        if (phase, status) == (Phase.APPLY, "started") and self.job is not None:
+            threading.Timer(1.0, self.job.cancel.set).start()
+
+
+def test_batal_during_a_long_import_stops_it_on_the_server_and_touches_nothing(
+        mariadb: MariaDB, backup_server: SshServer, target_server: SshServer,
+        live: tuple[str, Path, dict[str, str]], tmp_path: Path) -> None:
+    name, root, _ = live
+    dump = subprocess.run(["mariadb-dump", "-S", str(mariadb.socket), "-u", "root", name],
+                          check=True, capture_output=True).stdout
+    write_point(root / "simpeg", "20261123-0600",
+                {"simpeg.sql": b"SELECT SLEEP(900);\n" + dump})
+    damaged = damage(mariadb, name)
+    journal = CancelWhenApplying()
+    job = checked_job(16, backup_server, target_server, root, "simpeg", "20261123-0600",
+                      spec(mariadb, name), tmp_path / "staging", journal=journal)
+    journal.job = job
+    outcome = job.run()
+    assert outcome.status == "cancelled", outcome.message
+    assert "dibatalkan saat perintah" in outcome.message
+    assert "Data live tidak disentuh (diperiksa ulang: basis data" in outcome.message
+    # The import that would have slept for 15 minutes is gone, and so is its shadow.
+    assert subprocess.run(["pgrep", "-f", "pulih_sh_1[6]( |$)"]).returncode == 1
+    assert "pulih_sh_16" not in mariadb.sql("SHOW DATABASES").split()
     assert snapshot(mariadb, name) == damaged
 
 
