@@ -48,8 +48,8 @@ _ACTIONS = {a.value: label for a, label in ACTION_LABELS.items()} | {
     "backup_check": "menjalankan pemeriksaan backup di server backup",
     "restore_started": "menjalankan restore lewat SSH",
     "restore_succeeded": "restore lewat SSH selesai, data live diganti",
-    "restore_failed": "restore lewat SSH gagal, data live tidak diubah",
-    "restore_cancelled": "restore lewat SSH dibatalkan, data live tidak diubah",
+    "restore_failed": "restore lewat SSH gagal (rinciannya pada tim teknis)",
+    "restore_cancelled": "restore lewat SSH dibatalkan",
     "restore_rolled_back": "rollback lewat SSH selesai",
     "restore_interrupted": "restore terputus karena Pulih berhenti"}
 # Events that are bookkeeping rather than steps people took.

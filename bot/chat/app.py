@@ -24,6 +24,7 @@ from bot.errors import ConfigError
 from bot.inventory.loader import load_inventory
 from bot.services.anchors import post_daily_anchor
 from bot.services.deadline_alerts import sweep
+from bot.services.notify import prune_outbox
 from bot.services.paperwork import make_documents, prune_drafts
 from bot.services.restores import recover_interrupted
 from bot.services.teamwork import after_interruption
@@ -33,7 +34,7 @@ log = logging.getLogger("pulih.chat")
 
 DELIVERY_INTERVAL = 1.0  # seconds between outbox rounds
 HOUSEKEEPING_INTERVAL = 24 * 3600.0
-HOUSEKEEPING_FIRST = 5.0  # soon after start: the day's anchor is posted by the first run
+HOUSEKEEPING_FIRST = 60.0  # a minute after start: the day's anchor goes with the first run
 COMMANDS = (
     ("mohon", "Ajukan permohonan restore"),
     ("status", "Lihat perjalanan sebuah permohonan"),
@@ -50,6 +51,8 @@ class ChatRuntime:
     restores: RestoreRunner
     team_chat_id: int = 0
     sweep_interval: float = 30.0  # seconds between deadline sweeps
+    delivery_interval: float = DELIVERY_INTERVAL  # seconds between outbox rounds
+    housekeeping_first: float = HOUSEKEEPING_FIRST
     # Called with every exception a handler raised (the tests collect them).
     on_error: list[Callable[[BaseException], None]] = field(default_factory=list)
     delivering: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -77,27 +80,34 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     # A round may outlast the interval (a long render, a slow Telegram): the next tick
     # then finds the lock taken and returns, rather than the scheduler warning each time.
     overlap = {"max_instances": 2}
-    application.job_queue.run_repeating(deliver_job, interval=DELIVERY_INTERVAL, first=0,
+    application.job_queue.run_repeating(deliver_job, interval=chat.delivery_interval, first=0,
                                         name="outbox", job_kwargs=overlap)
-    application.job_queue.run_repeating(documents_job, interval=DELIVERY_INTERVAL, first=0,
+    application.job_queue.run_repeating(documents_job, interval=chat.delivery_interval, first=0,
                                         name="documents", job_kwargs=overlap)
     # Deadlines live in the database: a sweep at start-up fires what fell due while the
     # bot was down, then sweeps keep watching.
     application.job_queue.run_repeating(sweep_job, interval=chat.sweep_interval, first=0,
                                         name="deadlines")
     application.job_queue.run_repeating(housekeeping_job, interval=HOUSEKEEPING_INTERVAL,
-                                        first=HOUSEKEEPING_FIRST, name="housekeeping")
+                                        first=chat.housekeeping_first, name="housekeeping")
 
 
 async def housekeeping_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Once a day: the activity record's anchor goes to the team group; KONSEP drafts
-    past their keeping time are deleted."""
+    """Once a day: the activity record's anchor goes to the team group; KONSEP drafts and
+    settled outbox rows past their keeping time are deleted."""
     chat = runtime(context)
     if await asyncio.to_thread(post_daily_anchor, chat.container, chat.team_chat_id):
         kick_delivery(context)
     gone = await asyncio.to_thread(prune_drafts, chat.container)
     if gone:
         log.info("%d konsep lama dihapus", gone)
+
+    def settled_messages() -> int:
+        with chat.container.unit_of_work() as session:
+            return prune_outbox(session, chat.container.clock())
+
+    if old := await asyncio.to_thread(settled_messages):
+        log.info("%d pesan keluar lama dihapus", old)
 
 
 async def sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -191,7 +201,10 @@ def build_application(container: Container, *, token: str | None = None,
                       team_chat_id: int | None = None,
                       sweep_interval: float = 30.0,
                       restore_slots: int = 2,
-                      progress_every: float = 3.0) -> Application:  # type: ignore[type-arg]
+                      progress_every: float = 3.0,
+                      delivery_interval: float = DELIVERY_INTERVAL,
+                      housekeeping_first: float = HOUSEKEEPING_FIRST
+                      ) -> Application:  # type: ignore[type-arg]
     """The Application for this process; start it with `run_polling` or manually."""
     from handlers import register
 
@@ -214,7 +227,8 @@ def build_application(container: Container, *, token: str | None = None,
     )
     application.bot_data["pulih"] = ChatRuntime(
         container, RestoreRunner(container, restore_slots, progress_every),
-        team_chat_id=team_chat_id, sweep_interval=sweep_interval)
+        team_chat_id=team_chat_id, sweep_interval=sweep_interval,
+        delivery_interval=delivery_interval, housekeeping_first=housekeeping_first)
     register(application)
     application.add_error_handler(_on_error)
     return application

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from bot.chat.callbacks import Tap
@@ -28,7 +28,7 @@ from bot.services.document_orders import Order, order_documents
 from bot.services.officials import holders
 from bot.services.requests import SCOPE_LABELS, Scope
 from bot.timefmt import local_date
-from bot.workflow.sop import STATE_LABELS, Role, State
+from bot.workflow.sop import STATE_LABELS, TERMINAL_STATES, Role, State
 
 
 @dataclass(frozen=True)
@@ -223,3 +223,17 @@ def _to_person(session: Session, person: Person, key: str, kind: str, text: str,
         return  # not linked yet: the card waits in /antrian and in the CLI
     enqueue(session, key=f"{key}:{person.id}", chat_id=person.telegram_id, kind=kind,
             text=text, now=now, buttons=buttons, request_id=request_id)
+
+
+OUTBOX_KEPT = timedelta(days=90)
+
+
+def prune_outbox(session: Session, now: datetime, kept: timedelta = OUTBOX_KEPT) -> int:
+    """Delete messages settled (sent, or given up) more than `kept` ago that belong to no
+    request or to a finished one: their keys can no longer come back, so nothing is sent
+    twice, and the table stops growing with the years. Returns how many went."""
+    finished = select(Request.id).where(Request.state.in_([s.value for s in TERMINAL_STATES]))
+    doomed = delete(OutboxMessage).where(
+        OutboxMessage.status != "pending", OutboxMessage.created_at < now - kept,
+        or_(OutboxMessage.request_id.is_(None), OutboxMessage.request_id.in_(finished)))
+    return int(session.execute(doomed).rowcount or 0)  # type: ignore[attr-defined]

@@ -168,7 +168,7 @@ def test_the_activity_record_anchor_reaches_the_team_group_each_day_and_proves_t
         return [t for t in fake.chat(TEAM).texts() if "JANGKAR CATATAN KEGIATAN" in t]
 
     async def one_day(count: int) -> None:
-        async with running_bot(container):
+        async with running_bot(container, housekeeping_first=0.5):
             await until(fake, lambda: len(anchors()) >= count, what=f"{count} anchor(s)")
 
     asyncio.run(one_day(1))

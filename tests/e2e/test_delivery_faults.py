@@ -148,9 +148,11 @@ def test_alerts_about_a_failed_message_never_breed_more_alerts(
     fake.deleted.add(admins["tim_other"])
 
     async def scenario() -> None:
-        async with running_bot(container):
+        # Rounds every 0.25 s for 15 s: the sixty rounds a deployed bot makes in a minute
+        # (one a second), which at 3 new rows a round was 180 rows before the fix.
+        async with running_bot(container, delivery_interval=0.25):
             await until(fake, has_messages(fake, admins["admin"], 1), timeout=40)
-            await asyncio.sleep(15)  # thirty delivery rounds: long enough to see a loop
+            await asyncio.sleep(15)
 
     asyncio.run(scenario())
     rows = statuses(container)

@@ -1,5 +1,6 @@
 """KONSEP drafts (reports shown to the Kepala Bidang before ratification) are kept 30
-days, then deleted by the daily housekeeping; issued documents are never touched."""
+days, settled outbox messages of finished requests 90, then the daily housekeeping
+deletes them; issued documents and anything still owed are never touched."""
 
 from __future__ import annotations
 
@@ -7,8 +8,15 @@ import os
 import time
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from bot.bootstrap import Container
+from bot.db.models import OutboxMessage
+from bot.services.notify import OUTBOX_KEPT, prune_outbox
 from bot.services.paperwork import DRAFTS_KEPT, prune_drafts
+from bot.workflow.rules import Actor
+from bot.workflow.sop import State
+from tests.integration.helpers import place_request
 
 
 def test_old_konsep_drafts_are_deleted_and_everything_else_is_kept(
@@ -31,3 +39,28 @@ def test_old_konsep_drafts_are_deleted_and_everything_else_is_kept(
     assert prune_drafts(container) == 1
     assert not old.exists() and fresh.exists()
     assert issued.exists() and linked.is_symlink()
+
+
+def test_settled_outbox_rows_of_finished_requests_go_after_90_days_and_nothing_else(
+        container: Container, actors: dict[str, Actor]) -> None:
+    now = container.clock()
+    old = now - OUTBOX_KEPT - timedelta(days=1)
+    with container.unit_of_work() as session:
+        done = place_request(session, State.ACKNOWLEDGED, actors["requester"],
+                             actors["kabid_a"], actors["tim_exec"])
+        running = place_request(session, State.ASSIGNED_TO_TEAM, actors["requester"],
+                                actors["kabid_a"], actors["tim_exec"])
+        rows = {  # key: (status, created, request)
+            "lama-selesai": ("sent", old, done.id), "lama-tanpa-permohonan": ("failed", old, None),
+            "lama-tertunda": ("pending", old, None), "lama-berjalan": ("sent", old, running.id),
+            "baru-selesai": ("sent", now, done.id), "lama-diblokir": ("blocked", old, None)}
+        for key, (status, created, request_id) in rows.items():
+            session.add(OutboxMessage(dedupe_key=key, chat_id=1, kind="t", payload="{}",
+                                      request_id=request_id, status=status, attempts=1,
+                                      next_attempt_at=created, created_at=created,
+                                      last_error=""))
+    with container.unit_of_work() as session:
+        assert prune_outbox(session, now) == 3
+    with container.sessions() as session:
+        kept = set(session.execute(select(OutboxMessage.dedupe_key)).scalars())
+    assert kept == {"lama-tertunda", "lama-berjalan", "baru-selesai"}
