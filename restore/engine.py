@@ -67,6 +67,7 @@ class Outcome:
     post_check: dict[str, Any] = field(default_factory=dict)
     swapped: bool = False
     error_code: str = ""
+    rollback_digest: str = ""  # of the copy kept for rollback, taken right after the swap
 
 
 @dataclass
@@ -134,8 +135,11 @@ class RestoreJob:
             self._step(Phase.SWAP, lambda: r.swap(t, self.names))
             swapped = True
             try:
-                outcome.post_check = self._step(Phase.POSTCHECK,
-                                                lambda: self._post_check(t, r))
+                # The copy kept for rollback is fingerprinted now, while it is exactly the
+                # old live state; a rollback checks it first (restores.rollback_run).
+                outcome.post_check, outcome.rollback_digest = self._step(
+                    Phase.POSTCHECK,
+                    lambda: (self._post_check(t, r), r.rollback_digest(t, self.names)))
             except RestoreError as exc:
                 self._step(Phase.ROLLBACK, lambda: r.rollback(t, self.names))
                 swapped = False

@@ -152,12 +152,15 @@ def finish_run(container: Container, ticket: RunTicket, outcome: Outcome,
         run.status, run.finished_at, run.lock_key = outcome.status, now, None
         run.error = outcome.message if outcome.status != "succeeded" else ""
         run.verification = json.dumps({"shadow": outcome.verification,
-                                       "live": outcome.post_check}, ensure_ascii=False)
+                                       "live": outcome.post_check,
+                                       "rollback_sha256": outcome.rollback_digest},
+                                      ensure_ascii=False)
         run.rollback_ref = str(ticket.run_id) if outcome.swapped else ""
         append_event(session, action=f"restore_{outcome.status}", now=now,
                      actor_id=ticket.actor.person_id, actor_name=ticket.actor.name,
                      actor_role="tim", request_id=ticket.request_id, note=outcome.message,
-                     data={"run_id": run.id, "error": outcome.error_code})
+                     data={"run_id": run.id, "error": outcome.error_code,
+                           "rollback_sha256": outcome.rollback_digest})
         if ticket.request_id is None:
             return
         if outcome.status == "succeeded":
@@ -191,10 +194,17 @@ def rollback_run(container: Container, run_id: int, actor: Actor, reason: str,
         assert system is not None
         access = system_access(session, system.code, zone)
         spec, request_id = target_spec(system), run.request_id
+        kept = json.loads(run.verification or "{}").get("rollback_sha256", "")
         if request_id is not None:
             ensure_allowed(session, request_id, actor, Action.ROLLBACK, container.clock(), zone)
     with ssh_session(access.target) as remote:
-        recipe_for(spec).rollback(remote, RunNames(run_id))
+        recipe = recipe_for(spec)
+        if kept and (now_digest := recipe.rollback_digest(remote, RunNames(run_id))) != kept:
+            raise RestoreError(
+                f"Salinan rollback restore #{run_id} berubah sejak restore selesai (sidik "
+                f"{now_digest[:16]}..., tercatat {kept[:16]}...). Rollback ditolak agar "
+                "perubahan itu tidak menjadi live; periksa salinan itu di server tujuan.")
+        recipe.rollback(remote, RunNames(run_id))
     now = container.clock()
     with container.unit_of_work() as session:
         done = session.get(RestoreRun, run_id)

@@ -151,3 +151,7 @@ class FilesRecipe:
                            r"%f\0", check=False).stdout.decode("utf-8", "replace")
         return [f"folder {self.live} ({found.text.strip()})",
                 *sorted(f"isi {n}" for n in names.split("\0") if n)]
+
+    def rollback_digest(self, remote: Remote, run: RunNames) -> str:
+        """The content of the folder kept for rollback (the tree digest)."""
+        return self.tree_digest(self.tree(remote, run.sibling(self.live, "rb")))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from restore.errors import BackupInvalid, CommandFailed, RestoreError
 from restore.recipes import RunNames, Staged, TargetSpec
 from restore.recipes.database import DatabaseRecipe
@@ -148,3 +150,18 @@ class PostgreSQLRecipe(DatabaseRecipe):
                                 "schemaname NOT IN ('pg_catalog', 'information_schema') "
                                 "ORDER BY 1;", self.live)
         return [f"basis data {self.live}", *(f"tabel {t}" for t in text.split())]
+
+    def rollback_digest(self, remote: Remote, run: RunNames) -> str:
+        """The content of the copy kept for rollback: each table's rows, hashed in order."""
+        text = self.sql(remote, "SELECT schemaname || '.' || tablename FROM pg_tables WHERE "
+                                "schemaname NOT IN ('pg_catalog', 'information_schema') "
+                                "ORDER BY 1;", run.rollback_db)
+        parts = []
+        for name in text.split():
+            schema, table = name.split(".", 1)
+            digest = self.sql(remote, "SELECT md5(coalesce(string_agg(md5(x::text), '' ORDER "
+                                      f"BY md5(x::text)), '')) FROM {quote_ident(schema)}."
+                                      f"{quote_ident(table)} x;", run.rollback_db,
+                              timeout=6 * 3600).strip()
+            parts.append(f"{name}:{digest}")
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()

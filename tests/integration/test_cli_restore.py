@@ -99,6 +99,30 @@ def test_a_restore_for_a_request_brings_the_data_back_and_moves_the_request_to_v
     c.close()
 
 
+def test_a_rollback_copy_changed_after_the_restore_is_not_put_live(
+        office: tuple[Path, States], mariadb: MariaDB) -> None:
+    env_file, states = office
+    code, _, err = run(env_file, "restore", "simpeg", LAST_NIGHT, "--nip", NIPS["tim_exec"],
+                       typed="simpeg\n")
+    assert code == 0, err
+    c = open_office(env_file)
+    with c.sessions() as session:
+        run_row = session.execute(select(RestoreRun)).scalar_one()
+        kept = json.loads(run_row.verification)["rollback_sha256"]
+    assert len(kept) == 64
+    # Something (a hostile event, a careless hand) edits the copy kept for rollback.
+    mariadb.sql(f"UPDATE pulih_rb_{run_row.id}.pegawai SET nama = 'DISABOTASE' LIMIT 1")
+    code, _, err = run(env_file, "rollback", str(run_row.id), "--nip", NIPS["tim_other"],
+                       "--reason", "Aplikasi belum kompatibel")
+    assert code == 1
+    assert f"Salinan rollback restore #{run_row.id} berubah sejak restore selesai" in err
+    assert snapshot(mariadb) == states["good"]  # the restored data stays live
+    with c.sessions() as session:
+        again = session.execute(select(RestoreRun)).scalar_one()
+        assert (again.status, again.rollback_ref) == ("succeeded", str(run_row.id))
+    c.close()
+
+
 def test_the_typed_confirmation_is_required(office: tuple[Path, States],
                                             mariadb: MariaDB) -> None:
     env_file, states = office

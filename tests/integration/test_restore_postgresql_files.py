@@ -85,8 +85,17 @@ def test_a_postgresql_database_is_restored_exactly_from_custom_and_plain_dumps(
     assert outcome.status == "succeeded", outcome.message
     assert pg_snapshot(pg_server, name) == backup_state
     assert outcome.post_check["tables"] == {"sekolah": 400, "arsip.log": 2}
+    recipe = PostgreSQLRecipe(spec)
     with session(target_server.endpoint()) as remote:
-        PostgreSQLRecipe(spec).rollback(remote, RunNames(run_id))
+        assert recipe.rollback_digest(remote, RunNames(run_id)) == outcome.rollback_digest
+        with psycopg.connect(pg_url(pg_server, f"pulih_rb_{run_id}"), autocommit=True) as conn:
+            conn.execute("UPDATE sekolah SET nama = 'x' WHERE id = 1")
+        assert recipe.rollback_digest(remote, RunNames(run_id)) != outcome.rollback_digest
+        with psycopg.connect(pg_url(pg_server, f"pulih_rb_{run_id}"), autocommit=True) as conn:
+            conn.execute("UPDATE sekolah SET nama = %s WHERE id = 1",
+                         (next(r[1] for r in damaged["public.sekolah"] if r[0] == 1),))
+        assert recipe.rollback_digest(remote, RunNames(run_id)) == outcome.rollback_digest
+        recipe.rollback(remote, RunNames(run_id))
     assert pg_snapshot(pg_server, name) == damaged
 
 
