@@ -58,6 +58,11 @@ class FilesRecipe:
         if result.status != 0:
             raise CommandFailed(f"Membongkar arsip ke folder bayangan gagal: "
                                 f"{result.error_text()}")
+        # The archive's owners are not trusted; the restored tree belongs to whoever owns
+        # the live folder (the web server's user, typically), so the application can still
+        # write where it wrote before. Without root this changes nothing, and need not.
+        remote.run("chown", "-R", "--no-dereference", f"--reference={self.live}", "--", shadow,
+                   check=False, timeout=3600)
         self._expected = sorted(m for m in members if m not in ("", "."))
 
     def tree(self, remote: Remote, directory: str) -> dict[str, str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import pwd
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -203,6 +204,8 @@ def test_hostile_archives_are_refused_by_member_and_honest_ones_land_without_ris
     app = tmp_path / "www" / "portal"
     app.mkdir(parents=True)
     (app / "index.php").write_text("<?php echo 'live';")
+    web = pwd.getpwnam("nobody")  # stands for the web server's user, who owns the live app
+    os.chown(app, web.pw_uid, web.pw_gid)
     canary = tmp_path / "www" / "canary-files"
     spec = TargetSpec("files", app_dir=str(app))
     for index, archive in enumerate(hostile_archives(str(canary))):
@@ -218,9 +221,10 @@ def test_hostile_archives_are_refused_by_member_and_honest_ones_land_without_ris
             continue
         assert outcome.status == "succeeded", (archive.name, outcome.message)
         for path in [app, *app.rglob("*")]:
-            mode = os.lstat(path).st_mode
-            if not stat.S_ISLNK(mode):
-                assert not mode & (stat.S_IWOTH | stat.S_ISUID | stat.S_ISGID), path
+            info = os.lstat(path)
+            assert (info.st_uid, info.st_gid) == (web.pw_uid, web.pw_gid), path
+            if not stat.S_ISLNK(info.st_mode):
+                assert not info.st_mode & (stat.S_IWOTH | stat.S_ISUID | stat.S_ISGID), path
     assert (app / "public" / "storage").is_symlink()
     assert (app / "public" / "storage" / "foto.jpg").read_bytes() == b"jpg"
     assert not [p for p in app.parent.iterdir() if ".pulih-sh-" in p.name]
