@@ -5,6 +5,7 @@ live state is kept for rollback. Runs in a worker thread; reports through callba
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -125,6 +126,7 @@ class RestoreJob:
             t, b = target, backup
             self._step(Phase.PREFLIGHT, lambda: self._preflight(t, r, staged))
             before = r.live_state(t)
+            self.journal.phase(Phase.PREFLIGHT, "live", json.dumps(before, ensure_ascii=False))
             self._step(Phase.TRANSFER, lambda: self._transfer(b, t, staged))
             self._step(Phase.APPLY, lambda: r.apply(t, staged, self.names))
             outcome.verification = self._step(
@@ -190,21 +192,8 @@ class RestoreJob:
     @staticmethod
     def _checked(target: Remote, recipe: Recipe, before: list[str], message: str) -> str:
         """The message, whose claim about live data is now one that was checked."""
-        message = _UNTOUCHED.sub("", message).rstrip()
-        try:
-            after = recipe.live_state(target)
-        except RestoreError as exc:
-            return (f"{message} Pulih tidak menukar data live, tetapi keadaannya belum dapat "
-                    f"diperiksa ulang ({exc.message}).")
-        if after == before:
-            what = before[0] if before else "data live"
-            return (f"{message} Data live tidak disentuh (diperiksa ulang: {what} dan "
-                    f"{len(before) - 1} isinya masih sama).")
-        gone = [x for x in before if x not in after][:5]
-        new = [x for x in after if x not in before][:5]
-        return (f"{message} PERHATIAN: data live berubah selama restore, bukan oleh penukaran "
-                f"Pulih (hilang: {', '.join(gone) or '-'}; baru: {', '.join(new) or '-'}). "
-                "Periksa server tujuan segera.")
+        return live_checked(target, recipe, before, _UNTOUCHED.sub("", message).rstrip())
+
 
     def _settle(self, target: Remote, recipe: Recipe) -> bool:
         """A swap that failed part-way: leave one whole state, and say which."""
@@ -287,3 +276,22 @@ class RestoreJob:
             self.journal.phase(Phase.CLEANUP, "done", "rollback disimpan" if swapped else "")
         except RestoreError as exc:
             self.journal.phase(Phase.CLEANUP, "failed", exc.message)
+
+
+def live_checked(target: Remote, recipe: Recipe, before: list[str], message: str) -> str:
+    """`message`, followed by what a fresh look at the live data shows against `before`
+    (what pre-flight saw): untouched, changed (by whom it was not), or not checkable."""
+    try:
+        after = recipe.live_state(target)
+    except RestoreError as exc:
+        return (f"{message} Pulih tidak menukar data live, tetapi keadaannya belum dapat "
+                f"diperiksa ulang ({exc.message}).")
+    if after == before:
+        what = before[0] if before else "data live"
+        return (f"{message} Data live tidak disentuh (diperiksa ulang: {what} dan "
+                f"{len(before) - 1} isinya masih sama).")
+    gone = [x for x in before if x not in after][:5]
+    new = [x for x in after if x not in before][:5]
+    return (f"{message} PERHATIAN: data live berubah selama restore, bukan oleh penukaran "
+            f"Pulih (hilang: {', '.join(gone) or '-'}; baru: {', '.join(new) or '-'}). "
+            "Periksa server tujuan segera.")

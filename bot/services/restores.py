@@ -28,7 +28,7 @@ from bot.workflow.refusals import NotFound
 from bot.workflow.rules import Actor
 from bot.workflow.sop import Action, State
 from restore.catalog import find_point
-from restore.engine import STAGING_ROOT, Outcome, Phase, Progress, RestoreJob
+from restore.engine import STAGING_ROOT, Outcome, Phase, Progress, RestoreJob, live_checked
 from restore.errors import Busy, RestoreError
 from restore.recipes import RunNames, TargetSpec, recipe_for
 from restore.safety import confined
@@ -235,12 +235,13 @@ def recover_interrupted(container: Container, then: Interrupted | None = None) -
             assert system is not None
             phases = json.loads(run.phases)
             swap = {p["status"] for p in phases if p["phase"] == Phase.SWAP.value}
-            work.append((run.id, run.request_id, run.started_by, swap,
+            seen = [json.loads(p["detail"]) for p in phases if p["status"] == "live"]
+            work.append((run.id, run.request_id, run.started_by, swap, seen[-1] if seen else None,
                          system_access(session, system.code, zone), target_spec(system)))
     recovered = []
-    for run_id, request_id, started_by, swap, access, spec in work:
+    for run_id, request_id, started_by, swap, before, access, spec in work:
         try:
-            swapped, detail = _clean_target(access, spec, run_id, swap)
+            swapped, detail = _clean_target(access, spec, run_id, swap, before)
         except RestoreError as exc:
             # The target stays locked until it can be brought to a whole state.
             with container.unit_of_work() as session:
@@ -281,8 +282,9 @@ def _state(session: Session, request_id: int) -> State:
 
 
 def _clean_target(access: SystemAccess, spec: TargetSpec, run_id: int,
-                  swap: set[str]) -> tuple[bool, str]:
-    """Bring the target to a whole state; say whether the restored data is now live."""
+                  swap: set[str], before: list[str] | None) -> tuple[bool, str]:
+    """Bring the target to a whole state; say whether the restored data is now live, and
+    (when pre-flight saw it) whether live data is as it was, checked again."""
     swapped = "done" in swap
     with ssh_session(access.target) as remote:
         recipe = recipe_for(spec)
@@ -292,7 +294,11 @@ def _clean_target(access: SystemAccess, spec: TargetSpec, run_id: int,
         remote.run("rm", "-rf", "--", confined(STAGING_ROOT, str(run_id)), check=False)
         if not swapped:
             recipe.discard_shadow(remote, names)
+            if before is not None:
+                return False, live_checked(remote, recipe, before,
+                                           "Salinan sementara dibersihkan.")
     if swapped:
         return True, ("Penukaran sudah terjadi; kondisi sebelumnya tersimpan dan dapat "
                       "di-rollback.")
-    return False, "Salinan sementara dibersihkan; data live tidak disentuh."
+    return False, ("Salinan sementara dibersihkan; restore berhenti sebelum penukaran, jadi "
+                   "data live tidak disentuh.")

@@ -262,7 +262,7 @@ def test_a_crash_during_the_restore_is_reported_after_restart_with_live_data_unt
     async def after_restart() -> None:
         async with running_bot(office.container):
             notice = await shown(fake, TEAM_CHAT, "bot berhenti di tengah jalan")
-            assert "data live tidak disentuh" in text_of(notice)
+            assert "data live tidak disentuh" in text_of(notice).lower()
             assert snapshot(mariadb) == office.states["damaged"]
             await member.taps("Ulangi (cek titik yang sama)", TEAM_CHAT)
             await asyncio.to_thread(fake.wait_for, lambda: sum(

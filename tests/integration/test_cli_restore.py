@@ -192,7 +192,7 @@ def test_a_run_cut_off_by_a_crash_is_cleaned_up_at_start_up_with_live_data_untou
     with c.sessions() as session:
         run_row = session.execute(select(RestoreRun)).scalar_one()
         assert run_row.status == "interrupted" and run_row.lock_key is None
-        assert "data live tidak disentuh" in run_row.error
+        assert "data live tidak disentuh" in run_row.error.lower()
         assert session.execute(select(Request)).scalar_one().state == "restore_failed"
     assert recover_interrupted(c) == []  # nothing left to recover; a second start is quiet
     c.close()
