@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db.models import AuditEvent, AuditHead
+from bot.errors import PulihError
 from bot.services.audit_key import ChainKey
 from bot.timefmt import as_utc, waktu
 
@@ -93,6 +94,16 @@ def chain_key(session: Session, next_seq: int | None = None) -> ChainKey | None:
     return source(next_seq) if source is not None else None
 
 
+def _writing_key(session: Session, next_seq: int) -> ChainKey:
+    """The key an event must be written with: a session that does not know it (one not
+    made by `bot.bootstrap`) would write an event the chain then calls altered."""
+    key = chain_key(session, next_seq)
+    if key is None:
+        raise PulihError("Sesi basis data ini tidak mengenal kunci catatan kegiatan; "
+                         "catatan tidak ditulis (buka basis data lewat bot.bootstrap).")
+    return key
+
+
 @dataclass(frozen=True)
 class DocumentRef:
     """A document mentioned by an event, identified by its hash."""
@@ -146,7 +157,7 @@ def append_event(
         data=canonical_json(_redact_value(data or {})),
         prev_hash=head.hash,
     )
-    event.hash = event_hash(event, head.hash, chain_key(session, event.seq))
+    event.hash = event_hash(event, head.hash, _writing_key(session, event.seq))
     session.add(event)
     head.seq, head.hash = event.seq, event.hash
     session.flush()
