@@ -151,6 +151,9 @@ class System(Base):
     db_port: Mapped[int | None] = mapped_column(Integer)
     db_user: Mapped[str | None] = mapped_column(String(64))
     db_defaults_file: Mapped[str | None] = mapped_column(Text)
+    # PostgreSQL: the role a dump is imported as (owner of nothing but the shadow's
+    # contents); None: imported as db_user.
+    db_import_user: Mapped[str | None] = mapped_column(String(64))
     app_dir: Mapped[str | None] = mapped_column(Text)
     health_url: Mapped[str | None] = mapped_column(Text)
     backup_server_id: Mapped[int | None] = mapped_column(ForeignKey("backup_servers.id"))

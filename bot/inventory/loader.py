@@ -419,7 +419,7 @@ def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str
     r.unknown_keys(ctx, t, _SSH_KEYS | {"code", "name", "agency", "recipe", "database",
                                         "app_dir", "health_url", "backup_server",
                                         "backup_path", "db_host", "db_port", "db_user",
-                                        "db_defaults_file"})
+                                        "db_defaults_file", "db_import_user"})
     code = r.text(ctx, t, "code", pattern=CODE_RE, expected="huruf, angka, . _ - (maks. 32)")
     name = r.text(ctx, t, "name")
     agency = r.text(ctx, t, "agency")
@@ -477,7 +477,13 @@ def _db_access(r: _Reader, ctx: _Ctx, t: dict[str, Any]) -> dict[str, Any]:
                   expected="huruf, angka, . _ - (maks. 32)")
     defaults = r.text(ctx, t, "db_defaults_file", required=False, pattern=SAFE_PATH_RE,
                       expected="path absolut di server tujuan")
-    return {"db_host": host, "db_port": port, "db_user": user, "db_defaults_file": defaults}
+    importer = r.text(ctx, t, "db_import_user", required=False, pattern=DB_USER_RE,
+                      expected="huruf, angka, . _ - (maks. 32)")
+    if importer is not None and t.get("recipe") != "postgresql":
+        r.problem(ctx, "db_import_user", "hanya untuk resep postgresql")
+        importer = None
+    return {"db_host": host, "db_port": port, "db_user": user, "db_defaults_file": defaults,
+            "db_import_user": importer}
 
 
 def _page_settings(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path) -> dict[str, Any]:

@@ -86,6 +86,7 @@ class SystemEntry:
     db_port: int | None = None
     db_user: str | None = None
     db_defaults_file: str | None = None
+    db_import_user: str | None = None
 
 
 @dataclass(frozen=True)

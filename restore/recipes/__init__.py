@@ -22,6 +22,7 @@ class TargetSpec:
     db_user: str | None = None
     db_defaults_file: str | None = None
     health_url: str | None = None
+    db_import_user: str | None = None  # PostgreSQL: the role the dump is imported as
 
 
 @dataclass(frozen=True)

@@ -29,14 +29,14 @@ class PostgreSQLRecipe(DatabaseRecipe):
         self.spec = spec
         self.live = identifier(spec.database)
 
-    def _conn(self) -> list[str]:
+    def _conn(self, user: str | None = None) -> list[str]:
         words: list[str] = []
         if self.spec.db_host:
             words += ["-h", self.spec.db_host]
         if self.spec.db_port:
             words += ["-p", str(self.spec.db_port)]
-        if self.spec.db_user:
-            words += ["-U", self.spec.db_user]
+        if user or self.spec.db_user:
+            words += ["-U", user or self.spec.db_user or ""]
         return words
 
     def _env(self) -> list[str]:
@@ -44,9 +44,9 @@ class PostgreSQLRecipe(DatabaseRecipe):
             return ["env", f"PGPASSFILE={self.spec.db_defaults_file}"]
         return []
 
-    def client(self, database: str = "postgres") -> list[str]:
+    def client(self, database: str = "postgres", user: str | None = None) -> list[str]:
         return [*self._env(), "psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-                *self._conn(), "-d", database]
+                *self._conn(user), "-d", database]
 
     def sql(self, remote: Remote, statements: str, database: str = "postgres", *,
             check: bool = True, timeout: float = 600) -> str:
@@ -105,14 +105,30 @@ class PostgreSQLRecipe(DatabaseRecipe):
             # it turns into, and that same SQL is what psql then runs.
             inspect_in_child(remote, script, staged.name, self.kind)
         self.sql(remote, f"CREATE DATABASE {quote_ident(shadow)};")
+        importer = self.spec.db_import_user
+        if importer:
+            # The import role owns no database and may create only in this one: whatever
+            # the dump holds runs with no more rights than that (no programs, no files,
+            # no other database, no roles). Its objects change hands before the swap.
+            self.sql(remote, f"GRANT CONNECT, CREATE, TEMPORARY ON DATABASE "
+                             f"{quote_ident(shadow)} TO {quote_ident(importer)};")
+            self.sql(remote, f"ALTER SCHEMA public OWNER TO {quote_ident(importer)};", shadow)
+        psql = self.client(shadow, importer)
         tokens: tuple[str | Op, ...]
         if custom:
-            tokens = (*script, PIPE, *self.client(shadow))
+            tokens = (*script, PIPE, *psql)
         elif staged.name.endswith(".gz"):
-            tokens = ("gzip", "-dc", "--", staged.path, PIPE, *self.client(shadow))
+            tokens = ("gzip", "-dc", "--", staged.path, PIPE, *psql)
         else:
-            tokens = (*self.client(shadow), FROM, staged.path)
-        self.import_dump(remote, *tokens)
+            tokens = (*psql, FROM, staged.path)
+        try:
+            self.import_dump(remote, *tokens)
+        except CommandFailed as exc:
+            if importer and "must be" in exc.message and "member of role" in exc.message:
+                raise CommandFailed(f"{exc.message} Dengan db_import_user, dump harus dibuat "
+                                    "tanpa pemilik: pg_dump --no-owner --no-privileges, atau "
+                                    "format custom (-Fc).") from exc
+            raise
 
     def _rename_pair(self, remote: Remote, away: tuple[str, str], into: tuple[str, str]) -> None:
         live = quote_text(away[0])
@@ -125,6 +141,16 @@ class PostgreSQLRecipe(DatabaseRecipe):
                  "COMMIT;\n")
 
     def swap(self, remote: Remote, run: RunNames) -> None:
+        importer = self.spec.db_import_user
+        if importer:
+            owner = self.sql(remote, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE "
+                                     f"datname = {quote_text(self.live)};").strip()
+            self.sql(remote, f"REASSIGN OWNED BY {quote_ident(importer)} TO "
+                             f"{quote_ident(owner)};", run.shadow_db)
+            self.sql(remote, f"ALTER DATABASE {quote_ident(run.shadow_db)} OWNER TO "
+                             f"{quote_ident(owner)};\n"
+                             "REVOKE CONNECT, CREATE, TEMPORARY ON DATABASE "
+                             f"{quote_ident(run.shadow_db)} FROM {quote_ident(importer)};")
         self._rename_pair(remote, (self.live, run.rollback_db), (run.shadow_db, self.live))
 
     def rollback(self, remote: Remote, run: RunNames) -> None:

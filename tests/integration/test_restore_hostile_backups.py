@@ -11,6 +11,7 @@ import pwd
 import stat
 import subprocess
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import psycopg
@@ -18,8 +19,11 @@ import pytest
 
 from bot.lab.mariadb import MariaDB
 from bot.lab.sshd import SshServer
+from restore.errors import CommandFailed
 from restore.inspect_sql import SqlInspector
-from restore.recipes import TargetSpec
+from restore.recipes import RunNames, Staged, TargetSpec
+from restore.recipes.postgresql import PostgreSQLRecipe
+from restore.ssh import session
 from tests.integration.test_restore_mariadb import snapshot
 from tests.integration.test_restore_postgresql_files import pg_snapshot, pg_url
 from tests.support.backups import write_point
@@ -228,3 +232,64 @@ def test_hostile_archives_are_refused_by_member_and_honest_ones_land_without_ris
     assert (app / "public" / "storage").is_symlink()
     assert (app / "public" / "storage" / "foto.jpg").read_bytes() == b"jpg"
     assert not [p for p in app.parent.iterdir() if ".pulih-sh-" in p.name]
+
+
+def test_a_postgresql_import_role_holds_where_the_reader_is_bypassed_and_honest_dumps_land(
+        pg_server: str, backup_server: SshServer, target_server: SshServer,
+        pg_world: tuple[str, str, Path, bytes, bytes]) -> None:
+    live, other, top, plain, _ = pg_world
+    tag = top.name[-6:].replace("-", "_")
+    importer = f"impor_{tag}"
+    with psycopg.connect(pg_url(pg_server, "postgres"), autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{importer}" LOGIN')
+    spec = replace(_pg_spec(pg_server, live), db_import_user=importer)
+    recipe = PostgreSQLRecipe(spec)
+    # Where the database server's own user could write, so that the control below can
+    # show the payload would have run without the role.
+    canary = Path(f"/tmp/pulih-kanari-{tag}")
+    before = {db: pg_snapshot(pg_server, db) for db in (live, other)}
+    databases = _pg_databases(pg_server)
+    # Straight into the import, past the transfer and its reader: the role is what holds.
+    staging = top / "langsung"
+    staging.mkdir()
+    payloads = [f"COPY (SELECT 1) TO PROGRAM 'touch {canary}';",
+                f"COPY public.pegawai TO '{canary}';", "SELECT pg_read_file('/etc/passwd');",
+                f"CREATE DATABASE {other}_baru;", f"DROP DATABASE {live};",
+                f'ALTER ROLE "{importer}" SUPERUSER;', "CREATE ROLE jahat SUPERUSER;",
+                "CREATE EXTENSION dblink;"]
+    with session(target_server.endpoint()) as remote:
+        for index, payload in enumerate(payloads):
+            dump = staging / f"jahat{index}.sql"
+            dump.write_bytes(plain + b"\n" + payload.encode() + b"\n")
+            names = RunNames(900 + index)
+            with pytest.raises(CommandFailed) as failed:
+                recipe.apply(remote, Staged(dump.name, str(dump), dump.stat().st_size), names)
+            assert "ditolak" in failed.value.message or "gagal" in failed.value.message
+            recipe.discard_shadow(remote, names)
+    assert not canary.exists()
+    assert {db: pg_snapshot(pg_server, db) for db in (live, other)} == before
+    assert _pg_databases(pg_server) == databases
+    with psycopg.connect(pg_url(pg_server, "postgres")) as conn:
+        assert conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = %s",
+                            (importer,)).fetchone() == (False,)
+    # The control: imported as db_user (a superuser), the first payload does run.
+    with session(target_server.endpoint()) as remote:
+        dump = staging / "jahat0.sql"
+        PostgreSQLRecipe(_pg_spec(pg_server, live)).apply(
+            remote, Staged(dump.name, str(dump), dump.stat().st_size), RunNames(950))
+        PostgreSQLRecipe(_pg_spec(pg_server, live)).discard_shadow(remote, RunNames(950))
+    assert canary.exists()
+    canary.unlink()
+    # An honest dump (made --no-owner) restores through the whole engine, and what lands
+    # belongs to the live database's owner, not to the import role.
+    write_point(top / "srv" / "portal", "20261124-0300", {"portal.sql": plain})
+    outcome = checked_job(570, backup_server, target_server, top / "srv", "portal",
+                          "20261124-0300", spec, top / "staging").run()
+    assert outcome.status == "succeeded", outcome.message
+    assert pg_snapshot(pg_server, live) == before[live]
+    with psycopg.connect(pg_url(pg_server, live)) as conn:
+        owners = {r[0] for r in conn.execute(
+            "SELECT tableowner FROM pg_tables WHERE schemaname IN ('public', 'laporan')")}
+        assert owners == {"postgres"}
+        assert conn.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE "
+                            "datname = current_database()").fetchone() == ("postgres",)
