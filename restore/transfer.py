@@ -9,14 +9,14 @@ from __future__ import annotations
 import hashlib
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import paramiko
 
 from restore.errors import BackupInvalid, Cancelled, ChecksumMismatch, ConnectionLost, RestoreError
 from restore.inspect import Inspector, refusal
-from restore.safety import TO
+from restore.safety import TO, Op
 from restore.ssh import Remote, close_quietly
 
 CHUNK = 1 << 20
@@ -102,7 +102,8 @@ def stream_copy(source: Remote, source_path: str, target: Remote, target_path: s
     return seen
 
 
-def stream_inspect(source: Remote, command: list[str], name: str, inspector: Inspector, *,
+def stream_inspect(source: Remote, command: Sequence[str | Op], name: str,
+                   inspector: Inspector, *,
                    on_progress: Callable[[int], None] = lambda n: None) -> None:
     """Read what `command` prints on `source` through `inspector` (PostgreSQL's custom
     format, turned into the SQL it will run); BackupUnsafe for what it finds."""

@@ -21,6 +21,7 @@ from typing import Any, TextIO
 from restore.errors import RestoreError
 from restore.inspect import inspector_for
 from restore.inspect_sql import SqlInspector
+from restore.safety import Op
 from restore.ssh import Endpoint, connect
 from restore.transfer import stream_copy, stream_inspect
 
@@ -55,7 +56,8 @@ def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
     try:
         source = connect(endpoint_from(spec["source"]))
         if spec.get("command"):
-            stream_inspect(source, spec["command"], spec["name"], SqlInspector(spec["recipe"]),
+            command = [w if isinstance(w, str) else Op(w["op"]) for w in spec["command"]]
+            stream_inspect(source, command, spec["name"], SqlInspector(spec["recipe"]),
                            on_progress=progress)
             stdout.write("OK -\n")
             stdout.flush()

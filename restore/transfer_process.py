@@ -14,12 +14,13 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 from restore import errors
 from restore.errors import Cancelled, RestoreError
+from restore.safety import Op
 from restore.ssh import Remote
 
 log = logging.getLogger("pulih.transfer")
@@ -47,12 +48,13 @@ def copy_in_child(source: Remote, source_path: str, target: Remote, target_path:
     return _in_child(spec, on_progress, cancel or threading.Event())
 
 
-def inspect_in_child(remote: Remote, command: list[str], name: str, recipe: str, *,
+def inspect_in_child(remote: Remote, command: Sequence[str | Op], name: str, recipe: str, *,
                      on_progress: Callable[[int], None] = lambda n: None,
                      cancel: threading.Event | None = None) -> None:
     """Read what `command` prints on `remote` as SQL of `recipe`, in a child process;
     BackupUnsafe (raised here) when it holds what a dump of one database should not."""
-    spec = {"source": _endpoint(remote), "command": command, "name": name, "recipe": recipe}
+    words = [w if isinstance(w, str) else {"op": w.text} for w in command]
+    spec = {"source": _endpoint(remote), "command": words, "name": name, "recipe": recipe}
     _in_child(spec, on_progress, cancel or threading.Event())
 
 

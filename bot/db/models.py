@@ -154,6 +154,9 @@ class System(Base):
     # PostgreSQL: the role a dump is imported as (owner of nothing but the shadow's
     # contents); None: imported as db_user.
     db_import_user: Mapped[str | None] = mapped_column(String(64))
+    # The unprivileged system user on the target that reads archives and dumps
+    # (tar, pg_restore, psql); None: the SSH user.
+    run_as: Mapped[str | None] = mapped_column(String(32))
     app_dir: Mapped[str | None] = mapped_column(Text)
     health_url: Mapped[str | None] = mapped_column(Text)
     backup_server_id: Mapped[int | None] = mapped_column(ForeignKey("backup_servers.id"))

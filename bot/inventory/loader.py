@@ -33,6 +33,7 @@ from bot.workflow.sop import ACTING_ROLES, Role
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$")
 NIP_RE = re.compile(r"^\d{9,20}$")
 USER_RE = re.compile(r"^[a-z_][a-z0-9_.\-]{0,31}$")
+SYSTEM_USER_RE = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 DB_USER_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,31}$")
 DB_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 HOST_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
@@ -419,7 +420,7 @@ def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str
     r.unknown_keys(ctx, t, _SSH_KEYS | {"code", "name", "agency", "recipe", "database",
                                         "app_dir", "health_url", "backup_server",
                                         "backup_path", "db_host", "db_port", "db_user",
-                                        "db_defaults_file", "db_import_user"})
+                                        "db_defaults_file", "db_import_user", "run_as"})
     code = r.text(ctx, t, "code", pattern=CODE_RE, expected="huruf, angka, . _ - (maks. 32)")
     name = r.text(ctx, t, "name")
     agency = r.text(ctx, t, "agency")
@@ -482,8 +483,14 @@ def _db_access(r: _Reader, ctx: _Ctx, t: dict[str, Any]) -> dict[str, Any]:
     if importer is not None and t.get("recipe") != "postgresql":
         r.problem(ctx, "db_import_user", "hanya untuk resep postgresql")
         importer = None
+    run_as = r.text(ctx, t, "run_as", required=False, pattern=SYSTEM_USER_RE,
+                    expected="nama pengguna sistem: huruf kecil, angka, _ - (maks. 32)")
+    if run_as is not None and t.get("recipe") == "mariadb":
+        r.problem(ctx, "run_as", "belum didukung untuk resep mariadb (klien mysql berjalan "
+                                 "dengan --sandbox)")
+        run_as = None
     return {"db_host": host, "db_port": port, "db_user": user, "db_defaults_file": defaults,
-            "db_import_user": importer}
+            "db_import_user": importer, "run_as": run_as}
 
 
 def _page_settings(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path) -> dict[str, Any]:

@@ -87,6 +87,7 @@ class SystemEntry:
     db_user: str | None = None
     db_defaults_file: str | None = None
     db_import_user: str | None = None
+    run_as: str | None = None
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ def target_spec(system: System) -> TargetSpec:
     return TargetSpec(system.recipe, database=system.database, app_dir=system.app_dir,
                       db_host=system.db_host, db_port=system.db_port, db_user=system.db_user,
                       db_defaults_file=system.db_defaults_file, health_url=system.health_url,
-                      db_import_user=system.db_import_user)
+                      db_import_user=system.db_import_user, run_as=system.run_as)
 
 
 def start_run(session: Session, access: SystemAccess, check: BackupCheck, actor: Actor,

@@ -23,6 +23,11 @@ class TargetSpec:
     db_defaults_file: str | None = None
     health_url: str | None = None
     db_import_user: str | None = None  # PostgreSQL: the role the dump is imported as
+    run_as: str | None = None  # the system user that reads archives and dumps on the target
+
+    def as_reader(self, *words: str) -> list[str]:
+        """`words` run as `run_as` (by root, or through sudo), or as they are."""
+        return ["runuser", "-u", self.run_as, "--", *words] if self.run_as else list(words)
 
 
 @dataclass(frozen=True)

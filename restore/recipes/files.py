@@ -7,7 +7,7 @@ from typing import Any
 
 from restore.errors import BackupInvalid, CommandFailed, RestoreError
 from restore.recipes import RunNames, Staged, TargetSpec
-from restore.safety import AND, PIPE, absolute_path
+from restore.safety import AND, FROM, PIPE, absolute_path
 from restore.ssh import Remote
 
 
@@ -39,7 +39,8 @@ class FilesRecipe:
 
     def _members(self, remote: Remote, staged: Staged) -> list[str]:
         flag = "-tf" if staged.name.endswith(".tar") else "-tzf"
-        listing = remote.run("tar", flag, staged.path, timeout=3600).text.splitlines()
+        listing = remote.run(*self.spec.as_reader("tar", flag, "-"), FROM, staged.path,
+                             timeout=3600).text.splitlines()
         for name in listing:
             parts = name.split("/")
             if name.startswith("/") or ".." in parts:
@@ -51,10 +52,14 @@ class FilesRecipe:
         shadow = run.sibling(self.live, "sh")
         flag = "-xf" if staged.name.endswith(".tar") else "-xzf"
         remote.run("mkdir", "-m", "0755", "--", shadow)
+        if self.spec.run_as:  # tar then writes as that user, and only there
+            remote.run("chown", "--", self.spec.run_as, shadow)
         # No owners and the umask's modes: nothing setuid, nothing world-writable, lands.
-        result = remote.run("umask", "022", AND, "tar", "--no-same-owner",
-                            "--no-same-permissions", flag, staged.path, "-C", shadow,
-                            check=False, timeout=6 * 3600)
+        result = remote.run("umask", "022", AND,
+                            *self.spec.as_reader("tar", "--no-same-owner",
+                                                 "--no-same-permissions", flag, "-", "-C",
+                                                 shadow),
+                            FROM, staged.path, check=False, timeout=6 * 3600)
         if result.status != 0:
             raise CommandFailed(f"Membongkar arsip ke folder bayangan gagal: "
                                 f"{result.error_text()}")

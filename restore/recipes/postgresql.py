@@ -98,8 +98,9 @@ class PostgreSQLRecipe(DatabaseRecipe):
     def apply(self, remote: Remote, staged: Staged, run: RunNames) -> None:
         shadow = run.shadow_db
         custom = staged.name.endswith((".dump", ".pgdump", ".backup"))
-        script = [*self._env(), "pg_restore", "--no-owner", "--no-privileges", "-f", "-",
-                  "--", staged.path]
+        # pg_restore reads the file from its standard input, so it can run as `run_as`.
+        script: list[str | Op] = ["cat", "--", staged.path, PIPE, *self.spec.as_reader(
+            "pg_restore", "--no-owner", "--no-privileges", "-f", "-")]
         if custom:
             # A plain dump was read on its way here; a custom one is read now, as the SQL
             # it turns into, and that same SQL is what psql then runs.
@@ -113,7 +114,7 @@ class PostgreSQLRecipe(DatabaseRecipe):
             self.sql(remote, f"GRANT CONNECT, CREATE, TEMPORARY ON DATABASE "
                              f"{quote_ident(shadow)} TO {quote_ident(importer)};")
             self.sql(remote, f"ALTER SCHEMA public OWNER TO {quote_ident(importer)};", shadow)
-        psql = self.client(shadow, importer)
+        psql = self.spec.as_reader(*self.client(shadow, importer))
         tokens: tuple[str | Op, ...]
         if custom:
             tokens = (*script, PIPE, *psql)

@@ -5,6 +5,7 @@ routines and links still restore."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import pwd
@@ -17,6 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from bot.lab.loopback import let_others_through
 from bot.lab.mariadb import MariaDB
 from bot.lab.sshd import SshServer
 from restore.errors import CommandFailed
@@ -210,8 +212,11 @@ def test_hostile_archives_are_refused_by_member_and_honest_ones_land_without_ris
     (app / "index.php").write_text("<?php echo 'live';")
     web = pwd.getpwnam("nobody")  # stands for the web server's user, who owns the live app
     os.chown(app, web.pw_uid, web.pw_gid)
+    let_others_through(app)  # as /var/www is: the reading user reaches the shadow beside it
     canary = tmp_path / "www" / "canary-files"
-    spec = TargetSpec("files", app_dir=str(app))
+    # tar reads the archives as an unprivileged user (run_as); the tree then goes to the
+    # live folder's owner.
+    spec = TargetSpec("files", app_dir=str(app), run_as="nobody")
     for index, archive in enumerate(hostile_archives(str(canary))):
         before = tree(app)
         point = f"20261123-{index // 60:02d}{index % 60:02d}"
@@ -272,6 +277,20 @@ def test_a_postgresql_import_role_holds_where_the_reader_is_bypassed_and_honest_
     with psycopg.connect(pg_url(pg_server, "postgres")) as conn:
         assert conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = %s",
                             (importer,)).fetchone() == (False,)
+    # A client command the reader would refuse, run by psql as the unprivileged run_as
+    # user, cannot write where only root can; as the SSH user (root) it could.
+    rooted = Path(f"/root/pulih-kanari-{tag}")
+    dump = staging / "klien.sql"
+    dump.write_bytes(plain + f"\n\\! touch {rooted}\n".encode())
+    with session(target_server.endpoint()) as remote:
+        for run_as, run_id in (("nobody", 960), (None, 961)):
+            reader = PostgreSQLRecipe(replace(spec, run_as=run_as))
+            with contextlib.suppress(CommandFailed):
+                reader.apply(remote, Staged(dump.name, str(dump), dump.stat().st_size),
+                             RunNames(run_id))
+            reader.discard_shadow(remote, RunNames(run_id))
+            assert rooted.exists() == (run_as is None), run_as
+    rooted.unlink()
     # The control: imported as db_user (a superuser), the first payload does run.
     with session(target_server.endpoint()) as remote:
         dump = staging / "jahat0.sql"

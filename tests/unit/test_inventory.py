@@ -109,6 +109,20 @@ def test_an_import_role_is_read_for_postgresql_and_refused_elsewhere(tmp_path: P
     assert systems["simpeg"].db_import_user == "pulih_import"
 
 
+def test_the_reading_user_is_a_plain_system_name_and_not_for_mariadb(tmp_path: Path) -> None:
+    path = _broken(tmp_path, 'recipe = "mariadb"', 'recipe = "mariadb"\nrun_as = "nobody"')
+    code, _, err = check(path)
+    assert code == 1 and "(simpeg).run_as: belum didukung untuk resep mariadb" in err
+    path = _broken(tmp_path, 'recipe = "mariadb"', 'recipe = "files"\napp_dir = "/srv/a"\n'
+                   'run_as = "root; rm -rf /"')
+    code, _, err = check(path)
+    assert code == 1 and "(simpeg).run_as:" in err and "nama pengguna sistem" in err
+    path = _broken(tmp_path, 'recipe = "mariadb"',
+                   'recipe = "postgresql"\nrun_as = "pulih-restore"')
+    assert {s.code: s for s in load_inventory(path).systems}["simpeg"].run_as == \
+        "pulih-restore"
+
+
 def test_a_bad_recipe_kind_is_refused(tmp_path: Path) -> None:
     path = _broken(tmp_path, 'recipe = "mariadb"', 'recipe = "oracle"')
     code, _, err = check(path)
