@@ -480,8 +480,8 @@ def _db_access(r: _Reader, ctx: _Ctx, t: dict[str, Any]) -> dict[str, Any]:
                       expected="path absolut di server tujuan")
     importer = r.text(ctx, t, "db_import_user", required=False, pattern=DB_USER_RE,
                       expected="huruf, angka, . _ - (maks. 32)")
-    if importer is not None and t.get("recipe") != "postgresql":
-        r.problem(ctx, "db_import_user", "hanya untuk resep postgresql")
+    if importer is not None and t.get("recipe") not in ("mariadb", "postgresql"):
+        r.problem(ctx, "db_import_user", "hanya untuk resep mariadb dan postgresql")
         importer = None
     run_as = r.text(ctx, t, "run_as", required=False, pattern=SYSTEM_USER_RE,
                     expected="nama pengguna sistem: huruf kecil, angka, _ - (maks. 32)")

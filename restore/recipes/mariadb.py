@@ -20,6 +20,15 @@ def quote_text(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
+# DEFINER clauses where mariadb-dump writes them (trigger, view, event and routine heads),
+# never on a line of rows.
+_NO_DEFINER = ("/^INSERT INTO /!{"
+               "s#/\\*!5001[37] DEFINER=`[^`]*`@`[^`]*`\\*/##g;"
+               "s#/\\*!50013 DEFINER=`[^`]*`@`[^`]*` #/*!50013 #g;"
+               "s#/\\*!50117 DEFINER=`[^`]*`@`[^`]*`\\*/##g;"
+               "s#^CREATE DEFINER=`[^`]*`@`[^`]*` #CREATE #}")
+
+
 class MariaDBRecipe(DatabaseRecipe):
     kind = "mariadb"
 
@@ -29,17 +38,32 @@ class MariaDBRecipe(DatabaseRecipe):
         self.spec = spec
         self.live = identifier(spec.database)
 
-    def client(self, *extra: str) -> list[str]:
+    def client(self, *extra: str, importing: bool = False) -> list[str]:
+        """The mysql client as `db_user`; `importing`: as `db_import_user`, whose password
+        is in the defaults file's `[client_import]` group."""
         words = ["mysql"]
         if self.spec.db_defaults_file:
             words.append(f"--defaults-extra-file={self.spec.db_defaults_file}")
+        if importing:
+            words.append("--defaults-group-suffix=_import")
         if self.spec.db_host and self.spec.db_host.startswith("/"):
             words += ["-S", self.spec.db_host]
         elif self.spec.db_host:
             words += ["-h", self.spec.db_host, "-P", str(self.spec.db_port or 3306)]
-        if self.spec.db_user:
-            words += ["-u", self.spec.db_user]
+        user = self.spec.db_import_user if importing else self.spec.db_user
+        if user:
+            words += ["-u", user]
         return [*words, "-N", "-B", "--default-character-set=utf8mb4", *extra]
+
+    def _importer_accounts(self, remote: Remote) -> str:
+        """Every account of `db_import_user` (user@host), quoted, for GRANT and REVOKE."""
+        importer = self.spec.db_import_user or ""
+        rows = self.sql(remote, "SELECT CONCAT(QUOTE(User), '@', QUOTE(Host)) FROM mysql.user "
+                                f"WHERE User = {quote_text(importer)};").split()
+        if not rows:
+            raise RestoreError(f"Akun impor {importer!r} tidak ada di server MariaDB "
+                               f"{remote.endpoint.label}; buat dulu (lihat README).")
+        return ", ".join(rows)
 
     def sql(self, remote: Remote, statements: str, *, check: bool = True,
             timeout: float = 600) -> str:
@@ -101,12 +125,22 @@ class MariaDBRecipe(DatabaseRecipe):
             "mysql", "--help", check=False).stdout else []
         shadow = run.shadow_db
         self.sql(remote, f"CREATE DATABASE {quote_ident(shadow)} CHARACTER SET utf8mb4;")
-        if staged.name.endswith(".gz"):
-            tokens: tuple[str | Op, ...] = (*self._dump_reader(staged), PIPE,
-                                            *self.client(*sandbox, shadow))
-        else:
-            tokens = (*self.client(*sandbox, shadow), FROM, staged.path)
-        self.import_dump(remote, *tokens)
+        if not self.spec.db_import_user:
+            if staged.name.endswith(".gz"):
+                tokens: tuple[str | Op, ...] = (*self._dump_reader(staged), PIPE,
+                                                *self.client(*sandbox, shadow))
+            else:
+                tokens = (*self.client(*sandbox, shadow), FROM, staged.path)
+            self.import_dump(remote, *tokens)
+            return
+        # The import account may do anything inside this shadow and nothing elsewhere (no
+        # FILE, no SUPER, no other database). Objects in the dump that name a definer
+        # (root, typically) would need SUPER: their DEFINER clauses, which mariadb-dump
+        # writes in fixed places outside the rows, are dropped, so they belong to it too.
+        self.sql(remote, f"GRANT ALL ON {quote_ident(shadow)}.* TO "
+                         f"{self._importer_accounts(remote)};")
+        self.import_dump(remote, *self._dump_reader(staged), PIPE, "sed", "-e", _NO_DEFINER,
+                         PIPE, *self.client(*sandbox, shadow, importing=True))
 
     def _exchange(self, remote: Remote, away: str, incoming: str, *, create: str,
                   after: str = "") -> None:
@@ -121,6 +155,7 @@ class MariaDBRecipe(DatabaseRecipe):
                          f"RENAME TABLE {', '.join(moves)};\n{after}")
 
     def swap(self, remote: Remote, run: RunNames) -> None:
+        self._revoke(remote, run)  # the import account loses the shadow before it goes live
         # A plain CREATE: never pour the live tables into an existing rollback copy.
         self._exchange(remote, run.rollback_db, run.shadow_db, create="CREATE DATABASE")
 
@@ -133,6 +168,12 @@ class MariaDBRecipe(DatabaseRecipe):
 
     def discard_shadow(self, remote: Remote, run: RunNames) -> None:
         self.sql(remote, f"DROP DATABASE IF EXISTS {quote_ident(run.shadow_db)};")
+        self._revoke(remote, run)
+
+    def _revoke(self, remote: Remote, run: RunNames) -> None:
+        if self.spec.db_import_user:
+            self.sql(remote, f"REVOKE ALL ON {quote_ident(run.shadow_db)}.* FROM "
+                             f"{self._importer_accounts(remote)};", check=False)
 
     def discard_rollback(self, remote: Remote, run: RunNames) -> None:
         self.sql(remote, f"DROP DATABASE IF EXISTS {quote_ident(run.rollback_db)};")

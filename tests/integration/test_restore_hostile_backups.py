@@ -24,6 +24,7 @@ from bot.lab.sshd import SshServer
 from restore.errors import CommandFailed
 from restore.inspect_sql import SqlInspector
 from restore.recipes import RunNames, Staged, TargetSpec
+from restore.recipes.mariadb import MariaDBRecipe
 from restore.recipes.postgresql import PostgreSQLRecipe
 from restore.ssh import session
 from tests.integration.test_restore_mariadb import snapshot
@@ -312,3 +313,68 @@ def test_a_postgresql_import_role_holds_where_the_reader_is_bypassed_and_honest_
         assert owners == {"postgres"}
         assert conn.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE "
                             "datname = current_database()").fetchone() == ("postgres",)
+
+
+def test_a_mariadb_import_account_holds_where_the_reader_is_bypassed_and_honest_dumps_land(
+        mariadb: MariaDB, backup_server: SshServer, target_server: SshServer,
+        maria_world: tuple[str, str, Path, bytes]) -> None:
+    live, other, top, dump = maria_world
+    tag = top.name[-8:].replace("-", "_")
+    account = f"impor_{tag}"
+    mariadb.sql(f"CREATE USER '{account}'@'localhost' IDENTIFIED BY 'sandi-uji'")
+    options = top / "impor.cnf"  # the import account's password, in its own group
+    options.write_text("[client_import]\npassword=sandi-uji\n")
+    options.chmod(0o600)
+    spec = TargetSpec("mariadb", database=live, db_host=str(mariadb.socket), db_user="root",
+                      db_defaults_file=str(options), db_import_user=account)
+    recipe = MariaDBRecipe(spec)
+    canary = Path(f"/tmp/pulih-kanari-m-{tag}")  # the server's own user could write here
+    before = {db: snapshot(mariadb, db) for db in (live, other, "pulih_rb_7")}
+    payloads = [f"INSERT INTO `{other}`.`catatan` VALUES (5);", f"DROP DATABASE `{live}`;",
+                "CREATE USER 'penyusup'@'%';", f"SELECT 1 INTO OUTFILE '{canary}';",
+                f"GRANT ALL ON *.* TO '{account}'@'localhost';",
+                "DELETE FROM pulih_rb_7.pegawai;",
+                "DELIMITER ;;\nCREATE DEFINER=`root`@`localhost` TRIGGER jahat AFTER INSERT ON "
+                f"pegawai FOR EACH ROW INSERT INTO `{other}`.`catatan` VALUES (6) ;;\n"
+                "DELIMITER ;\nINSERT INTO pegawai VALUES (77, 1, 'x');"]
+    staging = top / "langsung"
+    staging.mkdir()
+    with session(target_server.endpoint()) as remote:
+        for index, payload in enumerate(payloads):
+            staged = staging / f"jahat{index}.sql"
+            staged.write_bytes(dump + b"\n" + payload.encode() + b"\n")
+            names = RunNames(800 + index)
+            with pytest.raises(CommandFailed):
+                recipe.apply(remote, Staged(staged.name, str(staged), staged.stat().st_size),
+                             names)
+            recipe.discard_shadow(remote, names)
+        # The control: as db_user (root), the first payload does write another database.
+        plain = MariaDBRecipe(replace(spec, db_import_user=None))
+        staged = staging / "jahat0.sql"
+        plain.apply(remote, Staged(staged.name, str(staged), staged.stat().st_size),
+                    RunNames(850))
+        plain.discard_shadow(remote, RunNames(850))
+    assert "5" in mariadb.sql("SELECT x FROM catatan", other).split()
+    mariadb.sql("DELETE FROM catatan WHERE x = 5", other)
+    assert {db: snapshot(mariadb, db) for db in (live, other, "pulih_rb_7")} == before
+    assert not canary.exists()
+    assert "penyusup" not in mariadb.sql("SELECT User FROM mysql.user").split()
+    grants = mariadb.sql(f"SHOW GRANTS FOR '{account}'@'localhost'")
+    assert "ALL PRIVILEGES ON *.*" not in grants and "pulih_sh_" not in grants
+    # An honest dump whose view and routine name root as definer restores through the
+    # whole engine (tables with triggers cannot be swapped today, so there are none).
+    mariadb.sql("DROP TRIGGER t1", live)
+    honest = subprocess.run(["mariadb-dump", "-S", str(mariadb.socket), "-u", "root",
+                             "--routines", "--skip-triggers", live],
+                            check=True, capture_output=True).stdout
+    assert b"DEFINER=`root`" in honest
+    state = snapshot(mariadb, live)
+    mariadb.sql("DELETE FROM pegawai", live)
+    write_point(top / "srv" / "simpeg", "20261123-0700", {"simpeg.sql": honest},
+                manifest={"pegawai": 2})
+    outcome = checked_job(860, backup_server, target_server, top / "srv", "simpeg",
+                          "20261123-0700", spec, top / "staging").run()
+    assert outcome.status == "succeeded", outcome.message
+    assert snapshot(mariadb, live) == state
+    assert "pulih_sh_" not in mariadb.sql(f"SHOW GRANTS FOR '{account}'@'localhost'")
+    mariadb.sql(f"DROP USER '{account}'@'localhost'")

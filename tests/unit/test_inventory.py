@@ -97,12 +97,14 @@ def test_a_system_of_an_unknown_agency_is_refused(tmp_path: Path) -> None:
     assert "systems[2] (simpeg).agency: instansi 'DISHUB' tidak dikenal" in err
 
 
-def test_an_import_role_is_read_for_postgresql_and_refused_elsewhere(tmp_path: Path) -> None:
-    path = _broken(tmp_path, 'recipe = "mariadb"', 'recipe = "mariadb"\ndb_import_user = "x"')
+def test_an_import_role_is_read_for_databases_and_refused_for_files(tmp_path: Path) -> None:
+    path = _broken(tmp_path, 'recipe = "mariadb"',
+                   'recipe = "files"\napp_dir = "/srv/a"\ndb_import_user = "x"')
     code, _, err = check(path)
     assert code == 1
     assert err.splitlines() == [f"{path}:{_line_of(path, 'db_import_user')}: systems[2] "
-                                "(simpeg).db_import_user: hanya untuk resep postgresql"]
+                                "(simpeg).db_import_user: hanya untuk resep mariadb dan "
+                                "postgresql"]
     path = _broken(tmp_path, 'recipe = "mariadb"',
                    'recipe = "postgresql"\ndb_import_user = "pulih_import"')
     systems = {s.code: s for s in load_inventory(path).systems}
