@@ -11,8 +11,11 @@ from typing import Any
 
 from bot.timefmt import durasi
 from restore.catalog import CHECKSUMS, MANIFEST, RestorePoint
+from restore.errors import BackupUnsafe, RestoreError
+from restore.inspect import read_in_passing
 from restore.safety import DISCARD, PIPE, QUIET
 from restore.ssh import Remote
+from restore.transfer_process import inspect_in_child
 
 MARKERS = {"mariadb": b"-- Dump completed", "postgresql": b"-- PostgreSQL database dump complete"}
 _SUM_LINE = re.compile(r"^([0-9a-fA-F]{64}) [ *]?(.+)$")
@@ -97,6 +100,7 @@ def check_point(remote: Remote, point: RestorePoint, recipe: str, now: datetime,
     for f in point.files:
         if f.size:
             _format(remote, point.path_of(f.name), f.name, recipe, report)
+    _content(remote, point, recipe, report)
     _manifest(remote, point, report)
     _age(point, now, requested, newest, report)
     return report
@@ -128,6 +132,33 @@ def _checksums(remote: Remote, point: RestorePoint, report: CheckReport) -> None
                        "atau rusak.")
         else:
             report.add(f"checksum {f.name}", Verdict.PASSED, f"SHA-256 cocok ({digest}).")
+
+
+def _content(remote: Remote, point: RestorePoint, recipe: str, report: CheckReport) -> None:
+    """Read each file as its recipe will (in a process of its own): a checksum proves the
+    file is the one written, not that what wrote it was friendly."""
+    for f in point.files:
+        label = f"isi {f.name}"
+        if not f.size:
+            continue
+        if not read_in_passing(recipe, f.name):
+            if recipe == "postgresql" and f.name.endswith((".dump", ".pgdump", ".backup")):
+                report.add(label, Verdict.PASSED, "Format custom: dibaca saat restore, sebagai "
+                                                  "SQL yang akan dijalankan.")
+            continue
+        try:
+            inspect_in_child(remote, ["cat", "--", point.path_of(f.name)], f.name, recipe,
+                             raw=True)
+        except BackupUnsafe as exc:
+            report.add(label, Verdict.FAILED,
+                       exc.message.removesuffix(" Data live tidak disentuh."))
+        except RestoreError as exc:
+            report.add(label, Verdict.WARNING, f"Isi belum dapat dibaca ({exc.message}); "
+                                               "dibaca lagi saat restore.")
+        else:
+            report.add(label, Verdict.PASSED, "Dibaca seluruhnya: tidak ada perintah atau "
+                                              "anggota yang tidak lazim untuk backup satu "
+                                              "sistem.")
 
 
 def _format(remote: Remote, path: str, name: str, recipe: str, report: CheckReport) -> None:

@@ -52,15 +52,32 @@ class Gunzipped:
         return found
 
 
+def _kind(recipe: str, name: str) -> str | None:
+    lower = name.lower()
+    if recipe == "files" and lower.endswith((".tar", ".tar.gz", ".tgz")):
+        return "tar"
+    if recipe in ("mariadb", "postgresql") and lower.endswith(".sql"):
+        return "sql"
+    if recipe in ("mariadb", "postgresql") and lower.endswith(".sql.gz"):
+        return "sql.gz"
+    return None
+
+
+def read_in_passing(recipe: str, name: str) -> bool:
+    """Whether the file's own bytes are what is inspected (not, as for PostgreSQL's
+    custom format, the SQL it turns into on the target)."""
+    return _kind(recipe, name) is not None
+
+
 def inspector_for(recipe: str, name: str) -> Inspector | None:
     """The inspection for this file, or None when it is not a format read in passing
     (PostgreSQL's custom format, read on the target instead)."""
-    lower = name.lower()
-    if recipe == "files" and lower.endswith((".tar", ".tar.gz", ".tgz")):
+    kind = _kind(recipe, name)
+    if kind == "tar":
         return TarInspector()
-    if recipe in ("mariadb", "postgresql") and lower.endswith(".sql"):
+    if kind == "sql":
         return SqlInspector(recipe)
-    if recipe in ("mariadb", "postgresql") and lower.endswith(".sql.gz"):
+    if kind == "sql.gz":
         return Gunzipped(SqlInspector(recipe))
     return None
 

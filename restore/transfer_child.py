@@ -57,8 +57,9 @@ def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
         source = connect(endpoint_from(spec["source"]))
         if spec.get("command"):
             command = [w if isinstance(w, str) else Op(w["op"]) for w in spec["command"]]
-            stream_inspect(source, command, spec["name"], SqlInspector(spec["recipe"]),
-                           on_progress=progress)
+            inspector = (inspector_for(spec["recipe"], spec["name"]) if spec.get("raw")
+                         else None) or SqlInspector(spec["recipe"])
+            stream_inspect(source, command, spec["name"], inspector, on_progress=progress)
             stdout.write("OK -\n")
             stdout.flush()
             return 0

@@ -50,11 +50,13 @@ def copy_in_child(source: Remote, source_path: str, target: Remote, target_path:
 
 def inspect_in_child(remote: Remote, command: Sequence[str | Op], name: str, recipe: str, *,
                      on_progress: Callable[[int], None] = lambda n: None,
-                     cancel: threading.Event | None = None) -> None:
-    """Read what `command` prints on `remote` as SQL of `recipe`, in a child process;
-    BackupUnsafe (raised here) when it holds what a dump of one database should not."""
+                     cancel: threading.Event | None = None, raw: bool = False) -> None:
+    """Read what `command` prints on `remote` in a child process: SQL of `recipe`, or
+    with `raw` the file `name` itself as that recipe reads it (archive, gzip); BackupUnsafe
+    (raised here) when it holds what a backup of one system should not."""
     words = [w if isinstance(w, str) else {"op": w.text} for w in command]
-    spec = {"source": _endpoint(remote), "command": words, "name": name, "recipe": recipe}
+    spec = {"source": _endpoint(remote), "command": words, "name": name, "recipe": recipe,
+            "raw": raw}
     _in_child(spec, on_progress, cancel or threading.Event())
 
 

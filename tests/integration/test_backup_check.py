@@ -75,7 +75,8 @@ def test_a_good_point_passes_every_check(backup_server: SshServer, backups: Path
     assert report.verdict is Verdict.PASSED, report.items
     assert report.manifest == {"tables": {"pegawai": 2}}
     assert set(verdicts(report)) == {"berkas simpeg.sql.gz", "checksum simpeg.sql.gz",
-                                     "format simpeg.sql.gz", "manifest", "umur"}
+                                     "format simpeg.sql.gz", "isi simpeg.sql.gz", "manifest",
+                                     "umur"}
 
 
 def test_an_altered_byte_fails_the_checksum(backup_server: SshServer, backups: Path) -> None:

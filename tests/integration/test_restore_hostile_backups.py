@@ -21,6 +21,8 @@ import pytest
 from bot.lab.loopback import let_others_through
 from bot.lab.mariadb import MariaDB
 from bot.lab.sshd import SshServer
+from restore.catalog import BackupSource, find_point
+from restore.check import Verdict, check_point
 from restore.errors import CommandFailed
 from restore.inspect_sql import SqlInspector
 from restore.recipes import RunNames, Staged, TargetSpec
@@ -32,6 +34,7 @@ from tests.integration.test_restore_postgresql_files import pg_snapshot, pg_url
 from tests.support.backups import write_point
 from tests.support.hostile import MARIADB, POSTGRESQL, hostile_archives, tar_of
 from tests.support.postgres import create_database
+from tests.support.restoring import NOW as CHECKED_AT
 from tests.support.restoring import checked_job, tree
 
 
@@ -378,3 +381,24 @@ def test_a_mariadb_import_account_holds_where_the_reader_is_bypassed_and_honest_
     assert snapshot(mariadb, live) == state
     assert "pulih_sh_" not in mariadb.sql(f"SHOW GRANTS FOR '{account}'@'localhost'")
     mariadb.sql(f"DROP USER '{account}'@'localhost'")
+
+
+def test_the_step_four_check_reads_the_content_and_fails_a_hostile_point(
+        backup_server: SshServer, maria_world: tuple[str, str, Path, bytes]) -> None:
+    _, other, top, dump = maria_world
+    write_point(top / "srv" / "simpeg", "20261123-0800", {"simpeg.sql.gz": gzip.compress(dump)})
+    hostile = dump + f"\nINSERT INTO `{other}`.`catatan` VALUES (7);\n".encode()
+    write_point(top / "srv" / "simpeg", "20261123-0900", {"simpeg.sql.gz": gzip.compress(hostile)})
+    line = hostile.count(b"\n")
+    with session(backup_server.endpoint()) as remote:
+        source = BackupSource(str(top / "srv"), "simpeg")
+        honest = check_point(remote, find_point(remote, source, "20261123-0800"), "mariadb",
+                             CHECKED_AT)
+        bad = check_point(remote, find_point(remote, source, "20261123-0900"), "mariadb",
+                          CHECKED_AT)
+    content = {i.name: i for i in honest.items}["isi simpeg.sql.gz"]
+    assert content.verdict == Verdict.PASSED and "Dibaca seluruhnya" in content.detail
+    content = {i.name: i for i in bad.items}["isi simpeg.sql.gz"]
+    assert bad.verdict == Verdict.FAILED and content.verdict == Verdict.FAILED
+    assert f"baris {line}" in content.detail and "basis data lain" in content.detail
+    assert "Data live" not in content.detail
