@@ -24,7 +24,7 @@ from bot.db.migrate import current_revision, head_revision, upgrade
 from bot.db.models import Request
 from bot.demo import run_demo
 from bot.errors import ConfigError, PulihError
-from bot.inventory.exposure import exposed_files
+from bot.inventory.exposure import exposed_files, unconfined_imports
 from bot.inventory.loader import load_inventory
 from bot.render import render_text
 from bot.services import audit
@@ -182,7 +182,7 @@ def _dispatch(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO,
                   f"pegawai, {len(inventory.acting)} Plt./Plh., "
                   f"{len(inventory.backup_servers)} server backup, "
                   f"{len(inventory.systems)} sistem.", file=out)
-            for warning in exposed_files(inventory):
+            for warning in [*exposed_files(inventory), *unconfined_imports(inventory)]:
                 print(warning, file=err)
             return 0
         _require_schema(c)

@@ -1,5 +1,6 @@
 """Key files others could read, and host-key files others could change: said as
-warnings, since they still work but put every agency's server at risk."""
+warnings, since they still work but put every agency's server at risk. Systems whose
+backups load with more rights than needed: said as advice."""
 
 from __future__ import annotations
 
@@ -37,3 +38,20 @@ def exposed_files(inventory: Inventory) -> list[str]:
                             f"perbaiki dengan: chmod {'600' if mask == 0o077 else '644'} "
                             f"{path}")
     return warnings
+
+
+def unconfined_imports(inventory: Inventory) -> list[str]:
+    """One line per system whose backups are loaded with more rights than they need: a
+    database dump imported as `db_user` (no `db_import_user`), or an archive or dump read
+    as the SSH user (no `run_as`). They still work; the README says how to confine them."""
+    lines = []
+    for system in inventory.systems:
+        missing = []
+        if system.recipe in ("mariadb", "postgresql") and not system.db_import_user:
+            missing.append("db_import_user (dump diimpor sebagai db_user)")
+        if system.recipe in ("files", "postgresql") and not system.run_as:
+            missing.append("run_as (arsip/dump dibaca sebagai pengguna SSH)")
+        if missing:
+            lines.append(f"SARAN: sistem {system.code}: isi {' dan '.join(missing)}; lihat "
+                         "README, bagian backup adalah masukan.")
+    return lines

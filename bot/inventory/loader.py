@@ -457,6 +457,10 @@ def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str
         backup_path = None
     db = _db_access(r, ctx, t)
     ssh = _ssh(r, ctx, t, base)
+    if db["run_as"] and ssh is not None and not (ssh.sudo or ssh.user == "root"):
+        r.problem(ctx, "run_as", 'memerlukan sudo = true atau user = "root" (perintah '
+                                 "dijalankan lewat runuser)")
+        db["run_as"] = None
     if None in (code, name, agency, recipe, server, ssh):
         return None
     assert code and name and agency and recipe and server and ssh
