@@ -155,7 +155,9 @@ class RestoreJob:
                 exc.code
         except RestoreError as exc:
             outcome.message, outcome.error_code = exc.message, exc.code
-            if not swapped and not exc.message.endswith("disentuh."):
+            if before is None:  # nothing on the target was changed yet, nor looked at twice
+                outcome.message += " Pulih belum mengubah apa pun di server tujuan."
+            elif not swapped and not exc.message.endswith("disentuh."):
                 outcome.message += " Data live tidak disentuh."
         finally:
             if target is not None:

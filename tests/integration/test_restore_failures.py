@@ -146,6 +146,9 @@ def test_a_changed_target_host_key_is_refused_before_anything_happens(
     outcome = job.run()
     assert outcome.status == "failed" and outcome.error_code == "host_key_changed"
     assert "BERBEDA" in outcome.message
+    # Nothing was looked at on the target, so nothing about its data is claimed.
+    assert outcome.message.endswith("Pulih belum mengubah apa pun di server tujuan.")
+    assert "tidak disentuh" not in outcome.message
     untouched(app, before, tmp_path / "staging")
 
 
