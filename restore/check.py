@@ -228,13 +228,22 @@ def _manifest(remote: Remote, point: RestorePoint, report: CheckReport) -> None:
         if not isinstance(tables, dict) or not all(
                 isinstance(k, str) and isinstance(v, int) for k, v in tables.items()):
             raise ValueError("tables")
+        tree = data.get("tree_sha256")
+        if tree is not None and not (isinstance(tree, str) and
+                                     re.fullmatch(r"[0-9a-f]{64}", tree)):
+            raise ValueError("tree_sha256")
     except (ValueError, AttributeError):
         report.add("manifest", Verdict.WARNING, f"{MANIFEST} tidak dapat dibaca; jumlah baris "
-                                                "tidak akan dibandingkan.")
+                                                "dan digest pohon tidak akan dibandingkan.")
         return
     report.manifest = {"tables": tables}
-    report.add("manifest", Verdict.PASSED, f"{MANIFEST}: {len(tables)} tabel dengan jumlah "
-                                           "baris tercatat.")
+    said = [f"{len(tables)} tabel dengan jumlah baris tercatat"] if tables else []
+    if tree:
+        # The backup job's own word on the tree it wrote: the restore compares the shadow
+        # with it before anything is swapped.
+        report.manifest["tree_sha256"] = tree
+        said.append(f"digest pohon berkas {tree[:16]}...")
+    report.add("manifest", Verdict.PASSED, f"{MANIFEST}: {', '.join(said) or 'kosong'}.")
 
 
 def _age(point: RestorePoint, now: datetime, requested: datetime | None, newest: bool,

@@ -113,6 +113,7 @@ class RestoreJob:
         recipe: Recipe | None = None
         swapped = swap_started = False
         before: list[str] | None = None
+        rolled_back = False
         outcome = Outcome("failed")
         try:
             recipe = recipe_for(self.spec)
@@ -144,7 +145,7 @@ class RestoreJob:
                     lambda: (self._post_check(t, r), r.rollback_digest(t, self.names)))
             except RestoreError as exc:
                 self._step(Phase.ROLLBACK, lambda: r.rollback(t, self.names))
-                swapped = False
+                swapped, rolled_back = False, True
                 raise RestoreError(f"Pemeriksaan setelah penukaran gagal ({exc.message}); "
                                    "data live dikembalikan ke kondisi sebelum restore.") from exc
             outcome.status, outcome.swapped = "succeeded", True
@@ -173,7 +174,7 @@ class RestoreJob:
                     self._cleanup(target, recipe, swapped)
                     if before is not None and not swapped:
                         outcome.message = self._checked(target, recipe, before,
-                                                        outcome.message)
+                                                        outcome.message, rolled_back)
                 target.close()
             if backup is not None:
                 backup.close()
@@ -192,9 +193,11 @@ class RestoreJob:
                          bracketed(self.staging_dir, "/")))
 
     @staticmethod
-    def _checked(target: Remote, recipe: Recipe, before: list[str], message: str) -> str:
+    def _checked(target: Remote, recipe: Recipe, before: list[str], message: str,
+                 rolled_back: bool = False) -> str:
         """The message, whose claim about live data is now one that was checked."""
-        return live_checked(target, recipe, before, _UNTOUCHED.sub("", message).rstrip())
+        return live_checked(target, recipe, before, _UNTOUCHED.sub("", message).rstrip(),
+                            rolled_back)
 
 
     def _settle(self, target: Remote, recipe: Recipe) -> bool:
@@ -280,9 +283,11 @@ class RestoreJob:
             self.journal.phase(Phase.CLEANUP, "failed", exc.message)
 
 
-def live_checked(target: Remote, recipe: Recipe, before: list[str], message: str) -> str:
+def live_checked(target: Remote, recipe: Recipe, before: list[str], message: str,
+                 rolled_back: bool = False) -> str:
     """`message`, followed by what a fresh look at the live data shows against `before`
-    (what pre-flight saw): untouched, changed (by whom it was not), or not checkable."""
+    (what pre-flight saw): untouched (or, after an automatic rollback, back as it was),
+    changed (by whom it was not), or not checkable."""
     try:
         after = recipe.live_state(target)
     except RestoreError as exc:
@@ -290,6 +295,9 @@ def live_checked(target: Remote, recipe: Recipe, before: list[str], message: str
                 f"diperiksa ulang ({exc.message}).")
     if after == before:
         what = before[0] if before else "data live"
+        if rolled_back:  # the message already says it was put back; this confirms it
+            return (f"{message} Diperiksa ulang: {what} dan {len(before) - 1} isinya sama "
+                    "dengan sebelum restore.")
         return (f"{message} Data live tidak disentuh (diperiksa ulang: {what} dan "
                 f"{len(before) - 1} isinya masih sama).")
     gone = [x for x in before if x not in after][:5]

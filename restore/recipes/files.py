@@ -108,7 +108,10 @@ class FilesRecipe:
         digest = self.tree_digest(tree)
         want = manifest.get("tree_sha256")
         if want and want != digest:
-            raise BackupInvalid("Digest pohon berkas tidak sama dengan manifest.")
+            raise BackupInvalid(f"Digest pohon berkas di folder bayangan ({digest[:16]}...) "
+                                f"tidak sama dengan tree_sha256 di manifest.json "
+                                f"({want[:16]}...): arsip tidak sesuai dengan yang dicatat "
+                                "pekerjaan backup. Restore dihentikan sebelum penukaran.")
         return {"files": len(tree), "tree_sha256": digest, "compared_with_manifest": bool(want)}
 
     def swap(self, remote: Remote, run: RunNames) -> None:

@@ -76,6 +76,9 @@ def test_an_unhealthy_application_after_the_swap_is_rolled_back_exactly(
     outcome = job.run()
     assert outcome.status == "failed" and not outcome.swapped
     assert "menjawab 500" in outcome.message and "dikembalikan" in outcome.message
+    # One true thing: put back, and checked to be as before; not "untouched".
+    assert "tidak disentuh" not in outcome.message
+    assert "sama dengan sebelum restore" in outcome.message
     assert ("rollback", "done", "") in journal.entries
     assert tree(app) == before
     unreachable = replace(spec, health_url="http://127.0.0.1:9/")

@@ -73,6 +73,27 @@ def maria_world(mariadb: MariaDB, tmp_path: Path) -> Iterator[tuple[str, str, Pa
             mariadb.sql(f"DROP DATABASE IF EXISTS `{name}`")
 
 
+def honest_restore(mariadb: MariaDB, backup_server: SshServer, target_server: SshServer,
+                   world: tuple[str, str, Path, bytes], spec: TargetSpec, run_id: int) -> None:
+    """Dump the live database (its view and routine defined by root; without the trigger,
+    since tables with triggers cannot be swapped today), empty it, restore the dump
+    through the whole engine: the rows come back."""
+    live, _, top, _ = world
+    mariadb.sql("DROP TRIGGER IF EXISTS t1", live)
+    dump = subprocess.run(["mariadb-dump", "-S", str(mariadb.socket), "-u", "root",
+                           "--routines", "--events", live], check=True,
+                          capture_output=True).stdout
+    assert b"DEFINER=`root`" in dump
+    state = snapshot(mariadb, live)
+    mariadb.sql("DELETE FROM pegawai", live)
+    point = f"20261123-{run_id % 24:02d}00"
+    write_point(top / "srv" / "simpeg", point, {"simpeg.sql": dump}, manifest={"pegawai": 2})
+    outcome = checked_job(run_id, backup_server, target_server, top / "srv", "simpeg",
+                          point, spec, top / "staging").run()
+    assert outcome.status == "succeeded", outcome.message
+    assert snapshot(mariadb, live) == state
+
+
 def test_every_hostile_mariadb_dump_is_refused_by_line_and_nothing_runs(
         mariadb: MariaDB, backup_server: SshServer, target_server: SshServer,
         maria_world: tuple[str, str, Path, bytes]) -> None:
@@ -99,25 +120,14 @@ def test_every_hostile_mariadb_dump_is_refused_by_line_and_nothing_runs(
 def test_an_honest_mariadb_dump_with_views_and_routines_still_restores(
         mariadb: MariaDB, backup_server: SshServer, target_server: SshServer,
         maria_world: tuple[str, str, Path, bytes]) -> None:
-    live, _, top, dump = maria_world
+    live, _, _, dump = maria_world
     inspector = SqlInspector("mariadb")
     inspector.feed(dump)
     assert inspector.findings() == []  # the trigger, the view, the routine, the sequence
     # A table with a trigger cannot be renamed into another database (MariaDB error 1435),
-    # so the swap refuses such a database today; restored here without it.
-    mariadb.sql("DROP TRIGGER t1", live)
-    dump = subprocess.run(["mariadb-dump", "-S", str(mariadb.socket), "-u", "root",
-                           "--routines", "--events", live], check=True,
-                          capture_output=True).stdout
+    # so the swap refuses such a database today; restored without it.
     spec = TargetSpec("mariadb", database=live, db_host=str(mariadb.socket), db_user="root")
-    state = snapshot(mariadb, live)
-    mariadb.sql("DELETE FROM pegawai", live)
-    write_point(top / "srv" / "simpeg", "20261123-0500", {"simpeg.sql": dump},
-                manifest={"pegawai": 2})
-    outcome = checked_job(450, backup_server, target_server, top / "srv", "simpeg",
-                          "20261123-0500", spec, top / "staging").run()
-    assert outcome.status == "succeeded", outcome.message
-    assert snapshot(mariadb, live) == state
+    honest_restore(mariadb, backup_server, target_server, maria_world, spec, 450)
 
 
 @pytest.fixture
@@ -365,20 +375,8 @@ def test_a_mariadb_import_account_holds_where_the_reader_is_bypassed_and_honest_
     grants = mariadb.sql(f"SHOW GRANTS FOR '{account}'@'localhost'")
     assert "ALL PRIVILEGES ON *.*" not in grants and "pulih_sh_" not in grants
     # An honest dump whose view and routine name root as definer restores through the
-    # whole engine (tables with triggers cannot be swapped today, so there are none).
-    mariadb.sql("DROP TRIGGER t1", live)
-    honest = subprocess.run(["mariadb-dump", "-S", str(mariadb.socket), "-u", "root",
-                             "--routines", "--skip-triggers", live],
-                            check=True, capture_output=True).stdout
-    assert b"DEFINER=`root`" in honest
-    state = snapshot(mariadb, live)
-    mariadb.sql("DELETE FROM pegawai", live)
-    write_point(top / "srv" / "simpeg", "20261123-0700", {"simpeg.sql": honest},
-                manifest={"pegawai": 2})
-    outcome = checked_job(860, backup_server, target_server, top / "srv", "simpeg",
-                          "20261123-0700", spec, top / "staging").run()
-    assert outcome.status == "succeeded", outcome.message
-    assert snapshot(mariadb, live) == state
+    # whole engine under the account.
+    honest_restore(mariadb, backup_server, target_server, maria_world, spec, 860)
     assert "pulih_sh_" not in mariadb.sql(f"SHOW GRANTS FOR '{account}'@'localhost'")
     mariadb.sql(f"DROP USER '{account}'@'localhost'")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -142,3 +144,32 @@ def test_a_files_swap_cut_between_its_two_renames_is_put_back(
         assert recipe.settle_swap(remote, RunNames(81)) is False
         recipe.discard_shadow(remote, RunNames(81))
     assert tree(app) == before and not shadow.exists()
+
+
+def test_a_files_backup_whose_manifest_names_another_tree_is_stopped_before_the_swap(
+        backup_server: SshServer, target_server: SshServer, tmp_path: Path) -> None:
+    app = tmp_path / "www" / "dinsos"
+    app.mkdir(parents=True)
+    (app / "index.php").write_bytes(b"<?php echo 'live';")
+    live = tree(app)
+    content = {"index.php": b"<?php echo 'backup';", "data/a.txt": b"satu"}
+    right = FilesRecipe.tree_digest({p: hashlib.sha256(d).hexdigest()
+                                     for p, d in content.items()})
+    spec = TargetSpec("files", app_dir=str(app))
+    root = tmp_path / "srv-backup"
+    for run_id, (point, digest) in enumerate((("20261123-0100", "ab" * 32),
+                                              ("20261123-0200", right)), start=71):
+        folder = write_point(root / "web", point, {"app.tar.gz": tar_gz(content)})
+        (folder / "manifest.json").write_text(json.dumps({"tables": {}, "tree_sha256": digest}))
+        job = checked_job(run_id, backup_server, target_server, root, "web", point, spec,
+                          tmp_path / "staging")
+        assert job.manifest["tree_sha256"] == digest
+        outcome = job.run()
+        if digest != right:
+            assert outcome.status == "failed" and not outcome.swapped
+            assert "tidak sama dengan tree_sha256 di manifest.json" in outcome.message
+            assert "sebelum penukaran" in outcome.message
+            assert tree(app) == live
+    assert outcome.status == "succeeded", outcome.message
+    assert outcome.verification["compared_with_manifest"] is True
+    assert tree(app) == {p: hashlib.sha256(d).hexdigest() for p, d in content.items()}
