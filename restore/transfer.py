@@ -9,12 +9,21 @@ from __future__ import annotations
 import hashlib
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from typing import Any
 
 import paramiko
 
-from restore.errors import BackupInvalid, Cancelled, ChecksumMismatch, ConnectionLost, RestoreError
+from restore.errors import (
+    BackupInvalid,
+    Cancelled,
+    ChecksumMismatch,
+    ConnectionLost,
+    NotEnoughSpace,
+    RestoreError,
+)
 from restore.inspect import Inspector, refusal
 from restore.safety import TO, Op
 from restore.ssh import Remote, close_quietly
@@ -36,6 +45,37 @@ def _reader(channel: paramiko.Channel, out: queue.Queue[bytes | BaseException],
                 return
     except BaseException as exc:  # handed to the writer, which raises it in its thread
         out.put(exc)
+
+
+_FULL = ("No space left on device", "Disk quota exceeded")
+
+
+def _write_failure(target: Remote, channel: paramiko.Channel,
+                   path: str) -> RestoreError | None:
+    """Why the `cat` writing the staged copy stopped, if it said: a full disk named with
+    its host, folder and free space; another error in its own words."""
+    said = b""
+    with suppress(EOFError, OSError, paramiko.SSHException):
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline and not channel.exit_status_ready():
+            time.sleep(0.01)
+        while channel.recv_stderr_ready():
+            said += channel.recv_stderr(1 << 16)
+    text = said.decode("utf-8", "replace").strip()[-300:]
+    if not text:
+        return None
+    folder = path.rsplit("/", 1)[0] or "/"
+    if any(words in text for words in _FULL):
+        free = "?"
+        with suppress(RestoreError):
+            answer = target.run("df", "-P", "-B1M", "--", folder, check=False, timeout=30)
+            free = answer.text.splitlines()[-1].split()[3]
+        return NotEnoughSpace(
+            f"Disk penuh di {target.endpoint.label}:{folder} saat menyalin berkas backup "
+            f"(tersisa {free} MiB). Kosongkan ruang di sana lalu ulangi; data live tidak "
+            "disentuh.")
+    return RestoreError(f"Penulisan salinan backup ke {target.endpoint.label}:{folder} "
+                        f"gagal: {text}")
 
 
 def stream_copy(source: Remote, source_path: str, target: Remote, target_path: str, *,
@@ -77,12 +117,17 @@ def stream_copy(source: Remote, source_path: str, target: Remote, target_path: s
                 f"Pembacaan dari {source.endpoint.label} berhenti setelah {done} dari {size} "
                 "bita; sambungan terputus atau berkas berubah.")
         if outbound.recv_exit_status() != 0:
-            raise RestoreError(f"Penulisan ke {target.endpoint.label} gagal (disk penuh atau "
-                               "izin ditolak).")
+            raise _write_failure(target, outbound, target_path) or RestoreError(
+                f"Penulisan ke {target.endpoint.label} gagal (disk penuh atau izin ditolak).")
     except queue.Empty:
         raise ConnectionLost(f"Tidak ada data dari {source.endpoint.label} selama 3 menit; "
                              "pemindahan dihentikan.") from None
     except (paramiko.SSHException, OSError, EOFError) as exc:
+        # The writing end may have stopped on its own (a full disk) and closed the
+        # channel under the send: its own words come before "connection lost".
+        failure = _write_failure(target, outbound, target_path)
+        if failure is not None:
+            raise failure from exc
         raise ConnectionLost(f"Sambungan terputus saat memindahkan berkas: {exc}") from exc
     finally:
         stop.set()

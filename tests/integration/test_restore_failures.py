@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import subprocess
 import tarfile
+from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -131,6 +134,39 @@ def test_live_data_changed_by_someone_else_during_a_failed_restore_is_reported_n
     assert "tidak disentuh (diperiksa" not in outcome.message
     assert "PERHATIAN: data live berubah selama restore" in outcome.message
     assert "hilang: isi index.html; baru: isi index.lama" in outcome.message
+
+
+def test_a_staging_disk_that_fills_during_the_copy_is_named_with_its_host_and_room(
+        backup_server: SshServer, target_server: SshServer, site: tuple[Path, Path, TargetSpec],
+        tmp_path: Path) -> None:
+    app, root, spec = site
+    before = tree(app)
+    disk = tmp_path / "disk-kecil"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=128m", "tmpfs", str(disk)], check=True)
+    try:
+        job = checked_job(48, backup_server, target_server, root, "portal", "20261123-0200",
+                          spec, disk)
+        filled: list[bool] = []
+
+        def someone_else_fills_it(progress: Progress) -> None:
+            if progress.phase.value == "transfer" and progress.done and not filled:
+                filled.append(True)
+                with suppress(OSError), (disk / "lain.bin").open("wb") as other:
+                    for _ in range(128):
+                        other.write(bytes(1 << 20))
+
+        job.on_progress = someone_else_fills_it
+        outcome = job.run()
+        assert filled and outcome.status == "failed", outcome.message
+        assert outcome.error_code == "not_enough_space", outcome.message
+        assert f"Disk penuh di {target_server.endpoint().label}:{disk}/48" in outcome.message
+        assert re.search(r"tersisa \d+ MiB", outcome.message)
+        assert "terputus" not in outcome.message
+        assert tree(app) == before
+        assert not (disk / "48").exists()
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
 
 
 def test_a_changed_target_host_key_is_refused_before_anything_happens(
