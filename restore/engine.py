@@ -18,6 +18,7 @@ from restore.catalog import RestorePoint
 from restore.errors import Cancelled, NotEnoughSpace, RestoreError
 from restore.recipes import Recipe, RunNames, Staged, TargetSpec, recipe_for
 from restore.safety import DISCARD, absolute_path, confined
+from restore.safety import url as safe_url
 from restore.ssh import Endpoint, Remote, connect
 from restore.transfer_process import copy_in_child
 
@@ -236,6 +237,7 @@ class RestoreJob:
     @staticmethod
     def _health(target: Remote, url: str) -> str:
         """Ask the application itself, from the target, whether it answers."""
+        url = safe_url(url)
         if target.run("command", "-v", "curl", DISCARD, check=False).status != 0:
             return "curl tidak tersedia di server tujuan; URL kesehatan tidak diperiksa"
         answer = target.run("curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",

@@ -30,6 +30,30 @@ def file_name(value: str) -> str:
     return value
 
 
+URL_RE = re.compile(r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.\-]{0,251}[A-Za-z0-9])?(?::\d{1,5})?"
+                    r"(?:/[A-Za-z0-9._~%!*+,;=:@/\-]*)?(?:\?[A-Za-z0-9._~%!*+,;=:@/?&\-]*)?$")
+
+
+def relative_path(value: str, what: str = "path") -> str:
+    """A path under a root: components as `file_name` allows (no '..', no leading dot or
+    dash, no shell characters)."""
+    parts = value.split("/")
+    if not value or any(not p for p in parts):
+        raise UnsafeValue(f"{what} {value!r} tidak sah.")
+    for part in parts:
+        file_name(part)
+    return value
+
+
+def url(value: str) -> str:
+    """An http(s) address of letters, digits and the URL punctuation that needs no quoting:
+    no quotes, backticks, `$`, `|`, spaces or brackets."""
+    if len(value) > 2000 or not URL_RE.match(value):
+        raise UnsafeValue(f"URL {value!r} tidak sah: hanya http(s)://host[:port]/path?query "
+                          "dengan huruf, angka dan tanda baca URL biasa.")
+    return value
+
+
 def absolute_path(value: str) -> str:
     """A normalised absolute path of safe components (no '..', no shell characters)."""
     if not value.startswith("/"):

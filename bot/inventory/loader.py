@@ -29,6 +29,8 @@ from bot.inventory.model import (
     SystemEntry,
 )
 from bot.workflow.sop import ACTING_ROLES, Role
+from restore.errors import UnsafeValue
+from restore.safety import relative_path, url
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$")
 NIP_RE = re.compile(r"^\d{9,20}$")
@@ -39,7 +41,6 @@ DB_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 HOST_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)*$")
 SAFE_PATH_RE = re.compile(r"^/(?:[A-Za-z0-9_.\-]+/?)*$")
-SAFE_REL_RE = re.compile(r"^[A-Za-z0-9_\-][A-Za-z0-9_.\-]*(?:/[A-Za-z0-9_\-][A-Za-z0-9_.\-]*)*$")
 NUMBER_FIELDS = {"security", "seq", "unit", "classification", "month", "month_roman", "year"}
 DOCUMENT_KINDS = ("surat_permohonan", "disposisi", "laporan", "surat_pemberitahuan")
 DEFAULT_NUMBERING = {
@@ -105,6 +106,19 @@ class _Reader:
             self.problem(ctx, key, f"{value!r} tidak sah; seharusnya {expected}")
             return None
         return value
+
+    def engine_value(self, ctx: _Ctx, table: dict[str, Any], key: str,
+                     check: Callable[[str], str]) -> str | None:
+        """An optional value judged by the restore engine's own rule, so that what the
+        inventory accepts the engine uses, and what it would refuse is named here."""
+        value = self.text(ctx, table, key, required=False)
+        if value is None:
+            return None
+        try:
+            return check(value)
+        except UnsafeValue as exc:
+            self.problem(ctx, key, exc.message)
+            return None
 
     def unknown_keys(self, ctx: _Ctx, table: dict[str, Any], known: set[str]) -> None:
         for key in table:
@@ -443,18 +457,14 @@ def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str
         r.problem(ctx, "app_dir", f"{app_dir!r} tidak diizinkan; seharusnya folder "
                                   "aplikasi, bukan / atau path dengan '..'")
         app_dir = None
-    health = r.text(ctx, t, "health_url", required=False,
-                    pattern=re.compile(r"^https?://[^\s]+$"), expected="URL http(s)")
+    health = r.engine_value(ctx, t, "health_url", url)
     server = r.text(ctx, t, "backup_server")
     if server is not None and server not in servers:
         r.problem(ctx, "backup_server", f"server backup {server!r} tidak dikenal; gunakan "
                                         "nama dari [[backup_servers]]")
         server = None
-    backup_path = r.text(ctx, t, "backup_path", required=False,
-                         pattern=SAFE_REL_RE, expected="path relatif di bawah root backup")
-    if backup_path is not None and ".." in backup_path.split("/"):
-        r.problem(ctx, "backup_path", f"{backup_path!r} tidak boleh memuat '..'")
-        backup_path = None
+    backup_path = r.engine_value(ctx, t, "backup_path",
+                                 lambda v: relative_path(v, "backup_path"))
     db = _db_access(r, ctx, t)
     ssh = _ssh(r, ctx, t, base)
     if db["run_as"] and ssh is not None and not (ssh.sudo or ssh.user == "root"):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +15,7 @@ from bot.errors import ConfigError
 from bot.inventory.loader import load_inventory
 from bot.services.setup import prepare
 from bot.workflow.sop import Role
+from restore.safety import confined, url
 from tests.support.office import write_inventory
 
 ROOT = Path(__file__).parents[2]
@@ -135,6 +138,33 @@ def test_the_reading_user_is_a_plain_system_name_and_not_for_mariadb(tmp_path: P
     path = _broken(tmp_path, 'recipe = "postgresql"', 'recipe = "postgresql"\nrun_as = "x"')
     code, _, err = check(path)  # an SSH user that is neither root nor allowed sudo
     assert code == 1 and "(portal-pendidikan).run_as: memerlukan sudo = true" in err
+
+
+ODD = ["-rf", "--yes", "a b", "simpeg/-x", ".rahasia", "ü", "a/../b", "$(id)", "`id`", "a|b",
+       "a'b", 'a"b', "x" * 300, "a//b", "/abs", "ok-name", "ok/sub_2", "simpeg.v2"]
+URLS = ["https://simpeg.kukarkab.go.id/health", "http://10.20.5.21:8080/cek?x=1&y=2",
+        "https://a/$(id)", "https://a/`id`", "https://a/'x'", "https://a/b|c", "https://a b",
+        "ftp://a/", "https://-a/", "https://a/" + "x" * 3000, "https://ü.id/"]
+
+
+@pytest.mark.parametrize(("key", "values", "engine"), [
+    ("backup_path", ODD, lambda v: confined("/srv/backup", v)),
+    ("health_url", URLS, url)])
+def test_every_odd_value_the_inventory_accepts_the_engine_uses_and_the_rest_are_named(
+        tmp_path: Path, key: str, values: list[str], engine: Any) -> None:
+    accepted = refused = 0
+    for index, value in enumerate(values):
+        path = _broken(tmp_path / str(index), 'recipe = "mariadb"',
+                       f'recipe = "mariadb"\n{key} = {json.dumps(value)}')
+        code, _, err = check(path)
+        if code == 0:
+            accepted += 1
+            system = {s.code: s for s in load_inventory(path).systems}["simpeg"]
+            engine(getattr(system, key))  # the engine takes it as it is
+        else:
+            refused += 1
+            assert f"{path}:{_line_of(path, key + ' =')}: systems[2] (simpeg).{key}:" in err
+    assert accepted >= 2 and refused >= 5, (accepted, refused)
 
 
 def test_a_bad_recipe_kind_is_refused(tmp_path: Path) -> None:
