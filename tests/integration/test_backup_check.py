@@ -131,6 +131,32 @@ def test_a_tar_archive_and_a_custom_format_dump_are_read_through(
     assert "tar" in details["format app.tar.gz"]
 
 
+def test_a_truncated_custom_dump_with_matching_checksums_fails_the_check(
+        backup_server: SshServer, backups: Path, pg_server: str, tmp_path: Path) -> None:
+    import psycopg
+
+    from tests.support.postgres import create_database
+
+    url = create_database(pg_server, "cek_potong").replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE arsip (id int, isi text); INSERT INTO arsip SELECT g, "
+                     "md5(g::text) FROM generate_series(1, 20000) g")
+    whole = subprocess.run(["pg_dump", "-Fc", "-Z0", url], check=True,
+                           capture_output=True).stdout
+    # As a broken or hostile backup job would leave it: cut short, its checksum re-summed.
+    write_point(backups / "simpeg", "20261123-0100", {"db.dump": whole})
+    write_point(backups / "simpeg", "20261123-0200", {"db.dump": whole[:len(whole) * 2 // 3]})
+    with session(backup_server.endpoint()) as remote:
+        good, cut = (check_point(remote, find_point(remote, _source(backups), point),
+                                 "postgresql", NOW) for point in ("20261123-0100",
+                                                                  "20261123-0200"))
+    assert good.verdict is Verdict.PASSED, good.items
+    assert verdicts(cut)["checksum db.dump"] is Verdict.PASSED  # the sums agree...
+    assert verdicts(cut)["isi db.dump"] is Verdict.FAILED  # ...but the dump is not whole
+    assert cut.verdict is Verdict.FAILED
+    assert "rusak atau terpotong" in {i.name: i.detail for i in cut.items}["isi db.dump"]
+
+
 def test_the_age_is_judged_against_the_requested_point(backup_server: SshServer,
                                                        backups: Path) -> None:
     write_point(backups / "simpeg", "20261120-0200", {"simpeg.sql": MARIADB_DUMP.encode()})
