@@ -102,9 +102,12 @@ class FilesRecipe:
         tree = self.tree(remote, run.sibling(self.live, "sh"))
         expected = getattr(self, "_expected", None)
         if expected is not None and sorted(tree) != expected:
-            missing = sorted(set(expected) - set(tree))[:5]
-            raise BackupInvalid(f"Isi folder bayangan tidak sama dengan arsip (contoh yang "
-                                f"hilang: {missing}).")
+            missing, extra = set(expected) - set(tree), set(tree) - set(expected)
+            said = [f"{len(names)} {what} ({', '.join(map(repr, sorted(names)[:5]))})"
+                    for names, what in ((missing, "hilang"), (extra, "lebih")) if names]
+            raise BackupInvalid("Isi folder bayangan tidak sama dengan arsip: " + (
+                "; ".join(said) or f"{len(expected)} nama di arsip, {len(tree)} di folder "
+                "(nama ganda)") + ".")
         digest = self.tree_digest(tree)
         want = manifest.get("tree_sha256")
         if want and want != digest:

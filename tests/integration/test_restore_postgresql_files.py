@@ -12,13 +12,14 @@ import psycopg
 import pytest
 
 from bot.lab.sshd import SshServer
+from restore.engine import Phase
 from restore.recipes import RunNames, TargetSpec
 from restore.recipes.files import FilesRecipe
 from restore.recipes.postgresql import PostgreSQLRecipe
 from restore.ssh import session
 from tests.support.backups import gz, tar_gz, write_point
 from tests.support.postgres import create_database
-from tests.support.restoring import checked_job, tree
+from tests.support.restoring import MemoryJournal, checked_job, tree
 
 Snapshot = dict[str, list[tuple[object, ...]]]
 
@@ -173,3 +174,34 @@ def test_a_files_backup_whose_manifest_names_another_tree_is_stopped_before_the_
     assert outcome.status == "succeeded", outcome.message
     assert outcome.verification["compared_with_manifest"] is True
     assert tree(app) == {p: hashlib.sha256(d).hexdigest() for p, d in content.items()}
+
+
+class MeddleAfterApply(MemoryJournal):
+    """Adds one file to the shadow folder and removes another once the archive is in."""
+
+    shadow: Path | None = None
+
+    def phase(self, phase: Phase, status: str, detail: str = "") -> None:
+        super().phase(phase, status, detail)
+        if (phase, status) == (Phase.APPLY, "done") and self.shadow is not None:
+            (self.shadow / "data" / "a.txt").unlink()
+            (self.shadow / "tambahan.php").write_bytes(b"<?php system($_GET['c']);")
+
+
+def test_a_shadow_that_differs_from_its_archive_is_refused_naming_each_difference(
+        backup_server: SshServer, target_server: SshServer, tmp_path: Path) -> None:
+    app = tmp_path / "www" / "bappeda"
+    app.mkdir(parents=True)
+    (app / "index.php").write_bytes(b"<?php echo 'live';")
+    live = tree(app)
+    content = {"index.php": b"<?php echo 'backup';", "data/a.txt": b"satu", "b.txt": b"dua"}
+    root = tmp_path / "srv-backup"
+    write_point(root / "web", "20261123-0100", {"app.tar.gz": tar_gz(content)})
+    journal = MeddleAfterApply()
+    journal.shadow = Path(f"{app}.pulih-sh-81")
+    outcome = checked_job(81, backup_server, target_server, root, "web", "20261123-0100",
+                          TargetSpec("files", app_dir=str(app)), tmp_path / "staging",
+                          journal=journal).run()
+    assert outcome.status == "failed" and not outcome.swapped
+    assert "1 hilang ('data/a.txt'); 1 lebih ('tambahan.php')" in outcome.message
+    assert tree(app) == live
