@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import TextIO
 
 from bot.bootstrap import Container
-from bot.db.models import Request
+from bot.db.models import Request, RestoreRun
 from bot.services.actors import actor_by_nip
 from bot.services.backups import record_check, run_check, system_access
 from bot.services.requests import apply_action, ensure_allowed, find_request
@@ -26,6 +26,10 @@ def restore_commands(args: argparse.Namespace, c: Container, out: TextIO, err: T
         runs = recover_interrupted(c)
         print(f"{len(runs)} restore terhenti dibereskan" + (f": {runs}" if runs else "."),
               file=out)
+        with c.sessions() as session:
+            for run_id in runs:
+                row = session.get(RestoreRun, run_id)
+                print(f"- restore #{run_id}: {row.error if row else '-'}", file=out)
         return 0
     with c.sessions() as session:
         actor = actor_by_nip(session, args.nip)

@@ -182,16 +182,7 @@ class RestoreJob:
         return outcome
 
     def _workers_pattern(self) -> str:
-        """A pattern for the command lines of this run's processes on the target (they name
-        its shadow or its staging folder); the last letter of each in brackets, so the
-        pattern never matches the command line that carries it."""
-        def bracketed(name: str, after: str) -> str:
-            return "".join(f"\\{c}" if c in _ERE_SPECIAL else c for c in name[:-1]) + \
-                f"[{name[-1]}]{after}"
-
-        return "|".join((bracketed(self.names.shadow_db, "( |$)"),
-                         bracketed(f".pulih-sh-{self.run_id}", "( |$|/)"),
-                         bracketed(self.staging_dir, "/")))
+        return workers_pattern(self.run_id, self.staging_dir)
 
     @staticmethod
     def _checked(target: Remote, recipe: Recipe, before: list[str], message: str,
@@ -307,3 +298,16 @@ def live_checked(target: Remote, recipe: Recipe, before: list[str], message: str
     return (f"{message} PERHATIAN: data live berubah selama restore, bukan oleh penukaran "
             f"Pulih (hilang: {', '.join(gone) or '-'}; baru: {', '.join(new) or '-'}). "
             "Periksa server tujuan segera.")
+
+
+def workers_pattern(run_id: int, staging_dir: str) -> str:
+    """A pattern for the command lines of a run's processes on the target (they name its
+    shadow or its staging folder); the last letter of each in brackets, so the pattern
+    never matches the command line that carries it."""
+    def bracketed(name: str, after: str) -> str:
+        return "".join(f"\\{c}" if c in _ERE_SPECIAL else c for c in name[:-1]) + \
+            f"[{name[-1]}]{after}"
+
+    return "|".join((bracketed(RunNames(run_id).shadow_db, "( |$)"),
+                     bracketed(f".pulih-sh-{run_id}", "( |$|/)"),
+                     bracketed(staging_dir, "/")))

@@ -28,7 +28,15 @@ from bot.workflow.refusals import NotFound
 from bot.workflow.rules import Actor
 from bot.workflow.sop import Action, State
 from restore.catalog import find_point
-from restore.engine import STAGING_ROOT, Outcome, Phase, Progress, RestoreJob, live_checked
+from restore.engine import (
+    STAGING_ROOT,
+    Outcome,
+    Phase,
+    Progress,
+    RestoreJob,
+    live_checked,
+    workers_pattern,
+)
 from restore.errors import Busy, RestoreError
 from restore.recipes import RunNames, TargetSpec, recipe_for
 from restore.safety import confined
@@ -284,22 +292,35 @@ def _state(session: Session, request_id: int) -> State:
 
 def _clean_target(access: SystemAccess, spec: TargetSpec, run_id: int,
                   swap: set[str], before: list[str] | None) -> tuple[bool, str]:
-    """Bring the target to a whole state; say whether the restored data is now live, and
-    (when pre-flight saw it) whether live data is as it was, checked again."""
+    """Bring the target to a whole state: stop what the run still has running there,
+    settle a swap cut in half, remove its staging folder and shadow; say what was removed,
+    whether the restored data is now live, and (when pre-flight saw it) whether live data
+    is as it was, checked again."""
     swapped = "done" in swap
+    staging = confined(STAGING_ROOT, str(run_id))
+    removed: list[str] = []
     with ssh_session(access.target) as remote:
         recipe = recipe_for(spec)
         names = RunNames(run_id)
+        stopped = remote.run("pkill", "-c", "-f", "--", workers_pattern(run_id, staging),
+                             check=False).text.strip()
+        if stopped not in ("", "0"):
+            removed.append(f"{stopped} proses restore yang masih berjalan dihentikan")
         if "started" in swap and not swapped:
             swapped = recipe.settle_swap(remote, names)
-        remote.run("rm", "-rf", "--", confined(STAGING_ROOT, str(run_id)), check=False)
-        if not swapped:
+        if remote.run("test", "-e", staging, check=False).status == 0:
+            remote.run("rm", "-rf", "--", staging, check=False)
+            removed.append(f"folder staging {staging}")
+        shadow = recipe.shadow_left(remote, names)
+        if shadow is not None:  # after a swap it holds no data (MariaDB: views at most)
             recipe.discard_shadow(remote, names)
-            if before is not None:
-                return False, live_checked(remote, recipe, before,
-                                           "Salinan sementara dibersihkan.")
+            removed.append(f"salinan bayangan {shadow}")
+        cleaned = ("Dibersihkan: " + "; ".join(removed) + ".") if removed else \
+            "Tidak ada sisa restore di server tujuan."
+        if not swapped and before is not None:
+            return False, live_checked(remote, recipe, before, cleaned)
     if swapped:
-        return True, ("Penukaran sudah terjadi; kondisi sebelumnya tersimpan dan dapat "
-                      "di-rollback.")
-    return False, ("Salinan sementara dibersihkan; restore berhenti sebelum penukaran, jadi "
-                   "data live tidak disentuh.")
+        return True, (f"{cleaned} Penukaran sudah terjadi; kondisi sebelumnya tersimpan dan "
+                      "dapat di-rollback.")
+    return False, (f"{cleaned} Restore berhenti sebelum penukaran, jadi data live tidak "
+                   "disentuh.")

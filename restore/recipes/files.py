@@ -171,3 +171,8 @@ class FilesRecipe:
     def rollback_digest(self, remote: Remote, run: RunNames) -> str:
         """The content of the folder kept for rollback (the tree digest)."""
         return self.tree_digest(self.tree(remote, run.sibling(self.live, "rb")))
+
+    def shadow_left(self, remote: Remote, run: RunNames) -> str | None:
+        """The run's shadow folder, if it is still on the target."""
+        shadow = run.sibling(self.live, "sh")
+        return shadow if remote.run("test", "-e", shadow, check=False).status == 0 else None

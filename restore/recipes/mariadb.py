@@ -204,3 +204,7 @@ class MariaDBRecipe(DatabaseRecipe):
         sums = sorted(f"{line.split(chr(9))[0].split('.', 1)[-1]}:{line.split(chr(9))[-1]}"
                       for line in rows.splitlines() if line)
         return hashlib.sha256("\n".join(sums).encode()).hexdigest()
+
+    def shadow_left(self, remote: Remote, run: RunNames) -> str | None:
+        """The run's shadow database, if it is still on the server."""
+        return run.shadow_db if self.database_exists(remote, run.shadow_db) else None

@@ -192,3 +192,7 @@ class PostgreSQLRecipe(DatabaseRecipe):
                               timeout=6 * 3600).strip()
             parts.append(f"{name}:{digest}")
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+    def shadow_left(self, remote: Remote, run: RunNames) -> str | None:
+        """The run's shadow database, if it is still on the server."""
+        return run.shadow_db if self.database_exists(remote, run.shadow_db) else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -182,13 +183,20 @@ def test_a_run_cut_off_by_a_crash_is_cleaned_up_at_start_up_with_live_data_untou
     staging = Path("/var/lib/pulih-staging") / str(run_id)
     staging.mkdir(parents=True)
     (staging / "simpeg.sql.gz").write_bytes(b"setengah")
+    # ...and the import it had started on the target, still running.
+    still = subprocess.Popen(["sh", "-c", "sleep 600", f"pulih_sh_{run_id}"])
     c.close()
-    # The bot (or `pulih recover`) starts again.
-    c = open_office(env_file)
-    assert recover_interrupted(c) == [run_id]
+    # `pulih recover` (or the bot starting again).
+    code, out, err = run(env_file, "recover")
+    assert code == 0, err
+    assert still.wait(timeout=30) != 0  # stopped, not left to run
+    assert f"- restore #{run_id}: Restore terhenti" in out
+    assert f"Dibersihkan: 1 proses restore yang masih berjalan dihentikan; folder staging " \
+           f"{staging}; salinan bayangan pulih_sh_{run_id}." in out
     assert snapshot(mariadb) == states["damaged"]
     assert f"pulih_sh_{run_id}" not in mariadb.sql("SHOW DATABASES").split()
     assert not staging.exists()
+    c = open_office(env_file)
     with c.sessions() as session:
         run_row = session.execute(select(RestoreRun)).scalar_one()
         assert run_row.status == "interrupted" and run_row.lock_key is None
@@ -236,12 +244,15 @@ def test_a_crash_after_the_atomic_swap_leaves_the_restore_live_and_undoable(
                 f"INSERT INTO {shadow}.pegawai VALUES (1,'Andi'),(2,'Budi'),(3,'Citra');"
                 f"RENAME TABLE simpeg.pegawai TO {kept}.pegawai, {shadow}.pegawai TO "
                 "simpeg.pegawai;")
+    mariadb.sql(f"CREATE VIEW {shadow}.v AS SELECT 1 AS x")  # what a swap leaves behind
     assert recover_interrupted(c) == [run_id]
     assert snapshot(mariadb) == states["good"]
+    assert shadow not in mariadb.sql("SHOW DATABASES").split()
     with c.sessions() as session:
         assert session.execute(select(Request)).scalar_one().state == "restored"
         row = session.execute(select(RestoreRun)).scalar_one()
         assert row.status == "interrupted" and row.rollback_ref == str(run_id)
+        assert f"salinan bayangan {shadow}" in row.error
     code, _, err = run(env_file, "rollback", str(run_id), "--nip", NIPS["tim_other"],
                        "--reason", "Belum diperiksa")
     assert code == 0, err
