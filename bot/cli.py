@@ -110,6 +110,10 @@ def _parser() -> argparse.ArgumentParser:
     rb.add_argument("--nip", required=True, help="NIP anggota Tim Teknis yang menjalankan")
     rb.add_argument("--reason", required=True, help="alasan rollback (dicatat)")
     commands.add_parser("recover", help="bereskan restore yang terhenti karena bot mati")
+    rbs = commands.add_parser("rollbacks", help="salinan yang disimpan untuk rollback")
+    rbs_cmd = rbs.add_subparsers(dest="rollbacks_command", required=True)
+    rbs_cmd.add_parser("list", help="salinan yang masih ada, dengan batas simpannya")
+    rbs_cmd.add_parser("prune", help="hapus salinan yang sudah tidak wajib disimpan")
 
     add_letters_commands(commands)
     add_chat_commands(commands)
@@ -199,7 +203,7 @@ def _dispatch(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO,
         return _audit(args, c, out, err)
     if command == "backups":
         return _backups(args, c, out)
-    if command in ("restore", "rollback", "recover"):
+    if command in ("restore", "rollback", "recover", "rollbacks"):
         return restore_commands(args, c, out, err, stdin)
     if command in ("run", "people"):
         return chat_commands(args, c, out, err)

@@ -12,7 +12,8 @@ from bot.services.actors import actor_by_nip
 from bot.services.backups import record_check, run_check, system_access
 from bot.services.requests import apply_action, ensure_allowed, find_request
 from bot.services.restores import execute, recover_interrupted, rollback_run, start_run
-from bot.timefmt import durasi, ukuran
+from bot.services.rollbacks import kept_copies, prune_rollbacks
+from bot.timefmt import durasi, ukuran, waktu
 from bot.workflow.refusals import NotAllowed
 from bot.workflow.rules import Actor
 from bot.workflow.sop import Action, Role, State, transition_for
@@ -22,6 +23,8 @@ from restore.engine import PHASE_LABELS, Progress
 
 def restore_commands(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO,
                      stdin: TextIO) -> int:
+    if args.command == "rollbacks":
+        return _rollbacks(args, c, out)
     if args.command == "recover":
         runs = recover_interrupted(c)
         print(f"{len(runs)} restore terhenti dibereskan" + (f": {runs}" if runs else "."),
@@ -112,3 +115,23 @@ def _bar(progress: Progress, err: TextIO) -> None:
 
 def durasi_seconds(seconds: float) -> str:
     return durasi(timedelta(seconds=int(seconds)))
+
+
+def _rollbacks(args: argparse.Namespace, c: Container, out: TextIO) -> int:
+    zone, now = c.settings.timezone, c.clock()
+    if args.rollbacks_command == "prune":
+        done = prune_rollbacks(c)
+        print(f"{sum(1 for _, what in done if what == 'dihapus')} salinan rollback dihapus.",
+              file=out)
+        for copy, what in done:
+            print(f"- restore #{copy.run_id} ({copy.system_code}, {copy.ticket or '-'}): "
+                  f"{what}; {copy.why(now)}", file=out)
+        return 0 if all(what == "dihapus" for _, what in done) else 1
+    with c.sessions() as session:
+        copies = kept_copies(session, timedelta(days=c.settings.rollback_keep_days))
+    print(f"{len(copies)} salinan rollback tersimpan.", file=out)
+    for copy in copies:
+        print(f"- restore #{copy.run_id} ({copy.system_code}, {copy.ticket or '-'}): selesai "
+              f"{waktu(copy.done_at, zone)}, disimpan sampai {waktu(copy.expires_at, zone)}; "
+              f"{'AKAN DIHAPUS: ' if copy.expired(now) else ''}{copy.why(now)}", file=out)
+    return 0

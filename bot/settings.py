@@ -43,6 +43,9 @@ class Settings:
     webhook_secret_file: Path | None = None
     # The passphrase of the bot's SSH key, when it has one (from the environment or .env)
     ssh_key_passphrase: str | None = None
+    # How long the copy kept for rollback stays once a restore is done, if the request is
+    # not acknowledged (step 8) before; after either, it is removed.
+    rollback_keep_days: int = 14
 
     def require_bot_token(self) -> str:
         """The bot token, or a ConfigError saying how to set it."""
@@ -190,6 +193,12 @@ def load_settings(
         problems.append(f"{PREFIX}WEBHOOK_SECRET_FILE: wajib diisi bila {PREFIX}WEBHOOK_URL "
                         "diisi (berkas berisi token rahasia, huruf/angka/_/-)")
 
+    keep_text = get("ROLLBACK_KEEP_DAYS") or "14"
+    if not keep_text.isdigit() or not 1 <= int(keep_text) <= 3650:
+        problems.append(f"{PREFIX}ROLLBACK_KEEP_DAYS: {keep_text!r}; seharusnya jumlah hari "
+                        "1-3650")
+        keep_text = "14"
+
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -207,4 +216,5 @@ def load_settings(
         webhook_url=webhook_url,
         webhook_listen=(host, int(port_text)),
         webhook_secret_file=Path(secret_file).expanduser() if secret_file else None,
+        rollback_keep_days=int(keep_text),
     )

@@ -27,6 +27,7 @@ from bot.services.deadline_alerts import sweep
 from bot.services.notify import prune_outbox
 from bot.services.paperwork import make_documents, prune_drafts
 from bot.services.restores import recover_interrupted
+from bot.services.rollbacks import prune_rollbacks, warn_expiring
 from bot.services.teamwork import after_interruption
 from bot.settings import Settings
 
@@ -93,14 +94,20 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
 
 
 async def housekeeping_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Once a day: the activity record's anchor goes to the team group; KONSEP drafts and
-    settled outbox rows past their keeping time are deleted."""
+    """Once a day: the activity record's anchor goes to the team group; copies kept for
+    rollback past their keeping time are removed (the team warned a day before); KONSEP
+    drafts and settled outbox rows past their keeping time are deleted."""
     chat = runtime(context)
     if await asyncio.to_thread(post_daily_anchor, chat.container, chat.team_chat_id):
         kick_delivery(context)
     gone = await asyncio.to_thread(prune_drafts, chat.container)
     if gone:
         log.info("%d konsep lama dihapus", gone)
+
+    if await asyncio.to_thread(warn_expiring, chat.container, chat.team_chat_id):
+        kick_delivery(context)
+    for copy, what in await asyncio.to_thread(prune_rollbacks, chat.container):
+        log.info("salinan rollback restore #%d: %s", copy.run_id, what)
 
     def settled_messages() -> int:
         with chat.container.unit_of_work() as session:

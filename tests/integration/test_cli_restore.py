@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from bot.services.audit import verify_chain
 from bot.services.backups import record_check, run_check, system_access
 from bot.services.requests import NewRequest, Scope, apply_action, submit_request
 from bot.services.restores import DbJournal, recover_interrupted, start_run
+from bot.services.rollbacks import warn_expiring
 from bot.settings import load_settings
 from bot.workflow.sop import Action
 from restore.engine import Phase
@@ -293,4 +295,57 @@ def test_a_target_that_cannot_be_reached_keeps_the_run_locked_until_it_can(
     finally:
         known.write_text(original)
     assert recover_interrupted(c) == [run_id]
+    c.close()
+
+
+def test_rollback_copies_stay_until_acknowledged_or_their_time_then_go_recorded(
+        office: tuple[Path, States], mariadb: MariaDB) -> None:
+    env_file, _ = office
+    c = open_office(env_file)
+
+    def at(days: float, *args: str) -> tuple[int, str]:
+        out, err = io.StringIO(), io.StringIO()
+        code = main(["--env-file", str(env_file), *args], out=out, err=err,
+                     clock=running(NOW + timedelta(days=days)), stdin=io.StringIO())
+        return code, out.getvalue() + err.getvalue()
+
+    def databases() -> list[str]:
+        return mariadb.sql("SHOW DATABASES").split()
+
+    assert run(env_file, "restore", "simpeg", LAST_NIGHT, "--nip", NIPS["tim_exec"],
+               typed="simpeg\n")[0] == 0
+    ticket = assigned_request(c)
+    assert run(env_file, "restore", "simpeg", LAST_NIGHT, "--nip", NIPS["tim_exec"],
+               "--request", ticket, typed="simpeg\n")[0] == 0
+    with c.sessions() as session:
+        first, second = session.execute(select(RestoreRun.id).order_by(RestoreRun.id)
+                                        ).scalars().all()
+    code, out = at(0, "rollbacks", "list")
+    assert code == 0 and "2 salinan rollback tersimpan." in out
+    assert f"restore #{second} (simpeg, {ticket})" in out and "menunggu konfirmasi OPD" in out
+    assert at(1, "rollbacks", "prune")[1].startswith("0 salinan rollback dihapus.")
+    # The agency acknowledges the second (step 8): its copy is no longer owed.
+    with c.unit_of_work() as session:
+        request = session.execute(select(Request)).scalar_one()
+        request.state = "acknowledged"
+    code, out = at(1, "rollbacks", "prune")
+    assert code == 0 and "1 salinan rollback dihapus." in out
+    assert f"restore #{second} (simpeg, {ticket}): dihapus; permohonan sudah selesai" in out
+    assert f"pulih_rb_{second}" not in databases() and f"pulih_rb_{first}" in databases()
+    # A day before the first copy's time runs out, the team hears it; then it goes.
+    late = bootstrap(load_settings(environ={}, env_file=env_file),
+                     running(NOW + timedelta(days=13, hours=12)))
+    assert warn_expiring(late, -100123) == 1
+    assert warn_expiring(late, -100123) == 0  # once
+    late.close()
+    code, out = at(15, "rollbacks", "prune")
+    assert f"restore #{first} (simpeg, -): dihapus; masa simpan habis" in out
+    assert not [d for d in databases() if d.startswith("pulih_rb_")]
+    assert at(15, "rollbacks", "list")[1].startswith("0 salinan rollback tersimpan.")
+    with c.sessions() as session:
+        removed = session.execute(select(AuditEvent).where(
+            AuditEvent.action == "rollback_copy_removed")).scalars().all()
+        assert [json.loads(e.data)["run_id"] for e in removed] == [second, first]
+        assert all(r.rollback_ref == "" for r in session.execute(select(RestoreRun)).scalars())
+        assert verify_chain(session).ok
     c.close()

@@ -174,6 +174,12 @@ def test_a_files_backup_whose_manifest_names_another_tree_is_stopped_before_the_
     assert outcome.status == "succeeded", outcome.message
     assert outcome.verification["compared_with_manifest"] is True
     assert tree(app) == {p: hashlib.sha256(d).hexdigest() for p, d in content.items()}
+    # Its copy kept for rollback is what pruning removes, and nothing else.
+    kept = Path(f"{app}.pulih-rb-72")
+    assert tree(kept) == live
+    with session(target_server.endpoint()) as remote:
+        FilesRecipe(spec).discard_rollback(remote, RunNames(72))
+    assert not kept.exists() and tree(app) != live
 
 
 class MeddleAfterApply(MemoryJournal):

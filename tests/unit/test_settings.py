@@ -45,11 +45,12 @@ def test_every_bad_value_is_reported_by_name_with_what_was_expected(tmp_path: Pa
             "PULIH_DATABASE_URL": "mysql://root@localhost/pulih",
             "PULIH_TIMEZONE": "Mars/Olympus",
             "PULIH_LOG_LEVEL": "LOUD",
+            "PULIH_ROLLBACK_KEEP_DAYS": "selamanya",
         }, env_file=tmp_path / "none.env")
     problems = error.value.problems
     assert [p.split(":")[0] for p in problems] == [
         "PULIH_BOT_TOKEN", "PULIH_BOT_API_URL", "PULIH_DATABASE_URL", "PULIH_TIMEZONE",
-        "PULIH_LOG_LEVEL"]
+        "PULIH_LOG_LEVEL", "PULIH_ROLLBACK_KEEP_DAYS"]
     assert all("seharusnya" in p or "pilihan" in p for p in problems)
     assert "not-a-token" not in problems[0]  # even a wrong token is not echoed
 

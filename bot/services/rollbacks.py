@@ -1,0 +1,122 @@
+"""Copies kept for rollback: kept until the agency acknowledges the restore (step 8) or
+the office's keeping time has passed, then removed from the target and recorded."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.bootstrap import Container
+from bot.db.models import Request, RestoreRun, System
+from bot.services.audit import append_event
+from bot.services.backups import system_access
+from bot.services.notify import enqueue
+from bot.services.restores import target_spec
+from bot.timefmt import as_utc, waktu
+from bot.workflow.sop import TERMINAL_STATES, State
+from restore.errors import RestoreError
+from restore.recipes import RunNames, recipe_for
+from restore.ssh import session as ssh_session
+
+log = logging.getLogger("pulih.rollbacks")
+WARN_BEFORE = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class KeptCopy:
+    """One run's copy of the live state it replaced, and until when it stays."""
+
+    run_id: int
+    system_code: str
+    ticket: str | None
+    done_at: datetime
+    expires_at: datetime
+    finished_request: bool  # acknowledged (or otherwise ended): the copy is no longer owed
+
+    def expired(self, now: datetime) -> bool:
+        return self.finished_request or as_utc(now) >= self.expires_at
+
+    def why(self, now: datetime) -> str:
+        if self.finished_request:
+            return "permohonan sudah selesai (diterima OPD)"
+        if self.expired(now):
+            return "masa simpan habis"
+        return "menunggu konfirmasi OPD"
+
+
+def kept_copies(session: Session, keep: timedelta) -> list[KeptCopy]:
+    """Every run whose rollback copy is still on its target, oldest first."""
+    runs = session.execute(select(RestoreRun).where(
+        RestoreRun.rollback_ref != "",
+        RestoreRun.status.in_(("succeeded", "interrupted"))).order_by(RestoreRun.id)
+    ).scalars().all()
+    copies = []
+    for run in runs:
+        system = session.get(System, run.system_id)
+        request = session.get(Request, run.request_id) if run.request_id else None
+        done = as_utc(run.finished_at or run.started_at)
+        finished = request is not None and State(request.state) in TERMINAL_STATES
+        copies.append(KeptCopy(run.id, system.code if system else "?",
+                               request.ticket if request else None, done, done + keep,
+                               finished))
+    return copies
+
+
+def prune_rollbacks(container: Container) -> list[tuple[KeptCopy, str]]:
+    """Remove every expired copy from its target and record it; returns each copy with
+    what happened ("dihapus", or why it could not be)."""
+    now = container.clock()
+    keep = timedelta(days=container.settings.rollback_keep_days)
+    zone = container.settings.timezone
+    with container.sessions() as session:
+        due = [c for c in kept_copies(session, keep) if c.expired(now)]
+        work = []
+        for copy in due:
+            run = session.get(RestoreRun, copy.run_id)
+            assert run is not None
+            system = session.get(System, run.system_id)
+            assert system is not None
+            work.append((copy, run.request_id, system_access(session, system.code, zone),
+                         target_spec(system)))
+    done: list[tuple[KeptCopy, str]] = []
+    for copy, request_id, access, spec in work:
+        try:
+            with ssh_session(access.target) as remote:
+                recipe_for(spec).discard_rollback(remote, RunNames(copy.run_id))
+        except RestoreError as exc:
+            log.warning("salinan rollback restore #%d tidak dapat dihapus: %s", copy.run_id,
+                        exc.message)
+            done.append((copy, f"gagal dihapus: {exc.message}"))
+            continue
+        with container.unit_of_work() as session:
+            run = session.get(RestoreRun, copy.run_id)
+            assert run is not None
+            run.rollback_ref = ""
+            append_event(session, action="rollback_copy_removed", now=container.clock(),
+                         request_id=request_id, note=copy.why(now),
+                         data={"run_id": copy.run_id, "system": copy.system_code})
+        done.append((copy, "dihapus"))
+    return done
+
+
+def warn_expiring(container: Container, team_chat_id: int) -> int:
+    """Tell the team group, once per copy, that a copy of a request the agency has not yet
+    acknowledged will be removed within a day. Returns how many notices were queued."""
+    now, zone = container.clock(), container.settings.timezone
+    keep = timedelta(days=container.settings.rollback_keep_days)
+    queued = 0
+    with container.unit_of_work() as session:
+        for copy in kept_copies(session, keep):
+            if copy.finished_request or not as_utc(now) >= copy.expires_at - WARN_BEFORE:
+                continue
+            text = (f"Salinan rollback restore #{copy.run_id} ({copy.system_code}, "
+                    f"{copy.ticket or '-'}) akan dihapus {waktu(copy.expires_at, zone)}: "
+                    "OPD belum mengonfirmasi hasil restore. Setelah itu rollback tidak "
+                    "mungkin lagi.")
+            queued += enqueue(session, key=f"rbwarn:{copy.run_id}", chat_id=team_chat_id,
+                              kind="rollback_expiry", text=text, now=now)
+    return queued
