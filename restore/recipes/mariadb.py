@@ -21,8 +21,8 @@ def quote_text(value: str) -> str:
 
 
 # DEFINER clauses where mariadb-dump writes them (trigger, view, event and routine heads),
-# never on a line of rows.
-_NO_DEFINER = ("/^INSERT INTO /!{"
+# never on a line of rows (INSERT or, with --replace, REPLACE).
+_NO_DEFINER = ("/^INSERT INTO \\|^REPLACE INTO /!{"
                "s#/\\*!5001[37] DEFINER=`[^`]*`@`[^`]*`\\*/##g;"
                "s#/\\*!50013 DEFINER=`[^`]*`@`[^`]*` #/*!50013 #g;"
                "s#/\\*!50117 DEFINER=`[^`]*`@`[^`]*`\\*/##g;"
