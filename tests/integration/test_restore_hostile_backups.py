@@ -35,7 +35,7 @@ from tests.support.backups import write_point
 from tests.support.hostile import MARIADB, POSTGRESQL, hostile_archives, tar_of
 from tests.support.postgres import create_database
 from tests.support.restoring import NOW as CHECKED_AT
-from tests.support.restoring import checked_job, tree
+from tests.support.restoring import checked_job, tree, unchecked_job
 
 
 def refused(outcome: object, payload_why: str) -> str:
@@ -106,7 +106,7 @@ def test_every_hostile_mariadb_dump_is_refused_by_line_and_nothing_runs(
         point = f"20261123-{index // 60:02d}{index % 60:02d}"
         body = dump + b"\n" + payload.sql.format(**values).encode() + b"\n"
         write_point(top / "srv" / "simpeg", point, {"simpeg.sql.gz": gzip.compress(body)})
-        outcome = checked_job(400 + index, backup_server, target_server, top / "srv",
+        outcome = unchecked_job(400 + index, backup_server, target_server, top / "srv",
                               "simpeg", point, spec, top / "staging").run()
         message = refused(outcome, payload.why)
         assert "baris " in message, payload.name
@@ -192,7 +192,7 @@ def test_every_hostile_postgresql_dump_is_refused_by_line_and_nothing_runs(
         point = f"20261123-{index // 60:02d}{index % 60:02d}"
         body = plain + b"\n" + payload.sql.format(**values).encode() + b"\n"
         write_point(top / "srv" / "portal", point, {"portal.sql": body})
-        outcome = checked_job(500 + index, backup_server, target_server, top / "srv",
+        outcome = unchecked_job(500 + index, backup_server, target_server, top / "srv",
                               "portal", point, spec, top / "staging").run()
         assert "baris " in refused(outcome, payload.why), payload.name
         assert not canary.exists(), payload.name
@@ -235,7 +235,7 @@ def test_hostile_archives_are_refused_by_member_and_honest_ones_land_without_ris
         before = tree(app)
         point = f"20261123-{index // 60:02d}{index % 60:02d}"
         write_point(tmp_path / "srv" / "portal", point, {"portal.tar.gz": tar_of(archive)})
-        outcome = checked_job(600 + index, backup_server, target_server, tmp_path / "srv",
+        outcome = unchecked_job(600 + index, backup_server, target_server, tmp_path / "srv",
                               "portal", point, spec, tmp_path / "staging").run()
         assert not canary.exists(), archive.name
         if archive.why:

@@ -41,6 +41,19 @@ def checked_job(run_id: int, backup: SshServer, target: SshServer, root: Path, s
                       staging_root=str(staging), **kw)
 
 
+def unchecked_job(run_id: int, backup: SshServer, target: SshServer, root: Path, system: str,
+                  point: str, spec: TargetSpec, staging: Path, **kw: Any) -> RestoreJob:
+    """A job for `point` with the digests of its files as written, without running the
+    step-4 check (for corpora whose refusal at the check is tested on its own)."""
+    source = BackupSource(str(root), system)
+    with session(backup.endpoint()) as remote:
+        found = find_point(remote, source, point)
+    digests = {f.name: hashlib.sha256((root / system / point / f.name).read_bytes()
+                                      ).hexdigest() for f in found.files}
+    return RestoreJob(run_id, target.endpoint(), backup.endpoint(), spec, found, digests, {},
+                      kw.pop("journal", MemoryJournal()), staging_root=str(staging), **kw)
+
+
 def tree(folder: Path) -> dict[str, str]:
     """Every file under `folder` by relative path, with its SHA-256."""
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
