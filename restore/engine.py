@@ -174,23 +174,14 @@ class RestoreJob:
                                 "live dan kondisi sebelumnya tersimpan untuk rollback.")
                     self._cleanup(target, recipe, swapped)
                     if before is not None and not swapped:
-                        outcome.message = self._checked(target, recipe, before,
-                                                        outcome.message, rolled_back)
+                        # The claim about live data is replaced by one that was checked.
+                        said = _UNTOUCHED.sub("", outcome.message).rstrip()
+                        outcome.message = live_checked(target, recipe, before, said,
+                                                       rolled_back)
                 target.close()
             if backup is not None:
                 backup.close()
         return outcome
-
-    def _workers_pattern(self) -> str:
-        return workers_pattern(self.run_id, self.staging_dir)
-
-    @staticmethod
-    def _checked(target: Remote, recipe: Recipe, before: list[str], message: str,
-                 rolled_back: bool = False) -> str:
-        """The message, whose claim about live data is now one that was checked."""
-        return live_checked(target, recipe, before, _UNTOUCHED.sub("", message).rstrip(),
-                            rolled_back)
-
 
     def _settle(self, target: Remote, recipe: Recipe) -> bool:
         """A swap that failed part-way: leave one whole state, and say which."""
@@ -268,7 +259,8 @@ class RestoreJob:
         """Stop what this run may still have running on the target (a cancelled import, a
         hash), then remove the staging copy and whatever the shadow left; never live data."""
         try:
-            target.run("pkill", "-f", "--", self._workers_pattern(), check=False)
+            target.run("pkill", "-f", "--", workers_pattern(self.run_id, self.staging_dir),
+                       check=False)
             target.run("rm", "-rf", "--", self.staging_dir, check=False)
             recipe.discard_shadow(target, self.names)
             self.journal.phase(Phase.CLEANUP, "done", "rollback disimpan" if swapped else "")

@@ -147,12 +147,17 @@ def test_a_files_swap_cut_between_its_two_renames_is_put_back(
     assert tree(app) == before and not shadow.exists()
 
 
-def test_a_files_backup_whose_manifest_names_another_tree_is_stopped_before_the_swap(
-        backup_server: SshServer, target_server: SshServer, tmp_path: Path) -> None:
-    app = tmp_path / "www" / "dinsos"
+def live_app(tmp_path: Path, name: str) -> tuple[Path, dict[str, str]]:
+    """A live application folder with one page, and its tree as it was."""
+    app = tmp_path / "www" / name
     app.mkdir(parents=True)
     (app / "index.php").write_bytes(b"<?php echo 'live';")
-    live = tree(app)
+    return app, tree(app)
+
+
+def test_a_files_backup_whose_manifest_names_another_tree_is_stopped_before_the_swap(
+        backup_server: SshServer, target_server: SshServer, tmp_path: Path) -> None:
+    app, live = live_app(tmp_path, "dinsos")
     content = {"index.php": b"<?php echo 'backup';", "data/a.txt": b"satu"}
     right = FilesRecipe.tree_digest({p: hashlib.sha256(d).hexdigest()
                                      for p, d in content.items()})
@@ -196,10 +201,7 @@ class MeddleAfterApply(MemoryJournal):
 
 def test_a_shadow_that_differs_from_its_archive_is_refused_naming_each_difference(
         backup_server: SshServer, target_server: SshServer, tmp_path: Path) -> None:
-    app = tmp_path / "www" / "bappeda"
-    app.mkdir(parents=True)
-    (app / "index.php").write_bytes(b"<?php echo 'live';")
-    live = tree(app)
+    app, live = live_app(tmp_path, "bappeda")
     content = {"index.php": b"<?php echo 'backup';", "data/a.txt": b"satu", "b.txt": b"dua"}
     root = tmp_path / "srv-backup"
     write_point(root / "web", "20261123-0100", {"app.tar.gz": tar_gz(content)})
