@@ -31,9 +31,10 @@ sys.path.insert(0, str(ROOT))
 from fpdf import FPDF  # noqa: E402
 
 from letters.fonts import FAMILY, bundled_fonts, register_fonts  # noqa: E402
+from letters.kinds import KINDS  # noqa: E402
 from letters.markup import parse  # noqa: E402
 from letters.page import Authenticity, Letterhead, PageSetup  # noqa: E402
-from letters.render import KINDS, OfficeInfo, Sender, render_markup, render_pdf  # noqa: E402
+from letters.render import OfficeInfo, Sender, render_markup, render_pdf  # noqa: E402
 from letters.samples import sample_case, sample_issue  # noqa: E402
 from letters.signing import Pkcs12Signer, SignRequest, make_dev_certificate  # noqa: E402
 

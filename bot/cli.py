@@ -17,12 +17,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot import logsafe
 from bot.bootstrap import Container, bootstrap
-from bot.cli_chat import add_chat_commands, chat_commands
-from bot.cli_letters import add_letters_commands, letters_commands
-from bot.cli_restore import restore_commands
 from bot.db.migrate import current_revision, head_revision, upgrade
 from bot.db.models import Request
-from bot.demo import run_demo
 from bot.errors import ConfigError, PulihError
 from bot.inventory.exposure import exposed_files, unconfined_imports
 from bot.inventory.loader import load_inventory
@@ -46,6 +42,7 @@ from bot.settings import load_settings
 from bot.timefmt import utcnow
 from bot.workflow.refusals import Refusal
 from bot.workflow.sop import ACTION_LABELS, ROLE_LABELS, STATE_LABELS, Action, Role, State
+from letters.kinds import KINDS
 from restore.check import Verdict
 from restore.errors import RestoreError
 
@@ -115,8 +112,30 @@ def _parser() -> argparse.ArgumentParser:
     rbs_cmd.add_parser("list", help="salinan yang masih ada, dengan batas simpannya")
     rbs_cmd.add_parser("prune", help="hapus salinan yang sudah tidak wajib disimpan")
 
-    add_letters_commands(commands)
-    add_chat_commands(commands)
+    letters = commands.add_parser("letters", help="dokumen resmi (surat, disposisi, laporan)")
+    let = letters.add_subparsers(dest="letters_command", required=True)
+    let_verify = let.add_parser("verify", help="periksa keaslian dokumen terbitan Pulih")
+    let_verify.add_argument("file", nargs="?", type=Path, help="berkas PDF yang diperiksa")
+    let_verify.add_argument("--code", help="kode verifikasi yang tercetak di dokumen")
+    render = let.add_parser("render", help="terbitkan dokumen sebuah permohonan, atau contohnya")
+    render.add_argument("kind", choices=[*KINDS, "semua"],
+                        help="jenis dokumen (semua: keempatnya)")
+    source = render.add_mutually_exclusive_group(required=True)
+    source.add_argument("--request", help="nomor tiket (PLH-...) atau id permohonan")
+    source.add_argument("--sample", action="store_true",
+                        help="contoh dengan data rekaan yang realistis (tidak dicatat)")
+    render.add_argument("--out", type=Path, required=True, help="folder tujuan PDF")
+    cert = let.add_parser("dev-cert", help="buat sertifikat swa-tanda tangan untuk mencoba TTE")
+    cert.add_argument("--out", type=Path, default=None,
+                      help="folder tujuan (bawaan: <folder data>/signing)")
+    cert.add_argument("--name", default="Pulih Uji Coba", help="nama pada sertifikat")
+
+    commands.add_parser("run", help="jalankan bot Telegram (long polling, koneksi keluar saja)")
+    people = commands.add_parser("people", help="pegawai dan akun Telegram mereka")
+    people_cmd = people.add_subparsers(dest="people_command", required=True)
+    inv_people = people_cmd.add_parser("invite", help="buat tautan sekali pakai untuk "
+                                                      "menghubungkan akun")
+    inv_people.add_argument("nip", help="NIP pegawai di inventaris")
 
     req = commands.add_parser("requests", help="permohonan restore").add_subparsers(
         dest="requests_command", required=True)
@@ -168,6 +187,7 @@ def _dispatch(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO,
               stdin: TextIO) -> int:
     command = args.command
     if command == "demo":
+        from bot.demo import run_demo
         return run_demo(args.dir, Path("inventory.example.toml"), out, c.clock)
     if command == "init":
         return _init(c, out)
@@ -196,7 +216,10 @@ def _dispatch(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO,
               f"{result.systems} sistem{'' if result.changed else ' (tidak ada perubahan)'}.",
               file=out)
         return 0
+    # Each command loads only what it uses: `pulih restore` stays small in memory and
+    # quick to start without the chat and PDF libraries.
     if command == "letters":
+        from bot.cli_letters import letters_commands
         return letters_commands(args, c, out, err)
     _require_schema(c)
     if command == "audit":
@@ -204,8 +227,10 @@ def _dispatch(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO,
     if command == "backups":
         return _backups(args, c, out)
     if command in ("restore", "rollback", "recover", "rollbacks"):
+        from bot.cli_restore import restore_commands
         return restore_commands(args, c, out, err, stdin)
     if command in ("run", "people"):
+        from bot.cli_chat import chat_commands
         return chat_commands(args, c, out, err)
     return _requests(args, c, out)
 

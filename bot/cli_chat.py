@@ -21,14 +21,6 @@ from bot.timefmt import durasi
 log = logging.getLogger("pulih")
 
 
-def add_chat_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    commands.add_parser("run", help="jalankan bot Telegram (long polling, koneksi keluar saja)")
-    people = commands.add_parser("people", help="pegawai dan akun Telegram mereka")
-    sub = people.add_subparsers(dest="people_command", required=True)
-    inv = sub.add_parser("invite", help="buat tautan sekali pakai untuk menghubungkan akun")
-    inv.add_argument("nip", help="NIP pegawai di inventaris")
-
-
 def chat_commands(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO) -> int:
     if args.command == "run":
         return _run(c, out, err)

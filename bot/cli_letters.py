@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import TextIO
 
 from jinja2 import TemplateError
@@ -22,34 +21,15 @@ from bot.services.letters import (
     qr_payload,
 )
 from bot.workflow.refusals import NotFound
+from letters.kinds import KINDS
 from letters.markup import MarkupError
 from letters.page import Authenticity
-from letters.render import KINDS, Sender, render_pdf
+from letters.render import Sender, render_pdf
 from letters.samples import sample_case, sample_issue
 from letters.signing import SigningError, make_dev_certificate
 
 SAMPLE_CODE = "CONT-OHXX-00"
 SAMPLE_NOTICE = "CONTOH - bukan dokumen resmi; data di dalamnya rekaan."
-
-
-def add_letters_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    letters = commands.add_parser("letters", help="dokumen resmi (surat, disposisi, laporan)")
-    sub = letters.add_subparsers(dest="letters_command", required=True)
-    verify = sub.add_parser("verify", help="periksa keaslian dokumen terbitan Pulih")
-    verify.add_argument("file", nargs="?", type=Path, help="berkas PDF yang diperiksa")
-    verify.add_argument("--code", help="kode verifikasi yang tercetak di dokumen")
-    render = sub.add_parser("render", help="terbitkan dokumen sebuah permohonan, atau contohnya")
-    render.add_argument("kind", choices=[*KINDS, "semua"],
-                        help="jenis dokumen (semua: keempatnya)")
-    source = render.add_mutually_exclusive_group(required=True)
-    source.add_argument("--request", help="nomor tiket (PLH-...) atau id permohonan")
-    source.add_argument("--sample", action="store_true",
-                        help="contoh dengan data rekaan yang realistis (tidak dicatat)")
-    render.add_argument("--out", type=Path, required=True, help="folder tujuan PDF")
-    cert = sub.add_parser("dev-cert", help="buat sertifikat swa-tanda tangan untuk mencoba TTE")
-    cert.add_argument("--out", type=Path, default=None,
-                      help="folder tujuan (bawaan: <folder data>/signing)")
-    cert.add_argument("--name", default="Pulih Uji Coba", help="nama pada sertifikat")
 
 
 def letters_commands(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO) -> int:

@@ -125,13 +125,15 @@ def _rollbacks(args: argparse.Namespace, c: Container, out: TextIO) -> int:
               file=out)
         for copy, what in done:
             print(f"- restore #{copy.run_id} ({copy.system_code}, {copy.ticket or '-'}): "
-                  f"{what}; {copy.why(now)}", file=out)
+                  f"{copy.what} {what}; {copy.why(now)}", file=out)
         return 0 if all(what == "dihapus" for _, what in done) else 1
     with c.sessions() as session:
         copies = kept_copies(session, timedelta(days=c.settings.rollback_keep_days))
     print(f"{len(copies)} salinan rollback tersimpan.", file=out)
     for copy in copies:
-        print(f"- restore #{copy.run_id} ({copy.system_code}, {copy.ticket or '-'}): selesai "
-              f"{waktu(copy.done_at, zone)}, disimpan sampai {waktu(copy.expires_at, zone)}; "
+        since = "di-rollback" if copy.undone else "selesai"
+        print(f"- restore #{copy.run_id} ({copy.system_code}, {copy.ticket or '-'}): "
+              f"{copy.what}, {since} {waktu(copy.done_at, zone)}, disimpan sampai "
+              f"{waktu(copy.expires_at, zone)}; "
               f"{'AKAN DIHAPUS: ' if copy.expired(now) else ''}{copy.why(now)}", file=out)
     return 0

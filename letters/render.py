@@ -21,15 +21,10 @@ from markupsafe import Markup, escape
 from bot.timefmt import as_utc, durasi, tanggal, ukuran, waktu
 from letters.compose import compose
 from letters.facts import Case, Issue, Official
+from letters.kinds import KINDS
 from letters.markup import parse
 from letters.page import Authenticity, Letterhead, OfficialPdf, PageSetup
 
-KINDS: dict[str, str] = {
-    "surat_permohonan": "Surat Permohonan",
-    "disposisi": "Lembar Disposisi",
-    "laporan": "Laporan Restore VPS/VM Database dan Aplikasi",
-    "surat_pemberitahuan": "Surat Pemberitahuan",
-}
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Characters XML 1.0 cannot carry (C0 controls other than tab and newline, lone
 # surrogates, U+FFFE/U+FFFF): shown as the replacement character, never dropped silently.

@@ -16,6 +16,7 @@ from restore.inspect import read_in_passing
 from restore.safety import DISCARD, PIPE, QUIET
 from restore.ssh import Remote
 from restore.transfer_process import inspect_in_child
+from restore.tree import Tree, tree_digest
 
 MARKERS = {"mariadb": b"-- Dump completed", "postgresql": b"-- PostgreSQL database dump complete"}
 _SUM_LINE = re.compile(r"^([0-9a-fA-F]{64}) [ *]?(.+)$")
@@ -100,8 +101,8 @@ def check_point(remote: Remote, point: RestorePoint, recipe: str, now: datetime,
     for f in point.files:
         if f.size:
             _format(remote, point.path_of(f.name), f.name, recipe, report)
-    _content(remote, point, recipe, report)
-    _manifest(remote, point, report)
+    archive_trees = _content(remote, point, recipe, report)
+    _manifest(remote, point, report, archive_trees)
     _age(point, now, requested, newest, report)
     return report
 
@@ -134,9 +135,12 @@ def _checksums(remote: Remote, point: RestorePoint, report: CheckReport) -> None
             report.add(f"checksum {f.name}", Verdict.PASSED, f"SHA-256 cocok ({digest}).")
 
 
-def _content(remote: Remote, point: RestorePoint, recipe: str, report: CheckReport) -> None:
+def _content(remote: Remote, point: RestorePoint, recipe: str,
+             report: CheckReport) -> dict[str, str]:
     """Read each file as its recipe will (in a process of its own): a checksum proves the
-    file is the one written, not that what wrote it was friendly."""
+    file is the one written, not that what wrote it was friendly. Returns the tree digest
+    of each archive read whole."""
+    trees: dict[str, str] = {}
     for f in point.files:
         label = f"isi {f.name}"
         if not f.size:
@@ -155,8 +159,9 @@ def _content(remote: Remote, point: RestorePoint, recipe: str, report: CheckRepo
                             path], False
         else:
             continue
+        entries: Tree = {}
         try:
-            inspect_in_child(remote, command, f.name, recipe, raw=raw)
+            inspect_in_child(remote, command, f.name, recipe, raw=raw, tree=entries)
         except BackupUnsafe as exc:
             report.add(label, Verdict.FAILED,
                        exc.message.removesuffix(" Data live tidak disentuh."))
@@ -169,6 +174,9 @@ def _content(remote: Remote, point: RestorePoint, recipe: str, report: CheckRepo
             report.add(label, Verdict.PASSED, "Dibaca seluruhnya: tidak ada perintah atau "
                                               "anggota yang tidak lazim untuk backup satu "
                                               "sistem.")
+            if recipe == "files":
+                trees[f.name] = tree_digest(entries)
+    return trees
 
 
 def _format(remote: Remote, path: str, name: str, recipe: str, report: CheckReport) -> None:
@@ -229,7 +237,8 @@ def _verdict(report: CheckReport, label: str, ok: bool, good: str, bad: str) -> 
     report.add(label, Verdict.PASSED if ok else Verdict.FAILED, good if ok else bad)
 
 
-def _manifest(remote: Remote, point: RestorePoint, report: CheckReport) -> None:
+def _manifest(remote: Remote, point: RestorePoint, report: CheckReport,
+              archive_trees: dict[str, str]) -> None:
     if MANIFEST not in point.sidecars:
         return
     try:
@@ -253,6 +262,17 @@ def _manifest(remote: Remote, point: RestorePoint, report: CheckReport) -> None:
         # with it before anything is swapped.
         report.manifest["tree_sha256"] = tree
         said.append(f"digest pohon berkas {tree[:16]}...")
+        wrong = {name: digest for name, digest in archive_trees.items() if digest != tree}
+        if wrong:
+            name, digest = next(iter(wrong.items()))
+            report.add("manifest", Verdict.FAILED,
+                       f"tree_sha256 di {MANIFEST} ({tree[:16]}...) tidak sama dengan isi "
+                       f"arsip {name} ({digest[:16]}...): arsip atau manifest tidak sesuai "
+                       "dengan yang ditulis pekerjaan backup. Restore akan dihentikan "
+                       "sebelum penukaran.")
+            return
+        if archive_trees:
+            said.append("sama dengan isi arsip")
     report.add("manifest", Verdict.PASSED, f"{MANIFEST}: {', '.join(said) or 'kosong'}.")
 
 

@@ -5,6 +5,7 @@ live state is kept for rollback. Runs in a worker thread; reports through callba
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import threading
@@ -120,7 +121,7 @@ class RestoreJob:
             recipe = recipe_for(self.spec)
             r = recipe
             target = connect(self.target)
-            target.cancel = self.cancel
+            target.cancel, target.tag = self.cancel, run_tag(self.run_id)
             backup = connect(self.backup)
             name = recipe.pick([f.name for f in self.point.files])
             staged = Staged(name, confined(self.staging_dir, name),
@@ -129,7 +130,10 @@ class RestoreJob:
             self._step(Phase.PREFLIGHT, lambda: self._preflight(t, r, staged))
             before = r.live_state(t)
             self.journal.phase(Phase.PREFLIGHT, "live", json.dumps(before, ensure_ascii=False))
-            self._step(Phase.TRANSFER, lambda: self._transfer(b, t, staged))
+            entries: dict[str, str] = {}
+            self._step(Phase.TRANSFER, lambda: self._transfer(b, t, staged, entries))
+            if r.kind == "files":
+                staged = dataclasses.replace(staged, tree=entries)
             self._step(Phase.APPLY, lambda: r.apply(t, staged, self.names))
             outcome.verification = self._step(
                 Phase.VERIFY, lambda: r.verify(t, self.names, self.manifest))
@@ -163,7 +167,9 @@ class RestoreJob:
                 outcome.message += " Data live tidak disentuh."
         finally:
             if target is not None:
-                target.cancel = None  # what follows puts things in order; it must finish
+                # What follows puts things in order; it must finish, and not be taken for
+                # the run's own work by the cleanup that stops it.
+                target.cancel = target.tag = None
                 if recipe is not None:
                     if swap_started and not swapped and outcome.status != "succeeded":
                         swapped = outcome.swapped = self._settle(target, recipe)
@@ -238,7 +244,8 @@ class RestoreJob:
         except (IndexError, ValueError):
             return None
 
-    def _transfer(self, backup: Remote, target: Remote, staged: Staged) -> None:
+    def _transfer(self, backup: Remote, target: Remote, staged: Staged,
+                  entries: dict[str, str]) -> None:
         started = time.monotonic()
         last = [0.0]
 
@@ -253,14 +260,15 @@ class RestoreJob:
 
         copy_in_child(backup, self.point.path_of(staged.name), target, staged.path,
                       size=staged.size, expected_sha256=self.digests[staged.name],
-                      on_progress=progress, cancel=self.cancel, recipe=self.spec.recipe)
+                      on_progress=progress, cancel=self.cancel, recipe=self.spec.recipe,
+                      tree=entries, tag=run_tag(self.run_id))
 
     def _cleanup(self, target: Remote, recipe: Recipe, swapped: bool) -> None:
         """Stop what this run may still have running on the target (a cancelled import, a
         hash), then remove the staging copy and whatever the shadow left; never live data."""
+        self.journal.phase(Phase.CLEANUP, "started")
         try:
-            target.run("pkill", "-f", "--", workers_pattern(self.run_id, self.staging_dir),
-                       check=False)
+            stop_run(target, self.run_id, self.staging_dir)
             target.run("rm", "-rf", "--", self.staging_dir, check=False)
             recipe.discard_shadow(target, self.names)
             self.journal.phase(Phase.CLEANUP, "done", "rollback disimpan" if swapped else "")
@@ -292,14 +300,44 @@ def live_checked(target: Remote, recipe: Recipe, before: list[str], message: str
             "Periksa server tujuan segera.")
 
 
-def workers_pattern(run_id: int, staging_dir: str) -> str:
-    """A pattern for the command lines of a run's processes on the target (they name its
-    shadow or its staging folder); the last letter of each in brackets, so the pattern
-    never matches the command line that carries it."""
-    def bracketed(name: str, after: str) -> str:
-        return "".join(f"\\{c}" if c in _ERE_SPECIAL else c for c in name[:-1]) + \
-            f"[{name[-1]}]{after}"
+def run_tag(run_id: int) -> str:
+    """The name under which every command of the run runs on its servers."""
+    return f"pulih-run-{run_id}"
 
-    return "|".join((bracketed(RunNames(run_id).shadow_db, "( |$)"),
-                     bracketed(f".pulih-sh-{run_id}", "( |$|/)"),
-                     bracketed(staging_dir, "/")))
+
+def _bracketed(name: str, after: str) -> str:
+    """An extended regular expression for `name` followed by `after`, its last letter in
+    brackets so that it never matches the command line that carries it."""
+    return "".join(f"\\{c}" if c in _ERE_SPECIAL else c for c in name[:-1]) + \
+        f"[{name[-1]}]{after}"
+
+
+def workers_pattern(run_id: int, staging_dir: str) -> str:
+    """A pattern for the command lines of a run's processes on the target: the shells its
+    commands run under, and anything naming its shadow or its staging folder."""
+    return "|".join((_bracketed(run_tag(run_id), "$"),
+                     _bracketed(RunNames(run_id).shadow_db, "( |$)"),
+                     _bracketed(f".pulih-sh-{run_id}", "( |$|/)"),
+                     _bracketed(staging_dir, "/")))
+
+
+def stop_run(remote: Remote, run_id: int, staging_dir: str, wait: float = 20) -> int:
+    """Stop every process of the run still on `remote` and wait until they are gone: each
+    command it started with its whole session (pipes, sudo, children), and anything else
+    naming its shadow or staging folder. Returns how many processes were stopped."""
+    pattern = workers_pattern(run_id, staging_dir)
+    leaders = remote.run("pgrep", "-f", "--", pattern, check=False).text.split()
+    if not leaders:
+        return 0
+    sessions = ",".join(leaders)
+    members = set(remote.run("pgrep", "-s", sessions, check=False).text.split())
+    remote.run("pkill", "-KILL", "-s", sessions, check=False)
+    remote.run("pkill", "-KILL", "-f", "--", pattern, check=False)
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        left = remote.run("pgrep", "-f", "--", pattern, check=False).text.split() + \
+            remote.run("pgrep", "-s", sessions, check=False).text.split()
+        if not left:
+            break
+        time.sleep(0.2)
+    return len(members | set(leaders))

@@ -5,10 +5,13 @@ Refused: devices, FIFOs and other special members; setuid and setgid bits; absol
 climbing names; symbolic links that point outside the tree (followed through the links the
 archive itself makes); hard links to anything but an earlier file of the same archive.
 World-writable modes are not refused: tar extracts with the umask, which drops them.
+As it reads, it also takes the digest of every entry (`tree`): what the extracted folder
+must hold, compared by the files recipe and with the backup job's `tree_sha256`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import posixpath
 import stat
@@ -16,6 +19,7 @@ import tarfile
 import threading
 
 from restore.inspect_sql import MAX_FINDINGS, Finding
+from restore.tree import Tree, link_digest, raw_name
 
 _LINK_DEPTH = 40
 
@@ -27,6 +31,7 @@ class TarInspector:
         self.found: list[Finding] = []
         self.links: dict[str, str] = {}
         self.files: set[str] = set()
+        self.tree: Tree = {}
         self._read, self._write = os.pipe()
         self._thread = threading.Thread(target=self._members, daemon=True,
                                         name="pulih-inspect-tar")
@@ -51,9 +56,13 @@ class TarInspector:
     def _members(self) -> None:
         with os.fdopen(self._read, "rb") as stream:
             try:
-                with tarfile.open(fileobj=stream, mode="r|*") as archive:
+                with tarfile.open(fileobj=stream, mode="r|*", encoding="utf-8",
+                                  errors="surrogateescape") as archive:
                     for member in archive:
                         self._judge(member)
+                        self._take_digest(archive, member)
+                        # Kept for random access, never needed here: memory stays flat.
+                        archive.members = []  # type: ignore[attr-defined]
             except (tarfile.TarError, EOFError, OSError) as exc:
                 self._flag("arsip", f"tidak dapat dibaca sebagai tar: {exc}")
             while stream.read(1 << 20):  # drain, so the writer never blocks on a dead reader
@@ -90,6 +99,24 @@ class TarInspector:
             self._flag(name, "bit setuid/setgid")
         if member.isreg():
             self.files.add(clean)
+
+    def _take_digest(self, archive: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+        if member.name in (".", "./"):
+            return
+        name = posixpath.normpath(member.name.removeprefix("./"))
+        if member.isreg():
+            digest = hashlib.sha256()
+            content = archive.extractfile(member)
+            assert content is not None  # a regular member always has content
+            while piece := content.read(1 << 20):
+                digest.update(piece)
+            self.tree[name] = digest.hexdigest()
+        elif member.issym():
+            self.tree[name] = link_digest(raw_name(member.linkname))
+        elif member.islnk():
+            target = posixpath.normpath(member.linkname.removeprefix("./"))
+            if target in self.tree:
+                self.tree[name] = self.tree[target]
 
     def _escapes(self, path: str) -> bool:
         """Whether `path`, resolved through the archive's own links, leaves the tree."""

@@ -11,7 +11,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,6 +130,9 @@ class Remote:
         # Set by a restore: a command still running when it is set is abandoned at once
         # (the restore then stops what it started on the server).
         self.cancel: threading.Event | None = None
+        # Set by a restore: every command runs under a shell named after the run, so that
+        # what it left running can be found and stopped after a crash (restore.engine).
+        self.tag: str | None = None
 
     @property
     def transport(self) -> paramiko.Transport:
@@ -140,6 +143,10 @@ class Remote:
 
     def command_line(self, tokens: tuple[str | Op, ...], sudo: bool | None) -> str:
         line = shell(*tokens)
+        if self.tag:
+            # sshd gives each command a session of its own, led by this shell; the `exit`
+            # keeps the shell (and its name) alive until the command is done.
+            line = shell("sh", "-c", line + "\nexit $?", self.tag)
         use_sudo = self.endpoint.sudo if sudo is None else sudo
         if use_sudo:
             return shell("sudo", "-n", "--", "sh", "-c", line)
@@ -158,8 +165,10 @@ class Remote:
         return channel
 
     def run(self, *tokens: str | Op, sudo: bool | None = None, input: bytes | None = None,
-            timeout: float = COMMAND_TIMEOUT, check: bool = True) -> CommandResult:
-        """Run a command to completion; CommandFailed on a non-zero exit when `check`."""
+            timeout: float = COMMAND_TIMEOUT, check: bool = True,
+            on_output: Callable[[bytes], None] | None = None) -> CommandResult:
+        """Run a command to completion; CommandFailed on a non-zero exit when `check`. With
+        `on_output`, its output is handed over as it comes (any length), not kept."""
         channel = self.open(*tokens, sudo=sudo, timeout=timeout)
         deadline = time.monotonic() + timeout
         out, err = bytearray(), bytearray()
@@ -173,7 +182,10 @@ class Remote:
                                     f"{self.endpoint.label} berjalan.")
                 idle = True
                 if channel.recv_ready():
-                    out += channel.recv(1 << 20)
+                    if on_output is None:
+                        out += channel.recv(1 << 20)
+                    else:
+                        on_output(channel.recv(1 << 20))
                     idle = False
                 if channel.recv_stderr_ready():
                     err += channel.recv_stderr(1 << 20)

@@ -6,7 +6,9 @@ one JSON line (both endpoints, paths, size, checked digest) and keeps stdin open
 (the parent cancelled, or died) ends the copy at once. The child answers on stdout with
 lines `P <bytes>` while copying, then `OK <sha256>` or `E <code> <message as JSON>`.
 Given a `command` instead of a target, it reads what that command prints on the source
-through the SQL inspector, copying nothing (PostgreSQL's custom format, as SQL)."""
+through the SQL inspector, copying nothing (PostgreSQL's custom format, as SQL). Given
+`tree_to`, it writes there the digests the archive reader took of each entry (records
+`<digest>\0<path bytes>\0`)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from restore.inspect_sql import SqlInspector
 from restore.safety import Op
 from restore.ssh import Endpoint, connect
 from restore.transfer import stream_copy, stream_inspect
+from restore.tree import raw_name
 
 EVERY = 0.2  # seconds between progress lines
 NICE = 10  # the bulk copy yields the CPU to the bot's chat when both want it
@@ -60,15 +63,17 @@ def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
             inspector = (inspector_for(spec["recipe"], spec["name"]) if spec.get("raw")
                          else None) or SqlInspector(spec["recipe"])
             stream_inspect(source, command, spec["name"], inspector, on_progress=progress)
+            _write_tree(spec.get("tree_to"), inspector)
             stdout.write("OK -\n")
             stdout.flush()
             return 0
         target = connect(endpoint_from(spec["target"]))
+        source.tag = target.tag = spec.get("tag")
+        reader = inspector_for(spec.get("recipe") or "", spec["source_path"])
         seen = stream_copy(source, spec["source_path"], target, spec["target_path"],
                            size=spec["size"], expected_sha256=spec["sha256"],
-                           on_progress=progress,
-                           inspector=inspector_for(spec.get("recipe") or "",
-                                                   spec["source_path"]))
+                           on_progress=progress, inspector=reader)
+        _write_tree(spec.get("tree_to"), reader)
     except RestoreError as exc:
         stdout.write(f"E {exc.code} {json.dumps(exc.message)}\n")
         stdout.flush()
@@ -80,6 +85,15 @@ def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
     stdout.write(f"OK {seen}\n")
     stdout.flush()
     return 0
+
+
+def _write_tree(path: str | None, inspector: object) -> None:
+    tree = getattr(inspector, "tree", None)
+    if path is None or tree is None:
+        return
+    with open(path, "wb") as out:
+        for name, digest in tree.items():
+            out.write(digest.encode("ascii") + b"\0" + raw_name(name) + b"\0")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from restore import errors
 from restore.errors import Cancelled, RestoreError
 from restore.safety import Op
 from restore.ssh import Remote
+from restore.tree import Tree, name_of
 
 log = logging.getLogger("pulih.transfer")
 _ERRORS: dict[str, type[RestoreError]] = {
@@ -38,30 +39,48 @@ def _lines(stream: IO[str], out: queue.Queue[str | None]) -> None:
 def copy_in_child(source: Remote, source_path: str, target: Remote, target_path: str, *,
                   size: int, expected_sha256: str,
                   on_progress: Callable[[int], None] = lambda n: None,
-                  cancel: threading.Event | None = None, recipe: str | None = None) -> str:
+                  cancel: threading.Event | None = None, recipe: str | None = None,
+                  tree: Tree | None = None, tag: str | None = None) -> str:
     """As `restore.transfer.stream_copy`, in a child process logged in afresh with the
     same endpoints (host keys checked again); return the SHA-256 it saw. With `recipe`,
-    the child also inspects the file as that recipe will read it."""
+    the child also inspects the file as that recipe will read it; an archive's entries
+    and their digests then fill `tree`. `tag` names the commands it runs (`Remote.tag`)."""
     spec = {"source": _endpoint(source), "source_path": source_path,
             "target": _endpoint(target), "target_path": target_path, "size": size,
-            "sha256": expected_sha256, "recipe": recipe}
-    return _in_child(spec, on_progress, cancel or threading.Event())
+            "sha256": expected_sha256, "recipe": recipe, "tag": tag}
+    return _in_child(spec, on_progress, cancel or threading.Event(), tree)
 
 
 def inspect_in_child(remote: Remote, command: Sequence[str | Op], name: str, recipe: str, *,
                      on_progress: Callable[[int], None] = lambda n: None,
-                     cancel: threading.Event | None = None, raw: bool = False) -> None:
+                     cancel: threading.Event | None = None, raw: bool = False,
+                     tree: Tree | None = None) -> None:
     """Read what `command` prints on `remote` in a child process: SQL of `recipe`, or
     with `raw` the file `name` itself as that recipe reads it (archive, gzip); BackupUnsafe
-    (raised here) when it holds what a backup of one system should not."""
+    (raised here) when it holds what a backup of one system should not. An archive's
+    entries and their digests fill `tree`."""
     words = [w if isinstance(w, str) else {"op": w.text} for w in command]
     spec = {"source": _endpoint(remote), "command": words, "name": name, "recipe": recipe,
             "raw": raw}
-    _in_child(spec, on_progress, cancel or threading.Event())
+    _in_child(spec, on_progress, cancel or threading.Event(), tree)
 
 
 def _in_child(spec: dict[str, Any], on_progress: Callable[[int], None],
-              cancel: threading.Event) -> str:
+              cancel: threading.Event, tree: Tree | None = None) -> str:
+    if tree is None:
+        return _run_child(spec, on_progress, cancel)
+    with tempfile.TemporaryDirectory(prefix="pulih-tree-") as folder:
+        path = Path(folder) / "tree"
+        answer = _run_child({**spec, "tree_to": str(path)}, on_progress, cancel)
+        if path.exists():
+            fields = path.read_bytes().split(b"\0")
+            tree.update((name_of(raw), digest.decode("ascii"))
+                        for digest, raw in zip(fields[0::2], fields[1::2], strict=False))
+        return answer
+
+
+def _run_child(spec: dict[str, Any], on_progress: Callable[[int], None],
+               cancel: threading.Event) -> str:
     with tempfile.TemporaryFile("w+", encoding="utf-8") as stderr, \
             subprocess.Popen([sys.executable, "-P", "-m", "restore.transfer_child"],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,

@@ -64,10 +64,11 @@ class SshServer:
 
 @contextmanager
 def ssh_server(folder: Path, name: str, client_key: Path | None = None,
-               nice: int = 0) -> Iterator[SshServer]:
+               nice: int = 0, env: dict[str, str] | None = None) -> Iterator[SshServer]:
     """An sshd on a free port of 127.0.0.1 that lets in the key pair `client_key` (the
     private key's path; its `.pub` beside it), or a key pair made for it; `nice` lowers
-    its priority and its sessions' (a server that stands for another machine)."""
+    its priority and its sessions' (a server that stands for another machine); `env` is
+    set in every session (a locale, say)."""
     folder.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:
         Path("/run/sshd").mkdir(parents=True, exist_ok=True)  # privilege separation
@@ -99,7 +100,7 @@ PermitRootLogin prohibit-password
 MaxStartups 100:30:200
 MaxSessions 100
 LogLevel ERROR
-SetEnv HOME={home}
+SetEnv HOME={home} {" ".join(f"{k}={v}" for k, v in (env or {}).items())}
 """)
     process = subprocess.Popen([*niced(nice), SSHD, "-D", "-e", "-f", str(config), "-E",
                                 str(folder / "sshd.log")])

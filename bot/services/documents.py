@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Document, Person, Request
 from bot.services.audit import DocumentRef, append_event
-from letters.render import KINDS
+from letters.kinds import KINDS
 
 ISSUED, RECEIVED = "issued", "received"  # a document's status: made by Pulih, or uploaded
 # No 0/O, 1/I/L: codes are read aloud and typed from paper.

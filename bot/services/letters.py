@@ -28,8 +28,9 @@ from bot.workflow.refusals import NotAllowed
 from bot.workflow.sop import Role
 from letters.facts import Case, Issue, Official
 from letters.fonts import FontFiles, bundled_fonts
+from letters.kinds import KINDS
 from letters.page import Authenticity, Letterhead, PageSetup
-from letters.render import KINDS, OfficeInfo, Sender, render_pdf
+from letters.render import OfficeInfo, Sender, render_pdf
 from letters.signing import DocumentSigner, Pkcs12Signer, SigningError, SignRequest
 
 SIGNED_NOTICE = ("Dokumen ini ditandatangani secara elektronik; setiap perubahan pada berkas "

@@ -21,7 +21,7 @@ from bot.services.letters import configured_signer, draft_letter, issue_letter
 from bot.services.notify import Attachment, enqueue
 from bot.services.officials import role_holders
 from bot.workflow.sop import Role
-from letters.render import KINDS
+from letters.kinds import KINDS
 
 log = logging.getLogger("pulih.paperwork")
 MAX_ATTEMPTS = 5

@@ -35,7 +35,7 @@ from restore.engine import (
     Progress,
     RestoreJob,
     live_checked,
-    workers_pattern,
+    stop_run,
 )
 from restore.errors import Busy, RestoreError
 from restore.recipes import RunNames, TargetSpec, recipe_for
@@ -219,6 +219,10 @@ def rollback_run(container: Container, run_id: int, actor: Actor, reason: str,
         done = session.get(RestoreRun, run_id)
         assert done is not None
         done.status, done.rollback_ref = "rolled_back", ""
+        # What was live until now (the restored data and whatever was written since) is
+        # kept beside it, by the same rule as a rollback copy (services.rollbacks).
+        done.verification = json.dumps({**json.loads(done.verification or "{}"),
+                                         UNDONE_SINCE: now.isoformat()})
         append_event(session, action="restore_rolled_back", now=now, actor_id=actor.person_id,
                      actor_name=actor.name, actor_role="tim", request_id=request_id,
                      note=reason, data={"run_id": run_id})
@@ -226,6 +230,9 @@ def rollback_run(container: Container, run_id: int, actor: Actor, reason: str,
             apply_action(session, request_id, actor, Action.ROLLBACK, now, zone, reason=reason)
             if then is not None:
                 then(session, request_id)
+
+
+UNDONE_SINCE = "undone_kept_since"  # in a rolled-back run's verification: its undone copy
 
 
 # Runs in the transaction that marks a request's run interrupted (who is told).
@@ -302,9 +309,8 @@ def _clean_target(access: SystemAccess, spec: TargetSpec, run_id: int,
     with ssh_session(access.target) as remote:
         recipe = recipe_for(spec)
         names = RunNames(run_id)
-        stopped = remote.run("pkill", "-c", "-f", "--", workers_pattern(run_id, staging),
-                             check=False).text.strip()
-        if stopped not in ("", "0"):
+        stopped = stop_run(remote, run_id, staging)
+        if stopped:
             removed.append(f"{stopped} proses restore yang masih berjalan dihentikan")
         if "started" in swap and not swapped:
             swapped = recipe.settle_swap(remote, names)

@@ -1,8 +1,11 @@
 """Copies kept for rollback: kept until the agency acknowledges the restore (step 8) or
-the office's keeping time has passed, then removed from the target and recorded."""
+the office's keeping time has passed, then removed from the target and recorded. The same
+rule keeps what a rollback set aside (the restored data, and whatever was written to it
+before the rollback), counted from the rollback."""
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,7 +18,7 @@ from bot.db.models import Request, RestoreRun, System
 from bot.services.audit import append_event
 from bot.services.backups import system_access
 from bot.services.notify import enqueue
-from bot.services.restores import target_spec
+from bot.services.restores import UNDONE_SINCE, target_spec
 from bot.timefmt import as_utc, waktu
 from bot.workflow.sop import TERMINAL_STATES, State
 from restore.errors import RestoreError
@@ -36,6 +39,11 @@ class KeptCopy:
     done_at: datetime
     expires_at: datetime
     finished_request: bool  # acknowledged (or otherwise ended): the copy is no longer owed
+    undone: bool = False  # what a rollback set aside, not a copy for rollback
+
+    @property
+    def what(self) -> str:
+        return "data yang di-rollback" if self.undone else "salinan rollback"
 
     def expired(self, now: datetime) -> bool:
         return self.finished_request or as_utc(now) >= self.expires_at
@@ -49,20 +57,25 @@ class KeptCopy:
 
 
 def kept_copies(session: Session, keep: timedelta) -> list[KeptCopy]:
-    """Every run whose rollback copy is still on its target, oldest first."""
+    """Every copy still on its target (for rollback, or set aside by one), oldest run
+    first."""
     runs = session.execute(select(RestoreRun).where(
-        RestoreRun.rollback_ref != "",
-        RestoreRun.status.in_(("succeeded", "interrupted"))).order_by(RestoreRun.id)
-    ).scalars().all()
+        RestoreRun.status.in_(("succeeded", "interrupted", "rolled_back"))
+    ).order_by(RestoreRun.id)).scalars().all()
     copies = []
     for run in runs:
+        undone_since = json.loads(run.verification or "{}").get(UNDONE_SINCE) \
+            if run.status == "rolled_back" else None
+        if not run.rollback_ref and not undone_since:
+            continue
         system = session.get(System, run.system_id)
         request = session.get(Request, run.request_id) if run.request_id else None
-        done = as_utc(run.finished_at or run.started_at)
+        done = as_utc(datetime.fromisoformat(undone_since) if undone_since
+                      else run.finished_at or run.started_at)
         finished = request is not None and State(request.state) in TERMINAL_STATES
         copies.append(KeptCopy(run.id, system.code if system else "?",
                                request.ticket if request else None, done, done + keep,
-                               finished))
+                               finished, undone=bool(undone_since)))
     return copies
 
 
@@ -86,19 +99,29 @@ def prune_rollbacks(container: Container) -> list[tuple[KeptCopy, str]]:
     for copy, request_id, access, spec in work:
         try:
             with ssh_session(access.target) as remote:
-                recipe_for(spec).discard_rollback(remote, RunNames(copy.run_id))
+                recipe = recipe_for(spec)
+                if copy.undone:
+                    recipe.discard_undone(remote, RunNames(copy.run_id))
+                else:
+                    recipe.discard_rollback(remote, RunNames(copy.run_id))
         except RestoreError as exc:
-            log.warning("salinan rollback restore #%d tidak dapat dihapus: %s", copy.run_id,
+            log.warning("%s restore #%d tidak dapat dihapus: %s", copy.what, copy.run_id,
                         exc.message)
             done.append((copy, f"gagal dihapus: {exc.message}"))
             continue
         with container.unit_of_work() as session:
             run = session.get(RestoreRun, copy.run_id)
             assert run is not None
-            run.rollback_ref = ""
+            if copy.undone:
+                verification = json.loads(run.verification or "{}")
+                verification.pop(UNDONE_SINCE, None)
+                run.verification = json.dumps(verification)
+            else:
+                run.rollback_ref = ""
             append_event(session, action="rollback_copy_removed", now=container.clock(),
                          request_id=request_id, note=copy.why(now),
-                         data={"run_id": copy.run_id, "system": copy.system_code})
+                         data={"run_id": copy.run_id, "system": copy.system_code,
+                               "copy": "undone" if copy.undone else "rollback"})
         done.append((copy, "dihapus"))
     return done
 
@@ -111,7 +134,8 @@ def warn_expiring(container: Container, team_chat_id: int) -> int:
     queued = 0
     with container.unit_of_work() as session:
         for copy in kept_copies(session, keep):
-            if copy.finished_request or not as_utc(now) >= copy.expires_at - WARN_BEFORE:
+            if copy.undone or copy.finished_request or \
+                    not as_utc(now) >= copy.expires_at - WARN_BEFORE:
                 continue
             text = (f"Salinan rollback restore #{copy.run_id} ({copy.system_code}, "
                     f"{copy.ticket or '-'}) akan dihapus {waktu(copy.expires_at, zone)}: "

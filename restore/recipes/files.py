@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from restore.errors import BackupInvalid, CommandFailed, RestoreError
 from restore.recipes import RunNames, Staged, TargetSpec
 from restore.safety import AND, FROM, PIPE, absolute_path
 from restore.ssh import Remote
+from restore.transfer_process import inspect_in_child
+from restore.tree import Tree, differences, link_digest, name_of, tree_digest
 
 
 class FilesRecipe:
@@ -19,6 +20,7 @@ class FilesRecipe:
             raise BackupInvalid("Sistem berkas tanpa app_dir di inventaris.")
         self.spec = spec
         self.live = absolute_path(spec.app_dir)
+        self._expected: Tree | None = None  # the archive's entries, from apply to verify
         if self.live.count("/") < 2:
             raise BackupInvalid(f"app_dir {self.live!r} terlalu dekat dengan akar sistem.")
 
@@ -37,18 +39,12 @@ class FilesRecipe:
                 return name
         raise BackupInvalid("Titik backup tidak berisi arsip tar aplikasi.")
 
-    def _members(self, remote: Remote, staged: Staged) -> list[str]:
-        flag = "-tf" if staged.name.endswith(".tar") else "-tzf"
-        listing = remote.run(*self.spec.as_reader("tar", flag, "-"), FROM, staged.path,
-                             timeout=3600).text.splitlines()
-        for name in listing:
-            parts = name.split("/")
-            if name.startswith("/") or ".." in parts:
-                raise BackupInvalid(f"Arsip berisi path berbahaya {name!r}; ditolak.")
-        return [n.removeprefix("./") for n in listing if n and not n.endswith("/")]
-
     def apply(self, remote: Remote, staged: Staged, run: RunNames) -> None:
-        members = self._members(remote, staged)
+        expected = staged.tree
+        if expected is None:  # not read on its way here: read it where it lies
+            expected = {}
+            inspect_in_child(remote, ["cat", "--", staged.path], staged.name, self.kind,
+                             raw=True, tree=expected)
         shadow = run.sibling(self.live, "sh")
         flag = "-xf" if staged.name.endswith(".tar") else "-xzf"
         remote.run("mkdir", "-m", "0755", "--", shadow)
@@ -68,54 +64,53 @@ class FilesRecipe:
         # write where it wrote before. Without root this changes nothing, and need not.
         remote.run("chown", "-R", "--no-dereference", f"--reference={self.live}", "--", shadow,
                    check=False, timeout=3600)
-        self._expected = sorted(m for m in members if m not in ("", "."))
+        self._expected = expected
 
-    def tree(self, remote: Remote, directory: str) -> dict[str, str]:
+    def tree(self, remote: Remote, directory: str) -> Tree:
         """path -> digest of every non-directory entry under `directory`: a file's SHA-256;
         a symbolic link's is that of its target text (never followed: a link to /dev/zero
-        or to a folder is a link); anything else (FIFO, socket, device) is named, not read."""
-        files = remote.run("cd", directory, AND, "find", ".", "-type", "f", "-print0", PIPE,
-                           "sort", "-z", PIPE, "xargs", "-0", "-r", "sha256sum", "--",
-                           timeout=6 * 3600).text
-        tree: dict[str, str] = {}
-        for line in files.splitlines():
-            digest, _, path = line.partition("  ")
-            tree[path.removeprefix("./")] = digest
+        or to a folder is a link); anything else (FIFO, socket, device) is named, not read.
+        Names travel NUL-separated and unescaped, whatever the target's locale."""
+        found: Tree = {}
+        tail = [b""]
+
+        def take(data: bytes) -> None:  # the listing may be any length: read as it comes
+            *records, tail[0] = (tail[0] + data).split(b"\0")
+            for record in records:
+                found[name_of(record[66:].removeprefix(b"./"))] = record[:64].decode("ascii")
+
+        remote.run("cd", directory, AND, "find", ".", "-type", "f", "-print0", PIPE,
+                   "xargs", "-0", "-r", "sha256sum", "--zero", "--", timeout=6 * 3600,
+                   on_output=take)
         others = remote.run("cd", directory, AND, "find", ".", "!", "-type", "d", "!", "-type",
                             "f", "-printf", r"%y\0%p\0%l\0", timeout=3600).stdout
         fields = others.split(b"\0")
         for kind, raw, target in zip(fields[0::3], fields[1::3], fields[2::3], strict=False):
-            name = raw.decode("utf-8", "replace").removeprefix("./")
+            name = name_of(raw.removeprefix(b"./"))
             if kind == b"l":
-                tree[name] = hashlib.sha256(b"symlink\0" + target).hexdigest()
+                found[name] = link_digest(target)
             else:
-                tree[name] = f"special:{kind.decode('ascii', 'replace')}"
-        return tree
+                found[name] = f"special:{kind.decode('ascii', 'replace')}"
+        return found
 
-    @staticmethod
-    def tree_digest(tree: dict[str, str]) -> str:
-        body = "".join(f"{digest}  {path}\n" for path, digest in sorted(tree.items()))
-        return hashlib.sha256(body.encode()).hexdigest()
+    tree_digest = staticmethod(tree_digest)
 
     def verify(self, remote: Remote, run: RunNames,
                manifest: dict[str, Any]) -> dict[str, Any]:
-        tree = self.tree(remote, run.sibling(self.live, "sh"))
-        expected = getattr(self, "_expected", None)
-        if expected is not None and sorted(tree) != expected:
-            missing, extra = set(expected) - set(tree), set(tree) - set(expected)
-            said = [f"{len(names)} {what} ({', '.join(map(repr, sorted(names)[:5]))})"
-                    for names, what in ((missing, "hilang"), (extra, "lebih")) if names]
-            raise BackupInvalid("Isi folder bayangan tidak sama dengan arsip: " + (
-                "; ".join(said) or f"{len(expected)} nama di arsip, {len(tree)} di folder "
-                "(nama ganda)") + ".")
-        digest = self.tree_digest(tree)
+        found = self.tree(remote, run.sibling(self.live, "sh"))
+        expected = self._expected
+        if expected is not None and found != expected:
+            raise BackupInvalid("Isi folder bayangan tidak sama dengan arsip: "
+                                + "; ".join(differences(expected, found)) + ".")
+        self._expected = None  # compared: not held through the rest of the restore
+        digest = tree_digest(found)
         want = manifest.get("tree_sha256")
         if want and want != digest:
             raise BackupInvalid(f"Digest pohon berkas di folder bayangan ({digest[:16]}...) "
                                 f"tidak sama dengan tree_sha256 di manifest.json "
                                 f"({want[:16]}...): arsip tidak sesuai dengan yang dicatat "
                                 "pekerjaan backup. Restore dihentikan sebelum penukaran.")
-        return {"files": len(tree), "tree_sha256": digest, "compared_with_manifest": bool(want)}
+        return {"files": len(found), "tree_sha256": digest, "compared_with_manifest": bool(want)}
 
     def swap(self, remote: Remote, run: RunNames) -> None:
         shadow, kept = run.sibling(self.live, "sh"), run.sibling(self.live, "rb")
@@ -127,8 +122,8 @@ class FilesRecipe:
                                 f"{moved.error_text()}")
 
     def post_check(self, remote: Remote, manifest: dict[str, Any]) -> dict[str, Any]:
-        tree = self.tree(remote, self.live)
-        return {"files": len(tree), "tree_sha256": self.tree_digest(tree)}
+        found = self.tree(remote, self.live)
+        return {"files": len(found), "tree_sha256": tree_digest(found)}
 
     def rollback(self, remote: Remote, run: RunNames) -> None:
         kept, undone = run.sibling(self.live, "rb"), run.sibling(self.live, "un")
@@ -142,6 +137,9 @@ class FilesRecipe:
 
     def discard_rollback(self, remote: Remote, run: RunNames) -> None:
         remote.run("rm", "-rf", "--", run.sibling(self.live, "rb"))
+
+    def discard_undone(self, remote: Remote, run: RunNames) -> None:
+        remote.run("rm", "-rf", "--", run.sibling(self.live, "un"))
 
     def settle_swap(self, remote: Remote, run: RunNames) -> bool:
         """After a crash between the two renames, put the old live folder back."""
@@ -164,13 +162,13 @@ class FilesRecipe:
         if found.status != 0:
             return []
         names = remote.run("find", self.live, "-mindepth", "1", "-maxdepth", "1", "-printf",
-                           r"%f\0", check=False).stdout.decode("utf-8", "replace")
+                           r"%f\0", check=False).stdout.decode("utf-8", "surrogateescape")
         return [f"folder {self.live} ({found.text.strip()})",
                 *sorted(f"isi {n}" for n in names.split("\0") if n)]
 
     def rollback_digest(self, remote: Remote, run: RunNames) -> str:
         """The content of the folder kept for rollback (the tree digest)."""
-        return self.tree_digest(self.tree(remote, run.sibling(self.live, "rb")))
+        return tree_digest(self.tree(remote, run.sibling(self.live, "rb")))
 
     def shadow_left(self, remote: Remote, run: RunNames) -> str | None:
         """The run's shadow folder, if it is still on the target."""

@@ -178,6 +178,9 @@ class MariaDBRecipe(DatabaseRecipe):
     def discard_rollback(self, remote: Remote, run: RunNames) -> None:
         self.sql(remote, f"DROP DATABASE IF EXISTS {quote_ident(run.rollback_db)};")
 
+    def discard_undone(self, remote: Remote, run: RunNames) -> None:
+        self.sql(remote, f"DROP DATABASE IF EXISTS {quote_ident(run.undone_db)};")
+
     def settle_swap(self, remote: Remote, run: RunNames) -> bool:
         """After a crash during the swap: the RENAME either happened whole or not at all."""
         if not self.database_exists(remote, run.rollback_db):

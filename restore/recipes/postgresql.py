@@ -165,6 +165,9 @@ class PostgreSQLRecipe(DatabaseRecipe):
     def discard_rollback(self, remote: Remote, run: RunNames) -> None:
         self.sql(remote, f"DROP DATABASE IF EXISTS {quote_ident(run.rollback_db)};")
 
+    def discard_undone(self, remote: Remote, run: RunNames) -> None:
+        self.sql(remote, f"DROP DATABASE IF EXISTS {quote_ident(run.undone_db)};")
+
     def settle_swap(self, remote: Remote, run: RunNames) -> bool:
         """After a crash during the swap: both renames ran in one transaction, or neither."""
         return self.database_exists(remote, run.rollback_db)

@@ -330,7 +330,8 @@ def test_rollback_copies_stay_until_acknowledged_or_their_time_then_go_recorded(
         request.state = "acknowledged"
     code, out = at(1, "rollbacks", "prune")
     assert code == 0 and "1 salinan rollback dihapus." in out
-    assert f"restore #{second} (simpeg, {ticket}): dihapus; permohonan sudah selesai" in out
+    assert f"restore #{second} (simpeg, {ticket}): salinan rollback dihapus; permohonan sudah " \
+           "selesai" in out
     assert f"pulih_rb_{second}" not in databases() and f"pulih_rb_{first}" in databases()
     # A day before the first copy's time runs out, the team hears it; then it goes.
     late = bootstrap(load_settings(environ={}, env_file=env_file),
@@ -339,7 +340,7 @@ def test_rollback_copies_stay_until_acknowledged_or_their_time_then_go_recorded(
     assert warn_expiring(late, -100123) == 0  # once
     late.close()
     code, out = at(15, "rollbacks", "prune")
-    assert f"restore #{first} (simpeg, -): dihapus; masa simpan habis" in out
+    assert f"restore #{first} (simpeg, -): salinan rollback dihapus; masa simpan habis" in out
     assert not [d for d in databases() if d.startswith("pulih_rb_")]
     assert at(15, "rollbacks", "list")[1].startswith("0 salinan rollback tersimpan.")
     with c.sessions() as session:

@@ -77,7 +77,8 @@ def test_a_damaged_database_is_restored_exactly_and_rolled_back_exactly(
     assert journal.statuses() == [
         "preflight:started", "preflight:done", "preflight:live", "transfer:started",
         "transfer:done", "apply:started", "apply:done", "verify:started", "verify:done",
-        "swap:started", "swap:done", "postcheck:started", "postcheck:done", "cleanup:done"]
+        "swap:started", "swap:done", "postcheck:started", "postcheck:done", "cleanup:started",
+        "cleanup:done"]
     assert not (tmp_path / "staging" / "11").exists()
     assert "pulih_sh_11" not in mariadb.sql("SHOW DATABASES").split()
     # the damaged state was kept, and rollback brings it back exactly

@@ -12,6 +12,8 @@ import psycopg
 import pytest
 
 from bot.lab.sshd import SshServer
+from restore.catalog import BackupSource, find_point
+from restore.check import CheckReport, Verdict, check_point
 from restore.engine import Phase
 from restore.recipes import RunNames, TargetSpec
 from restore.recipes.files import FilesRecipe
@@ -19,7 +21,7 @@ from restore.recipes.postgresql import PostgreSQLRecipe
 from restore.ssh import session
 from tests.support.backups import gz, tar_gz, write_point
 from tests.support.postgres import create_database
-from tests.support.restoring import MemoryJournal, checked_job, tree
+from tests.support.restoring import NOW, MemoryJournal, checked_job, tree
 
 Snapshot = dict[str, list[tuple[object, ...]]]
 
@@ -147,6 +149,13 @@ def test_a_files_swap_cut_between_its_two_renames_is_put_back(
     assert tree(app) == before and not shadow.exists()
 
 
+def check_card(backup_server: SshServer, root: Path, point: str) -> CheckReport:
+    """What the team's step-4 card says of the `web` system's `point`."""
+    with session(backup_server.endpoint()) as remote:
+        found = find_point(remote, BackupSource(str(root), "web"), point)
+        return check_point(remote, found, "files", NOW)
+
+
 def live_app(tmp_path: Path, name: str) -> tuple[Path, dict[str, str]]:
     """A live application folder with one page, and its tree as it was."""
     app = tmp_path / "www" / name
@@ -170,6 +179,16 @@ def test_a_files_backup_whose_manifest_names_another_tree_is_stopped_before_the_
         job = checked_job(run_id, backup_server, target_server, root, "web", point, spec,
                           tmp_path / "staging")
         assert job.manifest["tree_sha256"] == digest
+        # The check reads the archive whole, so it can tell the team before any restore.
+        card = check_card(backup_server, root, point)
+        if digest != right:
+            assert card.verdict == Verdict.FAILED
+            assert ("manifest", Verdict.FAILED) in [(i.name, i.verdict) for i in card.items]
+            assert "tree_sha256 di manifest.json" in str(card.items)
+            assert "tidak sama dengan isi arsip app.tar.gz" in str(card.items)
+        else:
+            assert card.verdict == Verdict.PASSED
+            assert "sama dengan isi arsip" in str(card.items)
         outcome = job.run()
         if digest != right:
             assert outcome.status == "failed" and not outcome.swapped
@@ -188,7 +207,8 @@ def test_a_files_backup_whose_manifest_names_another_tree_is_stopped_before_the_
 
 
 class MeddleAfterApply(MemoryJournal):
-    """Adds one file to the shadow folder and removes another once the archive is in."""
+    """Adds one file to the shadow folder, removes another and changes a third once the
+    archive is in."""
 
     shadow: Path | None = None
 
@@ -197,6 +217,7 @@ class MeddleAfterApply(MemoryJournal):
         if (phase, status) == (Phase.APPLY, "done") and self.shadow is not None:
             (self.shadow / "data" / "a.txt").unlink()
             (self.shadow / "tambahan.php").write_bytes(b"<?php system($_GET['c']);")
+            (self.shadow / "b.txt").write_bytes(b"dua, diubah")
 
 
 def test_a_shadow_that_differs_from_its_archive_is_refused_naming_each_difference(
@@ -211,5 +232,6 @@ def test_a_shadow_that_differs_from_its_archive_is_refused_naming_each_differenc
                           TargetSpec("files", app_dir=str(app)), tmp_path / "staging",
                           journal=journal).run()
     assert outcome.status == "failed" and not outcome.swapped
-    assert "1 hilang ('data/a.txt'); 1 lebih ('tambahan.php')" in outcome.message
+    assert ("1 hilang ('data/a.txt'); 1 lebih ('tambahan.php'); 1 berubah ('b.txt')"
+            in outcome.message)
     assert tree(app) == live

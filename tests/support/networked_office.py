@@ -19,14 +19,15 @@ from tests.support.office import NOW, write_inventory
 def networked_office(folder: Path, backup: SshServer, target: SshServer, backup_root: Path,
                      monkeypatch: pytest.MonkeyPatch, system_extra: str = "",
                      database_url: str | None = None,
-                     extra_env: dict[str, str] | None = None) -> Path:
+                     extra_env: dict[str, str] | None = None,
+                     web_app_dir: str | None = None, portal_extra: str | None = None) -> Path:
     """Migrate and load the office (SQLite unless `database_url`); return the env file
     that points `pulih` (and the bot) at it."""
     inventory = write_inventory(
         folder / "office", key=backup.user_key, known=backup.known_hosts,
         backup_port=backup.port, backup_root=str(backup_root), target_port=target.port,
         target_key=target.user_key, target_known=target.known_hosts,
-        system_extra=system_extra)
+        system_extra=system_extra, web_app_dir=web_app_dir, portal_extra=portal_extra)
     env_file = folder / "test.env"
     database_url = database_url or f"sqlite:///{folder / 'pulih.sqlite3'}"
     env_file.write_text(f"PULIH_DATABASE_URL={database_url}\n"

@@ -64,10 +64,19 @@ def write_keys(folder: Path) -> tuple[Path, Path]:
 def inventory_text(key: Path, known: Path, *, backup_port: int = 22,
                    backup_root: str = "/srv/backup", target_port: int = 22,
                    target_key: Path | None = None, target_known: Path | None = None,
-                   system_extra: str = "") -> str:
-    """An inventory with every actor kind the workflow tests need."""
+                   system_extra: str = "", web_app_dir: str | None = None,
+                   portal_extra: str | None = None) -> str:
+    """An inventory with every actor kind the workflow tests need; with `web_app_dir`, the
+    files system lives there on the target (the SIMPEG server); with `portal_extra` (its
+    database settings), the PostgreSQL system is reached through the target too."""
     target_key = target_key or key
     target_known = target_known or known
+    on_target = (f'port = {target_port}\nuser = "{_user()}"\nkey = "{target_key}"\n'
+                 f'known_hosts = "{target_known}"')
+    elsewhere = f'user = "pulih"\nkey = "{key}"\nknown_hosts = "{known}"'
+    web_at = (f'{on_target}\napp_dir = "{web_app_dir}"' if web_app_dir else
+              f'{elsewhere}\napp_dir = "/var/www/kominfo"')
+    portal_at = f"{on_target}\n{portal_extra}" if portal_extra else elsewhere
     people = "\n".join(
         f'[[people]]\nnip = "{NIPS[k]}"\nname = "{name}"\nroles = {roles!r}\n'
         f'agency = "{agency}"\n'.replace("'", '"')
@@ -128,9 +137,7 @@ name = "Portal Data Pendidikan"
 agency = "DISDIKBUD"
 recipe = "postgresql"
 host = "127.0.0.1"
-user = "pulih"
-key = "{key}"
-known_hosts = "{known}"
+{portal_at}
 database = "portal_pendidikan"
 backup_server = "backup-dc"
 
@@ -154,10 +161,7 @@ name = "Situs Web Diskominfo"
 agency = "DISKOMINFO"
 recipe = "files"
 host = "127.0.0.1"
-user = "pulih"
-key = "{key}"
-known_hosts = "{known}"
-app_dir = "/var/www/kominfo"
+{web_at}
 backup_server = "backup-dc"
 '''
 

@@ -14,8 +14,8 @@ from PIL import Image
 
 from letters.facts import Case, Hop, Official, Phase
 from letters.fonts import FontFiles, bundled_fonts, static_instance
+from letters.kinds import KINDS
 from letters.page import PageSetup
-from letters.render import KINDS
 from letters.samples import sample_case
 from tests.support.documents import CODE, render
 from tests.support.pdf import (

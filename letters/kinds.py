@@ -1,0 +1,11 @@
+"""The four documents of the SOP that Pulih issues, by kind (a module of its own so that
+naming them loads nothing of the PDF machinery)."""
+
+from __future__ import annotations
+
+KINDS: dict[str, str] = {
+    "surat_permohonan": "Surat Permohonan",
+    "disposisi": "Lembar Disposisi",
+    "laporan": "Laporan Restore VPS/VM Database dan Aplikasi",
+    "surat_pemberitahuan": "Surat Pemberitahuan",
+}
