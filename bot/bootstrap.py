@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db.engine import make_engine, make_session_factory
 from bot.services.audit_key import KeySource, key_path
 from bot.settings import Settings
-from bot.timefmt import utcnow
+from letters.timefmt import utcnow
 from restore.ssh import PASSPHRASE_ENV
 
 

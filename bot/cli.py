@@ -39,10 +39,10 @@ from bot.services.requests import (
 from bot.services.setup import prepare
 from bot.services.timeline import timeline
 from bot.settings import load_settings
-from bot.timefmt import utcnow
 from bot.workflow.refusals import Refusal
 from bot.workflow.sop import ACTION_LABELS, ROLE_LABELS, STATE_LABELS, Action, Role, State
 from letters.kinds import KINDS
+from letters.timefmt import utcnow
 from restore.check import Verdict
 from restore.errors import RestoreError
 

@@ -16,7 +16,7 @@ from bot.chat.app import build_application, webhook_options
 from bot.inventory.exposure import exposed_files
 from bot.inventory.loader import load_inventory
 from bot.services.linking import CODE_LIFETIME, invite
-from bot.timefmt import durasi
+from letters.timefmt import durasi
 
 log = logging.getLogger("pulih")
 

@@ -13,10 +13,10 @@ from bot.services.backups import record_check, run_check, system_access
 from bot.services.requests import apply_action, ensure_allowed, find_request
 from bot.services.restores import execute, recover_interrupted, rollback_run, start_run
 from bot.services.rollbacks import kept_copies, prune_rollbacks
-from bot.timefmt import durasi, ukuran, waktu
 from bot.workflow.refusals import NotAllowed
 from bot.workflow.rules import Actor
 from bot.workflow.sop import Action, Role, State, transition_for
+from letters.timefmt import durasi, ukuran, waktu
 from restore.check import Verdict
 from restore.engine import PHASE_LABELS, Progress
 

@@ -35,7 +35,7 @@ from bot.services.inventory_sync import sync_inventory
 from bot.services.linking import invite
 from bot.services.setup import prepare
 from bot.settings import load_settings
-from bot.timefmt import utcnow
+from letters.timefmt import utcnow
 
 MARKER = ".pulih-demo"
 WAIT = 60.0  # seconds for one answer of the bot; generous for a loaded machine

@@ -37,11 +37,11 @@ from bot.services.teamwork import (
     restore_points,
     submit_report,
 )
-from bot.timefmt import durasi, ukuran, waktu
 from bot.workflow.refusals import AlreadyDecided, Refusal
 from bot.workflow.rules import Actor
 from bot.workflow.sop import Action
 from handlers.common import actor_or_explain, in_session, text
+from letters.timefmt import durasi, ukuran, waktu
 from restore.errors import RestoreError
 
 PATTERN = r"^v1:(b|c|u|go|s|rb|v|lp):"

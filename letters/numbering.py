@@ -7,7 +7,7 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 
-from bot.timefmt import ROMAN_MONTHS
+from letters.timefmt import ROMAN_MONTHS
 
 FIELDS = frozenset({"security", "seq", "unit", "classification", "month", "month_roman",
                     "year"})

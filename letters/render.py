@@ -18,12 +18,12 @@ from jinja2.exceptions import SecurityError, TemplateSyntaxError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
-from bot.timefmt import as_utc, durasi, tanggal, ukuran, waktu
 from letters.compose import compose
 from letters.facts import Case, Issue, Official
 from letters.kinds import KINDS
 from letters.markup import parse
 from letters.page import Authenticity, Letterhead, OfficialPdf, PageSetup
+from letters.timefmt import as_utc, durasi, tanggal, ukuran, waktu
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Characters XML 1.0 cannot carry (C0 controls other than tab and newline, lone

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from bot.timefmt import durasi
+from letters.timefmt import durasi
 from restore.catalog import CHECKSUMS, MANIFEST, RestorePoint
 from restore.errors import BackupInvalid, BackupUnsafe, RestoreError
 from restore.inspect import read_in_passing

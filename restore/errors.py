@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from bot.errors import PulihError
 
-
-class RestoreError(PulihError):
-    """A failure with a message fit to show the team; live data was not touched unless said."""
+class RestoreError(Exception):
+    """A failure with a message fit to show the team; live data was not touched unless said.
+    (Its own base: the engine knows nothing of the bot that drives it.)"""
 
     code = "restore_error"
 

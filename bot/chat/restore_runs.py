@@ -26,8 +26,8 @@ from bot.db.models import Request, RestoreRun
 from bot.render import render_text
 from bot.services.case_file import verification_checks
 from bot.services.restores import RunTicket, execute
-from bot.timefmt import durasi, ukuran
 from bot.workflow.rules import Actor
+from letters.timefmt import durasi, ukuran
 from restore.engine import PHASE_LABELS, Outcome, Phase, Progress
 
 log = logging.getLogger("pulih.restore_runs")

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from bot.db.models import AuditEvent, AuditHead
 from bot.errors import PulihError
 from bot.services.audit_key import ChainKey
-from bot.timefmt import as_utc, waktu
+from letters.timefmt import as_utc, waktu
 
 GENESIS = "0" * 64
 SYSTEM_ACTOR = "Sistem Pulih"

@@ -19,8 +19,8 @@ from bot.render import render_text
 from bot.services.deadlines import due_deadlines
 from bot.services.notify import enqueue
 from bot.services.officials import holders, role_holders, stand_ins
-from bot.timefmt import local_date
 from bot.workflow.sop import STEPS, Role
+from letters.timefmt import local_date
 
 MIN_GRACE = timedelta(minutes=10)
 

@@ -19,10 +19,10 @@ from bot.services.notify import notify_move
 from bot.services.officials import holders
 from bot.services.paperwork import send_document
 from bot.services.requests import NewRequest, submit_request
-from bot.timefmt import local_date
 from bot.workflow.refusals import NotAllowed, Refusal
 from bot.workflow.rules import Actor
 from bot.workflow.sop import Role
+from letters.timefmt import local_date
 
 log = logging.getLogger("pulih.filing")
 _POINT = re.compile(r"^\s*(\d{1,2})[-/](\d{1,2})[-/](\d{4})(?:\s+(\d{1,2})[.:](\d{2}))?\s*$")

@@ -23,7 +23,6 @@ from bot.services.documents import issue_document, new_code
 from bot.services.numbering import allocate_number, cancel_number
 from bot.services.officials import role_holders, stand_ins
 from bot.services.requests import find_request
-from bot.timefmt import local_date
 from bot.workflow.refusals import NotAllowed
 from bot.workflow.sop import Role
 from letters.facts import Case, Issue, Official
@@ -32,6 +31,7 @@ from letters.kinds import KINDS
 from letters.page import Authenticity, Letterhead, PageSetup
 from letters.render import OfficeInfo, Sender, render_pdf
 from letters.signing import DocumentSigner, Pkcs12Signer, SigningError, SignRequest
+from letters.timefmt import local_date
 
 SIGNED_NOTICE = ("Dokumen ini ditandatangani secara elektronik; setiap perubahan pada berkas "
                  "membatalkan tanda tangannya.")

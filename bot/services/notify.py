@@ -27,8 +27,8 @@ from bot.services.deadlines import open_deadline
 from bot.services.document_orders import Order, order_documents
 from bot.services.officials import holders
 from bot.services.requests import SCOPE_LABELS, Scope
-from bot.timefmt import local_date
 from bot.workflow.sop import STATE_LABELS, TERMINAL_STATES, Role, State
+from letters.timefmt import local_date
 
 
 @dataclass(frozen=True)

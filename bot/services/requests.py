@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from bot.db.models import AuditEvent, Person, Request, RoleAssignment, System
 from bot.services.audit import DocumentRef, append_event
 from bot.services.deadlines import set_deadline_for
-from bot.timefmt import local_date
 from bot.workflow.refusals import AlreadyDecided, NotAllowed, NotFound, WrongAgency
 from bot.workflow.rules import Actor, Authority, PastAction, RequestFacts, authorize
 from bot.workflow.sop import (
@@ -24,6 +23,7 @@ from bot.workflow.sop import (
     Role,
     State,
 )
+from letters.timefmt import local_date
 
 MAX_REASON = 5000
 _ACTIONS = frozenset(a.value for a in Action)

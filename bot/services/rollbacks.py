@@ -19,8 +19,8 @@ from bot.services.audit import append_event
 from bot.services.backups import system_access
 from bot.services.notify import enqueue
 from bot.services.restores import UNDONE_SINCE, target_spec
-from bot.timefmt import as_utc, waktu
 from bot.workflow.sop import TERMINAL_STATES, State
+from letters.timefmt import as_utc, waktu
 from restore.errors import RestoreError
 from restore.recipes import RunNames, recipe_for
 from restore.ssh import session as ssh_session

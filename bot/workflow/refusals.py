@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from bot.errors import PulihError
 
-
-class Refusal(PulihError):
-    """An action that was refused; nothing was changed. `message` is Indonesian."""
+class Refusal(Exception):
+    """An action that was refused; nothing was changed. `message` is Indonesian. (Its own
+    base: the SOP as data imports nothing else of Pulih.)"""
 
     code = "refused"
 

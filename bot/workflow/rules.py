@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.timefmt import tanggal, waktu
 from bot.workflow.refusals import (
     AlreadyDecided,
     InvalidState,
@@ -34,6 +33,7 @@ from bot.workflow.sop import (
     Transition,
     transition_for,
 )
+from letters.timefmt import tanggal, waktu
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,7 @@
-"""Time in UTC for storage, WITA (or the configured zone) and Indonesian words for people."""
+"""Time in UTC for storage, WITA (or the configured zone) and Indonesian words for people.
+It lives with the documents, whose language of dates it is, so that the core, the restore
+engine and the documents share it without the engine or the documents depending on the
+core."""
 
 from __future__ import annotations
 
