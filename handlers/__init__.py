@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
@@ -12,10 +11,11 @@ from telegram.ext import (
     filters,
 )
 
+from bot.chat.app import PulihApp
 from handlers import decisions, flood, request_form, start, status, team
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: PulihApp) -> None:
     private = filters.ChatType.PRIVATE
     application.add_handler(TypeHandler(Update, flood.gate), group=-1)
     application.add_handler(request_form.conversation())

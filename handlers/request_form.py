@@ -45,6 +45,14 @@ def _keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
                                   for label, data in row] for row in rows])
 
 
+async def _next(update: Update, context: ContextTypes.DEFAULT_TYPE, body: str,
+                markup: InlineKeyboardMarkup | None = None) -> None:
+    """The form's next question, in the chat the answer came from."""
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_message(chat.id, body, reply_markup=markup)
+
+
 def _form(context: ContextTypes.DEFAULT_TYPE) -> dict[str, Any]:
     assert context.user_data is not None
     form = context.user_data.setdefault(FORM, {})
@@ -86,10 +94,9 @@ async def choose_system(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
     form["system"] = choice
     await query.edit_message_text(text(context, "form_chosen", label="Sistem",
                                        value=form["systems"][choice][1]))
-    await query.message.reply_text(  # type: ignore[union-attr]
-        text(context, "form_scope"),
-        reply_markup=_keyboard([[(label, f"m:c:{scope.value}")]
-                                for scope, label in SCOPE_LABELS.items()]))
+    await _next(update, context, text(context, "form_scope"),
+                _keyboard([[(label, f"m:c:{scope.value}")]
+                           for scope, label in SCOPE_LABELS.items()]))
     return SCOPE
 
 
@@ -104,8 +111,8 @@ async def choose_scope(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
     _form(context)["scope"] = value
     await query.edit_message_text(text(context, "form_chosen", label="Cakupan",
                                        value=SCOPE_LABELS[Scope(value)]))
-    await query.message.reply_text(  # type: ignore[union-attr]
-        text(context, "form_point"), reply_markup=_keyboard([[("Backup terakhir", "m:p:0")]]))
+    await _next(update, context, text(context, "form_point"),
+                _keyboard([[("Backup terakhir", "m:p:0")]]))
     return POINT
 
 
@@ -116,7 +123,7 @@ async def point_latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
     _form(context)["point"] = None
     await query.edit_message_text(text(context, "form_chosen", label="Titik pemulihan",
                                        value="backup terakhir yang baik"))
-    await query.message.reply_text(text(context, "form_reason"))  # type: ignore[union-attr]
+    await _next(update, context, text(context, "form_reason"))
     return REASON
 
 
@@ -155,7 +162,7 @@ async def _typed(update: Update, context: ContextTypes.DEFAULT_TYPE, *, key: str
 async def reason(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     if not await _typed(update, context, key="reason", field="alasan", limit=MAX_REASON):
         return REASON
-    await update.effective_message.reply_text(text(context, "form_impact"))  # type: ignore[union-attr]
+    await _next(update, context, text(context, "form_impact"))
     return IMPACT
 
 
@@ -163,16 +170,15 @@ async def impact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     if not await _typed(update, context, key="impact", field="dampak", limit=MAX_REASON,
                         required=False):
         return IMPACT
-    await update.effective_message.reply_text(text(context, "form_contact"))  # type: ignore[union-attr]
+    await _next(update, context, text(context, "form_contact"))
     return CONTACT
 
 
 async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     if not await _typed(update, context, key="contact", field="kontak", limit=MAX_SHORT):
         return CONTACT
-    await update.effective_message.reply_text(  # type: ignore[union-attr]
-        text(context, "form_letter", limit=MAX_UPLOAD // (1024 * 1024)),
-        reply_markup=_keyboard([[("Buatkan surat permohonan", "m:l:auto")]]))
+    await _next(update, context, text(context, "form_letter", limit=MAX_UPLOAD // (1024 * 1024)),
+                _keyboard([[("Buatkan surat permohonan", "m:l:auto")]]))
     return LETTER
 
 
@@ -276,7 +282,7 @@ async def unexpected(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             "/batal untuk membatalkan permohonan.")
 
 
-def conversation() -> ConversationHandler:  # type: ignore[type-arg]
+def conversation() -> ConversationHandler[ContextTypes.DEFAULT_TYPE]:
     private = filters.ChatType.PRIVATE
     typed = private & filters.TEXT & ~filters.COMMAND
     with warnings.catch_warnings():

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import BotCommand, Update
-from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, ExtBot, JobQueue
 
 from bot.bootstrap import Container
 from bot.chat.delivery import deliver_pending
@@ -32,6 +32,9 @@ from bot.services.teamwork import after_interruption
 from bot.settings import Settings
 
 log = logging.getLogger("pulih.chat")
+# The Application as this bot builds it: PTB's default context, bot and job queue.
+PulihApp = Application[ExtBot[None], ContextTypes.DEFAULT_TYPE, dict[Any, Any],
+                       dict[Any, Any], dict[Any, Any], JobQueue[ContextTypes.DEFAULT_TYPE]]
 
 DELIVERY_INTERVAL = 1.0  # seconds between outbox rounds
 HOUSEKEEPING_INTERVAL = 24 * 3600.0
@@ -66,7 +69,7 @@ def runtime(context: ContextTypes.DEFAULT_TYPE) -> ChatRuntime:
     return value
 
 
-async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+async def _post_init(application: PulihApp) -> None:
     chat = application.bot_data["pulih"]
     container = chat.container
     # Restores a crash cut off are settled before anything else (live data put right),
@@ -156,7 +159,7 @@ def kick_delivery(context: ContextTypes.DEFAULT_TYPE) -> None:
         context.job_queue.run_once(documents_job, 0)
 
 
-async def _post_stop(application: Application) -> None:  # type: ignore[type-arg]
+async def _post_stop(application: PulihApp) -> None:
     """Restores still running stop before their swap (live data untouched) and end."""
     chat = application.bot_data["pulih"]
     await chat.restores.stop()
@@ -179,7 +182,7 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @contextlib.asynccontextmanager
-async def polling(application: Application,  # type: ignore[type-arg]
+async def polling(application: PulihApp,
                   poll_timeout: int = 1) -> AsyncIterator[list[BaseException]]:
     """Run the application's polling inside the caller's event loop (the demo, the tests);
     yields the list that collects every exception a handler raised."""
@@ -211,7 +214,7 @@ def build_application(container: Container, *, token: str | None = None,
                       progress_every: float = 3.0,
                       delivery_interval: float = DELIVERY_INTERVAL,
                       housekeeping_first: float = HOUSEKEEPING_FIRST
-                      ) -> Application:  # type: ignore[type-arg]
+                      ) -> PulihApp:
     """The Application for this process; start it with `run_polling` or manually."""
     from handlers import register
 
