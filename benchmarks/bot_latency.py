@@ -42,8 +42,8 @@ from telegram.ext import Application, ApplicationBuilder, CommandHandler, Contex
 
 from benchmarks.lab_office import lab_office  # noqa: E402
 from benchmarks.simpeg_dump import DUMP  # noqa: E402
-from bot.chat.standin import TOKEN, FakeTelegram  # noqa: E402
 from bot.db.models import Person, RoleAssignment  # noqa: E402
+from bot.demo.standin import TOKEN, FakeTelegram  # noqa: E402
 from tests.support.office import NIPS  # noqa: E402
 from tests.support.people import text_of  # noqa: E402
 from tests.support.running_bot import TEAM_CHAT, running_bot  # noqa: E402

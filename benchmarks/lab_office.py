@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from benchmarks.simpeg_dump import damaged_live, write_simpeg_backup
-from bot.chat.standin import fake_telegram
-from bot.demo_lab import latest_point
-from bot.lab.mariadb import MariaDB, mariadb_server
-from bot.lab.sshd import SshServer, ssh_server
+from bot.demo.lab.mariadb import MariaDB, mariadb_server
+from bot.demo.lab.sshd import SshServer, ssh_server
+from bot.demo.office_lab import latest_point
+from bot.demo.standin import fake_telegram
 from tests.support.sop_flow import Office, open_office
 
 WITA = ZoneInfo("Asia/Makassar")

@@ -32,7 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.lab.sshd import SshServer, ssh_server  # noqa: E402
+from bot.demo.lab.sshd import SshServer, ssh_server  # noqa: E402
 
 CHILD = r"""
 import json, resource, sys, time

@@ -11,8 +11,8 @@ import gzip
 import random
 from pathlib import Path
 
-from bot.lab.backup_point import seal_point
-from bot.lab.mariadb import MariaDB
+from bot.demo.lab.backup_point import seal_point
+from bot.demo.lab.mariadb import MariaDB
 
 DUMP = "simpeg.sql.gz"
 _SCHEMA = {

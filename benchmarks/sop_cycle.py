@@ -37,8 +37,8 @@ from sqlalchemy import select  # noqa: E402
 from benchmarks.lab_office import lab_office  # noqa: E402
 from benchmarks.simpeg_dump import DUMP  # noqa: E402
 from bot.db.models import Request  # noqa: E402
-from bot.lab.mariadb import MariaDB  # noqa: E402
-from bot.lab.sshd import SshServer  # noqa: E402
+from bot.demo.lab.mariadb import MariaDB  # noqa: E402
+from bot.demo.lab.sshd import SshServer  # noqa: E402
 from bot.services.timeline import timeline  # noqa: E402
 from bot.workflow.sop import STEPS  # noqa: E402
 from tests.support.people import shown  # noqa: E402

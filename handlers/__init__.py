@@ -11,8 +11,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.chat.app import PulihApp
 from handlers import decisions, flood, request_form, start, status, team
+from handlers.runtime import PulihApp
 
 
 def register(application: PulihApp) -> None:

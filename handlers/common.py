@@ -12,11 +12,11 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot.chat.app import runtime
 from bot.render import render_text
 from bot.services.actors import actor_by_telegram_id
 from bot.workflow.refusals import NotLinked
 from bot.workflow.rules import Actor
+from handlers.runtime import runtime
 
 T = TypeVar("T")
 

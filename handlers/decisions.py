@@ -14,15 +14,15 @@ from telegram import CallbackQuery, MaybeInaccessibleMessage, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.chat.app import kick_delivery, runtime
-from bot.chat.callbacks import Tap, decode
 from bot.services.decisions import INSTRUCTIONS, decide
 from bot.services.notify import fit
 from bot.services.requests import ensure_allowed, get_request
 from bot.workflow.refusals import AlreadyDecided, Refusal
 from bot.workflow.rules import Actor
 from bot.workflow.sop import Action
+from handlers.callbacks import Tap, decode
 from handlers.common import actor_or_explain, in_session, text
+from handlers.runtime import kick_delivery, runtime
 
 _ACTIONS = {"d": Action.DISPOSE, "r": Action.RETURN, "x": Action.REJECT, "a": Action.ASSIGN,
             "k": Action.ASSIGN, "n": Action.ASSIGN, "ok": Action.ACKNOWLEDGE,

@@ -20,7 +20,6 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.chat.app import kick_delivery, runtime
 from bot.services.filing import agency_systems, file_request, parse_point
 from bot.services.letters import MAX_UPLOAD, is_pdf
 from bot.services.requests import (
@@ -34,6 +33,7 @@ from bot.services.requests import (
 from bot.workflow.refusals import NotAllowed, Refusal
 from bot.workflow.sop import Role
 from handlers.common import actor_or_explain, in_session, text
+from handlers.runtime import kick_delivery, runtime
 
 SYSTEM, SCOPE, POINT, REASON, IMPACT, CONTACT, LETTER, CONFIRM = range(8)
 FORM = "pulih_form"

@@ -8,11 +8,11 @@ from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.chat.app import runtime
 from bot.services.linking import redeem
 from bot.workflow.refusals import Refusal
 from bot.workflow.sop import ROLE_LABELS, Role
 from handlers.common import actor_or_explain, in_session, text
+from handlers.runtime import runtime
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

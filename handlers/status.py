@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.chat.app import runtime
 from bot.services.deadlines import open_deadline
 from bot.services.inbox import visible_request, waiting_on
 from bot.services.requests import SCOPE_LABELS, Scope
@@ -19,6 +18,7 @@ from bot.workflow.refusals import Refusal
 from bot.workflow.rules import Actor
 from bot.workflow.sop import ACTION_LABELS, ROLE_LABELS, STATE_LABELS, State
 from handlers.common import actor_or_explain, in_session, text
+from handlers.runtime import runtime
 
 
 async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -21,9 +21,6 @@ from telegram import (
 )
 from telegram.ext import ContextTypes
 
-from bot.chat.app import kick_delivery, runtime
-from bot.chat.callbacks import Tap, decode
-from bot.chat.restore_runs import LiveRun, progress_text
 from bot.services.notify import notify_move
 from bot.services.requests import ensure_allowed, get_request
 from bot.services.restores import rollback_run
@@ -40,7 +37,10 @@ from bot.services.teamwork import (
 from bot.workflow.refusals import AlreadyDecided, Refusal
 from bot.workflow.rules import Actor
 from bot.workflow.sop import Action
+from handlers.callbacks import Tap, decode
 from handlers.common import actor_or_explain, in_session, text
+from handlers.restore_runs import LiveRun, progress_text
+from handlers.runtime import kick_delivery, runtime
 from letters.timefmt import durasi, ukuran, waktu
 from restore.errors import RestoreError
 

@@ -17,7 +17,8 @@ from typing import Any, Protocol
 
 from restore.catalog import RestorePoint
 from restore.errors import Cancelled, NotEnoughSpace, RestoreError
-from restore.recipes import Recipe, RunNames, Staged, TargetSpec, recipe_for
+from restore.recipes import Recipe, RunNames, Staged, TargetSpec
+from restore.recipes.registry import recipe_for
 from restore.safety import DISCARD, absolute_path, confined
 from restore.safety import url as safe_url
 from restore.ssh import Endpoint, Remote, connect

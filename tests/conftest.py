@@ -13,9 +13,9 @@ from sqlalchemy import select
 from bot.bootstrap import Container, bootstrap
 from bot.db.migrate import upgrade
 from bot.db.models import Person
+from bot.demo.lab.mariadb import MariaDB, mariadb_available, mariadb_server
+from bot.demo.lab.sshd import SshServer, ssh_server, sshd_available
 from bot.inventory.loader import load_inventory
-from bot.lab.mariadb import MariaDB, mariadb_available, mariadb_server
-from bot.lab.sshd import SshServer, ssh_server, sshd_available
 from bot.services.actors import actor_for_person
 from bot.services.inventory_sync import sync_inventory
 from bot.settings import load_settings

@@ -10,7 +10,7 @@ import tempfile
 import venv
 from pathlib import Path
 
-from bot.demo_lab import unavailable
+from bot.demo.office_lab import unavailable
 from tests.support.load import cpu_hog
 
 ROOT = Path(__file__).parents[1]

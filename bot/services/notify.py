@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from bot.chat.callbacks import Tap
 from bot.db.models import (
     BackupCheck,
     OutboxMessage,
@@ -27,6 +26,7 @@ from bot.services.deadlines import open_deadline
 from bot.services.document_orders import Order, order_documents
 from bot.services.officials import holders
 from bot.services.requests import SCOPE_LABELS, Scope
+from bot.workflow.choices import Choice
 from bot.workflow.sop import STATE_LABELS, TERMINAL_STATES, Role, State
 from letters.timefmt import local_date
 
@@ -34,7 +34,7 @@ from letters.timefmt import local_date
 @dataclass(frozen=True)
 class Button:
     text: str
-    data: str
+    choice: Choice
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def enqueue(session: Session, *, key: str, chat_id: int, kind: str, text: str,
     if attachment is not None:
         payload["document"] = {"path": attachment.path, "filename": attachment.filename}
     if buttons:
-        payload["buttons"] = [[{"text": b.text, "data": b.data} for b in row]
+        payload["buttons"] = [[{"text": b.text, "choice": b.choice.as_list()} for b in row]
                               for row in buttons]
     session.add(OutboxMessage(dedupe_key=key[:200], chat_id=chat_id, kind=kind,
                               payload=json.dumps(payload, ensure_ascii=False),
@@ -110,24 +110,24 @@ def notify_move(session: Session, request: Request, now: datetime, zone: ZoneInf
     if state is State.SUBMITTED:
         kabids = holders(session, Role.KABID, day)
         buttons = [[Button(f"Disposisi ke {p.name}",
-                           Tap("d", request.id, request.version, p.id).encode())]
+                           Choice("d", request.id, request.version, p.id))]
                    for p in kabids if p.id != request.requester_id]
-        buttons.append([Button("Kembalikan", Tap("r", request.id, request.version).encode()),
-                        Button("Tolak", Tap("x", request.id, request.version).encode())])
+        buttons.append([Button("Kembalikan", Choice("r", request.id, request.version)),
+                        Button("Tolak", Choice("x", request.id, request.version))])
         for person in holders(session, Role.KADIS, day):
             _to_person(session, person, f"{key}:kadis", "card_kadis",
                        _text("card_kadis", zone, **ctx), now, buttons, request.id)
     elif state is State.DISPOSED_TO_KABID:
         members = holders(session, Role.TIM, day)
         buttons = [[Button("Ke Tim Teknis (grup)",
-                           Tap("a", request.id, request.version, 0).encode())],
+                           Choice("a", request.id, request.version, 0))],
                    [Button("Ke Tim: koordinasikan dulu dengan OPD",
-                           Tap("k", request.id, request.version, 0).encode())],
+                           Choice("k", request.id, request.version, 0))],
                    [Button("Ke Tim dengan catatan...",
-                           Tap("n", request.id, request.version, 0).encode())]]
-        buttons += [[Button(f"Ke {p.name}", Tap("a", request.id, request.version, p.id).encode())]
+                           Choice("n", request.id, request.version, 0))]]
+        buttons += [[Button(f"Ke {p.name}", Choice("a", request.id, request.version, p.id))]
                     for p in members if p.id != request.requester_id]
-        buttons.append([Button("Tolak", Tap("x", request.id, request.version).encode())])
+        buttons.append([Button("Tolak", Choice("x", request.id, request.version))])
         for person in holders(session, Role.KABID, day, principal_id=request.kabid_id):
             _to_person(session, person, f"{key}:kabid", "card_kabid",
                        _text("card_kabid", zone, note=note, by=actor_name, **ctx), now, buttons,
@@ -137,12 +137,12 @@ def notify_move(session: Session, request: Request, now: datetime, zone: ZoneInf
         enqueue(session, key=f"{key}:team", chat_id=team_chat_id, kind="card_team",
                 text=_text("card_team", zone, assignee=assignee, note=note, by=actor_name,
                            **ctx), now=now, request_id=request.id,
-                buttons=[[Button("Cek backup", Tap("b", request.id, request.version).encode())]])
+                buttons=[[Button("Cek backup", Choice("b", request.id, request.version))]])
         order_documents(session, request.id, [Order("disposisi", (team_chat_id,))], key=key,
                         now=now)
     elif state is State.REPORT_SUBMITTED:
-        buttons = [[Button("Sahkan", Tap("y", request.id, request.version).encode()),
-                    Button("Kembalikan", Tap("yr", request.id, request.version).encode())]]
+        buttons = [[Button("Sahkan", Choice("y", request.id, request.version)),
+                    Button("Kembalikan", Choice("yr", request.id, request.version))]]
         kabids = holders(session, Role.KABID, day, principal_id=request.kabid_id)
         for person in kabids:
             _to_person(session, person, f"{key}:report", "card_report",
@@ -156,8 +156,8 @@ def notify_move(session: Session, request: Request, now: datetime, zone: ZoneInf
                     text=_text("notice_team", zone, by=actor_name, note=note, **ctx), now=now,
                     request_id=request.id)
     elif state is State.NOTIFIED:
-        buttons = [[Button("Diterima / Sesuai", Tap("ok", request.id, request.version).encode()),
-                    Button("Belum sesuai", Tap("no", request.id, request.version).encode())]]
+        buttons = [[Button("Diterima / Sesuai", Choice("ok", request.id, request.version)),
+                    Button("Belum sesuai", Choice("no", request.id, request.version))]]
         _to_person(session, request.requester, f"{key}:step8", "card_step8",
                    _text("card_step8", zone, **ctx), now, buttons, request.id)
         chats = (request.requester.telegram_id or 0, team_chat_id)
@@ -191,21 +191,21 @@ def _team_buttons(session: Session, request: Request) -> list[list[Button]]:
     """What the team can do next from where the request stands."""
     state, rid, version = State(request.state), request.id, request.version
     if state is State.REOPENED:
-        return [[Button("Cek backup", Tap("b", rid, version).encode())]]
+        return [[Button("Cek backup", Choice("b", rid, version))]]
     if state is State.RESTORE_FAILED:
         check = session.execute(select(BackupCheck.id).where(BackupCheck.request_id == rid)
                                 .order_by(BackupCheck.id.desc())).scalars().first()
-        retry = [Button("Ulangi (cek titik yang sama)", Tap("u", rid, version, check).encode())
+        retry = [Button("Ulangi (cek titik yang sama)", Choice("u", rid, version, check))
                  ] if check else []
-        return [[*retry, Button("Cek titik lain", Tap("b", rid, version).encode())]]
+        return [[*retry, Button("Cek titik lain", Choice("b", rid, version))]]
     rows = []
     if state is State.RESTORED:
-        rows.append([Button("Sudah diperiksa: ajukan laporan", Tap("v", rid, version).encode())])
+        rows.append([Button("Sudah diperiksa: ajukan laporan", Choice("v", rid, version))])
     elif state is State.VERIFIED:
-        rows.append([Button("Ajukan laporan lagi", Tap("lp", rid, version).encode())])
+        rows.append([Button("Ajukan laporan lagi", Choice("lp", rid, version))])
     run = rollback_candidate(session, rid)
     if run is not None:
-        rows.append([Button("Rollback", Tap("rb", rid, version, run.id).encode())])
+        rows.append([Button("Rollback", Choice("rb", rid, version, run.id))])
     return rows
 
 

@@ -38,7 +38,8 @@ from restore.engine import (
     stop_run,
 )
 from restore.errors import Busy, RestoreError
-from restore.recipes import RunNames, TargetSpec, recipe_for
+from restore.recipes import RunNames, TargetSpec
+from restore.recipes.registry import recipe_for
 from restore.safety import confined
 from restore.ssh import session as ssh_session
 

@@ -22,7 +22,8 @@ from bot.services.restores import UNDONE_SINCE, target_spec
 from bot.workflow.sop import TERMINAL_STATES, State
 from letters.timefmt import as_utc, waktu
 from restore.errors import RestoreError
-from restore.recipes import RunNames, recipe_for
+from restore.recipes import RunNames
+from restore.recipes.registry import recipe_for
 from restore.ssh import session as ssh_session
 
 log = logging.getLogger("pulih.rollbacks")

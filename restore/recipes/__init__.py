@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from restore.errors import UnsafeValue
 from restore.safety import absolute_path, identifier
 from restore.ssh import Remote
 
@@ -87,16 +86,3 @@ class Recipe(Protocol):
     def live_state(self, remote: Remote) -> list[str]: ...
     def rollback_digest(self, remote: Remote, run: RunNames) -> str: ...
     def shadow_left(self, remote: Remote, run: RunNames) -> str | None: ...
-
-
-def recipe_for(spec: TargetSpec) -> Recipe:
-    """The recipe for the system; anything but the three allowlisted kinds is refused."""
-    from restore.recipes.files import FilesRecipe
-    from restore.recipes.mariadb import MariaDBRecipe
-    from restore.recipes.postgresql import PostgreSQLRecipe
-
-    recipes: dict[str, type[MariaDBRecipe] | type[PostgreSQLRecipe] | type[FilesRecipe]] = {
-        "mariadb": MariaDBRecipe, "postgresql": PostgreSQLRecipe, "files": FilesRecipe}
-    if spec.recipe not in recipes:
-        raise UnsafeValue(f"Resep restore {spec.recipe!r} tidak diizinkan.")
-    return recipes[spec.recipe](spec)

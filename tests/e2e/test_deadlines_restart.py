@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import Container
-from bot.chat.standin import FakeTelegram, fake_telegram
 from bot.db.models import Deadline, Request
+from bot.demo.standin import FakeTelegram, fake_telegram
 from bot.services import audit
 from bot.services.actors import actor_by_nip
 from bot.services.notify import notify_move

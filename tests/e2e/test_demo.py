@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.demo import run_demo
-from bot.demo_lab import latest_point, unavailable
-from bot.lab import mariadb, sshd
-from bot.lab.loopback import missing
+from bot.demo.lab import mariadb, sshd
+from bot.demo.lab.loopback import missing
+from bot.demo.office_lab import latest_point, unavailable
+from bot.demo.play import run_demo
 
 ROOT = Path(__file__).parents[2]
 WITA = ZoneInfo("Asia/Makassar")
@@ -22,7 +22,7 @@ WITA = ZoneInfo("Asia/Makassar")
 def test_without_mariadb_the_demo_plays_steps_1_to_3_and_says_what_to_install(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path / "kosong"))
-    monkeypatch.setattr("bot.lab.loopback.SYSTEM_BIN", ())
+    monkeypatch.setattr("bot.demo.lab.loopback.SYSTEM_BIN", ())
     reason = unavailable()
     assert reason is not None and "mariadbd" in reason
     assert "apt-get install openssh-server openssh-client mariadb-server" in reason

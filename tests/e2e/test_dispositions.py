@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import Container
-from bot.chat.standin import FakeTelegram, fake_telegram
 from bot.db.models import AuditEvent, OutboxMessage, Request
+from bot.demo.standin import FakeTelegram, fake_telegram
 from bot.workflow.sop import State
 from tests.support.running_bot import file_request, has_messages, linked_office, running_bot, until
 

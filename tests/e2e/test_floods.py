@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.bootstrap import Container
-from bot.chat.standin import FakeTelegram, fake_telegram
+from bot.demo.standin import FakeTelegram, fake_telegram
 from bot.services.actors import actor_by_nip
 from bot.services.notify import notify_move
 from bot.workflow.sop import State

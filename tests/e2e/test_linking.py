@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import Container
-from bot.chat.standin import TOKEN, FakeTelegram, fake_telegram
 from bot.db.models import AuditEvent, Person
+from bot.demo.standin import TOKEN, FakeTelegram, fake_telegram
 from bot.services.linking import invite
 from tests.support.cli import office_env, pulih
 from tests.support.office import NIPS, NOW

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from bot.bootstrap import Container
-from bot.chat.callbacks import Tap
-from bot.chat.standin import FakeTelegram, fake_telegram
 from bot.db.models import Request
+from bot.demo.standin import FakeTelegram, fake_telegram
 from bot.services.actors import actor_by_nip
 from bot.services.notify import notify_move
 from bot.workflow.sop import State
+from handlers.callbacks import Tap
 from tests.integration.helpers import place_request, snapshot
 from tests.support.office import NIPS, NOW
 from tests.support.running_bot import (

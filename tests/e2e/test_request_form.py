@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.bootstrap import Container
-from bot.chat.standin import FakeTelegram, fake_telegram
 from bot.db.models import Document, Request
+from bot.demo.standin import FakeTelegram, fake_telegram
 from tests.support.clock import office_day, tanggal
 from tests.support.documents import render
 from tests.support.office import NIPS

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.chat.standin import TOKEN, Fault, fake_telegram
-from bot.lab.loopback import free_port
+from bot.demo.lab.loopback import free_port
+from bot.demo.standin import TOKEN, Fault, fake_telegram
 from tests.support.cli import clocked, office_env, pulih
 
 

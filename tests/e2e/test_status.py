@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.bootstrap import Container
-from bot.chat.standin import FakeTelegram, fake_telegram
+from bot.demo.standin import FakeTelegram, fake_telegram
 from tests.support.running_bot import file_request, has_messages, linked_office, running_bot, until
 
 PEOPLE = {"requester": 7001, "kadis": 7002, "kabid_a": 7003, "opd_other": 7004,

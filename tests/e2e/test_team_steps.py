@@ -14,8 +14,8 @@ import time
 from sqlalchemy import select
 
 from bot.db.models import Request, RestoreRun
-from bot.lab.mariadb import MariaDB
-from bot.lab.simpeg import snapshot
+from bot.demo.lab.mariadb import MariaDB
+from bot.demo.lab.simpeg import snapshot
 from tests.support.cli import clocked
 from tests.support.clock import LAST_NIGHT
 from tests.support.people import shown, text_of

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.chat.standin import Expect, fake_telegram
+from bot.demo.standin import Expect, fake_telegram
 
 
 def test_a_wait_that_times_out_names_what_it_waited_for_and_what_was_shown() -> None:

@@ -10,9 +10,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from bot.chat.app import ChatRuntime, build_application, webhook_options
-from bot.chat.standin import fake_telegram
+from bot.demo.standin import fake_telegram
 from bot.settings import load_settings
+from handlers.app import build_application, webhook_options
+from handlers.runtime import ChatRuntime
 from tests.support.office import NIPS
 from tests.support.running_bot import chat_office, has_messages, link, until
 

@@ -15,8 +15,8 @@ from pyhanko_certvalidator import ValidationContext
 from sqlalchemy import select
 
 from bot.db.models import Document, Request
-from bot.lab.mariadb import MariaDB
-from bot.lab.simpeg import snapshot
+from bot.demo.lab.mariadb import MariaDB
+from bot.demo.lab.simpeg import snapshot
 from bot.services.timeline import timeline
 from tests.support.people import documents, shown, text_of
 from tests.support.running_bot import TEAM_CHAT, running_bot

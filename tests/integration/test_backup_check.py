@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.lab.sshd import SshServer
+from bot.demo.lab.sshd import SshServer
 from restore.catalog import BackupSource, find_point, list_points
 from restore.check import Verdict, check_point
 from restore.errors import BackupInvalid, UnsafeValue

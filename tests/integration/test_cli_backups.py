@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.bootstrap import bootstrap
 from bot.cli import main
 from bot.db.models import AuditEvent, BackupCheck, Request
-from bot.lab.sshd import SshServer
+from bot.demo.lab.sshd import SshServer
 from bot.services.actors import actor_by_nip
 from bot.services.requests import NewRequest, Scope, apply_action, submit_request
 from bot.settings import load_settings

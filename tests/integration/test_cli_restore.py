@@ -15,9 +15,9 @@ from sqlalchemy import select
 from bot.bootstrap import Container, bootstrap
 from bot.cli import main
 from bot.db.models import AuditEvent, BackupCheck, Request, RestoreRun
-from bot.lab.mariadb import MariaDB
-from bot.lab.simpeg import States, damaged_simpeg, drop_simpeg, snapshot
-from bot.lab.sshd import SshServer
+from bot.demo.lab.mariadb import MariaDB
+from bot.demo.lab.simpeg import States, damaged_simpeg, drop_simpeg, snapshot
+from bot.demo.lab.sshd import SshServer
 from bot.services.actors import actor_by_nip
 from bot.services.audit import verify_chain
 from bot.services.backups import record_check, run_check, system_access

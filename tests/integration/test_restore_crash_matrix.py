@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.lab.mariadb import MariaDB
-from bot.lab.simpeg import damaged_simpeg, drop_simpeg, snapshot
-from bot.lab.sshd import SshServer, ssh_server
+from bot.demo.lab.mariadb import MariaDB
+from bot.demo.lab.simpeg import damaged_simpeg, drop_simpeg, snapshot
+from bot.demo.lab.sshd import SshServer, ssh_server
 from restore.engine import STAGING_ROOT, Phase
 from tests.support.backups import tar_gz, write_point
 from tests.support.clock import LAST_NIGHT, running

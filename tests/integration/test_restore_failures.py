@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.lab.sshd import SshServer
+from bot.demo.lab.sshd import SshServer
 from bot.services.setup import make_ssh_key
 from restore.catalog import BackupFile, RestorePoint
 from restore.engine import Progress, RestoreJob

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.lab.sshd import SshServer, ssh_server
+from bot.demo.lab.sshd import SshServer, ssh_server
 from restore.recipes import TargetSpec
 from tests.support.backups import write_point
 from tests.support.restoring import checked_job

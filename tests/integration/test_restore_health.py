@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.lab.sshd import SshServer
+from bot.demo.lab.sshd import SshServer
 from restore.recipes import TargetSpec
 from tests.support.backups import tar_gz, write_point
 from tests.support.restoring import MemoryJournal, checked_job, tree

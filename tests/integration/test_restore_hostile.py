@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.lab.sshd import SshServer
+from bot.demo.lab.sshd import SshServer
 from restore.catalog import BackupSource, find_point, list_points
 from restore.errors import RestoreError, UnsafeValue
 from restore.recipes import TargetSpec

@@ -18,9 +18,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from bot.lab.loopback import let_others_through
-from bot.lab.mariadb import MariaDB
-from bot.lab.sshd import SshServer
+from bot.demo.lab.loopback import let_others_through
+from bot.demo.lab.mariadb import MariaDB
+from bot.demo.lab.sshd import SshServer
 from restore.catalog import BackupSource, find_point
 from restore.check import Verdict, check_point
 from restore.errors import CommandFailed

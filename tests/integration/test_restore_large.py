@@ -7,7 +7,7 @@ import os
 import tarfile
 from pathlib import Path
 
-from bot.lab.sshd import SshServer
+from bot.demo.lab.sshd import SshServer
 from restore.recipes import TargetSpec
 from tests.support.backups import write_point
 from tests.support.restoring import MemoryJournal, checked_job

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.lab.sshd import SshServer
+from bot.demo.lab.sshd import SshServer
 from restore.recipes import TargetSpec
 from tests.support.backups import sha256, write_point
 from tests.support.restoring import checked_job, tree

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.lab.mariadb import MariaDB
-from bot.lab.sshd import SshServer
+from bot.demo.lab.mariadb import MariaDB
+from bot.demo.lab.sshd import SshServer
 from restore.engine import Phase, RestoreJob
 from restore.recipes import RunNames, TargetSpec
 from restore.recipes.mariadb import MariaDBRecipe

@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from bot.lab.sshd import SshServer
+from bot.demo.lab.sshd import SshServer
 from restore.catalog import BackupSource, find_point
 from restore.check import CheckReport, Verdict, check_point
 from restore.engine import Phase

@@ -14,9 +14,9 @@ import psycopg
 import pytest
 
 from bot.cli import main
-from bot.lab.mariadb import MariaDB
-from bot.lab.simpeg import damaged_simpeg, drop_simpeg
-from bot.lab.sshd import SshServer
+from bot.demo.lab.mariadb import MariaDB
+from bot.demo.lab.simpeg import damaged_simpeg, drop_simpeg
+from bot.demo.lab.sshd import SshServer
 from tests.support.backups import gz, tar_gz, write_point
 from tests.support.clock import LAST_NIGHT, running
 from tests.support.networked_office import networked_office

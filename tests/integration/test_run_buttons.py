@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.bootstrap import Container
-from bot.chat.restore_runs import LiveRun, RestoreRunner
 from bot.db.models import AuditEvent, RestoreRun
 from bot.services.actors import actor_by_nip
 from bot.services.restores import rollback_run
 from bot.workflow.refusals import NotFound
+from handlers.restore_runs import LiveRun, RestoreRunner
 from tests.support.case_records import walk_to_report
 from tests.support.office import NIPS, NOW
 

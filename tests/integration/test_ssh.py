@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.bootstrap import bootstrap
-from bot.lab.loopback import free_port
-from bot.lab.sshd import SshServer
+from bot.demo.lab.loopback import free_port
+from bot.demo.lab.sshd import SshServer
 from bot.services.setup import make_ssh_key
 from bot.settings import load_settings
 from restore.errors import AuthFailed, CommandFailed, HostKeyChanged, HostKeyUnknown, Unreachable

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.lab.loopback import let_others_through
-from bot.lab.sshd import SshServer
+from bot.demo.lab.loopback import let_others_through
+from bot.demo.lab.sshd import SshServer
 from restore.errors import CommandFailed
 from restore.safety import TO
 from restore.ssh import Endpoint, session

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.lab.sshd import SshServer
+from bot.demo.lab.sshd import SshServer
 from restore.errors import Cancelled, ChecksumMismatch, ConnectionLost, RestoreError
 from restore.ssh import session
 from restore.transfer_process import copy_in_child

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import tarfile
 
-from bot.lab.backup_point import gz, sha256, write_point
+from bot.demo.lab.backup_point import gz, sha256, write_point
 
 __all__ = ["MARIADB_DUMP", "gz", "sha256", "tar_gz", "write_point"]
 

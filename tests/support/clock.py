@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.demo_lab import latest_point
+from bot.demo.office_lab import latest_point
 
 ENV = "PULIH_TEST_CLOCK"
 WITA = ZoneInfo("Asia/Makassar")  # the test office's zone

@@ -10,7 +10,7 @@ from functools import partial
 from operator import contains
 from typing import Any
 
-from bot.chat.standin import Expect, FakeTelegram
+from bot.demo.standin import Expect, FakeTelegram
 
 WAIT = 60.0
 

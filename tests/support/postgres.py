@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psycopg
 
-from bot.lab.loopback import free_port, let_others_through
+from bot.demo.lab.loopback import free_port, let_others_through
 
 
 def find_pg_bin() -> Path | None:

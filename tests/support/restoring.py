@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.lab.sshd import SshServer
+from bot.demo.lab.sshd import SshServer
 from restore.catalog import BackupSource, find_point
 from restore.check import check_point
 from restore.engine import Phase, RestoreJob

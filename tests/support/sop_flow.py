@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from bot.bootstrap import Container, bootstrap
-from bot.chat.standin import FakeTelegram, fake_telegram
 from bot.cli import main
-from bot.lab.mariadb import MariaDB
-from bot.lab.simpeg import States, damaged_simpeg, drop_simpeg
-from bot.lab.sshd import SshServer
+from bot.demo.lab.mariadb import MariaDB
+from bot.demo.lab.simpeg import States, damaged_simpeg, drop_simpeg
+from bot.demo.lab.sshd import SshServer
+from bot.demo.standin import FakeTelegram, fake_telegram
 from bot.settings import load_settings
 from letters.signing import make_dev_certificate
 from tests.support.clock import LAST_NIGHT, running

@@ -187,7 +187,7 @@ def _dispatch(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO,
               stdin: TextIO) -> int:
     command = args.command
     if command == "demo":
-        from bot.demo import run_demo
+        from bot.demo.play import run_demo
         return run_demo(args.dir, Path("inventory.example.toml"), out, c.clock)
     if command == "init":
         return _init(c, out)
@@ -219,7 +219,7 @@ def _dispatch(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO,
     # Each command loads only what it uses: `pulih restore` stays small in memory and
     # quick to start without the chat and PDF libraries.
     if command == "letters":
-        from bot.cli_letters import letters_commands
+        from bot.cli.letters import letters_commands
         return letters_commands(args, c, out, err)
     _require_schema(c)
     if command == "audit":
@@ -227,10 +227,10 @@ def _dispatch(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO,
     if command == "backups":
         return _backups(args, c, out)
     if command in ("restore", "rollback", "recover", "rollbacks"):
-        from bot.cli_restore import restore_commands
+        from bot.cli.restore import restore_commands
         return restore_commands(args, c, out, err, stdin)
     if command in ("run", "people"):
-        from bot.cli_chat import chat_commands
+        from bot.cli.chat import chat_commands
         return chat_commands(args, c, out, err)
     return _requests(args, c, out)
 
@@ -368,7 +368,3 @@ def entry(argv: Sequence[str] | None = None,
     readable by its own user only, then the command runs."""
     os.umask(0o077)
     return main(argv, clock=clock)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(entry())

@@ -23,18 +23,19 @@ from typing import Any, TextIO
 from sqlalchemy import func, select
 
 from bot.bootstrap import Container, bootstrap
-from bot.chat.app import ChatRuntime, build_application, polling
-from bot.chat.standin import TOKEN, FakeTelegram
 from bot.db.migrate import upgrade
 from bot.db.models import DocumentJob, OutboxMessage, Person, RoleAssignment, System
-from bot.demo_lab import Lab, lab, unavailable
+from bot.demo.lab.simpeg import snapshot
+from bot.demo.office_lab import Lab, lab, unavailable
+from bot.demo.standin import TOKEN, FakeTelegram
 from bot.inventory.loader import load_inventory
-from bot.lab.simpeg import snapshot
 from bot.services.audit import export_csv
 from bot.services.inventory_sync import sync_inventory
 from bot.services.linking import invite
 from bot.services.setup import prepare
 from bot.settings import load_settings
+from handlers.app import build_application, polling
+from handlers.runtime import ChatRuntime
 from letters.timefmt import utcnow
 
 MARKER = ".pulih-demo"

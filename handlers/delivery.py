@@ -29,6 +29,7 @@ from bot.db.models import OutboxMessage
 from bot.services.notify import enqueue
 from bot.services.officials import role_holders
 from bot.workflow.sop import Role
+from handlers.callbacks import Tap
 
 log = logging.getLogger("pulih.delivery")
 BATCH = 20
@@ -48,8 +49,17 @@ def markup(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
     rows = payload.get("buttons")
     if not rows:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b["text"], callback_data=b["data"])
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b["text"], callback_data=_data(b))
                                   for b in row] for row in rows])
+
+
+def _data(button: dict[str, Any]) -> str:
+    """The button's callback data: a queued choice, encoded; or, in a message queued
+    before choices were queued as such, the data it already carries."""
+    if "choice" not in button:
+        return str(button["data"])
+    kind, request_id, version, argument = button["choice"]
+    return Tap(kind, request_id, version, argument).encode()
 
 
 def _due(container: Container, now: datetime

@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.lab import mariadb, sshd
-from bot.lab.loopback import missing
-from bot.lab.mariadb import MariaDB, mariadb_server
-from bot.lab.simpeg import States, damaged_simpeg
-from bot.lab.sshd import ssh_server
+from bot.demo.lab import mariadb, sshd
+from bot.demo.lab.loopback import missing
+from bot.demo.lab.mariadb import MariaDB, mariadb_server
+from bot.demo.lab.simpeg import States, damaged_simpeg
+from bot.demo.lab.sshd import ssh_server
 from bot.render import render_text
 
 PACKAGES = "openssh-server openssh-client mariadb-server mariadb-client"

@@ -21,12 +21,12 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from bot.bootstrap import Container
-from bot.chat.callbacks import Tap
 from bot.db.models import Request, RestoreRun
 from bot.render import render_text
 from bot.services.case_file import verification_checks
 from bot.services.restores import RunTicket, execute
 from bot.workflow.rules import Actor
+from handlers.callbacks import Tap
 from letters.timefmt import durasi, ukuran
 from restore.engine import PHASE_LABELS, Outcome, Phase, Progress
 

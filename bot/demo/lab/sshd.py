@@ -13,7 +13,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.lab.loopback import free_port, missing, niced, program, stop
+from bot.demo.lab.loopback import free_port, missing, niced, program, stop
 from bot.services.setup import make_ssh_key
 from restore.ssh import Endpoint
 

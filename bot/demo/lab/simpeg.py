@@ -6,8 +6,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from bot.lab.backup_point import gz, write_point
-from bot.lab.mariadb import MariaDB
+from bot.demo.lab.backup_point import gz, write_point
+from bot.demo.lab.mariadb import MariaDB
 
 States = dict[str, dict[str, str]]
 

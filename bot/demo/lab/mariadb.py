@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.lab.loopback import free_port, let_others_through, missing, niced, program, stop
+from bot.demo.lab.loopback import free_port, let_others_through, missing, niced, program, stop
 
 TOOLS = ("mariadbd", "mariadb-install-db", "mariadb", "mariadb-dump")
 

@@ -10,63 +10,45 @@ import contextlib
 import logging
 import os
 import re
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from typing import Any
 
 from telegram import BotCommand, Update
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, ExtBot, JobQueue
+from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot.bootstrap import Container
-from bot.chat.delivery import deliver_pending
-from bot.chat.restore_runs import RestoreRunner
 from bot.errors import ConfigError
 from bot.inventory.loader import load_inventory
 from bot.services.anchors import post_daily_anchor
 from bot.services.deadline_alerts import sweep
 from bot.services.notify import prune_outbox
-from bot.services.paperwork import make_documents, prune_drafts
+from bot.services.paperwork import prune_drafts
 from bot.services.restores import recover_interrupted
 from bot.services.rollbacks import prune_rollbacks, warn_expiring
 from bot.services.teamwork import after_interruption
 from bot.settings import Settings
+from handlers import register
+from handlers.restore_runs import RestoreRunner
+from handlers.runtime import (
+    DELIVERY_INTERVAL,
+    HOUSEKEEPING_FIRST,
+    ChatRuntime,
+    PulihApp,
+    deliver_job,
+    documents_job,
+    kick_delivery,
+    runtime,
+)
 
 log = logging.getLogger("pulih.chat")
-# The Application as this bot builds it: PTB's default context, bot and job queue.
-PulihApp = Application[ExtBot[None], ContextTypes.DEFAULT_TYPE, dict[Any, Any],
-                       dict[Any, Any], dict[Any, Any], JobQueue[ContextTypes.DEFAULT_TYPE]]
 
-DELIVERY_INTERVAL = 1.0  # seconds between outbox rounds
 HOUSEKEEPING_INTERVAL = 24 * 3600.0
-HOUSEKEEPING_FIRST = 60.0  # a minute after start: the day's anchor goes with the first run
 COMMANDS = (
     ("mohon", "Ajukan permohonan restore"),
     ("status", "Lihat perjalanan sebuah permohonan"),
     ("antrian", "Apa yang menunggu tindakan saya"),
     ("bantuan", "Petunjuk memakai Pulih"),
 )
-
-
-@dataclass
-class ChatRuntime:
-    """What handlers reach through `context.bot_data["pulih"]`."""
-
-    container: Container
-    restores: RestoreRunner
-    team_chat_id: int = 0
-    sweep_interval: float = 30.0  # seconds between deadline sweeps
-    delivery_interval: float = DELIVERY_INTERVAL  # seconds between outbox rounds
-    housekeeping_first: float = HOUSEKEEPING_FIRST
-    # Called with every exception a handler raised (the tests collect them).
-    on_error: list[Callable[[BaseException], None]] = field(default_factory=list)
-    delivering: asyncio.Lock = field(default_factory=asyncio.Lock)
-    documenting: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-
-def runtime(context: ContextTypes.DEFAULT_TYPE) -> ChatRuntime:
-    value = context.bot_data["pulih"]
-    assert isinstance(value, ChatRuntime)
-    return value
 
 
 async def _post_init(application: PulihApp) -> None:
@@ -133,32 +115,6 @@ async def sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         kick_delivery(context)
 
 
-async def deliver_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Send the outbox; one round at a time, so no row is sent twice by two rounds."""
-    chat = runtime(context)
-    if chat.delivering.locked():
-        return
-    async with chat.delivering:
-        await deliver_pending(context.bot, chat.container)
-
-
-async def documents_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Make the documents decisions ordered (in a worker thread), then send them."""
-    chat = runtime(context)
-    if chat.documenting.locked():
-        return
-    async with chat.documenting:
-        if await asyncio.to_thread(make_documents, chat.container):
-            await deliver_job(context)
-
-
-def kick_delivery(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Deliver (and make ordered documents) now rather than at the next tick."""
-    if context.job_queue is not None:
-        context.job_queue.run_once(deliver_job, 0)
-        context.job_queue.run_once(documents_job, 0)
-
-
 async def _post_stop(application: PulihApp) -> None:
     """Restores still running stop before their swap (live data untouched) and end."""
     chat = application.bot_data["pulih"]
@@ -216,7 +172,6 @@ def build_application(container: Container, *, token: str | None = None,
                       housekeeping_first: float = HOUSEKEEPING_FIRST
                       ) -> PulihApp:
     """The Application for this process; start it with `run_polling` or manually."""
-    from handlers import register
 
     # Durations from Telegram as timedelta now, as PTB's next major version will have it
     # (and without its deprecation warning on every 429).

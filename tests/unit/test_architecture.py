@@ -1,0 +1,70 @@
+"""The product's files import one another without cycles (the folder rules themselves are
+`lint-imports` contracts in pyproject.toml, run by CI)."""
+
+from __future__ import annotations
+
+import grimp
+
+PACKAGES = ("bot", "handlers", "restore", "letters")
+
+
+def cycles(graph: grimp.ImportGraph) -> list[list[str]]:
+    """Groups of modules that import one another, directly or through others (Tarjan's
+    strongly connected components, iteratively), each as sorted names."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for root in sorted(graph.modules):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph.find_modules_directly_imported_by(root))))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            module, targets = work[-1]
+            target = next(targets, None)
+            if target is not None:
+                if target not in index:
+                    index[target] = low[target] = len(index)
+                    stack.append(target)
+                    on_stack.add(target)
+                    work.append((target, iter(sorted(
+                        graph.find_modules_directly_imported_by(target)))))
+                elif target in on_stack:
+                    low[module] = min(low[module], index[target])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[module])
+            if low[module] == index[module]:
+                group = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.append(member)
+                    if member == module:
+                        break
+                if len(group) > 1:
+                    found.append(sorted(group))
+    return found
+
+
+def test_no_file_of_the_product_imports_itself_back_through_others() -> None:
+    graph = grimp.build_graph(*PACKAGES)
+    assert len(graph.modules) > 100  # the whole product was read
+    assert cycles(graph) == []
+
+
+def test_the_cycle_finder_names_a_cycle_when_there_is_one() -> None:
+    graph = grimp.ImportGraph()
+    for name in ("a", "a.one", "a.two", "a.three", "a.alone"):
+        graph.add_module(name)
+    graph.add_import(importer="a.one", imported="a.two")
+    graph.add_import(importer="a.two", imported="a.three")
+    graph.add_import(importer="a.three", imported="a.one")
+    graph.add_import(importer="a.alone", imported="a.one")
+    assert cycles(graph) == [["a.one", "a.three", "a.two"]]
