@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -87,6 +88,12 @@ class RestoreJob:
     cancel: threading.Event = field(default_factory=threading.Event)
     on_progress: Callable[[Progress], None] = lambda p: None
     staging_root: str = STAGING_ROOT
+    # Names every command of the run on its servers; unique, so that stopping this run's
+    # work never touches another run (of this or another Pulih) with the same number.
+    tag: str = ""
+
+    def __post_init__(self) -> None:
+        self.tag = self.tag or run_tag(self.run_id)
 
     @property
     def names(self) -> RunNames:
@@ -121,8 +128,10 @@ class RestoreJob:
         try:
             recipe = recipe_for(self.spec)
             r = recipe
+            # Recorded before the first command runs: recovery stops what carries it.
+            self.journal.phase(Phase.PREFLIGHT, "tag", self.tag)
             target = connect(self.target)
-            target.cancel, target.tag = self.cancel, run_tag(self.run_id)
+            target.cancel, target.tag = self.cancel, self.tag
             backup = connect(self.backup)
             name = recipe.pick([f.name for f in self.point.files])
             staged = Staged(name, confined(self.staging_dir, name),
@@ -262,14 +271,14 @@ class RestoreJob:
         copy_in_child(backup, self.point.path_of(staged.name), target, staged.path,
                       size=staged.size, expected_sha256=self.digests[staged.name],
                       on_progress=progress, cancel=self.cancel, recipe=self.spec.recipe,
-                      tree=entries, tag=run_tag(self.run_id))
+                      tree=entries, tag=self.tag)
 
     def _cleanup(self, target: Remote, recipe: Recipe, swapped: bool) -> None:
         """Stop what this run may still have running on the target (a cancelled import, a
         hash), then remove the staging copy and whatever the shadow left; never live data."""
         self.journal.phase(Phase.CLEANUP, "started")
         try:
-            stop_run(target, self.run_id, self.staging_dir)
+            stop_run(target, self.tag)
             target.run("rm", "-rf", "--", self.staging_dir, check=False)
             recipe.discard_shadow(target, self.names)
             self.journal.phase(Phase.CLEANUP, "done", "rollback disimpan" if swapped else "")
@@ -302,8 +311,8 @@ def live_checked(target: Remote, recipe: Recipe, before: list[str], message: str
 
 
 def run_tag(run_id: int) -> str:
-    """The name under which every command of the run runs on its servers."""
-    return f"pulih-run-{run_id}"
+    """A name for a run's commands, unique to the run: its number and a random part."""
+    return f"pulih-run-{run_id}-{secrets.token_hex(6)}"
 
 
 def _bracketed(name: str, after: str) -> str:
@@ -313,20 +322,20 @@ def _bracketed(name: str, after: str) -> str:
         f"[{name[-1]}]{after}"
 
 
-def workers_pattern(run_id: int, staging_dir: str) -> str:
-    """A pattern for the command lines of a run's processes on the target: the shells its
-    commands run under, and anything naming its shadow or its staging folder."""
-    return "|".join((_bracketed(run_tag(run_id), "$"),
-                     _bracketed(RunNames(run_id).shadow_db, "( |$)"),
+def legacy_pattern(run_id: int, staging_dir: str) -> str:
+    """For a run recorded before runs were tagged: the processes naming its shadow or its
+    staging folder (which a run of another Pulih with the same number could share)."""
+    return "|".join((_bracketed(RunNames(run_id).shadow_db, "( |$)"),
                      _bracketed(f".pulih-sh-{run_id}", "( |$|/)"),
                      _bracketed(staging_dir, "/")))
 
 
-def stop_run(remote: Remote, run_id: int, staging_dir: str, wait: float = 20) -> int:
+def stop_run(remote: Remote, tag: str, pattern: str = "", wait: float = 20) -> int:
     """Stop every process of the run still on `remote` and wait until they are gone: each
-    command it started with its whole session (pipes, sudo, children), and anything else
-    naming its shadow or staging folder. Returns how many processes were stopped."""
-    pattern = workers_pattern(run_id, staging_dir)
+    command it started (the shell named `tag`) with its whole session (pipes, sudo,
+    children), or, for an untagged run, what `pattern` finds. Returns how many processes
+    were stopped."""
+    pattern = _bracketed(tag, "$") if tag else pattern
     leaders = remote.run("pgrep", "-f", "--", pattern, check=False).text.split()
     if not leaders:
         return 0

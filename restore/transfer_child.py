@@ -58,6 +58,7 @@ def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
     source = target = None
     try:
         source = connect(endpoint_from(spec["source"]))
+        source.tag = spec.get("tag")
         if spec.get("command"):
             command = [w if isinstance(w, str) else Op(w["op"]) for w in spec["command"]]
             inspector = (inspector_for(spec["recipe"], spec["name"]) if spec.get("raw")
@@ -68,7 +69,7 @@ def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
             stdout.flush()
             return 0
         target = connect(endpoint_from(spec["target"]))
-        source.tag = target.tag = spec.get("tag")
+        target.tag = spec.get("tag")
         reader = inspector_for(spec.get("recipe") or "", spec["source_path"])
         seen = stream_copy(source, spec["source_path"], target, spec["target_path"],
                            size=spec["size"], expected_sha256=spec["sha256"],

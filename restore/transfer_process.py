@@ -61,7 +61,7 @@ def inspect_in_child(remote: Remote, command: Sequence[str | Op], name: str, rec
     entries and their digests fill `tree`."""
     words = [w if isinstance(w, str) else {"op": w.text} for w in command]
     spec = {"source": _endpoint(remote), "command": words, "name": name, "recipe": recipe,
-            "raw": raw}
+            "raw": raw, "tag": remote.tag}
     _in_child(spec, on_progress, cancel or threading.Event(), tree)
 
 

@@ -34,6 +34,7 @@ from restore.engine import (
     Phase,
     Progress,
     RestoreJob,
+    legacy_pattern,
     live_checked,
     stop_run,
 )
@@ -253,12 +254,14 @@ def recover_interrupted(container: Container, then: Interrupted | None = None) -
             phases = json.loads(run.phases)
             swap = {p["status"] for p in phases if p["phase"] == Phase.SWAP.value}
             seen = [json.loads(p["detail"]) for p in phases if p["status"] == "live"]
+            tags = [p["detail"] for p in phases if p["status"] == "tag"]
             work.append((run.id, run.request_id, run.started_by, swap, seen[-1] if seen else None,
-                         system_access(session, system.code, zone), target_spec(system)))
+                         system_access(session, system.code, zone), target_spec(system),
+                         tags[-1] if tags else ""))
     recovered = []
-    for run_id, request_id, started_by, swap, before, access, spec in work:
+    for run_id, request_id, started_by, swap, before, access, spec, tag in work:
         try:
-            swapped, detail = _clean_target(access, spec, run_id, swap, before)
+            swapped, detail = _clean_target(access, spec, run_id, swap, before, tag)
         except RestoreError as exc:
             # The target stays locked until it can be brought to a whole state.
             with container.unit_of_work() as session:
@@ -299,7 +302,7 @@ def _state(session: Session, request_id: int) -> State:
 
 
 def _clean_target(access: SystemAccess, spec: TargetSpec, run_id: int,
-                  swap: set[str], before: list[str] | None) -> tuple[bool, str]:
+                  swap: set[str], before: list[str] | None, tag: str) -> tuple[bool, str]:
     """Bring the target to a whole state: stop what the run still has running there,
     settle a swap cut in half, remove its staging folder and shadow; say what was removed,
     whether the restored data is now live, and (when pre-flight saw it) whether live data
@@ -310,7 +313,7 @@ def _clean_target(access: SystemAccess, spec: TargetSpec, run_id: int,
     with ssh_session(access.target) as remote:
         recipe = recipe_for(spec)
         names = RunNames(run_id)
-        stopped = stop_run(remote, run_id, staging)
+        stopped = stop_run(remote, tag, legacy_pattern(run_id, staging))
         if stopped:
             removed.append(f"{stopped} proses restore yang masih berjalan dihentikan")
         if "started" in swap and not swapped:

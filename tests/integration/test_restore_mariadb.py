@@ -75,7 +75,8 @@ def test_a_damaged_database_is_restored_exactly_and_rolled_back_exactly(
     assert snapshot(mariadb, name) == backup_state
     assert outcome.verification["tables"] == {"pegawai": 500, "jabatan": 2}
     assert journal.statuses() == [
-        "preflight:started", "preflight:done", "preflight:live", "transfer:started",
+        "preflight:tag", "preflight:started", "preflight:done", "preflight:live",
+        "transfer:started",
         "transfer:done", "apply:started", "apply:done", "verify:started", "verify:done",
         "swap:started", "swap:done", "postcheck:started", "postcheck:done", "cleanup:started",
         "cleanup:done"]
