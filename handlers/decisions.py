@@ -14,7 +14,7 @@ from telegram import CallbackQuery, MaybeInaccessibleMessage, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.services.decisions import INSTRUCTIONS, decide
+from bot.services.decisions import decide
 from bot.services.notify import fit
 from bot.services.requests import ensure_allowed, get_request
 from bot.workflow.refusals import AlreadyDecided, Refusal
@@ -24,18 +24,6 @@ from handlers.callbacks import Tap, decode
 from handlers.common import actor_or_explain, in_session, text
 from handlers.runtime import kick_delivery, runtime
 
-_ACTIONS = {"d": Action.DISPOSE, "r": Action.RETURN, "x": Action.REJECT, "a": Action.ASSIGN,
-            "k": Action.ASSIGN, "n": Action.ASSIGN, "ok": Action.ACKNOWLEDGE,
-            "no": Action.REOPEN, "y": Action.RATIFY, "yr": Action.RETURN_REPORT}
-_NEEDS_REASON = {"r": "Tulis alasan mengembalikan permohonan",
-                 "x": "Tulis alasan menolak permohonan",
-                 "no": "Tulis apa yang belum sesuai pada permohonan",
-                 "n": "Tulis catatan untuk Tim Teknis tentang permohonan",
-                 "yr": "Tulis alasan mengembalikan laporan restore permohonan"}
-_VERDICTS = {Action.DISPOSE: "Didisposisikan", Action.RETURN: "Dikembalikan",
-             Action.REJECT: "Ditolak", Action.ASSIGN: "Diteruskan ke Tim Teknis",
-             Action.ACKNOWLEDGE: "Diterima dan sesuai", Action.REOPEN: "Belum sesuai",
-             Action.RATIFY: "Laporan disahkan", Action.RETURN_REPORT: "Laporan dikembalikan"}
 PENDING = "pulih_pending_reason"
 
 
@@ -67,10 +55,13 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if actor is None:
         await query.answer("Akun Anda belum terhubung dengan Pulih.", show_alert=True)
         return
+    if tap.kind.team:  # a team step's button, tapped outside the team group
+        await query.answer("Tombol ini hanya berlaku di grup Tim Teknis.", show_alert=True)
+        return
     container = runtime(context).container
-    action = _ACTIONS[tap.verb]
+    action = tap.kind.action
     now, zone = container.clock(), container.settings.timezone
-    if tap.verb in _NEEDS_REASON:
+    if tap.kind.asks:
         try:  # refuse now what the decision would refuse, before asking for a reason
             ticket = await in_session(context,
                                       lambda s: _check(s, tap, actor, action, now, zone))
@@ -83,13 +74,13 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer("Tulis alasannya di chat ini.")
         if update.effective_chat is not None:
             await context.bot.send_message(update.effective_chat.id, text(
-                context, "ask_reason", prompt=_NEEDS_REASON[tap.verb], ticket=ticket))
+                context, "ask_reason", prompt=tap.kind.asks, ticket=ticket))
         return
     target = tap.argument or None
     try:
         await in_session(context, lambda s: decide(
             s, tap.request_id, actor, action, now, zone, runtime(context).team_chat_id,
-            version=tap.version, target_id=target, instruction=INSTRUCTIONS.get(tap.verb)))
+            version=tap.version, target_id=target, instruction=tap.kind.instruction or None))
     except Refusal as refusal:
         await query.answer(_short(refusal), show_alert=True)
         if isinstance(refusal, AlreadyDecided):
@@ -97,7 +88,7 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     await query.answer("Tersimpan.")
     if query.message is not None:
-        await _stamp(context, _card(query.message), _VERDICTS[action], actor.name, now, "")
+        await _stamp(context, _card(query.message), tap.kind.verdict, actor.name, now, "")
     kick_delivery(context)
 
 
@@ -160,13 +151,13 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     container = runtime(context).container
     now, zone = container.clock(), container.settings.timezone
-    action = _ACTIONS[pending.tap.verb]
+    action = pending.tap.kind.action
     try:
         await in_session(context, lambda s: decide(
             s, pending.tap.request_id, actor, action, now, zone, runtime(context).team_chat_id,
             version=pending.tap.version, reason=reason,
             target_id=pending.tap.argument or None,
-            instruction=INSTRUCTIONS.get(pending.tap.verb)))
+            instruction=pending.tap.kind.instruction or None))
     except Refusal as refusal:
         if not isinstance(refusal, AlreadyDecided):
             await message.reply_text(refusal.message)  # e.g. too long: type it again
@@ -176,5 +167,5 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     context.user_data.pop(PENDING, None)
     await message.reply_text("Tersimpan. Pemohon diberi tahu.")
-    await _stamp(context, pending.card, _VERDICTS[action], actor.name, now, reason)
+    await _stamp(context, pending.card, pending.tap.kind.verdict, actor.name, now, reason)
     kick_delivery(context)

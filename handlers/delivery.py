@@ -28,8 +28,9 @@ from bot.bootstrap import Container
 from bot.db.models import OutboxMessage
 from bot.services.notify import enqueue
 from bot.services.officials import role_holders
+from bot.workflow.choices import Choice
 from bot.workflow.sop import Role
-from handlers.callbacks import Tap
+from handlers.callbacks import choice_button
 
 log = logging.getLogger("pulih.delivery")
 BATCH = 20
@@ -49,17 +50,15 @@ def markup(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
     rows = payload.get("buttons")
     if not rows:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b["text"], callback_data=_data(b))
-                                  for b in row] for row in rows])
+    return InlineKeyboardMarkup([[_button(b) for b in row] for row in rows])
 
 
-def _data(button: dict[str, Any]) -> str:
-    """The button's callback data: a queued choice, encoded; or, in a message queued
-    before choices were queued as such, the data it already carries."""
-    if "choice" not in button:
-        return str(button["data"])
-    kind, request_id, version, argument = button["choice"]
-    return Tap(kind, request_id, version, argument).encode()
+def _button(queued: dict[str, Any]) -> InlineKeyboardButton:
+    """A queued choice as its button (labelled from the button table); a message queued
+    before choices were queued as such carries its label and data already."""
+    if "kind" not in queued:
+        return InlineKeyboardButton(queued["text"], callback_data=queued["data"])
+    return choice_button(Choice.from_dict(queued))
 
 
 def _due(container: Container, now: datetime

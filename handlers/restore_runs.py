@@ -26,7 +26,7 @@ from bot.render import render_text
 from bot.services.case_file import verification_checks
 from bot.services.restores import RunTicket, execute
 from bot.workflow.rules import Actor
-from handlers.callbacks import Tap
+from handlers.callbacks import Tap, button
 from letters.timefmt import durasi, ukuran
 from restore.engine import PHASE_LABELS, Outcome, Phase, Progress
 
@@ -140,8 +140,7 @@ class RestoreRunner:
         if live.cancel.is_set():
             return None
         t = live.ticket
-        return InlineKeyboardMarkup([[InlineKeyboardButton(
-            "Batal", callback_data=Tap("s", t.request_id or 0, 0, t.run_id).encode())]])
+        return InlineKeyboardMarkup([[button(Tap("s", t.request_id or 0, 0, t.run_id))]])
 
     async def _edit(self, bot: Bot, live: LiveRun, text: str,
                     buttons: InlineKeyboardMarkup | None, tries: int = 1) -> bool:
@@ -181,20 +180,15 @@ class RestoreRunner:
             rid, version = request.id, request.version
             rows: list[list[InlineKeyboardButton]] = []
             if run.rollback_ref:
-                rows.append([_button("Rollback", Tap("rb", rid, version, run.id))])
+                rows.append([button(Tap("rb", rid, version, run.id))])
             elif run.status == "cancelled" and run.backup_check_id:
-                rows.append([_button("Restore lagi", Tap("go", rid, version,
-                                                         run.backup_check_id))])
+                rows.append([button(Tap("go", rid, version, run.backup_check_id),
+                                    variant="lagi")])
             elif run.status != "running" and run.backup_check_id:
-                rows.append([_button("Ulangi (cek titik yang sama)",
-                                     Tap("u", rid, version, run.backup_check_id))])
+                rows.append([button(Tap("u", rid, version, run.backup_check_id))])
             if not run.rollback_ref:
-                rows.append([_button("Cek titik lain", Tap("b", rid, version))])
+                rows.append([button(Tap("b", rid, version), variant="lain")])
         return text, InlineKeyboardMarkup(rows) if rows else None
-
-
-def _button(label: str, tap: Tap) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=tap.encode())
 
 
 def _json(raw: str) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from telegram import (
     CallbackQuery,
     ForceReply,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     Update,
@@ -36,20 +35,16 @@ from bot.services.teamwork import (
 )
 from bot.workflow.refusals import AlreadyDecided, Refusal
 from bot.workflow.rules import Actor
-from bot.workflow.sop import Action
-from handlers.callbacks import Tap, decode
+from handlers.callbacks import TEAM_PATTERN, Tap, button, decode
 from handlers.common import actor_or_explain, in_session, text
 from handlers.restore_runs import LiveRun, progress_text
 from handlers.runtime import kick_delivery, runtime
 from letters.timefmt import durasi, ukuran, waktu
 from restore.errors import RestoreError
 
-PATTERN = r"^v1:(b|c|u|go|s|rb|v|lp):"
+PATTERN = TEAM_PATTERN
 PENDING = "pulih_team_pending"
 POINTS_SHOWN = 8
-_AUTHORIZE = {"b": Action.CHECK_BACKUP, "c": Action.CHECK_BACKUP, "u": Action.CHECK_BACKUP,
-              "go": Action.START_RESTORE, "s": Action.ABORT_RESTORE, "rb": Action.ROLLBACK,
-              "v": Action.VERIFY, "lp": Action.SUBMIT_REPORT}
 _VERSIONED = {"go", "v", "lp"}  # taps that act on the card's exact state
 
 
@@ -67,7 +62,7 @@ class Pending:
 async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     tap = decode(query.data if query else None)
-    if query is None or tap is None or tap.verb not in _AUTHORIZE:
+    if query is None or tap is None or not tap.kind.team:
         if query is not None:
             await query.answer("Tombol ini tidak dikenal atau sudah usang.", show_alert=True)
         return
@@ -92,7 +87,7 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def _allowed(session: Session, tap: Tap, actor: Actor, now: datetime, zone: ZoneInfo) -> str:
     """The request's ticket, if `actor` may do what the button does now."""
-    ensure_allowed(session, tap.request_id, actor, _AUTHORIZE[tap.verb], now, zone)
+    ensure_allowed(session, tap.request_id, actor, tap.kind.action, now, zone)
     request = get_request(session, tap.request_id)
     if tap.verb in _VERSIONED and request.version != tap.version:
         raise AlreadyDecided("Pesan ini sudah usang: permohonan telah berubah sejak itu. "
@@ -111,10 +106,9 @@ async def _points(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, tap:
         return
     now = container.clock()
     shown = found.points[:POINTS_SHOWN]
-    rows = [[InlineKeyboardButton(
-        f"{_short_time(p.taken_at, context)} - {ukuran(p.size)} - umur {durasi(now - p.taken_at)}",
-        callback_data=Tap("c", tap.request_id, 0, int(p.taken_at.timestamp())).encode())]
-        for p in shown]
+    rows = [[button(Tap("c", tap.request_id, 0, int(p.taken_at.timestamp())), name=(
+        f"{_short_time(p.taken_at, context)} - {ukuran(p.size)} - umur "
+        f"{durasi(now - p.taken_at)}"))] for p in shown]
     await context.bot.send_message(
         runtime(context).team_chat_id,
         text(context, "team_points", found=found, shown=shown, by=actor.name),
@@ -144,10 +138,8 @@ async def _check(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, tap: 
 def _after_check(request_id: int, done: CheckDone) -> InlineKeyboardMarkup:
     rows = []
     if done.passed:
-        rows.append([InlineKeyboardButton("Restore titik ini", callback_data=Tap(
-            "go", request_id, done.version, done.check_id).encode())])
-    rows.append([InlineKeyboardButton("Cek titik lain", callback_data=Tap(
-        "b", request_id, done.version).encode())])
+        rows.append([button(Tap("go", request_id, done.version, done.check_id))])
+    rows.append([button(Tap("b", request_id, done.version), variant="lain")])
     return InlineKeyboardMarkup(rows)
 
 

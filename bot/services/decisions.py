@@ -14,12 +14,6 @@ from bot.services.teamwork import notify_agency
 from bot.workflow.rules import Actor
 from bot.workflow.sop import Action
 
-INSTRUCTIONS = {
-    "a": "Laksanakan restore, laporkan hasil",
-    "k": "Koordinasikan dengan OPD, lalu laksanakan restore dan laporkan hasil",
-    "n": "Laksanakan sesuai catatan",
-}
-
 
 def decide(session: Session, request_id: int, actor: Actor, action: Action, now: datetime,
            zone: ZoneInfo, team_chat_id: int, *, version: int, target_id: int | None = None,

@@ -32,12 +32,6 @@ from letters.timefmt import local_date
 
 
 @dataclass(frozen=True)
-class Button:
-    text: str
-    choice: Choice
-
-
-@dataclass(frozen=True)
 class Attachment:
     """A file kept on disk (an issued document) sent with the message as its caption."""
 
@@ -46,7 +40,7 @@ class Attachment:
 
 
 def enqueue(session: Session, *, key: str, chat_id: int, kind: str, text: str,
-            now: datetime, buttons: list[list[Button]] | None = None,
+            now: datetime, buttons: list[list[Choice]] | None = None,
             request_id: int | None = None, attachment: Attachment | None = None) -> bool:
     """Add one notification unless one with the same key exists; True if added."""
     exists = session.execute(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)
@@ -57,8 +51,7 @@ def enqueue(session: Session, *, key: str, chat_id: int, kind: str, text: str,
     if attachment is not None:
         payload["document"] = {"path": attachment.path, "filename": attachment.filename}
     if buttons:
-        payload["buttons"] = [[{"text": b.text, "choice": b.choice.as_list()} for b in row]
-                              for row in buttons]
+        payload["buttons"] = [[choice.as_dict() for choice in row] for row in buttons]
     session.add(OutboxMessage(dedupe_key=key[:200], chat_id=chat_id, kind=kind,
                               payload=json.dumps(payload, ensure_ascii=False),
                               request_id=request_id, status="pending", attempts=0,
@@ -109,25 +102,21 @@ def notify_move(session: Session, request: Request, now: datetime, zone: ZoneInf
     key = f"{request.id}:{request.version}"
     if state is State.SUBMITTED:
         kabids = holders(session, Role.KABID, day)
-        buttons = [[Button(f"Disposisi ke {p.name}",
-                           Choice("d", request.id, request.version, p.id))]
+        buttons = [[Choice("d", request.id, request.version, p.id, name=p.name)]
                    for p in kabids if p.id != request.requester_id]
-        buttons.append([Button("Kembalikan", Choice("r", request.id, request.version)),
-                        Button("Tolak", Choice("x", request.id, request.version))])
+        buttons.append([Choice("r", request.id, request.version),
+                        Choice("x", request.id, request.version)])
         for person in holders(session, Role.KADIS, day):
             _to_person(session, person, f"{key}:kadis", "card_kadis",
                        _text("card_kadis", zone, **ctx), now, buttons, request.id)
     elif state is State.DISPOSED_TO_KABID:
         members = holders(session, Role.TIM, day)
-        buttons = [[Button("Ke Tim Teknis (grup)",
-                           Choice("a", request.id, request.version, 0))],
-                   [Button("Ke Tim: koordinasikan dulu dengan OPD",
-                           Choice("k", request.id, request.version, 0))],
-                   [Button("Ke Tim dengan catatan...",
-                           Choice("n", request.id, request.version, 0))]]
-        buttons += [[Button(f"Ke {p.name}", Choice("a", request.id, request.version, p.id))]
+        buttons = [[Choice("a", request.id, request.version, 0, variant="grup")],
+                   [Choice("k", request.id, request.version, 0)],
+                   [Choice("n", request.id, request.version, 0)]]
+        buttons += [[Choice("a", request.id, request.version, p.id, name=p.name)]
                     for p in members if p.id != request.requester_id]
-        buttons.append([Button("Tolak", Choice("x", request.id, request.version))])
+        buttons.append([Choice("x", request.id, request.version)])
         for person in holders(session, Role.KABID, day, principal_id=request.kabid_id):
             _to_person(session, person, f"{key}:kabid", "card_kabid",
                        _text("card_kabid", zone, note=note, by=actor_name, **ctx), now, buttons,
@@ -137,12 +126,12 @@ def notify_move(session: Session, request: Request, now: datetime, zone: ZoneInf
         enqueue(session, key=f"{key}:team", chat_id=team_chat_id, kind="card_team",
                 text=_text("card_team", zone, assignee=assignee, note=note, by=actor_name,
                            **ctx), now=now, request_id=request.id,
-                buttons=[[Button("Cek backup", Choice("b", request.id, request.version))]])
+                buttons=[[Choice("b", request.id, request.version)]])
         order_documents(session, request.id, [Order("disposisi", (team_chat_id,))], key=key,
                         now=now)
     elif state is State.REPORT_SUBMITTED:
-        buttons = [[Button("Sahkan", Choice("y", request.id, request.version)),
-                    Button("Kembalikan", Choice("yr", request.id, request.version))]]
+        buttons = [[Choice("y", request.id, request.version),
+                    Choice("yr", request.id, request.version)]]
         kabids = holders(session, Role.KABID, day, principal_id=request.kabid_id)
         for person in kabids:
             _to_person(session, person, f"{key}:report", "card_report",
@@ -156,8 +145,8 @@ def notify_move(session: Session, request: Request, now: datetime, zone: ZoneInf
                     text=_text("notice_team", zone, by=actor_name, note=note, **ctx), now=now,
                     request_id=request.id)
     elif state is State.NOTIFIED:
-        buttons = [[Button("Diterima / Sesuai", Choice("ok", request.id, request.version)),
-                    Button("Belum sesuai", Choice("no", request.id, request.version))]]
+        buttons = [[Choice("ok", request.id, request.version),
+                    Choice("no", request.id, request.version)]]
         _to_person(session, request.requester, f"{key}:step8", "card_step8",
                    _text("card_step8", zone, **ctx), now, buttons, request.id)
         chats = (request.requester.telegram_id or 0, team_chat_id)
@@ -187,25 +176,24 @@ QUIET_FOR_REQUESTER = frozenset({State.BACKUP_CHECKED, State.RESTORED, State.VER
                                  State.REPORT_SUBMITTED, State.REPORT_RATIFIED})
 
 
-def _team_buttons(session: Session, request: Request) -> list[list[Button]]:
+def _team_buttons(session: Session, request: Request) -> list[list[Choice]]:
     """What the team can do next from where the request stands."""
     state, rid, version = State(request.state), request.id, request.version
     if state is State.REOPENED:
-        return [[Button("Cek backup", Choice("b", rid, version))]]
+        return [[Choice("b", rid, version)]]
     if state is State.RESTORE_FAILED:
         check = session.execute(select(BackupCheck.id).where(BackupCheck.request_id == rid)
                                 .order_by(BackupCheck.id.desc())).scalars().first()
-        retry = [Button("Ulangi (cek titik yang sama)", Choice("u", rid, version, check))
-                 ] if check else []
-        return [[*retry, Button("Cek titik lain", Choice("b", rid, version))]]
+        retry = [Choice("u", rid, version, check)] if check else []
+        return [[*retry, Choice("b", rid, version, variant="lain")]]
     rows = []
     if state is State.RESTORED:
-        rows.append([Button("Sudah diperiksa: ajukan laporan", Choice("v", rid, version))])
+        rows.append([Choice("v", rid, version)])
     elif state is State.VERIFIED:
-        rows.append([Button("Ajukan laporan lagi", Choice("lp", rid, version))])
+        rows.append([Choice("lp", rid, version)])
     run = rollback_candidate(session, rid)
     if run is not None:
-        rows.append([Button("Rollback", Choice("rb", rid, version, run.id))])
+        rows.append([Choice("rb", rid, version, run.id)])
     return rows
 
 
@@ -217,7 +205,7 @@ def rollback_candidate(session: Session, request_id: int) -> RestoreRun | None:
 
 
 def _to_person(session: Session, person: Person, key: str, kind: str, text: str,
-               now: datetime, buttons: list[list[Button]] | None,
+               now: datetime, buttons: list[list[Choice]] | None,
                request_id: int) -> None:
     if person.telegram_id is None:
         return  # not linked yet: the card waits in /antrian and in the CLI
