@@ -183,7 +183,7 @@ def test_a_run_cut_off_by_a_crash_is_cleaned_up_at_start_up_with_live_data_untou
     # What the crash left: a half-filled shadow and a staging folder, mid-apply.
     mariadb.sql(f"CREATE DATABASE pulih_sh_{run_id}")
     staging = Path("/var/lib/pulih-staging") / str(run_id)
-    staging.mkdir(parents=True)
+    staging.mkdir(parents=True, exist_ok=True)  # shared with any run #N on this machine
     (staging / "simpeg.sql.gz").write_bytes(b"setengah")
     # ...and the import it had started on the target, still running.
     still = subprocess.Popen(["sh", "-c", "sleep 600", f"pulih_sh_{run_id}"])
