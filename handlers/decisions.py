@@ -7,19 +7,14 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
 from telegram import CallbackQuery, MaybeInaccessibleMessage, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.services.decisions import decide
+from bot.services.decisions import decidable, decide
 from bot.services.notify import fit
-from bot.services.requests import ensure_allowed, get_request
 from bot.workflow.refusals import AlreadyDecided, Refusal
-from bot.workflow.rules import Actor
-from bot.workflow.sop import Action
 from handlers.callbacks import Tap, decode
 from handlers.common import actor_or_explain, in_session, text
 from handlers.runtime import kick_delivery, runtime
@@ -63,8 +58,8 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     now, zone = container.clock(), container.settings.timezone
     if tap.kind.asks:
         try:  # refuse now what the decision would refuse, before asking for a reason
-            ticket = await in_session(context,
-                                      lambda s: _check(s, tap, actor, action, now, zone))
+            ticket = await in_session(context, lambda s: decidable(
+                s, tap.request_id, tap.version, actor, action, now, zone))
         except Refusal as refusal:
             await query.answer(_short(refusal), show_alert=True)
             return
@@ -90,16 +85,6 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query.message is not None:
         await _stamp(context, _card(query.message), tap.kind.verdict, actor.name, now, "")
     kick_delivery(context)
-
-
-def _check(session: Session, tap: Tap, actor: Actor, action: Action, now: datetime,
-           zone: ZoneInfo) -> str:
-    """The request's ticket, if the tap could still be decided (refused otherwise)."""
-    ensure_allowed(session, tap.request_id, actor, action, now, zone)
-    request = get_request(session, tap.request_id)
-    if request.version != tap.version:
-        raise AlreadyDecided("Kartu ini sudah diproses atau usang. Tidak ada yang diubah.")
-    return request.ticket
 
 
 def _short(refusal: Refusal) -> str:

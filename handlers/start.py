@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.services.linking import redeem
+from bot.services.views import linked
 from bot.workflow.refusals import Refusal
 from bot.workflow.sop import ROLE_LABELS, Role
 from handlers.common import actor_or_explain, in_session, text
@@ -28,18 +25,12 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     now = runtime(context).container.clock()
     try:
-        person = await in_session(context, lambda s: _redeem(s, code, user.id, now))
+        person = await in_session(context, lambda s: linked(s, code, user.id, now))
     except Refusal as refusal:
         await message.reply_text(refusal.message)
         return
-    await message.reply_text(text(context, "linked", name=person[0],
-                                  roles=[ROLE_LABELS[Role(r)] for r in person[1]]))
-
-
-def _redeem(session: Session, code: str, telegram_id: int,
-            now: datetime) -> tuple[str, list[str]]:
-    person = redeem(session, code, telegram_id, now)
-    return person.name, sorted(r.role for r in person.roles)
+    await message.reply_text(text(context, "linked", name=person.name,
+                                  roles=[ROLE_LABELS[Role(r)] for r in person.roles]))
 
 
 async def help_(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 from telegram import (
@@ -20,8 +19,7 @@ from telegram import (
 )
 from telegram.ext import ContextTypes
 
-from bot.services.notify import notify_move
-from bot.services.requests import ensure_allowed, get_request
+from bot.services.notify import notify_request
 from bot.services.restores import rollback_run
 from bot.services.teamwork import (
     CheckDone,
@@ -32,8 +30,10 @@ from bot.services.teamwork import (
     recheck,
     restore_points,
     submit_report,
+    team_step_allowed,
 )
-from bot.workflow.refusals import AlreadyDecided, Refusal
+from bot.services.views import run_header, system_code
+from bot.workflow.refusals import Refusal
 from bot.workflow.rules import Actor
 from handlers.callbacks import TEAM_PATTERN, Tap, button, decode
 from handlers.common import actor_or_explain, in_session, text
@@ -78,21 +78,13 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     container = chat.container
     now, zone = container.clock(), container.settings.timezone
     try:
-        ticket = await in_session(context, lambda s: _allowed(s, tap, actor, now, zone))
+        ticket = await in_session(context, lambda s: team_step_allowed(
+            s, tap.request_id, tap.version, actor, tap.kind.action, tap.verb in _VERSIONED, now,
+            zone))
     except Refusal as refusal:
         await query.answer(refusal.message[:200], show_alert=True)
         return
     await _HANDLERS[tap.verb](query, context, tap, actor, ticket)
-
-
-def _allowed(session: Session, tap: Tap, actor: Actor, now: datetime, zone: ZoneInfo) -> str:
-    """The request's ticket, if `actor` may do what the button does now."""
-    ensure_allowed(session, tap.request_id, actor, tap.kind.action, now, zone)
-    request = get_request(session, tap.request_id)
-    if tap.verb in _VERSIONED and request.version != tap.version:
-        raise AlreadyDecided("Pesan ini sudah usang: permohonan telah berubah sejak itu. "
-                             "Tidak ada yang diubah.")
-    return request.ticket
 
 
 async def _points(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, tap: Tap,
@@ -145,7 +137,7 @@ def _after_check(request_id: int, done: CheckDone) -> InlineKeyboardMarkup:
 
 async def _confirm(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, tap: Tap,
                    actor: Actor, ticket: str) -> None:
-    code = await in_session(context, lambda s: get_request(s, tap.request_id).system.code)
+    code = await in_session(context, lambda s: system_code(s, tap.request_id))
     _remember(context, Pending(tap, runtime(context).team_chat_id, code,
                                query.message.message_id if query.message else 0))
     await query.answer("Ketik nama sistem untuk mengonfirmasi.")
@@ -240,8 +232,8 @@ async def _start_restore(message: Message, context: ContextTypes.DEFAULT_TYPE,
     except (Refusal, RestoreError) as problem:
         await message.reply_text(f"Restore tidak dijalankan: {problem.message}")
         return
-    values = await in_session(context, lambda s: _header(s, tap.request_id, ticket.point,
-                                                         actor.name))
+    values = await in_session(context, lambda s: run_header(s, tap.request_id, ticket.point,
+                                                            actor.name))
     live = LiveRun(ticket, chat.team_chat_id, 0, values, container.clock())
     shown = await message.reply_text(progress_text(live, container.settings.timezone))
     live.message_id = shown.message_id
@@ -249,12 +241,6 @@ async def _start_restore(message: Message, context: ContextTypes.DEFAULT_TYPE,
     chat.restores.start(context.bot, live, after_run(chat.team_chat_id, zone, container.clock),
                         lambda: kick_delivery(context))
     kick_delivery(context)  # the requester hears the restore has begun
-
-
-def _header(session: Session, request_id: int, point: str, by: str) -> dict[str, str]:
-    request = get_request(session, request_id)
-    return {"ticket": request.ticket, "system_name": request.system.name,
-            "system_code": request.system.code, "point": point, "by": by}
 
 
 async def _rollback(message: Message, context: ContextTypes.DEFAULT_TYPE, pending: Pending,
@@ -267,8 +253,8 @@ async def _rollback(message: Message, context: ContextTypes.DEFAULT_TYPE, pendin
     zone = container.settings.timezone
 
     def tell(session: Session, request_id: int) -> None:
-        notify_move(session, get_request(session, request_id), container.clock(), zone,
-                    chat.team_chat_id, actor_name=actor.name, note=reason)
+        notify_request(session, request_id, container.clock(), zone, chat.team_chat_id,
+                       actor_name=actor.name, note=reason)
 
     await message.reply_text("Rollback berjalan...")
     try:

@@ -9,10 +9,22 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Person, Request
 from bot.services.notify import notify_move
-from bot.services.requests import apply_action
+from bot.services.requests import apply_action, ensure_allowed, get_request
 from bot.services.teamwork import notify_agency
+from bot.workflow.refusals import AlreadyDecided
 from bot.workflow.rules import Actor
 from bot.workflow.sop import Action
+
+
+def decidable(session: Session, request_id: int, version: int, actor: Actor, action: Action,
+              now: datetime, zone: ZoneInfo) -> str:
+    """The request's ticket, if a card of `version` could still be decided by `actor`
+    (refused otherwise): asked before a reason is typed, so no one types in vain."""
+    ensure_allowed(session, request_id, actor, action, now, zone)
+    request = get_request(session, request_id)
+    if request.version != version:
+        raise AlreadyDecided("Kartu ini sudah diproses atau usang. Tidak ada yang diubah.")
+    return request.ticket
 
 
 def decide(session: Session, request_id: int, actor: Actor, action: Action, now: datetime,

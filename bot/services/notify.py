@@ -171,6 +171,14 @@ def notify_move(session: Session, request: Request, now: datetime, zone: ZoneInf
                    request.id)
 
 
+def notify_request(session: Session, request_id: int, now: datetime, zone: ZoneInfo,
+                   team_chat_id: int, actor_name: str = "", note: str = "") -> None:
+    """`notify_move` for a request known by its id."""
+    request = session.get(Request, request_id)
+    assert request is not None
+    notify_move(session, request, now, zone, team_chat_id, actor_name=actor_name, note=note)
+
+
 # Steps inside Diskominfo that the requester need not hear of one by one.
 QUIET_FOR_REQUESTER = frozenset({State.BACKUP_CHECKED, State.RESTORED, State.VERIFIED,
                                  State.REPORT_SUBMITTED, State.REPORT_RATIFIED})

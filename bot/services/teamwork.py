@@ -187,3 +187,15 @@ def after_interruption(team_chat_id: int, zone: ZoneInfo, clock: Callable[[], da
                     note=message)
 
     return hook
+
+
+def team_step_allowed(session: Session, request_id: int, version: int, actor: Actor,
+                      action: Action, exact: bool, now: datetime, zone: ZoneInfo) -> str:
+    """The request's ticket, if `actor` may take this team step now; with `exact`, only
+    on the message of the request's current state."""
+    ensure_allowed(session, request_id, actor, action, now, zone)
+    request = get_request(session, request_id)
+    if exact and request.version != version:
+        raise AlreadyDecided("Pesan ini sudah usang: permohonan telah berubah sejak itu. "
+                             "Tidak ada yang diubah.")
+    return request.ticket
