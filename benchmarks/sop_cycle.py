@@ -39,7 +39,7 @@ from benchmarks.simpeg_dump import DUMP  # noqa: E402
 from bot.db.models import Request  # noqa: E402
 from bot.demo.lab.mariadb import MariaDB  # noqa: E402
 from bot.demo.lab.sshd import SshServer  # noqa: E402
-from bot.services.timeline import timeline  # noqa: E402
+from bot.services.requests.timeline import timeline  # noqa: E402
 from bot.workflow.sop import STEPS  # noqa: E402
 from tests.support.people import shown  # noqa: E402
 from tests.support.running_bot import TEAM_CHAT, running_bot  # noqa: E402

@@ -12,26 +12,53 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.engine import make_engine, make_session_factory
-from bot.services.audit_key import KeySource, key_path
+from bot.inventory.loader import load_inventory
+from bot.services.audit.key import KeySource, key_path
+from bot.services.documents.stationery import Stationery
 from bot.settings import Settings
 from letters.timefmt import utcnow
 from restore.ssh import PASSPHRASE_ENV
 
 
+@dataclass(frozen=True)
+class OfficeFacts:
+    """What the inventory says of the office itself: its team group and its stationery."""
+
+    team_chat_id: int
+    stationery: Stationery
+
+
 @dataclass
 class Container:
-    """What a Pulih process runs on: settings, the database, and a clock."""
+    """What a Pulih process runs on: settings, the database, a clock, and the office's
+    facts (read from the inventory when first needed, since `pulih init` and `db upgrade`
+    run before there is one; read again only when the file changes)."""
 
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
     clock: Callable[[], datetime] = field(default=utcnow)
+    _office: tuple[tuple[int, int], OfficeFacts] | None = field(default=None, repr=False)
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
         """A session whose work is committed together, or not at all."""
         with self.sessions() as session, session.begin():
             yield session
+
+    @property
+    def office(self) -> OfficeFacts:
+        path = self.settings.inventory_path
+        try:
+            seen = path.stat()
+            version = (seen.st_mtime_ns, seen.st_size)
+        except OSError:
+            version = (0, 0)  # the loader reports the missing file in its own words
+        if self._office is None or self._office[0] != version:
+            inventory = load_inventory(path)
+            self._office = (version, OfficeFacts(inventory.team_chat_id,
+                                                 Stationery.from_inventory(inventory)))
+        return self._office[1]
 
     def close(self) -> None:
         self.engine.dispose()

@@ -14,30 +14,30 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from telegram import BotCommand, Update
-from telegram.ext import ApplicationBuilder, ContextTypes
+from telegram.ext import ApplicationBuilder, JobQueue
 
 from bot.bootstrap import Container
 from bot.errors import ConfigError
-from bot.inventory.loader import load_inventory
-from bot.services.anchors import post_daily_anchor
-from bot.services.deadline_alerts import sweep
-from bot.services.notify import prune_outbox
-from bot.services.paperwork import prune_drafts
-from bot.services.restores import recover_interrupted
-from bot.services.rollbacks import prune_rollbacks, warn_expiring
-from bot.services.teamwork import after_interruption
+from bot.services.audit.anchors import post_daily_anchor
+from bot.services.documents.paperwork import prune_drafts
+from bot.services.outbox.queue import prune_outbox
+from bot.services.requests.deadline_alerts import sweep
+from bot.services.restores.rollbacks import prune_rollbacks, warn_expiring
+from bot.services.restores.runs import recover_interrupted
+from bot.services.restores.teamwork import after_interruption
 from bot.settings import Settings
 from handlers import register
 from handlers.restore_runs import RestoreRunner
 from handlers.runtime import (
+    CONTEXT_TYPES,
     DELIVERY_INTERVAL,
     HOUSEKEEPING_FIRST,
     ChatRuntime,
     PulihApp,
+    PulihContext,
     deliver_job,
     documents_job,
     kick_delivery,
-    runtime,
 )
 
 log = logging.getLogger("pulih.chat")
@@ -52,13 +52,13 @@ COMMANDS = (
 
 
 async def _post_init(application: PulihApp) -> None:
-    chat = application.bot_data["pulih"]
+    chat = application.bot_data.runtime
     container = chat.container
     # Restores a crash cut off are settled before anything else (live data put right),
     # and the team group hears of each.
     recovered = await asyncio.to_thread(
         recover_interrupted, container,
-        after_interruption(chat.team_chat_id, container.settings.timezone, container.clock))
+        after_interruption(container))
     if recovered:
         log.warning("restore terputus dibereskan saat mulai: %s", recovered)
     await application.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
@@ -78,18 +78,18 @@ async def _post_init(application: PulihApp) -> None:
                                         first=chat.housekeeping_first, name="housekeeping")
 
 
-async def housekeeping_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def housekeeping_job(context: PulihContext) -> None:
     """Once a day: the activity record's anchor goes to the team group; copies kept for
     rollback past their keeping time are removed (the team warned a day before); KONSEP
     drafts and settled outbox rows past their keeping time are deleted."""
-    chat = runtime(context)
-    if await asyncio.to_thread(post_daily_anchor, chat.container, chat.team_chat_id):
+    chat = context.pulih
+    if await asyncio.to_thread(post_daily_anchor, chat.container):
         kick_delivery(context)
     gone = await asyncio.to_thread(prune_drafts, chat.container)
     if gone:
         log.info("%d konsep lama dihapus", gone)
 
-    if await asyncio.to_thread(warn_expiring, chat.container, chat.team_chat_id):
+    if await asyncio.to_thread(warn_expiring, chat.container):
         kick_delivery(context)
     for copy, what in await asyncio.to_thread(prune_rollbacks, chat.container):
         log.info("salinan rollback restore #%d: %s", copy.run_id, what)
@@ -102,8 +102,8 @@ async def housekeeping_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         log.info("%d pesan keluar lama dihapus", old)
 
 
-async def sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    chat = runtime(context)
+async def sweep_job(context: PulihContext) -> None:
+    chat = context.pulih
     container = chat.container
 
     def run() -> int:
@@ -117,15 +117,15 @@ async def sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _post_stop(application: PulihApp) -> None:
     """Restores still running stop before their swap (live data untouched) and end."""
-    chat = application.bot_data["pulih"]
+    chat = application.bot_data.runtime
     await chat.restores.stop()
 
 
-async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _on_error(update: object, context: PulihContext) -> None:
     error = context.error
     log.error("handler gagal: %r", error, exc_info=error)
     if error is not None:
-        for hook in runtime(context).on_error:
+        for hook in context.pulih.on_error:
             hook(error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
@@ -143,8 +143,7 @@ async def polling(application: PulihApp,
     """Run the application's polling inside the caller's event loop (the demo, the tests);
     yields the list that collects every exception a handler raised."""
     errors: list[BaseException] = []
-    chat = application.bot_data["pulih"]
-    assert isinstance(chat, ChatRuntime)
+    chat = application.bot_data.runtime
     chat.on_error.append(errors.append)
     await application.initialize()
     assert application.updater is not None
@@ -164,7 +163,6 @@ async def polling(application: PulihApp,
 
 def build_application(container: Container, *, token: str | None = None,
                       read_timeout: float = 10.0,
-                      team_chat_id: int | None = None,
                       sweep_interval: float = 30.0,
                       restore_slots: int = 2,
                       progress_every: float = 3.0,
@@ -177,8 +175,9 @@ def build_application(container: Container, *, token: str | None = None,
     # (and without its deprecation warning on every 429).
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     settings = container.settings
-    if team_chat_id is None:
-        team_chat_id = load_inventory(settings.inventory_path).team_chat_id
+    # The inventory is read (and any problem in it reported) now, not at the first tap.
+    _ = container.office
+    jobs = JobQueue[PulihContext]()
     application = (
         ApplicationBuilder()
         .token(token or settings.require_bot_token())
@@ -186,13 +185,15 @@ def build_application(container: Container, *, token: str | None = None,
         .base_file_url(settings.bot_file_url)
         .read_timeout(read_timeout)
         .get_updates_read_timeout(read_timeout + 5)
+        .context_types(CONTEXT_TYPES)
+        .job_queue(jobs)
         .post_init(_post_init)
         .post_stop(_post_stop)
         .build()
     )
-    application.bot_data["pulih"] = ChatRuntime(
+    application.bot_data.runtime = ChatRuntime(
         container, RestoreRunner(container, restore_slots, progress_every),
-        team_chat_id=team_chat_id, sweep_interval=sweep_interval,
+        jobs=jobs, sweep_interval=sweep_interval,
         delivery_interval=delivery_interval, housekeeping_first=housekeeping_first)
     register(application)
     application.add_error_handler(_on_error)

@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import ContextTypes
 
 from bot.render import render_text
-from bot.services.actors import actor_by_telegram_id
+from bot.services.people.actors import actor_by_telegram_id
 from bot.workflow.refusals import NotLinked
 from bot.workflow.rules import Actor
-from handlers.runtime import runtime
+from handlers.runtime import PulihContext
 
 T = TypeVar("T")
 
 
-async def in_session(context: ContextTypes.DEFAULT_TYPE, work: Callable[[Session], T]) -> T:
+async def in_session(context: PulihContext, work: Callable[[Session], T]) -> T:
     """Run `work` in a unit of work on a worker thread (the loop keeps answering)."""
-    container = runtime(context).container
+    container = context.pulih.container
 
     def run() -> T:
         with container.unit_of_work() as session:
@@ -32,12 +30,12 @@ async def in_session(context: ContextTypes.DEFAULT_TYPE, work: Callable[[Session
     return await asyncio.to_thread(run)
 
 
-def text(context: ContextTypes.DEFAULT_TYPE, template: str, **values: object) -> str:
+def text(context: PulihContext, template: str, **values: object) -> str:
     return render_text(f"chat/{template}.txt.j2",
-                       runtime(context).container.settings.timezone, **values).strip()
+                       context.pulih.container.settings.timezone, **values).strip()
 
 
-async def actor_or_explain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Actor | None:
+async def actor_or_explain(update: Update, context: PulihContext) -> Actor | None:
     """The linked person behind this update, or None after a polite explanation."""
     user = update.effective_user
     if user is None:
@@ -49,18 +47,8 @@ async def actor_or_explain(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         # A tap is answered to the tapper alone, by the caller; in a group, the
         # explanation is posted at most once an hour per person.
         if update.callback_query is None and message is not None and (
-                message.chat.type == ChatType.PRIVATE or _first_in_a_while(context, user.id)):
+                message.chat.type == ChatType.PRIVATE
+                or context.pulih.not_linked.first_in_a_while(user.id)):
             await message.reply_text(text(context, "not_linked"))
         return None
 
-
-NOT_LINKED_QUIET = 3600.0  # seconds between two explanations to one person in a group
-
-
-def _first_in_a_while(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> bool:
-    told: dict[int, float] = context.bot_data.setdefault("pulih_not_linked", {})
-    now = time.monotonic()
-    if now - told.get(user_id, -NOT_LINKED_QUIET) < NOT_LINKED_QUIET:
-        return False
-    told[user_id] = now
-    return True

@@ -10,14 +10,13 @@ from datetime import datetime
 
 from telegram import CallbackQuery, MaybeInaccessibleMessage, Update
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
-from bot.services.decisions import decidable, decide
-from bot.services.notify import fit
+from bot.services.outbox.queue import fit
+from bot.services.requests.decisions import decidable, decide
 from bot.workflow.refusals import AlreadyDecided, Refusal
 from handlers.callbacks import Tap, decode
 from handlers.common import actor_or_explain, in_session, text
-from handlers.runtime import kick_delivery, runtime
+from handlers.runtime import PulihContext, kick_delivery
 
 PENDING = "pulih_pending_reason"
 
@@ -37,7 +36,7 @@ class PendingReason:
     card: Card
 
 
-async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_tap(update: Update, context: PulihContext) -> None:
     query = update.callback_query
     if query is None:
         return
@@ -53,7 +52,7 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if tap.kind.team:  # a team step's button, tapped outside the team group
         await query.answer("Tombol ini hanya berlaku di grup Tim Teknis.", show_alert=True)
         return
-    container = runtime(context).container
+    container = context.pulih.container
     action = tap.kind.action
     now, zone = container.clock(), container.settings.timezone
     if tap.kind.asks:
@@ -74,7 +73,7 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     target = tap.argument or None
     try:
         await in_session(context, lambda s: decide(
-            s, tap.request_id, actor, action, now, zone, runtime(context).team_chat_id,
+            s, tap.request_id, actor, action, now, zone, context.pulih.team_chat_id,
             version=tap.version, target_id=target, instruction=tap.kind.instruction or None))
     except Refusal as refusal:
         await query.answer(_short(refusal), show_alert=True)
@@ -111,7 +110,7 @@ def _card(message: MaybeInaccessibleMessage) -> Card:
     return Card(message.chat.id, message.message_id, getattr(message, "text", "") or "")
 
 
-async def _stamp(context: ContextTypes.DEFAULT_TYPE, card: Card, verdict: str, by: str,
+async def _stamp(context: PulihContext, card: Card, verdict: str, by: str,
                  at: datetime, note: str) -> None:
     """Write the decision, who and when on top of the card; its buttons go."""
     stamped = text(context, "stamp", original=card.text, verdict=verdict, by=by, at=at,
@@ -120,7 +119,7 @@ async def _stamp(context: ContextTypes.DEFAULT_TYPE, card: Card, verdict: str, b
         fit(stamped), chat_id=card.chat_id, message_id=card.message_id))
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_text(update: Update, context: PulihContext) -> None:
     """A typed reason for a pending "Kembalikan"/"Tolak"/"Belum sesuai"."""
     message = update.effective_message
     pending = (context.user_data or {}).get(PENDING)
@@ -134,12 +133,12 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         context.user_data.pop(PENDING, None)
         await message.reply_text("Dibatalkan. Tidak ada yang diubah.")
         return
-    container = runtime(context).container
+    container = context.pulih.container
     now, zone = container.clock(), container.settings.timezone
     action = pending.tap.kind.action
     try:
         await in_session(context, lambda s: decide(
-            s, pending.tap.request_id, actor, action, now, zone, runtime(context).team_chat_id,
+            s, pending.tap.request_id, actor, action, now, zone, context.pulih.team_chat_id,
             version=pending.tap.version, reason=reason,
             target_id=pending.tap.argument or None,
             instruction=pending.tap.kind.instruction or None))

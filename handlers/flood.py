@@ -4,52 +4,20 @@ so one person's flood never delays everyone else's answers."""
 
 from __future__ import annotations
 
-import time
-from collections import deque
-from collections.abc import Callable
-
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
 from handlers.common import text
-
-PER_MINUTE = 30  # updates a person may send in any minute
-WINDOW = 60.0
+from handlers.runtime import PulihContext
 
 
-class FloodGate:
-    """A sliding window of each person's updates, and when each was last told."""
-
-    def __init__(self, per_minute: int = PER_MINUTE,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.per_minute = per_minute
-        self.clock = clock
-        self.seen: dict[int, deque[float]] = {}
-        self.told: dict[int, float] = {}
-
-    def admit(self, user_id: int) -> tuple[bool, bool]:
-        """(this update is served, the person should be told to slow down)."""
-        now = self.clock()
-        recent = self.seen.setdefault(user_id, deque())
-        while recent and now - recent[0] >= WINDOW:
-            recent.popleft()
-        if len(recent) < self.per_minute:
-            recent.append(now)
-            return True, False
-        tell = now - self.told.get(user_id, -WINDOW) >= WINDOW
-        if tell:
-            self.told[user_id] = now
-        return False, tell
-
-
-async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def gate(update: Update, context: PulihContext) -> None:
     """Runs before every handler: an update over the person's limit stops here."""
     user = update.effective_user
     if user is None:
         return
-    flood = context.bot_data.setdefault("pulih_flood", FloodGate())
-    served, tell = flood.admit(user.id)
+    served, tell = context.pulih.flood.admit(user.id)
     if served:
         return
     if tell:

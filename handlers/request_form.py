@@ -13,16 +13,15 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     ConversationHandler,
     MessageHandler,
     filters,
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.services.filing import agency_systems, file_request, parse_point
-from bot.services.letters import MAX_UPLOAD, is_pdf
-from bot.services.requests import (
+from bot.services.documents.letters import MAX_UPLOAD, is_pdf
+from bot.services.requests.filing import agency_systems, file_request, parse_point
+from bot.services.requests.records import (
     MAX_REASON,
     MAX_SHORT,
     SCOPE_LABELS,
@@ -33,7 +32,7 @@ from bot.services.requests import (
 from bot.workflow.refusals import NotAllowed, Refusal
 from bot.workflow.sop import Role
 from handlers.common import actor_or_explain, in_session, text
-from handlers.runtime import kick_delivery, runtime
+from handlers.runtime import PulihContext, kick_delivery
 
 SYSTEM, SCOPE, POINT, REASON, IMPACT, CONTACT, LETTER, CONFIRM = range(8)
 FORM = "pulih_form"
@@ -45,7 +44,7 @@ def _keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
                                   for label, data in row] for row in rows])
 
 
-async def _next(update: Update, context: ContextTypes.DEFAULT_TYPE, body: str,
+async def _next(update: Update, context: PulihContext, body: str,
                 markup: InlineKeyboardMarkup | None = None) -> None:
     """The form's next question, in the chat the answer came from."""
     chat = update.effective_chat
@@ -53,14 +52,14 @@ async def _next(update: Update, context: ContextTypes.DEFAULT_TYPE, body: str,
     await context.bot.send_message(chat.id, body, reply_markup=markup)
 
 
-def _form(context: ContextTypes.DEFAULT_TYPE) -> dict[str, Any]:
+def _form(context: PulihContext) -> dict[str, Any]:
     assert context.user_data is not None
     form = context.user_data.setdefault(FORM, {})
     assert isinstance(form, dict)
     return form
 
 
-async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def begin(update: Update, context: PulihContext) -> int:
     message = update.effective_message
     actor = await actor_or_explain(update, context)
     if actor is None or message is None:
@@ -82,7 +81,7 @@ async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return SYSTEM
 
 
-async def choose_system(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def choose_system(update: Update, context: PulihContext) -> int:
     query = update.callback_query
     assert query is not None
     form = _form(context)
@@ -100,7 +99,7 @@ async def choose_system(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
     return SCOPE
 
 
-async def choose_scope(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def choose_scope(update: Update, context: PulihContext) -> int:
     query = update.callback_query
     assert query is not None
     value = (query.data or "").removeprefix("m:c:")
@@ -116,7 +115,7 @@ async def choose_scope(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
     return POINT
 
 
-async def point_latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def point_latest(update: Update, context: PulihContext) -> int:
     query = update.callback_query
     assert query is not None
     await query.answer()
@@ -127,10 +126,10 @@ async def point_latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
     return REASON
 
 
-async def point_typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def point_typed(update: Update, context: PulihContext) -> int:
     message = update.effective_message
     assert message is not None
-    container = runtime(context).container
+    container = context.pulih.container
     try:
         point = parse_point(message.text or "", container.settings.timezone, container.clock())
     except NotAllowed as refusal:
@@ -141,7 +140,7 @@ async def point_typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
     return REASON
 
 
-async def _typed(update: Update, context: ContextTypes.DEFAULT_TYPE, *, key: str, field: str,
+async def _typed(update: Update, context: PulihContext, *, key: str, field: str,
                  limit: int, required: bool = True) -> bool:
     """Store one typed answer of the form, checked as the request will check it; False
     (after saying why) when the step must be answered again."""
@@ -159,14 +158,14 @@ async def _typed(update: Update, context: ContextTypes.DEFAULT_TYPE, *, key: str
     return True
 
 
-async def reason(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def reason(update: Update, context: PulihContext) -> int:
     if not await _typed(update, context, key="reason", field="alasan", limit=MAX_REASON):
         return REASON
     await _next(update, context, text(context, "form_impact"))
     return IMPACT
 
 
-async def impact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def impact(update: Update, context: PulihContext) -> int:
     if not await _typed(update, context, key="impact", field="dampak", limit=MAX_REASON,
                         required=False):
         return IMPACT
@@ -174,7 +173,7 @@ async def impact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return CONTACT
 
 
-async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def contact(update: Update, context: PulihContext) -> int:
     if not await _typed(update, context, key="contact", field="kontak", limit=MAX_SHORT):
         return CONTACT
     await _next(update, context, text(context, "form_letter", limit=MAX_UPLOAD // (1024 * 1024)),
@@ -182,7 +181,7 @@ async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return LETTER
 
 
-async def letter_auto(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def letter_auto(update: Update, context: PulihContext) -> int:
     query = update.callback_query
     assert query is not None
     await query.answer()
@@ -192,7 +191,7 @@ async def letter_auto(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
     return await _summary(update, context)
 
 
-async def letter_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def letter_upload(update: Update, context: PulihContext) -> int:
     message = update.effective_message
     assert message is not None and message.document is not None
     document = message.document
@@ -210,7 +209,7 @@ async def letter_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
     return await _summary(update, context)
 
 
-async def _summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def _summary(update: Update, context: PulihContext) -> int:
     form = _form(context)
     chat = update.effective_chat
     assert chat is not None
@@ -225,7 +224,7 @@ async def _summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return CONFIRM
 
 
-async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def submit(update: Update, context: PulihContext) -> int:
     query = update.callback_query
     assert query is not None and context.user_data is not None
     actor = await actor_or_explain(update, context)
@@ -239,10 +238,10 @@ async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
                      contact=form["contact"],
                      recovery_point=datetime.fromisoformat(form["point"])
                      if form.get("point") else None)
-    chat = runtime(context)
+    chat = context.pulih
     try:
         filed = await asyncio.to_thread(file_request, chat.container, actor, new,
-                                        chat.team_chat_id, form.get("upload"))
+                                        form.get("upload"))
     except Refusal as refusal:
         await query.edit_message_text(f"Permohonan tidak dikirim: {refusal.message}")
         return ConversationHandler.END
@@ -252,7 +251,7 @@ async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return ConversationHandler.END
 
 
-async def restart(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def restart(update: Update, context: PulihContext) -> int:
     query = update.callback_query
     if query is not None:
         await query.answer()
@@ -260,7 +259,7 @@ async def restart(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return await begin(update, context)
 
 
-async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def cancel(update: Update, context: PulihContext) -> int:
     if context.user_data is not None:
         context.user_data.pop(FORM, None)
     query = update.callback_query
@@ -273,7 +272,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return ConversationHandler.END
 
 
-async def unexpected(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unexpected(update: Update, context: PulihContext) -> None:
     if update.callback_query is not None:
         await update.callback_query.answer("Pilih salah satu tombol pada pertanyaan terakhir.")
     elif update.effective_message is not None:
@@ -282,7 +281,7 @@ async def unexpected(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             "/batal untuk membatalkan permohonan.")
 
 
-def conversation() -> ConversationHandler[ContextTypes.DEFAULT_TYPE]:
+def conversation() -> ConversationHandler[PulihContext]:
     private = filters.ChatType.PRIVATE
     typed = private & filters.TEXT & ~filters.COMMAND
     with warnings.catch_warnings():

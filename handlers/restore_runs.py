@@ -23,8 +23,8 @@ from telegram.error import BadRequest, RetryAfter, TelegramError
 from bot.bootstrap import Container
 from bot.db.models import Request, RestoreRun
 from bot.render import render_text
-from bot.services.case_file import verification_checks
-from bot.services.restores import RunTicket, execute
+from bot.services.documents.case_file import verification_checks
+from bot.services.restores.runs import RunTicket, execute
 from bot.workflow.rules import Actor
 from handlers.callbacks import Tap, button
 from letters.timefmt import durasi, ukuran

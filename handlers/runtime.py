@@ -1,6 +1,6 @@
-"""What every handler reaches: the process's runtime (the container, the restores it runs,
-the team group), and the nudge that sends what a decision queued without waiting for the
-next delivery round."""
+"""What every handler reaches: the typed context (`context.pulih` is the process's runtime:
+the container, the restores it runs, the team group), and the nudge that sends what a
+decision queued without waiting for the next delivery round."""
 
 from __future__ import annotations
 
@@ -9,27 +9,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram.ext import Application, ContextTypes, ExtBot, JobQueue
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
 
 from bot.bootstrap import Container
-from bot.services.paperwork import make_documents
+from bot.services.documents.paperwork import make_documents
 from handlers.delivery import deliver_pending
+from handlers.limits import FloodGate, Quiet
 from handlers.restore_runs import RestoreRunner
 
 DELIVERY_INTERVAL = 1.0  # seconds between outbox rounds
 HOUSEKEEPING_FIRST = 60.0  # a minute after start: the day's anchor goes with the first run
-# The Application as this bot builds it: PTB's default context, bot and job queue.
-PulihApp = Application[ExtBot[None], ContextTypes.DEFAULT_TYPE, dict[Any, Any],
-                       dict[Any, Any], dict[Any, Any], JobQueue[ContextTypes.DEFAULT_TYPE]]
 
 
 @dataclass
 class ChatRuntime:
-    """What handlers reach through `context.bot_data["pulih"]`."""
+    """What handlers reach as `context.pulih`."""
 
     container: Container
     restores: RestoreRunner
-    team_chat_id: int = 0
     sweep_interval: float = 30.0  # seconds between deadline sweeps
     delivery_interval: float = DELIVERY_INTERVAL  # seconds between outbox rounds
     housekeeping_first: float = HOUSEKEEPING_FIRST
@@ -37,26 +34,49 @@ class ChatRuntime:
     on_error: list[Callable[[BaseException], None]] = field(default_factory=list)
     delivering: asyncio.Lock = field(default_factory=asyncio.Lock)
     documenting: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # The Application's job queue, typed (PTB types `context.job_queue` with a type
+    # variable it never binds).
+    jobs: JobQueue[PulihContext] = field(default_factory=lambda: JobQueue[PulihContext]())
+    flood: FloodGate = field(default_factory=FloodGate)
+    not_linked: Quiet = field(default_factory=Quiet)
+
+    @property
+    def team_chat_id(self) -> int:
+        return self.container.office.team_chat_id
 
 
-def runtime(context: ContextTypes.DEFAULT_TYPE) -> ChatRuntime:
-    value = context.bot_data["pulih"]
-    assert isinstance(value, ChatRuntime)
-    return value
+class BotData:
+    """PTB's `bot_data`: the runtime, set once by `build_application`."""
+
+    runtime: ChatRuntime
 
 
-async def deliver_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+class PulihContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    """The context every handler and job gets (PTB builds it through `CONTEXT_TYPES`)."""
+
+    @property
+    def pulih(self) -> ChatRuntime:
+        return self.bot_data.runtime
+
+
+CONTEXT_TYPES = ContextTypes(context=PulihContext, bot_data=BotData)
+# The Application as this bot builds it: PTB's bot and job queue, Pulih's context.
+PulihApp = Application[ExtBot[None], PulihContext, dict[Any, Any], dict[Any, Any], BotData,
+                       JobQueue[PulihContext]]
+
+
+async def deliver_job(context: PulihContext) -> None:
     """Send the outbox; one round at a time, so no row is sent twice by two rounds."""
-    chat = runtime(context)
+    chat = context.pulih
     if chat.delivering.locked():
         return
     async with chat.delivering:
         await deliver_pending(context.bot, chat.container)
 
 
-async def documents_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def documents_job(context: PulihContext) -> None:
     """Make the documents decisions ordered (in a worker thread), then send them."""
-    chat = runtime(context)
+    chat = context.pulih
     if chat.documenting.locked():
         return
     async with chat.documenting:
@@ -64,8 +84,8 @@ async def documents_job(context: ContextTypes.DEFAULT_TYPE) -> None:
             await deliver_job(context)
 
 
-def kick_delivery(context: ContextTypes.DEFAULT_TYPE) -> None:
+def kick_delivery(context: PulihContext) -> None:
     """Deliver (and make ordered documents) now rather than at the next tick."""
-    if context.job_queue is not None:
-        context.job_queue.run_once(deliver_job, 0)
-        context.job_queue.run_once(documents_job, 0)
+    jobs = context.pulih.jobs
+    jobs.run_once(deliver_job, 0)
+    jobs.run_once(documents_job, 0)

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
-from bot.services.views import linked
+from bot.services.requests.views import linked
 from bot.workflow.refusals import Refusal
 from bot.workflow.sop import ROLE_LABELS, Role
 from handlers.common import actor_or_explain, in_session, text
-from handlers.runtime import runtime
+from handlers.runtime import PulihContext
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: PulihContext) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
@@ -23,7 +22,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not code:
         await help_(update, context)
         return
-    now = runtime(context).container.clock()
+    now = context.pulih.container.clock()
     try:
         person = await in_session(context, lambda s: linked(s, code, user.id, now))
     except Refusal as refusal:
@@ -33,7 +32,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                                   roles=[ROLE_LABELS[Role(r)] for r in person.roles]))
 
 
-async def help_(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_(update: Update, context: PulihContext) -> None:
     actor = await actor_or_explain(update, context)
     if actor is None or update.effective_message is None:
         return
@@ -41,6 +40,6 @@ async def help_(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         context, "help", name=actor.name, roles=sorted(r.value for r in actor.roles)))
 
 
-async def private_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def private_only(update: Update, context: PulihContext) -> None:
     if update.effective_message is not None:
         await update.effective_message.reply_text(text(context, "private_only"))

@@ -4,15 +4,14 @@ on me, most urgent first)."""
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
-from bot.services.views import queue_of, status_of
+from bot.services.requests.views import queue_of, status_of
 from bot.workflow.refusals import Refusal
 from handlers.common import actor_or_explain, in_session, text
-from handlers.runtime import runtime
+from handlers.runtime import PulihContext
 
 
-async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def status(update: Update, context: PulihContext) -> None:
     actor = await actor_or_explain(update, context)
     message = update.effective_message
     if actor is None or message is None:
@@ -21,7 +20,7 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(text(context, "status_usage"))
         return
     key = context.args[0][:40]
-    now = runtime(context).container.clock()
+    now = context.pulih.container.clock()
     try:
         values = await in_session(context, lambda s: status_of(s, actor, key, now))
     except Refusal as refusal:
@@ -30,12 +29,12 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message.reply_text(text(context, "status", now=now, **values))
 
 
-async def queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def queue(update: Update, context: PulihContext) -> None:
     actor = await actor_or_explain(update, context)
     message = update.effective_message
     if actor is None or message is None:
         return
-    container = runtime(context).container
+    container = context.pulih.container
     now, zone = container.clock(), container.settings.timezone
     rows = await in_session(context, lambda s: queue_of(s, actor, now, zone))
     await message.reply_text(text(context, "queue", rows=rows, now=now))

@@ -17,11 +17,11 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.ext import ContextTypes
 
-from bot.services.notify import notify_request
-from bot.services.restores import rollback_run
-from bot.services.teamwork import (
+from bot.services.requests.notify import notify_request
+from bot.services.requests.views import run_header, system_code
+from bot.services.restores.runs import rollback_run
+from bot.services.restores.teamwork import (
     CheckDone,
     accept_restored,
     after_run,
@@ -32,13 +32,12 @@ from bot.services.teamwork import (
     submit_report,
     team_step_allowed,
 )
-from bot.services.views import run_header, system_code
 from bot.workflow.refusals import Refusal
 from bot.workflow.rules import Actor
 from handlers.callbacks import TEAM_PATTERN, Tap, button, decode
 from handlers.common import actor_or_explain, in_session, text
 from handlers.restore_runs import LiveRun, progress_text
-from handlers.runtime import kick_delivery, runtime
+from handlers.runtime import PulihContext, kick_delivery
 from letters.timefmt import durasi, ukuran, waktu
 from restore.errors import RestoreError
 
@@ -59,14 +58,14 @@ class Pending:
     card_id: int
 
 
-async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_tap(update: Update, context: PulihContext) -> None:
     query = update.callback_query
     tap = decode(query.data if query else None)
     if query is None or tap is None or not tap.kind.team:
         if query is not None:
             await query.answer("Tombol ini tidak dikenal atau sudah usang.", show_alert=True)
         return
-    chat = runtime(context)
+    chat = context.pulih
     message = query.message
     if message is None or message.chat.id != chat.team_chat_id:
         await query.answer("Tombol ini hanya berlaku di grup Tim Teknis.", show_alert=True)
@@ -87,10 +86,10 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _HANDLERS[tap.verb](query, context, tap, actor, ticket)
 
 
-async def _points(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, tap: Tap,
+async def _points(query: CallbackQuery, context: PulihContext, tap: Tap,
                   actor: Actor, ticket: str) -> None:
     await query.answer("Mengambil daftar titik backup...")
-    container = runtime(context).container
+    container = context.pulih.container
     try:
         found = await asyncio.to_thread(restore_points, container, tap.request_id, actor)
     except (Refusal, RestoreError) as problem:
@@ -102,15 +101,15 @@ async def _points(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, tap:
         f"{_short_time(p.taken_at, context)} - {ukuran(p.size)} - umur "
         f"{durasi(now - p.taken_at)}"))] for p in shown]
     await context.bot.send_message(
-        runtime(context).team_chat_id,
+        context.pulih.team_chat_id,
         text(context, "team_points", found=found, shown=shown, by=actor.name),
         reply_markup=InlineKeyboardMarkup(rows) if rows else None)
 
 
-async def _check(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, tap: Tap,
+async def _check(query: CallbackQuery, context: PulihContext, tap: Tap,
                  actor: Actor, ticket: str) -> None:
     await query.answer("Memeriksa backup...")
-    container = runtime(context).container
+    container = context.pulih.container
     try:
         if tap.verb == "u":
             done = await asyncio.to_thread(recheck, container, tap.request_id, actor,
@@ -122,7 +121,7 @@ async def _check(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, tap: 
         await _say(context, f"Pemeriksaan backup {ticket} tidak dapat dijalankan: "
                             f"{problem.message}")
         return
-    await context.bot.send_message(runtime(context).team_chat_id,
+    await context.bot.send_message(context.pulih.team_chat_id,
                                    text(context, "team_check", done=done, by=actor.name),
                                    reply_markup=_after_check(tap.request_id, done))
 
@@ -135,42 +134,42 @@ def _after_check(request_id: int, done: CheckDone) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
-async def _confirm(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, tap: Tap,
+async def _confirm(query: CallbackQuery, context: PulihContext, tap: Tap,
                    actor: Actor, ticket: str) -> None:
     code = await in_session(context, lambda s: system_code(s, tap.request_id))
-    _remember(context, Pending(tap, runtime(context).team_chat_id, code,
+    _remember(context, Pending(tap, context.pulih.team_chat_id, code,
                                query.message.message_id if query.message else 0))
     await query.answer("Ketik nama sistem untuk mengonfirmasi.")
     user = query.from_user
     await context.bot.send_message(
-        runtime(context).team_chat_id,
+        context.pulih.team_chat_id,
         text(context, "team_confirm", who=user.full_name, code=code, ticket=ticket),
         reply_markup=ForceReply(selective=True, input_field_placeholder=code))
 
 
-async def _cancel(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, tap: Tap,
+async def _cancel(query: CallbackQuery, context: PulihContext, tap: Tap,
                   actor: Actor, ticket: str) -> None:
-    if runtime(context).restores.cancel(tap.argument or 0, actor.name, tap.request_id):
+    if context.pulih.restores.cancel(tap.argument or 0, actor.name, tap.request_id):
         await query.answer("Pembatalan diminta: restore berhenti sebelum data live disentuh.")
     else:
         await query.answer("Restore ini tidak sedang berjalan di Pulih.", show_alert=True)
 
 
-async def _ask_rollback_reason(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE,
+async def _ask_rollback_reason(query: CallbackQuery, context: PulihContext,
                                tap: Tap, actor: Actor, ticket: str) -> None:
-    _remember(context, Pending(tap, runtime(context).team_chat_id, "",
+    _remember(context, Pending(tap, context.pulih.team_chat_id, "",
                                query.message.message_id if query.message else 0))
     await query.answer("Tulis alasan rollback di grup.")
     await context.bot.send_message(
-        runtime(context).team_chat_id,
+        context.pulih.team_chat_id,
         text(context, "ask_reason", prompt=f"{query.from_user.full_name}, tulis alasan "
                                           "rollback permohonan", ticket=ticket),
         reply_markup=ForceReply(selective=True))
 
 
-async def _report(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, tap: Tap,
+async def _report(query: CallbackQuery, context: PulihContext, tap: Tap,
                   actor: Actor, ticket: str) -> None:
-    chat = runtime(context)
+    chat = context.pulih
     now, zone = chat.container.clock(), chat.container.settings.timezone
     try:
         if tap.verb == "v":
@@ -192,12 +191,12 @@ _HANDLERS = {"b": _points, "c": _check, "u": _check, "go": _confirm, "s": _cance
              "rb": _ask_rollback_reason, "v": _report, "lp": _report}
 
 
-def _remember(context: ContextTypes.DEFAULT_TYPE, pending: Pending) -> None:
+def _remember(context: PulihContext, pending: Pending) -> None:
     if context.user_data is not None:
         context.user_data[PENDING] = pending
 
 
-async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_group_text(update: Update, context: PulihContext) -> None:
     """A member's typed confirmation of a restore, or reason for a rollback."""
     message = update.effective_message
     pending = (context.user_data or {}).get(PENDING)
@@ -218,12 +217,12 @@ async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await _rollback(message, context, pending, actor, typed)
 
 
-async def _start_restore(message: Message, context: ContextTypes.DEFAULT_TYPE,
+async def _start_restore(message: Message, context: PulihContext,
                          pending: Pending, actor: Actor, typed: str) -> None:
     if typed.casefold() != pending.expected.casefold():
         await message.reply_text(text(context, "team_confirm_mismatch", code=pending.expected))
         return
-    chat = runtime(context)
+    chat = context.pulih
     container = chat.container
     tap = pending.tap
     try:
@@ -237,18 +236,17 @@ async def _start_restore(message: Message, context: ContextTypes.DEFAULT_TYPE,
     live = LiveRun(ticket, chat.team_chat_id, 0, values, container.clock())
     shown = await message.reply_text(progress_text(live, container.settings.timezone))
     live.message_id = shown.message_id
-    zone = container.settings.timezone
-    chat.restores.start(context.bot, live, after_run(chat.team_chat_id, zone, container.clock),
+    chat.restores.start(context.bot, live, after_run(container),
                         lambda: kick_delivery(context))
     kick_delivery(context)  # the requester hears the restore has begun
 
 
-async def _rollback(message: Message, context: ContextTypes.DEFAULT_TYPE, pending: Pending,
+async def _rollback(message: Message, context: PulihContext, pending: Pending,
                     actor: Actor, reason: str) -> None:
     if not reason:
         await message.reply_text("Alasan rollback wajib diisi. Tekan Rollback lagi.")
         return
-    chat = runtime(context)
+    chat = context.pulih
     container = chat.container
     zone = container.settings.timezone
 
@@ -267,9 +265,9 @@ async def _rollback(message: Message, context: ContextTypes.DEFAULT_TYPE, pendin
     kick_delivery(context)
 
 
-async def _say(context: ContextTypes.DEFAULT_TYPE, words: str) -> None:
-    await context.bot.send_message(runtime(context).team_chat_id, words)
+async def _say(context: PulihContext, words: str) -> None:
+    await context.bot.send_message(context.pulih.team_chat_id, words)
 
 
-def _short_time(moment: datetime, context: ContextTypes.DEFAULT_TYPE) -> str:
-    return waktu(moment, runtime(context).container.settings.timezone)
+def _short_time(moment: datetime, context: PulihContext) -> str:
+    return waktu(moment, context.pulih.container.settings.timezone)

@@ -1,5 +1,5 @@
 """What the documents say, as plain data: a request's case file and what the register
-gave the document being issued. Built from the database by `bot.services.letters`, or
+gave the document being issued. Built from the database by `bot.services.documents.letters`, or
 from the realistic examples in `letters.samples`."""
 
 from __future__ import annotations

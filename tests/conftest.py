@@ -16,8 +16,8 @@ from bot.db.models import Person
 from bot.demo.lab.mariadb import MariaDB, mariadb_available, mariadb_server
 from bot.demo.lab.sshd import SshServer, ssh_server, sshd_available
 from bot.inventory.loader import load_inventory
-from bot.services.actors import actor_for_person
-from bot.services.inventory_sync import sync_inventory
+from bot.services.office.inventory_sync import sync_inventory
+from bot.services.people.actors import actor_for_person
 from bot.settings import load_settings
 from bot.workflow.rules import Actor
 from tests.support.office import NIPS, NOW, write_inventory

@@ -23,21 +23,21 @@ from bot.errors import ConfigError, PulihError
 from bot.inventory.exposure import exposed_files, unconfined_imports
 from bot.inventory.loader import load_inventory
 from bot.render import render_text
-from bot.services import audit
-from bot.services.actors import actor_by_nip
-from bot.services.audit_key import key_path
-from bot.services.backups import list_backups, record_check, run_check, system_access
-from bot.services.deadlines import open_deadline
-from bot.services.inventory_sync import sync_inventory
-from bot.services.requests import (
+from bot.services.audit import chain as audit
+from bot.services.audit.key import key_path
+from bot.services.office.inventory_sync import sync_inventory
+from bot.services.office.setup import prepare
+from bot.services.people.actors import actor_by_nip
+from bot.services.requests.deadlines import open_deadline
+from bot.services.requests.records import (
     SCOPE_LABELS,
     Scope,
     apply_action,
     ensure_allowed,
     find_request,
 )
-from bot.services.setup import prepare
-from bot.services.timeline import timeline
+from bot.services.requests.timeline import timeline
+from bot.services.restores.backups import list_backups, record_check, run_check, system_access
 from bot.settings import load_settings
 from bot.workflow.refusals import Refusal
 from bot.workflow.sop import ACTION_LABELS, ROLE_LABELS, STATE_LABELS, Action, Role, State

@@ -14,7 +14,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
 from bot.bootstrap import Container
 from bot.inventory.exposure import exposed_files
 from bot.inventory.loader import load_inventory
-from bot.services.linking import CODE_LIFETIME, invite
+from bot.services.people.linking import CODE_LIFETIME, invite
 from handlers.app import build_application, webhook_options
 from letters.timefmt import durasi
 

@@ -13,13 +13,13 @@ from bot.errors import ConfigError, PulihError
 from bot.inventory.loader import load_inventory
 from bot.inventory.model import LetterSettings, Office
 from bot.render import render_text
-from bot.services.documents import verify_bytes, verify_code
-from bot.services.letters import (
-    Stationery,
+from bot.services.documents.letters import (
     configured_signer,
     issue_letter,
     qr_payload,
 )
+from bot.services.documents.registry import verify_bytes, verify_code
+from bot.services.documents.stationery import Stationery
 from bot.workflow.refusals import NotFound
 from letters.kinds import KINDS
 from letters.markup import MarkupError

@@ -8,11 +8,11 @@ from typing import TextIO
 
 from bot.bootstrap import Container
 from bot.db.models import Request, RestoreRun
-from bot.services.actors import actor_by_nip
-from bot.services.backups import record_check, run_check, system_access
-from bot.services.requests import apply_action, ensure_allowed, find_request
-from bot.services.restores import execute, recover_interrupted, rollback_run, start_run
-from bot.services.rollbacks import kept_copies, prune_rollbacks
+from bot.services.people.actors import actor_by_nip
+from bot.services.requests.records import apply_action, ensure_allowed, find_request
+from bot.services.restores.backups import record_check, run_check, system_access
+from bot.services.restores.rollbacks import kept_copies, prune_rollbacks
+from bot.services.restores.runs import execute, recover_interrupted, rollback_run, start_run
 from bot.workflow.refusals import NotAllowed
 from bot.workflow.rules import Actor
 from bot.workflow.sop import Action, Role, State, transition_for

@@ -29,10 +29,10 @@ from bot.demo.lab.simpeg import snapshot
 from bot.demo.office_lab import Lab, lab, unavailable
 from bot.demo.standin import TOKEN, FakeTelegram
 from bot.inventory.loader import load_inventory
-from bot.services.audit import export_csv
-from bot.services.inventory_sync import sync_inventory
-from bot.services.linking import invite
-from bot.services.setup import prepare
+from bot.services.audit.chain import export_csv
+from bot.services.office.inventory_sync import sync_inventory
+from bot.services.office.setup import prepare
+from bot.services.people.linking import invite
 from bot.settings import load_settings
 from handlers.app import build_application, polling
 from handlers.runtime import ChatRuntime
@@ -214,7 +214,7 @@ async def _play(container: Container, standin: FakeTelegram, out: TextIO,
     labels = {"opd": "Pemohon OPD", "kadis": "Kepala Dinas", "kabid": "Kepala Bidang",
               "tim": "Tim Teknis"}
     application = build_application(container, read_timeout=10, sweep_interval=30)
-    chat = application.bot_data["pulih"]
+    chat = application.bot_data.runtime
     assert isinstance(chat, ChatRuntime)
     s = Script(standin, out, Screen("Grup Tim Teknis", "", "", chat.team_chat_id))
     for index, (role, (nip, name)) in enumerate(people.items()):

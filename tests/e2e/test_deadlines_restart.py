@@ -15,9 +15,9 @@ from sqlalchemy import select
 from bot.bootstrap import Container
 from bot.db.models import Deadline, Request
 from bot.demo.standin import FakeTelegram, fake_telegram
-from bot.services import audit
-from bot.services.actors import actor_by_nip
-from bot.services.notify import notify_move
+from bot.services.audit import chain as audit
+from bot.services.people.actors import actor_by_nip
+from bot.services.requests.notify import notify_move
 from bot.workflow.sop import State
 from tests.integration.helpers import place_request
 from tests.support.clock import wita

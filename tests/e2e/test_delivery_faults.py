@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.bootstrap import Container
 from bot.db.models import OutboxMessage, Person, RoleAssignment
 from bot.demo.standin import FakeTelegram, Fault, fake_telegram
-from bot.services.notify import Attachment, enqueue
+from bot.services.outbox.queue import Attachment, enqueue
 from tests.support.office import NIPS
 from tests.support.running_bot import chat_office, has_messages, link, running_bot, until
 

@@ -12,10 +12,10 @@ import pytest
 
 from bot.bootstrap import Container
 from bot.demo.standin import FakeTelegram, fake_telegram
-from bot.services.actors import actor_by_nip
-from bot.services.notify import notify_move
+from bot.services.people.actors import actor_by_nip
+from bot.services.requests.notify import notify_move
 from bot.workflow.sop import State
-from handlers.flood import PER_MINUTE
+from handlers.limits import PER_MINUTE
 from tests.integration.helpers import place_request
 from tests.support.office import NIPS, NOW
 from tests.support.running_bot import answered, has_messages, linked_office, running_bot, until

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.bootstrap import Container
 from bot.db.models import AuditEvent, Person
 from bot.demo.standin import TOKEN, FakeTelegram, fake_telegram
-from bot.services.linking import invite
+from bot.services.people.linking import invite
 from tests.support.cli import office_env, pulih
 from tests.support.office import NIPS, NOW
 from tests.support.running_bot import chat_office, has_messages, running_bot, until

@@ -15,8 +15,8 @@ import pytest
 from bot.bootstrap import Container
 from bot.db.models import Request
 from bot.demo.standin import FakeTelegram, fake_telegram
-from bot.services.actors import actor_by_nip
-from bot.services.notify import notify_move
+from bot.services.people.actors import actor_by_nip
+from bot.services.requests.notify import notify_move
 from bot.workflow.sop import State
 from handlers.callbacks import Tap
 from tests.integration.helpers import place_request, snapshot

@@ -61,7 +61,7 @@ def test_updates_come_by_webhook_only_with_the_secret(tmp_path: Path) -> None:
         async def scenario() -> list[int]:
             application = build_application(container, read_timeout=5)
             errors: list[BaseException] = []
-            chat = application.bot_data["pulih"]
+            chat = application.bot_data.runtime
             assert isinstance(chat, ChatRuntime)
             chat.on_error.append(errors.append)
             await application.initialize()

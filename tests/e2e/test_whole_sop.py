@@ -17,7 +17,7 @@ from sqlalchemy import select
 from bot.db.models import Document, Request
 from bot.demo.lab.mariadb import MariaDB
 from bot.demo.lab.simpeg import snapshot
-from bot.services.timeline import timeline
+from bot.services.requests.timeline import timeline
 from tests.support.people import documents, shown, text_of
 from tests.support.running_bot import TEAM_CHAT, running_bot
 from tests.support.sop_flow import Office, check_and_restore, file_and_assign, office, pulih

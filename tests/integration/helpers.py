@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import AuditEvent, Deadline, Request, System
-from bot.services.requests import ticket_for
+from bot.services.requests.records import ticket_for
 from bot.workflow.rules import Actor
 from bot.workflow.sop import State
 from tests.support.clock import WITA

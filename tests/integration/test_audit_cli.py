@@ -15,9 +15,9 @@ from bot.bootstrap import bootstrap
 from bot.db.migrate import upgrade
 from bot.db.models import AuditEvent, AuditHead
 from bot.inventory.loader import load_inventory
-from bot.services.audit import append_event, chain_key, event_hash, head_anchor
-from bot.services.audit_key import read_key
-from bot.services.inventory_sync import sync_inventory
+from bot.services.audit.chain import append_event, chain_key, event_hash, head_anchor
+from bot.services.audit.key import read_key
+from bot.services.office.inventory_sync import sync_inventory
 from bot.settings import load_settings
 from tests.support.cli import office_env, pulih
 from tests.support.clock import running, wita

@@ -13,8 +13,8 @@ from bot.bootstrap import bootstrap
 from bot.cli import main
 from bot.db.models import AuditEvent, BackupCheck, Request
 from bot.demo.lab.sshd import SshServer
-from bot.services.actors import actor_by_nip
-from bot.services.requests import NewRequest, Scope, apply_action, submit_request
+from bot.services.people.actors import actor_by_nip
+from bot.services.requests.records import NewRequest, Scope, apply_action, submit_request
 from bot.settings import load_settings
 from bot.workflow.sop import Action
 from tests.support.backups import MARIADB_DUMP, gz, write_point

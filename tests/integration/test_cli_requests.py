@@ -10,7 +10,7 @@ import pytest
 
 from bot.bootstrap import Container
 from bot.cli import main
-from bot.services.requests import NewRequest, Scope, apply_action, submit_request
+from bot.services.requests.records import NewRequest, Scope, apply_action, submit_request
 from bot.workflow.rules import Actor
 from bot.workflow.sop import Action
 from tests.support.clock import WITA, running, ticket, wita

@@ -14,16 +14,16 @@ from sqlalchemy import select
 
 from bot.bootstrap import Container, bootstrap
 from bot.cli import main
-from bot.db.models import AuditEvent, BackupCheck, Request, RestoreRun
+from bot.db.models import AuditEvent, BackupCheck, OutboxMessage, Request, RestoreRun
 from bot.demo.lab.mariadb import MariaDB
 from bot.demo.lab.simpeg import States, damaged_simpeg, drop_simpeg, snapshot
 from bot.demo.lab.sshd import SshServer
-from bot.services.actors import actor_by_nip
-from bot.services.audit import verify_chain
-from bot.services.backups import record_check, run_check, system_access
-from bot.services.requests import NewRequest, Scope, apply_action, submit_request
-from bot.services.restores import DbJournal, recover_interrupted, start_run
-from bot.services.rollbacks import warn_expiring
+from bot.services.audit.chain import verify_chain
+from bot.services.people.actors import actor_by_nip
+from bot.services.requests.records import NewRequest, Scope, apply_action, submit_request
+from bot.services.restores.backups import record_check, run_check, system_access
+from bot.services.restores.rollbacks import warn_expiring
+from bot.services.restores.runs import DbJournal, recover_interrupted, start_run
 from bot.settings import load_settings
 from bot.workflow.sop import Action
 from restore.engine import Phase
@@ -336,8 +336,13 @@ def test_rollback_copies_stay_until_acknowledged_or_their_time_then_go_recorded(
     # A day before the first copy's time runs out, the team hears it; then it goes.
     late = bootstrap(load_settings(environ={}, env_file=env_file),
                      running(NOW + timedelta(days=13, hours=12)))
-    assert warn_expiring(late, -100123) == 1
-    assert warn_expiring(late, -100123) == 0  # once
+    assert warn_expiring(late) == 1
+    assert warn_expiring(late) == 0  # once
+    with late.unit_of_work() as session:
+        warned = session.scalars(select(OutboxMessage).where(
+            OutboxMessage.kind == "rollback_expiry")).one()
+        assert warned.chat_id == late.office.team_chat_id
+        assert f"Salinan rollback restore #{first} (simpeg, -) akan dihapus" in warned.payload
     late.close()
     code, out = at(15, "rollbacks", "prune")
     assert f"restore #{first} (simpeg, -): salinan rollback dihapus; masa simpan habis" in out

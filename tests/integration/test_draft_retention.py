@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from bot.bootstrap import Container
 from bot.db.models import OutboxMessage
-from bot.services.notify import OUTBOX_KEPT, prune_outbox
-from bot.services.paperwork import DRAFTS_KEPT, prune_drafts
+from bot.services.documents.paperwork import DRAFTS_KEPT, prune_drafts
+from bot.services.outbox.queue import OUTBOX_KEPT, prune_outbox
 from bot.workflow.rules import Actor
 from bot.workflow.sop import State
 from tests.integration.helpers import place_request

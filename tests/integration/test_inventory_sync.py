@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from bot.bootstrap import Container
 from bot.db.models import AuditEvent, Delegation, Person, RoleAssignment, System
 from bot.inventory.loader import load_inventory
-from bot.services.inventory_sync import sync_inventory
+from bot.services.office.inventory_sync import sync_inventory
 from tests.support.office import NIPS, NOW
 
 

@@ -21,8 +21,8 @@ from bot.bootstrap import bootstrap
 from bot.db.migrate import upgrade
 from bot.db.models import Document, LetterNumber
 from bot.inventory.loader import load_inventory
-from bot.services.inventory_sync import sync_inventory
-from bot.services.letters import MAX_UPLOAD, head_of_office, register_request_letter
+from bot.services.documents.letters import MAX_UPLOAD, head_of_office, register_request_letter
+from bot.services.office.inventory_sync import sync_inventory
 from bot.settings import load_settings
 from bot.workflow.refusals import NotAllowed
 from tests.support.case_records import AGENCY_LETTER, POINT, SHA, walk_to_report

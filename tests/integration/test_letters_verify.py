@@ -14,10 +14,10 @@ from bot.bootstrap import bootstrap
 from bot.db.migrate import upgrade
 from bot.db.models import AuditEvent
 from bot.inventory.loader import load_inventory
-from bot.services.actors import actor_by_nip
-from bot.services.documents import issue_document, new_code
-from bot.services.inventory_sync import sync_inventory
-from bot.services.requests import NewRequest, Scope, submit_request
+from bot.services.documents.registry import issue_document, new_code
+from bot.services.office.inventory_sync import sync_inventory
+from bot.services.people.actors import actor_by_nip
+from bot.services.requests.records import NewRequest, Scope, submit_request
 from bot.settings import load_settings
 from tests.support.cli import office_env, pulih
 from tests.support.clock import WITA, month_year, running, ticket, wita

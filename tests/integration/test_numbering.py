@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.bootstrap import Container
 from bot.db.engine import make_engine, make_session_factory
 from bot.db.models import LetterNumber
-from bot.services.audit import verify_chain
-from bot.services.audit_key import KeySource, key_path
-from bot.services.numbering import allocate_number, cancel_number
+from bot.services.audit.chain import verify_chain
+from bot.services.audit.key import KeySource, key_path
+from bot.services.documents.numbering import allocate_number, cancel_number
 from letters.numbering import NumberParts, format_number
 from tests.support.clock import month_year
 from tests.support.office import NOW

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from bot.bootstrap import Container
 from bot.db.models import AuditEvent, Deadline, Request
-from bot.services.audit import verify_chain
-from bot.services.requests import (
+from bot.services.audit.chain import verify_chain
+from bot.services.requests.records import (
     MAX_REQUESTS_PER_HOUR,
     NewRequest,
     Scope,
@@ -19,7 +19,7 @@ from bot.services.requests import (
     submit_request,
     ticket_for,
 )
-from bot.services.timeline import timeline
+from bot.services.requests.timeline import timeline
 from bot.workflow.refusals import (
     AlreadyDecided,
     NotAllowed,
@@ -245,7 +245,7 @@ def test_a_disposition_must_name_a_kabid(container: Container,
 def test_people_are_found_by_numeric_telegram_id_only_while_listed(
         container: Container, actors: dict[str, Actor]) -> None:
     from bot.db.models import Person
-    from bot.services.actors import actor_by_nip, actor_by_telegram_id
+    from bot.services.people.actors import actor_by_nip, actor_by_telegram_id
     from bot.workflow.refusals import NotLinked
     from tests.support.office import NIPS
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.demo.lab.sshd import SshServer
-from bot.services.setup import make_ssh_key
+from bot.services.office.setup import make_ssh_key
 from restore.catalog import BackupFile, RestorePoint
 from restore.engine import Progress, RestoreJob
 from restore.recipes import TargetSpec

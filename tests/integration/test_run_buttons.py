@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from bot.bootstrap import Container
 from bot.db.models import AuditEvent, RestoreRun
-from bot.services.actors import actor_by_nip
-from bot.services.restores import rollback_run
+from bot.services.people.actors import actor_by_nip
+from bot.services.restores.runs import rollback_run
 from bot.workflow.refusals import NotFound
 from handlers.restore_runs import LiveRun, RestoreRunner
 from tests.support.case_records import walk_to_report

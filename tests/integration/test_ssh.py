@@ -10,7 +10,7 @@ import pytest
 from bot.bootstrap import bootstrap
 from bot.demo.lab.loopback import free_port
 from bot.demo.lab.sshd import SshServer
-from bot.services.setup import make_ssh_key
+from bot.services.office.setup import make_ssh_key
 from bot.settings import load_settings
 from restore.errors import AuthFailed, CommandFailed, HostKeyChanged, HostKeyUnknown, Unreachable
 from restore.safety import PIPE, TO

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from bot.bootstrap import Container
 from bot.db.models import AuditEvent, Deadline, Request
-from bot.services.audit import verify_chain
-from bot.services.requests import apply_action
+from bot.services.audit.chain import verify_chain
+from bot.services.requests.records import apply_action
 from bot.workflow.refusals import Refusal
 from bot.workflow.rules import Actor
 from bot.workflow.sop import STEPS, TRANSITIONS, WAITING, Action, Role, State

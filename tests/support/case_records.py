@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot.db.models import BackupCheck, Request, RestoreRun, System
-from bot.services.actors import actor_by_nip
-from bot.services.requests import NewRequest, Scope, apply_action, submit_request
+from bot.services.people.actors import actor_by_nip
+from bot.services.requests.records import NewRequest, Scope, apply_action, submit_request
 from bot.workflow.sop import Action
 from tests.support.clock import WITA, month_year
 from tests.support.office import NIPS, NOW

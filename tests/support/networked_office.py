@@ -10,7 +10,7 @@ from bot.bootstrap import bootstrap
 from bot.db.migrate import upgrade
 from bot.demo.lab.sshd import SshServer
 from bot.inventory.loader import load_inventory
-from bot.services.inventory_sync import sync_inventory
+from bot.services.office.inventory_sync import sync_inventory
 from bot.settings import load_settings
 from tests.support.clock import running
 from tests.support.office import NOW, write_inventory

@@ -16,10 +16,10 @@ from bot.db.migrate import upgrade
 from bot.db.models import Person, Request
 from bot.demo.standin import TOKEN, Expect, FakeTelegram
 from bot.inventory.loader import load_inventory
-from bot.services.actors import actor_by_nip
-from bot.services.inventory_sync import sync_inventory
-from bot.services.notify import notify_move
-from bot.services.requests import NewRequest, Scope, submit_request
+from bot.services.office.inventory_sync import sync_inventory
+from bot.services.people.actors import actor_by_nip
+from bot.services.requests.notify import notify_move
+from bot.services.requests.records import NewRequest, Scope, submit_request
 from bot.settings import load_settings
 from handlers.app import build_application, polling
 from tests.support.clock import running

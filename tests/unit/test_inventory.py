@@ -13,7 +13,7 @@ import pytest
 from bot.cli import main
 from bot.errors import ConfigError
 from bot.inventory.loader import load_inventory
-from bot.services.setup import prepare
+from bot.services.office.setup import prepare
 from bot.workflow.sop import Role
 from restore.safety import confined, url
 from tests.support.office import write_inventory

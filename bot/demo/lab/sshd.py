@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.demo.lab.loopback import free_port, missing, niced, program, stop
-from bot.services.setup import make_ssh_key
+from bot.services.office.setup import make_ssh_key
 from restore.ssh import Endpoint
 
 SSHD = program("sshd") or "/usr/sbin/sshd"

@@ -15,12 +15,13 @@ from sqlalchemy.orm import Session
 
 from bot.bootstrap import Container
 from bot.db.models import Request, RestoreRun, System
-from bot.services.audit import append_event
-from bot.services.backups import system_access
-from bot.services.notify import enqueue
-from bot.services.restores import UNDONE_SINCE, target_spec
+from bot.render import render_text
+from bot.services.audit.chain import append_event
+from bot.services.outbox.queue import enqueue
+from bot.services.restores.backups import system_access
+from bot.services.restores.runs import UNDONE_SINCE, target_spec
 from bot.workflow.sop import TERMINAL_STATES, State
-from letters.timefmt import as_utc, waktu
+from letters.timefmt import as_utc
 from restore.errors import RestoreError
 from restore.recipes import RunNames
 from restore.recipes.registry import recipe_for
@@ -80,13 +81,13 @@ def kept_copies(session: Session, keep: timedelta) -> list[KeptCopy]:
     return copies
 
 
-def prune_rollbacks(container: Container) -> list[tuple[KeptCopy, str]]:
+def prune_rollbacks(c: Container) -> list[tuple[KeptCopy, str]]:
     """Remove every expired copy from its target and record it; returns each copy with
     what happened ("dihapus", or why it could not be)."""
-    now = container.clock()
-    keep = timedelta(days=container.settings.rollback_keep_days)
-    zone = container.settings.timezone
-    with container.sessions() as session:
+    now = c.clock()
+    keep = timedelta(days=c.settings.rollback_keep_days)
+    zone = c.settings.timezone
+    with c.sessions() as session:
         due = [c for c in kept_copies(session, keep) if c.expired(now)]
         work = []
         for copy in due:
@@ -110,7 +111,7 @@ def prune_rollbacks(container: Container) -> list[tuple[KeptCopy, str]]:
                         exc.message)
             done.append((copy, f"gagal dihapus: {exc.message}"))
             continue
-        with container.unit_of_work() as session:
+        with c.unit_of_work() as session:
             run = session.get(RestoreRun, copy.run_id)
             assert run is not None
             if copy.undone:
@@ -119,7 +120,7 @@ def prune_rollbacks(container: Container) -> list[tuple[KeptCopy, str]]:
                 run.verification = json.dumps(verification)
             else:
                 run.rollback_ref = ""
-            append_event(session, action="rollback_copy_removed", now=container.clock(),
+            append_event(session, action="rollback_copy_removed", now=c.clock(),
                          request_id=request_id, note=copy.why(now),
                          data={"run_id": copy.run_id, "system": copy.system_code,
                                "copy": "undone" if copy.undone else "rollback"})
@@ -127,21 +128,19 @@ def prune_rollbacks(container: Container) -> list[tuple[KeptCopy, str]]:
     return done
 
 
-def warn_expiring(container: Container, team_chat_id: int) -> int:
+def warn_expiring(c: Container) -> int:
     """Tell the team group, once per copy, that a copy of a request the agency has not yet
     acknowledged will be removed within a day. Returns how many notices were queued."""
-    now, zone = container.clock(), container.settings.timezone
-    keep = timedelta(days=container.settings.rollback_keep_days)
+    now, zone = c.clock(), c.settings.timezone
+    keep = timedelta(days=c.settings.rollback_keep_days)
+    team_chat_id = c.office.team_chat_id
     queued = 0
-    with container.unit_of_work() as session:
+    with c.unit_of_work() as session:
         for copy in kept_copies(session, keep):
             if copy.undone or copy.finished_request or \
                     not as_utc(now) >= copy.expires_at - WARN_BEFORE:
                 continue
-            text = (f"Salinan rollback restore #{copy.run_id} ({copy.system_code}, "
-                    f"{copy.ticket or '-'}) akan dihapus {waktu(copy.expires_at, zone)}: "
-                    "OPD belum mengonfirmasi hasil restore. Setelah itu rollback tidak "
-                    "mungkin lagi.")
+            text = render_text("chat/rollback_expiring.txt.j2", zone, copy=copy).strip()
             queued += enqueue(session, key=f"rbwarn:{copy.run_id}", chat_id=team_chat_id,
                               kind="rollback_expiry", text=text, now=now)
     return queued

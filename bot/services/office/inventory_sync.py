@@ -20,7 +20,7 @@ from bot.db.models import (
     System,
 )
 from bot.inventory.model import Inventory
-from bot.services.audit import append_event
+from bot.services.audit.chain import append_event
 
 
 @dataclass(frozen=True)

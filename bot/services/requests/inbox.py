@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.db.models import Deadline, Request
-from bot.services.deadlines import open_deadline
-from bot.services.requests import facts_of, find_request
+from bot.services.requests.deadlines import open_deadline
+from bot.services.requests.records import facts_of, find_request
 from bot.workflow.refusals import Refusal, WrongAgency
 from bot.workflow.rules import Actor, authorize
 from bot.workflow.sop import TERMINAL_STATES, Action, Role, State, transitions_from

@@ -6,17 +6,17 @@ from __future__ import annotations
 
 from bot.bootstrap import Container
 from bot.render import render_text
-from bot.services import audit
-from bot.services.notify import enqueue
+from bot.services.audit import chain as audit
+from bot.services.outbox.queue import enqueue
 
 
-def post_daily_anchor(container: Container, team_chat_id: int) -> bool:
+def post_daily_anchor(c: Container) -> bool:
     """Queue today's anchor for the team group (once a day, however often it is asked);
     True if it was queued now."""
-    now, zone = container.clock(), container.settings.timezone
-    with container.unit_of_work() as session:
+    now, zone = c.clock(), c.settings.timezone
+    with c.unit_of_work() as session:
         audit.ensure_chain_key(session)
         seq, digest = audit.head_anchor(session)
         text = render_text("chat/audit_anchor.txt.j2", zone, seq=seq, hash=digest, now=now)
         return enqueue(session, key=f"anchor:{now.astimezone(zone).date().isoformat()}",
-                       chat_id=team_chat_id, kind="anchor", text=text, now=now)
+                       chat_id=c.office.team_chat_id, kind="anchor", text=text, now=now)

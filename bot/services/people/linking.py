@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import LinkCode, Person
-from bot.services.audit import append_event
+from bot.services.audit.chain import append_event
 from bot.workflow.refusals import NotAllowed, NotFound
 
 CODE_LIFETIME = timedelta(days=7)

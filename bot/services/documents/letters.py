@@ -15,21 +15,20 @@ from sqlalchemy.orm import Session
 from bot.bootstrap import Container
 from bot.db.models import Document, Person, Request
 from bot.errors import ConfigError
-from bot.inventory.loader import load_inventory
-from bot.inventory.model import Inventory, LetterSettings, Office
-from bot.services import audit
-from bot.services.case_file import case_file, official
-from bot.services.documents import issue_document, new_code
-from bot.services.numbering import allocate_number, cancel_number
-from bot.services.officials import role_holders, stand_ins
-from bot.services.requests import find_request
+from bot.inventory.model import LetterSettings
+from bot.services.audit import chain as audit
+from bot.services.documents.case_file import case_file, official
+from bot.services.documents.numbering import allocate_number, cancel_number
+from bot.services.documents.registry import issue_document, new_code
+from bot.services.documents.stationery import Stationery
+from bot.services.people.officials import role_holders, stand_ins
+from bot.services.requests.records import find_request
 from bot.workflow.refusals import NotAllowed
 from bot.workflow.sop import Role
 from letters.facts import Case, Issue, Official
-from letters.fonts import FontFiles, bundled_fonts
 from letters.kinds import KINDS
-from letters.page import Authenticity, Letterhead, PageSetup
-from letters.render import OfficeInfo, Sender, render_pdf
+from letters.page import Authenticity
+from letters.render import Sender, render_pdf
 from letters.signing import DocumentSigner, Pkcs12Signer, SigningError, SignRequest
 from letters.timefmt import local_date
 
@@ -40,47 +39,6 @@ _SIGN_REASONS = {"surat_permohonan": "Permohonan restore",
                  "disposisi": "Lembar disposisi",
                  "laporan": "Pengesahan laporan restore",
                  "surat_pemberitahuan": "Pemberitahuan hasil restore"}
-
-
-@dataclass(frozen=True)
-class Stationery:
-    """The office's letterhead, page and wording settings, from the inventory."""
-
-    office: Office
-    letters: LetterSettings
-
-    @classmethod
-    def from_inventory(cls, inventory: Inventory) -> Stationery:
-        return cls(inventory.office, inventory.letters)
-
-    @property
-    def setup(self) -> PageSetup:
-        fonts = bundled_fonts() if self.letters.fonts is None else FontFiles(*self.letters.fonts)
-        return PageSetup(paper=self.letters.paper, margins=self.letters.margins,
-                         font_size=self.letters.font_size, fonts=fonts)
-
-    @property
-    def letterhead(self) -> Letterhead:
-        o = self.office
-        contact = ", ".join(part for part in (
-            f"Telepon {o.phone}" if o.phone else "", f"Laman {o.website}" if o.website else "",
-            f"Pos-el {o.email}" if o.email else "") if part)
-        return Letterhead(o.government, o.name, (", ".join(o.address),) if o.address else (),
-                          contact, o.logo)
-
-    def agency_letterhead(self, case: Case) -> Letterhead:
-        address = (", ".join(case.agency.address),) if case.agency.address else ()
-        return Letterhead(self.office.government, case.agency.name, address)
-
-    @property
-    def info(self) -> OfficeInfo:
-        government = self.office.government.removeprefix("Pemerintah ").strip()
-        return OfficeInfo(head=f"Kepala {self.office.name} {government}",
-                          city=self.office.city, tembusan=self.letters.tembusan)
-
-
-def load_stationery(c: Container) -> Stationery:
-    return Stationery.from_inventory(load_inventory(c.settings.inventory_path))
 
 
 def configured_signer(c: Container) -> DocumentSigner | None:
@@ -185,7 +143,7 @@ def issue_letter(c: Container, kind: str, request_key: str, *,
                  ) -> IssuedLetter:
     """Number, render, sign and record one document of a request. `on_issued` runs in
     the transaction that records it (to send it, or to mark the job that ordered it)."""
-    st = stationery_ or load_stationery(c)
+    st = stationery_ or c.office.stationery
     now = c.clock()
     draft = _gather(c, kind, request_key, st, now)
     number: str | None
@@ -234,7 +192,7 @@ def draft_letter(c: Container, kind: str, request_key: str, *,
                  stationery_: Stationery | None = None) -> bytes:
     """The document as it stands now, unnumbered and marked KONSEP on every page: what an
     official reads before deciding (a report before ratification). Not recorded."""
-    st = stationery_ or load_stationery(c)
+    st = stationery_ or c.office.stationery
     now = c.clock()
     draft = _gather(c, kind, request_key, st, now)
     return _render(c, kind, st, draft, None, now,

@@ -2,7 +2,7 @@
 
 Each event's hash covers the previous hash and the event's canonical form, so an
 altered, deleted or inserted row breaks the chain at that row; the key lives outside the
-database (`bot.services.audit_key`), so a rewrite cannot be re-chained from inside it.
+database (`bot.services.audit.key`), so a rewrite cannot be re-chained from inside it.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import AuditEvent, AuditHead
 from bot.errors import PulihError
-from bot.services.audit_key import ChainKey
+from bot.services.audit.key import ChainKey
 from letters.timefmt import as_utc, waktu
 
 GENESIS = "0" * 64

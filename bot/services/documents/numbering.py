@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.models import LetterNumber
-from bot.services.audit import append_event, lock_chain
+from bot.services.audit.chain import append_event, lock_chain
 from letters.numbering import NumberParts, format_number
 
 MAX_ATTEMPTS = 5

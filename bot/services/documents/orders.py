@@ -1,5 +1,5 @@
 """Ordering a request's documents in a decision's transaction (made later by
-`bot.services.paperwork`)."""
+`bot.services.documents.paperwork`)."""
 
 from __future__ import annotations
 

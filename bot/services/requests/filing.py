@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from bot.bootstrap import Container
 from bot.db.models import Document, System
-from bot.services.letters import issue_letter, register_request_letter
-from bot.services.notify import notify_move
-from bot.services.officials import holders
-from bot.services.paperwork import send_document
-from bot.services.requests import NewRequest, submit_request
+from bot.services.documents.letters import issue_letter, register_request_letter
+from bot.services.documents.paperwork import send_document
+from bot.services.people.officials import holders
+from bot.services.requests.notify import notify_move
+from bot.services.requests.records import NewRequest, submit_request
 from bot.workflow.refusals import NotAllowed, Refusal
 from bot.workflow.rules import Actor
 from bot.workflow.sop import Role
@@ -60,14 +60,14 @@ class Filed:
     letter_problem: str | None
 
 
-def file_request(c: Container, actor: Actor, new: NewRequest, team_chat_id: int,
+def file_request(c: Container, actor: Actor, new: NewRequest,
                  upload: bytes | None = None) -> Filed:
     """Submit the request and enqueue its notifications in one transaction; then attach
     the request letter. A letter that fails leaves the request standing, and says why."""
     now, zone = c.clock(), c.settings.timezone
     with c.unit_of_work() as session:
         request = submit_request(session, actor, new, now, zone)
-        notify_move(session, request, now, zone, team_chat_id)
+        notify_move(session, request, now, zone, c.office.team_chat_id)
         request_id, ticket = request.id, request.ticket
     def to_kadis(session: Session, document: Document) -> None:
         send_document(session, document, ticket,

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from bot.bootstrap import Container
 from bot.db.models import Document, DocumentJob, Request
 from bot.render import render_text
-from bot.services.letters import configured_signer, draft_letter, issue_letter
-from bot.services.notify import Attachment, enqueue
-from bot.services.officials import role_holders
+from bot.services.documents.letters import configured_signer, draft_letter, issue_letter
+from bot.services.outbox.queue import Attachment, enqueue
+from bot.services.people.officials import role_holders
 from bot.workflow.sop import Role
 from letters.kinds import KINDS
 
@@ -27,47 +27,47 @@ log = logging.getLogger("pulih.paperwork")
 MAX_ATTEMPTS = 5
 
 
-def pending_jobs(container: Container, now: datetime) -> list[int]:
-    with container.sessions() as session:
+def pending_jobs(c: Container, now: datetime) -> list[int]:
+    with c.sessions() as session:
         return list(session.execute(
             select(DocumentJob.id).where(DocumentJob.status == "pending",
                                          DocumentJob.next_attempt_at <= now)
             .order_by(DocumentJob.id).limit(10)).scalars())
 
 
-def make_documents(container: Container) -> int:
+def make_documents(c: Container) -> int:
     """Make every document that is due (blocking: render, sign); how many were made."""
     made = 0
-    for job_id in pending_jobs(container, container.clock()):
+    for job_id in pending_jobs(c, c.clock()):
         try:
-            _make(container, job_id)
+            _make(c, job_id)
             made += 1
         except Exception as exc:  # kept for a retry; the admins hear of the last failure
             log.exception("dokumen untuk pekerjaan %s gagal dibuat", job_id)
-            _failed(container, job_id, exc)
+            _failed(c, job_id, exc)
     return made
 
 
-def _make(container: Container, job_id: int) -> None:
-    with container.sessions() as session:
+def _make(c: Container, job_id: int) -> None:
+    with c.sessions() as session:
         job = session.get(DocumentJob, job_id)
         assert job is not None
         kind, draft, actor_id = job.kind, job.draft, job.actor_id
         request_key = str(job.request_id)
-    zone = container.settings.timezone
+    zone = c.settings.timezone
     if draft:
-        pdf = draft_letter(container, kind, request_key)
-        folder = container.settings.data_dir / "konsep"
+        pdf = draft_letter(c, kind, request_key)
+        folder = c.settings.data_dir / "konsep"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{kind}-{job_id}.pdf"
         path.write_bytes(pdf)
-        with container.unit_of_work() as session:
-            _deliver(session, job_id, str(path), None, container.clock(), zone)
+        with c.unit_of_work() as session:
+            _deliver(session, job_id, str(path), None, c.clock(), zone)
         return
-    issue_letter(container, kind, request_key, signer=configured_signer(container),
+    issue_letter(c, kind, request_key, signer=configured_signer(c),
                  actor_id=actor_id,
                  on_issued=lambda session, document: _deliver(
-                     session, job_id, document.file_path, document, container.clock(), zone))
+                     session, job_id, document.file_path, document, c.clock(), zone))
 
 
 def _deliver(session: Session, job_id: int, path: str, document: Document | None,
@@ -102,9 +102,9 @@ def send_document(session: Session, document: Document, ticket: str, chats: list
                 attachment=Attachment(document.file_path, f"{document.kind}-{ticket}.pdf"))
 
 
-def _failed(container: Container, job_id: int, exc: Exception) -> None:
-    now = container.clock()
-    with container.unit_of_work() as session:
+def _failed(c: Container, job_id: int, exc: Exception) -> None:
+    now = c.clock()
+    with c.unit_of_work() as session:
         job = session.get(DocumentJob, job_id)
         assert job is not None
         job.attempts += 1
@@ -127,11 +127,11 @@ def _failed(container: Container, job_id: int, exc: Exception) -> None:
 DRAFTS_KEPT = timedelta(days=30)  # a KONSEP shown to an official is read within days
 
 
-def prune_drafts(container: Container, kept: timedelta = DRAFTS_KEPT,
+def prune_drafts(c: Container, kept: timedelta = DRAFTS_KEPT,
                  now: float | None = None) -> int:
     """Delete KONSEP PDFs older than `kept` (by file time): drafts are shown, never
     issued, and an office's disk should not fill with them. Returns how many went."""
-    folder = container.settings.data_dir / "konsep"
+    folder = c.settings.data_dir / "konsep"
     cutoff = (time.time() if now is None else now) - kept.total_seconds()
     gone = 0
     for path in folder.glob("*.pdf"):

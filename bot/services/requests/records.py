@@ -12,8 +12,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import AuditEvent, Person, Request, RoleAssignment, System
-from bot.services.audit import DocumentRef, append_event
-from bot.services.deadlines import set_deadline_for
+from bot.services.audit.chain import DocumentRef, append_event
+from bot.services.requests.deadlines import set_deadline_for
 from bot.workflow.refusals import AlreadyDecided, NotAllowed, NotFound, WrongAgency
 from bot.workflow.rules import Actor, Authority, PastAction, RequestFacts, authorize
 from bot.workflow.sop import (

@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 
 from bot.bootstrap import Container
 from bot.db.models import BackupCheck, Person, Request, RestoreRun, System
-from bot.services.actors import actor_for_person
-from bot.services.audit import append_event
-from bot.services.backups import SystemAccess, system_access
-from bot.services.requests import apply_action, ensure_allowed
+from bot.services.audit.chain import append_event
+from bot.services.people.actors import actor_for_person
+from bot.services.requests.records import apply_action, ensure_allowed
+from bot.services.restores.backups import SystemAccess, system_access
 from bot.workflow.refusals import NotFound
 from bot.workflow.rules import Actor
 from bot.workflow.sop import Action, State
@@ -109,13 +109,13 @@ def _busy(session: Session, active: RestoreRun) -> Busy:
 class DbJournal:
     """Records each phase in the run's row, in its own short transaction."""
 
-    def __init__(self, container: Container, run_id: int) -> None:
-        self.container = container
+    def __init__(self, c: Container, run_id: int) -> None:
+        self.c = c
         self.run_id = run_id
 
     def phase(self, phase: Phase, status: str, detail: str = "") -> None:
-        now = self.container.clock()
-        with self.container.unit_of_work() as session:
+        now = self.c.clock()
+        with self.c.unit_of_work() as session:
             run = session.get(RestoreRun, self.run_id)
             assert run is not None
             phases = json.loads(run.phases)
@@ -129,12 +129,12 @@ class DbJournal:
 RunEnd = Callable[[Session, int, Actor, Outcome], None]
 
 
-def execute(container: Container, ticket: RunTicket, *,
+def execute(c: Container, ticket: RunTicket, *,
             cancel: threading.Event | None = None,
             on_progress: Callable[[Progress], None] = lambda p: None,
             staging_root: str | None = None, then: RunEnd | None = None) -> Outcome:
     """Carry out a started run (blocking) and record how it ended."""
-    journal = DbJournal(container, ticket.run_id)
+    journal = DbJournal(c, ticket.run_id)
     try:
         with ssh_session(ticket.access.backup) as remote:
             point = find_point(remote, ticket.access.source, ticket.point)
@@ -148,16 +148,16 @@ def execute(container: Container, ticket: RunTicket, *,
         if staging_root:
             job.staging_root = staging_root
         outcome = job.run()
-    finish_run(container, ticket, outcome, then)
+    finish_run(c, ticket, outcome, then)
     return outcome
 
 
-def finish_run(container: Container, ticket: RunTicket, outcome: Outcome,
+def finish_run(c: Container, ticket: RunTicket, outcome: Outcome,
                then: RunEnd | None = None) -> None:
     """Release the lock, store the result, and move the request along."""
-    now = container.clock()
-    zone = container.settings.timezone
-    with container.unit_of_work() as session:
+    now = c.clock()
+    zone = c.settings.timezone
+    with c.unit_of_work() as session:
         run = session.get(RestoreRun, ticket.run_id)
         assert run is not None
         run.status, run.finished_at, run.lock_key = outcome.status, now, None
@@ -189,13 +189,13 @@ def finish_run(container: Container, ticket: RunTicket, outcome: Outcome,
             then(session, ticket.request_id, ticket.actor, outcome)
 
 
-def rollback_run(container: Container, run_id: int, actor: Actor, reason: str,
+def rollback_run(c: Container, run_id: int, actor: Actor, reason: str,
                  then: Callable[[Session, int], None] | None = None,
                  request_id: int | None = None) -> None:
     """Put back the live state kept by a successful run (blocking: SSH to the target).
     With `request_id` (a button on that request's card), only a run of that request."""
-    zone = container.settings.timezone
-    with container.sessions() as session:
+    zone = c.settings.timezone
+    with c.sessions() as session:
         run = session.get(RestoreRun, run_id)
         if run is None or run.status not in ("succeeded", "interrupted") or \
                 not run.rollback_ref or \
@@ -207,7 +207,7 @@ def rollback_run(container: Container, run_id: int, actor: Actor, reason: str,
         spec, request_id = target_spec(system), run.request_id
         kept = json.loads(run.verification or "{}").get("rollback_sha256", "")
         if request_id is not None:
-            ensure_allowed(session, request_id, actor, Action.ROLLBACK, container.clock(), zone)
+            ensure_allowed(session, request_id, actor, Action.ROLLBACK, c.clock(), zone)
     with ssh_session(access.target) as remote:
         recipe = recipe_for(spec)
         if kept and (now_digest := recipe.rollback_digest(remote, RunNames(run_id))) != kept:
@@ -216,8 +216,8 @@ def rollback_run(container: Container, run_id: int, actor: Actor, reason: str,
                 f"{now_digest[:16]}..., tercatat {kept[:16]}...). Rollback ditolak agar "
                 "perubahan itu tidak menjadi live; periksa salinan itu di server tujuan.")
         recipe.rollback(remote, RunNames(run_id))
-    now = container.clock()
-    with container.unit_of_work() as session:
+    now = c.clock()
+    with c.unit_of_work() as session:
         done = session.get(RestoreRun, run_id)
         assert done is not None
         done.status, done.rollback_ref = "rolled_back", ""
@@ -241,10 +241,10 @@ UNDONE_SINCE = "undone_kept_since"  # in a rolled-back run's verification: its u
 Interrupted = Callable[[Session, int, Actor, str], None]
 
 
-def recover_interrupted(container: Container, then: Interrupted | None = None) -> list[int]:
+def recover_interrupted(c: Container, then: Interrupted | None = None) -> list[int]:
     """At start-up: runs left 'running' by a crash are cleaned up and marked interrupted."""
-    zone = container.settings.timezone
-    with container.sessions() as session:
+    zone = c.settings.timezone
+    with c.sessions() as session:
         stale = session.execute(select(RestoreRun).where(RestoreRun.status == "running")
                                 ).scalars().all()
         work = []
@@ -264,12 +264,12 @@ def recover_interrupted(container: Container, then: Interrupted | None = None) -
             swapped, detail = _clean_target(access, spec, run_id, swap, before, tag)
         except RestoreError as exc:
             # The target stays locked until it can be brought to a whole state.
-            with container.unit_of_work() as session:
-                append_event(session, action="restore_recovery_failed", now=container.clock(),
+            with c.unit_of_work() as session:
+                append_event(session, action="restore_recovery_failed", now=c.clock(),
                              request_id=request_id, note=exc.message, data={"run_id": run_id})
             continue
-        now = container.clock()
-        with container.unit_of_work() as session:
+        now = c.clock()
+        with c.unit_of_work() as session:
             row = session.get(RestoreRun, run_id)
             assert row is not None
             row.status, row.lock_key, row.finished_at = "interrupted", None, now

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Deadline, Person, Request
 from bot.render import render_text
-from bot.services.deadlines import due_deadlines
-from bot.services.notify import enqueue
-from bot.services.officials import holders, role_holders, stand_ins
+from bot.services.outbox.queue import enqueue
+from bot.services.people.officials import holders, role_holders, stand_ins
+from bot.services.requests.deadlines import due_deadlines
 from bot.workflow.sop import STEPS, Role
 from letters.timefmt import local_date
 

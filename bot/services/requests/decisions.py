@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.db.models import Person, Request
-from bot.services.notify import notify_move
-from bot.services.requests import apply_action, ensure_allowed, get_request
-from bot.services.teamwork import notify_agency
+from bot.services.requests.notify import notify_move
+from bot.services.requests.records import apply_action, ensure_allowed, get_request
+from bot.services.restores.teamwork import notify_agency
 from bot.workflow.refusals import AlreadyDecided
 from bot.workflow.rules import Actor
 from bot.workflow.sop import Action

@@ -12,12 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db.models import BackupCheck, BackupServer, System
-from bot.services.audit import append_event
+from bot.services.audit.chain import append_event
 from bot.workflow.refusals import NotFound
 from restore.catalog import BackupSource, RestorePoint, list_points, select_point
 from restore.check import CheckReport, check_point
 from restore.errors import BackupInvalid
-from restore.ssh import Endpoint, session
+from restore.ssh import Endpoint
+from restore.ssh import session as ssh_session
 
 
 @dataclass(frozen=True)
@@ -33,14 +34,14 @@ class SystemAccess:
     system_id: int
 
 
-def system_access(session_: Session, code: str, zone: ZoneInfo) -> SystemAccess:
+def system_access(session: Session, code: str, zone: ZoneInfo) -> SystemAccess:
     """The system's endpoints and backup source, or NotFound."""
-    system = session_.execute(
+    system = session.execute(
         select(System).where(System.code == code, System.active.is_(True))
     ).scalar_one_or_none()
     if system is None or system.backup_server_id is None:
         raise NotFound(f"Sistem {code!r} tidak terdaftar di inventaris.")
-    server = session_.get(BackupServer, system.backup_server_id)
+    server = session.get(BackupServer, system.backup_server_id)
     assert server is not None
     target = Endpoint(system.code, system.host, system.port, system.ssh_user,
                       Path(system.key_path), Path(system.known_hosts_path), system.use_sudo)
@@ -54,7 +55,7 @@ def system_access(session_: Session, code: str, zone: ZoneInfo) -> SystemAccess:
 
 def list_backups(access: SystemAccess) -> list[RestorePoint]:
     """Restore points, newest first (blocking: SSH to the backup server)."""
-    with session(access.backup) as remote:
+    with ssh_session(access.backup) as remote:
         return list_points(remote, access.source)
 
 
@@ -62,7 +63,7 @@ def run_check(access: SystemAccess, point_name: str | int, now: datetime,
               requested: datetime | None = None) -> CheckReport:
     """Check one point on the backup server (blocking); a point is named by its name or
     by when it was taken (seconds since the epoch, as a chat button carries it)."""
-    with session(access.backup) as remote:
+    with ssh_session(access.backup) as remote:
         points = list_points(remote, access.source)
         if isinstance(point_name, int):
             point = _taken_at(points, point_name, remote.endpoint.label)
@@ -80,7 +81,7 @@ def _taken_at(points: list[RestorePoint], epoch: int, where: str) -> RestorePoin
     raise BackupInvalid(f"Titik backup itu tidak ada lagi di {where}; minta daftar terbaru.")
 
 
-def record_check(session_: Session, access: SystemAccess, report: CheckReport, *,
+def record_check(session: Session, access: SystemAccess, report: CheckReport, *,
                  started_at: datetime, now: datetime, actor_id: int | None, actor_name: str,
                  actor_role: str, request_id: int | None = None) -> BackupCheck:
     """Store the check and append it to the activity record."""
@@ -88,9 +89,9 @@ def record_check(session_: Session, access: SystemAccess, report: CheckReport, *
                       point_time=report.taken_at, checked_by=actor_id, started_at=started_at,
                       finished_at=now, status=report.verdict.value,
                       result=json.dumps(report.as_dict(), ensure_ascii=False))
-    session_.add(row)
-    session_.flush()
-    append_event(session_, action="backup_check", now=now, actor_id=actor_id,
+    session.add(row)
+    session.flush()
+    append_event(session, action="backup_check", now=now, actor_id=actor_id,
                  actor_name=actor_name, actor_role=actor_role, request_id=request_id,
                  data={"system": access.code, "point": report.point,
                        "verdict": report.verdict.value, "check_id": row.id,

@@ -5,71 +5,23 @@ notification a no-op, so a repeated job or a retried handler never doubles a car
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db.models import (
-    BackupCheck,
-    OutboxMessage,
-    Person,
-    Request,
-    RestoreRun,
-)
+from bot.db.models import BackupCheck, Person, Request, RestoreRun
 from bot.render import render_text
-from bot.services.deadlines import open_deadline
-from bot.services.document_orders import Order, order_documents
-from bot.services.officials import holders
-from bot.services.requests import SCOPE_LABELS, Scope
+from bot.services.documents.orders import Order, order_documents
+from bot.services.outbox.queue import enqueue
+from bot.services.people.officials import holders
+from bot.services.requests.deadlines import open_deadline
+from bot.services.requests.records import SCOPE_LABELS, Scope
 from bot.workflow.choices import Choice
-from bot.workflow.sop import STATE_LABELS, TERMINAL_STATES, Role, State
+from bot.workflow.sop import STATE_LABELS, Role, State
 from letters.timefmt import local_date
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """A file kept on disk (an issued document) sent with the message as its caption."""
-
-    path: str
-    filename: str
-
-
-def enqueue(session: Session, *, key: str, chat_id: int, kind: str, text: str,
-            now: datetime, buttons: list[list[Choice]] | None = None,
-            request_id: int | None = None, attachment: Attachment | None = None) -> bool:
-    """Add one notification unless one with the same key exists; True if added."""
-    exists = session.execute(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)
-                             ).first()
-    if exists is not None:
-        return False
-    payload: dict[str, Any] = {"text": fit(text, MAX_CAPTION if attachment else MAX_TEXT)}
-    if attachment is not None:
-        payload["document"] = {"path": attachment.path, "filename": attachment.filename}
-    if buttons:
-        payload["buttons"] = [[choice.as_dict() for choice in row] for row in buttons]
-    session.add(OutboxMessage(dedupe_key=key[:200], chat_id=chat_id, kind=kind,
-                              payload=json.dumps(payload, ensure_ascii=False),
-                              request_id=request_id, status="pending", attempts=0,
-                              next_attempt_at=now, created_at=now, last_error=""))
-    session.flush()
-    return True
-
-
-MAX_TEXT = 4096  # Telegram's limit for one message
-MAX_CAPTION = 1024  # and for a document's caption
-CUT_NOTE = "\n[...] (terpotong; isi lengkap ada di /status dan surat permohonan)"
-
-
-def fit(text: str, limit: int = MAX_TEXT) -> str:
-    """The text within Telegram's limit; a long reason is cut with a pointer to the rest."""
-    if len(text) <= limit:
-        return text
-    return text[:limit - len(CUT_NOTE)].rstrip() + CUT_NOTE
 
 
 def _context(session: Session, request: Request) -> dict[str, Any]:
@@ -219,17 +171,3 @@ def _to_person(session: Session, person: Person, key: str, kind: str, text: str,
         return  # not linked yet: the card waits in /antrian and in the CLI
     enqueue(session, key=f"{key}:{person.id}", chat_id=person.telegram_id, kind=kind,
             text=text, now=now, buttons=buttons, request_id=request_id)
-
-
-OUTBOX_KEPT = timedelta(days=90)
-
-
-def prune_outbox(session: Session, now: datetime, kept: timedelta = OUTBOX_KEPT) -> int:
-    """Delete messages settled (sent, or given up) more than `kept` ago that belong to no
-    request or to a finished one: their keys can no longer come back, so nothing is sent
-    twice, and the table stops growing with the years. Returns how many went."""
-    finished = select(Request.id).where(Request.state.in_([s.value for s in TERMINAL_STATES]))
-    doomed = delete(OutboxMessage).where(
-        OutboxMessage.status != "pending", OutboxMessage.created_at < now - kept,
-        or_(OutboxMessage.request_id.is_(None), OutboxMessage.request_id.in_(finished)))
-    return int(session.execute(doomed).rowcount or 0)  # type: ignore[attr-defined]

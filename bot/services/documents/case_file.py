@@ -18,7 +18,7 @@ from bot.db.models import (
     Request,
     RestoreRun,
 )
-from bot.services.requests import SCOPE_LABELS, Scope
+from bot.services.requests.records import SCOPE_LABELS, Scope
 from bot.workflow.sop import STEPS, Action
 from letters.facts import BackupSource, Case, Check, Hop, Official, Party, Phase
 from restore.engine import PHASE_LABELS

@@ -15,17 +15,18 @@ from sqlalchemy.orm import Session
 
 from bot.bootstrap import Container
 from bot.db.models import BackupCheck, Person, Request
-from bot.services.actors import actor_for_person
-from bot.services.backups import (
+from bot.render import render_text
+from bot.services.people.actors import actor_for_person
+from bot.services.requests.notify import notify_move
+from bot.services.requests.records import apply_action, ensure_allowed, get_request
+from bot.services.restores.backups import (
     SystemAccess,
     list_backups,
     record_check,
     run_check,
     system_access,
 )
-from bot.services.notify import notify_move
-from bot.services.requests import apply_action, ensure_allowed, get_request
-from bot.services.restores import RunTicket, start_run
+from bot.services.restores.runs import RunTicket, start_run
 from bot.workflow.refusals import AlreadyDecided, NotFound
 from bot.workflow.rules import Actor
 from bot.workflow.sop import Action, State
@@ -151,11 +152,12 @@ def notify_agency(session: Session, request: Request, now: datetime,
                         now, zone)
 
 
-def after_run(team_chat_id: int, zone: ZoneInfo,
-              clock: Callable[[], datetime]) -> Callable[[Session, int, Actor, Outcome], None]:
+def after_run(c: Container) -> Callable[[Session, int, Actor, Outcome], None]:
     """What the chat does when a request's run ends, in the transaction that records it:
     a verified restore's report goes up; otherwise the requester hears what happened
     (the team reads it on the run's own message)."""
+
+    zone, clock, team_chat_id = c.settings.timezone, c.clock, c.office.team_chat_id
 
     def hook(session: Session, request_id: int, actor: Actor, outcome: Outcome) -> None:
         request = get_request(session, request_id)
@@ -163,24 +165,17 @@ def after_run(team_chat_id: int, zone: ZoneInfo,
             submit_report(session, request_id, actor, clock(), zone, team_chat_id)
         else:
             notify_move(session, request, clock(), zone, team_chat_id, actor_name=actor.name,
-                        note=_for_requester(outcome), tell_team=False)
+                        note=render_text("chat/run_for_requester.txt.j2", zone,
+                                         status=outcome.status).strip(), tell_team=False)
 
     return hook
 
 
-def _for_requester(outcome: Outcome) -> str:
-    """What the agency hears of a run that did not end well: no host, port or server
-    output (those stay with the team group, the log and the activity record)."""
-    if outcome.status == "cancelled":
-        return "Restore dibatalkan oleh Tim Teknis."
-    return ("Restore belum berhasil. Tim Teknis sudah menerima rinciannya dan akan "
-            "menindaklanjuti.")
-
-
-def after_interruption(team_chat_id: int, zone: ZoneInfo, clock: Callable[[], datetime]
-                       ) -> Callable[[Session, int, Actor, str], None]:
+def after_interruption(c: Container) -> Callable[[Session, int, Actor, str], None]:
     """After a restart: the team group hears of a run the crash cut off, with what it can
     do next (retry, or accept or roll back a restore that was already live)."""
+
+    zone, clock, team_chat_id = c.settings.timezone, c.clock, c.office.team_chat_id
 
     def hook(session: Session, request_id: int, actor: Actor, message: str) -> None:
         notify_move(session, get_request(session, request_id), clock(), zone, team_chat_id,

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.services.deadlines import open_deadline
-from bot.services.inbox import visible_request, waiting_on
-from bot.services.linking import redeem
-from bot.services.requests import SCOPE_LABELS, Scope, get_request
-from bot.services.timeline import timeline
+from bot.services.people.linking import redeem
+from bot.services.requests.deadlines import open_deadline
+from bot.services.requests.inbox import visible_request, waiting_on
+from bot.services.requests.records import SCOPE_LABELS, Scope, get_request
+from bot.services.requests.timeline import timeline
 from bot.workflow.rules import Actor
 from bot.workflow.sop import ACTION_LABELS, ROLE_LABELS, STATE_LABELS, State
 

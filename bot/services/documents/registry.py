@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.db.models import Document, Person, Request
-from bot.services.audit import DocumentRef, append_event
+from bot.services.audit.chain import DocumentRef, append_event
 from letters.kinds import KINDS
 
 ISSUED, RECEIVED = "issued", "received"  # a document's status: made by Pulih, or uploaded

@@ -1,0 +1,1 @@
+"""The activity record: the hash chain, its key, and the daily anchor."""

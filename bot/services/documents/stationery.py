@@ -1,0 +1,49 @@
+"""The office's stationery: letterhead, page and wording settings, as the inventory gives
+them; loaded once per process, into the container."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.inventory.model import Inventory, LetterSettings, Office
+from letters.facts import Case
+from letters.fonts import FontFiles, bundled_fonts
+from letters.page import Letterhead, PageSetup
+from letters.render import OfficeInfo
+
+
+@dataclass(frozen=True)
+class Stationery:
+    """The office's letterhead, page and wording settings, from the inventory."""
+
+    office: Office
+    letters: LetterSettings
+
+    @classmethod
+    def from_inventory(cls, inventory: Inventory) -> Stationery:
+        return cls(inventory.office, inventory.letters)
+
+    @property
+    def setup(self) -> PageSetup:
+        fonts = bundled_fonts() if self.letters.fonts is None else FontFiles(*self.letters.fonts)
+        return PageSetup(paper=self.letters.paper, margins=self.letters.margins,
+                         font_size=self.letters.font_size, fonts=fonts)
+
+    @property
+    def letterhead(self) -> Letterhead:
+        o = self.office
+        contact = ", ".join(part for part in (
+            f"Telepon {o.phone}" if o.phone else "", f"Laman {o.website}" if o.website else "",
+            f"Pos-el {o.email}" if o.email else "") if part)
+        return Letterhead(o.government, o.name, (", ".join(o.address),) if o.address else (),
+                          contact, o.logo)
+
+    def agency_letterhead(self, case: Case) -> Letterhead:
+        address = (", ".join(case.agency.address),) if case.agency.address else ()
+        return Letterhead(self.office.government, case.agency.name, address)
+
+    @property
+    def info(self) -> OfficeInfo:
+        government = self.office.government.removeprefix("Pemerintah ").strip()
+        return OfficeInfo(head=f"Kepala {self.office.name} {government}",
+                          city=self.office.city, tembusan=self.letters.tembusan)

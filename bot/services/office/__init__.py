@@ -1,0 +1,1 @@
+"""The office itself: its data directory, SSH key and inventory, kept in the database."""

@@ -1,0 +1,72 @@
+"""Queueing a message: one row per message, written in the caller's unit of work (so it
+commits with the change it reports), keyed so the same notice is never queued twice; and
+pruning rows settled long ago."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from bot.db.models import OutboxMessage, Request
+from bot.workflow.choices import Choice
+from bot.workflow.sop import TERMINAL_STATES
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file kept on disk (an issued document) sent with the message as its caption."""
+
+    path: str
+    filename: str
+
+
+def enqueue(session: Session, *, key: str, chat_id: int, kind: str, text: str,
+            now: datetime, buttons: list[list[Choice]] | None = None,
+            request_id: int | None = None, attachment: Attachment | None = None) -> bool:
+    """Add one notification unless one with the same key exists; True if added."""
+    exists = session.execute(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)
+                             ).first()
+    if exists is not None:
+        return False
+    payload: dict[str, Any] = {"text": fit(text, MAX_CAPTION if attachment else MAX_TEXT)}
+    if attachment is not None:
+        payload["document"] = {"path": attachment.path, "filename": attachment.filename}
+    if buttons:
+        payload["buttons"] = [[choice.as_dict() for choice in row] for row in buttons]
+    session.add(OutboxMessage(dedupe_key=key[:200], chat_id=chat_id, kind=kind,
+                              payload=json.dumps(payload, ensure_ascii=False),
+                              request_id=request_id, status="pending", attempts=0,
+                              next_attempt_at=now, created_at=now, last_error=""))
+    session.flush()
+    return True
+
+
+MAX_TEXT = 4096  # Telegram's limit for one message
+MAX_CAPTION = 1024  # and for a document's caption
+CUT_NOTE = "\n[...] (terpotong; isi lengkap ada di /status dan surat permohonan)"
+
+
+def fit(text: str, limit: int = MAX_TEXT) -> str:
+    """The text within Telegram's limit; a long reason is cut with a pointer to the rest."""
+    if len(text) <= limit:
+        return text
+    return text[:limit - len(CUT_NOTE)].rstrip() + CUT_NOTE
+
+
+OUTBOX_KEPT = timedelta(days=90)
+
+
+def prune_outbox(session: Session, now: datetime, kept: timedelta = OUTBOX_KEPT) -> int:
+    """Delete messages settled (sent, or given up) more than `kept` ago that belong to no
+    request or to a finished one: their keys can no longer come back, so nothing is sent
+    twice, and the table stops growing with the years. Returns how many went."""
+    finished = select(Request.id).where(Request.state.in_([s.value for s in TERMINAL_STATES]))
+    doomed = delete(OutboxMessage).where(
+        OutboxMessage.status != "pending", OutboxMessage.created_at < now - kept,
+        or_(OutboxMessage.request_id.is_(None), OutboxMessage.request_id.in_(finished)))
+    return int(session.execute(doomed).rowcount or 0)  # type: ignore[attr-defined]
