@@ -13,9 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from benchmarks.simpeg_dump import damaged_live, write_simpeg_backup
+from bot.demo.lab.loopback import without_office_env
 from bot.demo.lab.mariadb import MariaDB, mariadb_server
 from bot.demo.lab.sshd import SshServer, ssh_server
 from bot.demo.office_lab import latest_point
@@ -45,12 +44,11 @@ def lab_office(size_mb: int, scans_mib: int = 0, nice: int = 0) -> Iterator[LabO
         target = stack.enter_context(ssh_server(folder / "sshd-vps", "vps", nice=nice))
         database = stack.enter_context(mariadb_server(folder / "mariadb", nice=nice))
         fake = stack.enter_context(fake_telegram())
-        monkeypatch = stack.enter_context(pytest.MonkeyPatch.context())
+        stack.enter_context(without_office_env())
         root = folder / "srv-backup"
         point = root / "simpeg" / latest_point(datetime.now(UTC), WITA)
         counts = write_simpeg_backup(point, size_mb, scans_mib=scans_mib)
         damaged_live(database)
-        office = open_office(folder / "office", backup, target, database, fake, root, {},
-                             monkeypatch)
+        office = open_office(folder / "office", backup, target, database, fake, root, {})
         stack.callback(office.container.close)
         yield LabOffice(office, backup, target, database, point, counts)

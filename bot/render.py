@@ -43,6 +43,16 @@ def _environment(zone_key: str) -> ImmutableSandboxedEnvironment:
     return env
 
 
+@cache
+def _phrases(zone_key: str) -> Any:
+    return _environment(zone_key).get_template("chat/phrases.txt.j2").make_module()
+
+
+def render_phrase(name: str, zone: ZoneInfo, **values: Any) -> str:
+    """One of the chat's short replies (`bot/templates/chat/phrases.txt.j2`), by name."""
+    return str(getattr(_phrases(zone.key), name)(**values)).strip()
+
+
 def render_text(template: str, zone: ZoneInfo, **values: Any) -> str:
     """Render `bot/templates/<template>` with Indonesian date and time filters."""
     return _environment(zone.key).get_template(template).render(**values)

@@ -18,6 +18,7 @@ from telegram.ext import ApplicationBuilder, JobQueue
 
 from bot.bootstrap import Container
 from bot.errors import ConfigError
+from bot.render import render_phrase
 from bot.services.audit.anchors import post_daily_anchor
 from bot.services.documents.paperwork import prune_drafts
 from bot.services.outbox.queue import prune_outbox
@@ -27,6 +28,7 @@ from bot.services.restores.runs import recover_interrupted
 from bot.services.restores.teamwork import after_interruption
 from bot.settings import Settings
 from handlers import register
+from handlers.common import say
 from handlers.restore_runs import RestoreRunner
 from handlers.runtime import (
     CONTEXT_TYPES,
@@ -43,12 +45,7 @@ from handlers.runtime import (
 log = logging.getLogger("pulih.chat")
 
 HOUSEKEEPING_INTERVAL = 24 * 3600.0
-COMMANDS = (
-    ("mohon", "Ajukan permohonan restore"),
-    ("status", "Lihat perjalanan sebuah permohonan"),
-    ("antrian", "Apa yang menunggu tindakan saya"),
-    ("bantuan", "Petunjuk memakai Pulih"),
-)
+COMMANDS = ("mohon", "status", "antrian", "bantuan")  # described by `command_<name>`
 
 
 async def _post_init(application: PulihApp) -> None:
@@ -61,7 +58,9 @@ async def _post_init(application: PulihApp) -> None:
         after_interruption(container))
     if recovered:
         log.warning("restore terputus dibereskan saat mulai: %s", recovered)
-    await application.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
+    zone = container.settings.timezone
+    await application.bot.set_my_commands(
+        [BotCommand(name, render_phrase(f"command_{name}", zone)) for name in COMMANDS])
     assert application.job_queue is not None
     # A round may outlast the interval (a long render, a slow Telegram): the next tick
     # then finds the lock taken and returns, rather than the scheduler warning each time.
@@ -129,10 +128,8 @@ async def _on_error(update: object, context: PulihContext) -> None:
             hook(error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
-            await context.bot.send_message(
-                update.effective_chat.id,
-                "Maaf, terjadi gangguan di Pulih saat memproses pesan Anda. Tidak ada yang "
-                "diubah; silakan coba lagi. Bila berulang, hubungi admin Pulih.")
+            await context.bot.send_message(update.effective_chat.id,
+                                           say(context, "something_went_wrong"))
         except Exception:
             log.warning("pesan gangguan tidak terkirim")
 

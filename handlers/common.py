@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.constants import ChatType
 
-from bot.render import render_text
+from bot.render import render_phrase, render_text
 from bot.services.people.actors import actor_by_telegram_id
 from bot.workflow.refusals import NotLinked
 from bot.workflow.rules import Actor
@@ -33,6 +33,11 @@ async def in_session(context: PulihContext, work: Callable[[Session], T]) -> T:
 def text(context: PulihContext, template: str, **values: object) -> str:
     return render_text(f"chat/{template}.txt.j2",
                        context.pulih.container.settings.timezone, **values).strip()
+
+
+def say(context: PulihContext, phrase: str, **values: object) -> str:
+    """A short reply, by its name in `chat/phrases.txt.j2`."""
+    return render_phrase(phrase, context.pulih.container.settings.timezone, **values)
 
 
 async def actor_or_explain(update: Update, context: PulihContext) -> Actor | None:

@@ -15,7 +15,7 @@ from bot.services.outbox.queue import fit
 from bot.services.requests.decisions import decidable, decide
 from bot.workflow.refusals import AlreadyDecided, Refusal
 from handlers.callbacks import Tap, decode
-from handlers.common import actor_or_explain, in_session, text
+from handlers.common import actor_or_explain, in_session, say, text
 from handlers.runtime import PulihContext, kick_delivery
 
 PENDING = "pulih_pending_reason"
@@ -42,15 +42,15 @@ async def on_tap(update: Update, context: PulihContext) -> None:
         return
     tap = decode(query.data)
     if tap is None:
-        await query.answer("Tombol ini tidak dikenal atau sudah usang. Tidak ada yang diubah.",
+        await query.answer(say(context, "stale_button"),
                            show_alert=True)
         return
     actor = await actor_or_explain(update, context)
     if actor is None:
-        await query.answer("Akun Anda belum terhubung dengan Pulih.", show_alert=True)
+        await query.answer(say(context, "not_linked_short"), show_alert=True)
         return
     if tap.kind.team:  # a team step's button, tapped outside the team group
-        await query.answer("Tombol ini hanya berlaku di grup Tim Teknis.", show_alert=True)
+        await query.answer(say(context, "team_only"), show_alert=True)
         return
     container = context.pulih.container
     action = tap.kind.action
@@ -60,12 +60,12 @@ async def on_tap(update: Update, context: PulihContext) -> None:
             ticket = await in_session(context, lambda s: decidable(
                 s, tap.request_id, tap.version, actor, action, now, zone))
         except Refusal as refusal:
-            await query.answer(_short(refusal), show_alert=True)
+            await query.answer(_short(context, refusal), show_alert=True)
             return
         message = query.message
         if context.user_data is not None and message is not None:
             context.user_data[PENDING] = PendingReason(tap, _card(message))
-        await query.answer("Tulis alasannya di chat ini.")
+        await query.answer(say(context, "type_reason_here"))
         if update.effective_chat is not None:
             await context.bot.send_message(update.effective_chat.id, text(
                 context, "ask_reason", prompt=tap.kind.asks, ticket=ticket))
@@ -76,20 +76,20 @@ async def on_tap(update: Update, context: PulihContext) -> None:
             s, tap.request_id, actor, action, now, zone, context.pulih.team_chat_id,
             version=tap.version, target_id=target, instruction=tap.kind.instruction or None))
     except Refusal as refusal:
-        await query.answer(_short(refusal), show_alert=True)
+        await query.answer(_short(context, refusal), show_alert=True)
         if isinstance(refusal, AlreadyDecided):
             await _drop_buttons(query)
         return
-    await query.answer("Tersimpan.")
+    await query.answer(say(context, "saved"))
     if query.message is not None:
         await _stamp(context, _card(query.message), tap.kind.verdict, actor.name, now, "")
     kick_delivery(context)
 
 
-def _short(refusal: Refusal) -> str:
+def _short(context: PulihContext, refusal: Refusal) -> str:
     message = refusal.message
     if isinstance(refusal, AlreadyDecided):
-        message = f"Sudah diproses. {message}"
+        message = say(context, "already_done", message=message)
     return message[:200]
 
 
@@ -131,7 +131,7 @@ async def on_text(update: Update, context: PulihContext) -> None:
     reason = (message.text or "").strip()
     if reason == "/batal":
         context.user_data.pop(PENDING, None)
-        await message.reply_text("Dibatalkan. Tidak ada yang diubah.")
+        await message.reply_text(say(context, "cancelled"))
         return
     container = context.pulih.container
     now, zone = container.clock(), container.settings.timezone
@@ -147,9 +147,9 @@ async def on_text(update: Update, context: PulihContext) -> None:
             await message.reply_text(refusal.message)  # e.g. too long: type it again
             return
         context.user_data.pop(PENDING, None)
-        await message.reply_text(_short(refusal))
+        await message.reply_text(_short(context, refusal))
         return
     context.user_data.pop(PENDING, None)
-    await message.reply_text("Tersimpan. Pemohon diberi tahu.")
+    await message.reply_text(say(context, "saved_requester_told"))
     await _stamp(context, pending.card, pending.tap.kind.verdict, actor.name, now, reason)
     kick_delivery(context)

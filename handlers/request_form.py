@@ -31,7 +31,7 @@ from bot.services.requests.records import (
 )
 from bot.workflow.refusals import NotAllowed, Refusal
 from bot.workflow.sop import Role
-from handlers.common import actor_or_explain, in_session, text
+from handlers.common import actor_or_explain, in_session, say, text
 from handlers.runtime import PulihContext, kick_delivery
 
 SYSTEM, SCOPE, POINT, REASON, IMPACT, CONTACT, LETTER, CONFIRM = range(8)
@@ -65,19 +65,18 @@ async def begin(update: Update, context: PulihContext) -> int:
     if actor is None or message is None:
         return ConversationHandler.END
     if Role.OPD not in actor.roles:
-        await message.reply_text("Permohonan restore hanya dapat diajukan oleh pegawai OPD.")
+        await message.reply_text(say(context, "opd_only"))
         return ConversationHandler.END
     systems = await in_session(context, lambda s: agency_systems(s, actor.agency_id))
     if not systems:
-        await message.reply_text("Instansi Anda belum memiliki sistem terdaftar di inventaris "
-                                 "Diskominfo. Hubungi admin Pulih.")
+        await message.reply_text(say(context, "no_systems"))
         return ConversationHandler.END
     assert context.user_data is not None
     context.user_data[FORM] = {"systems": {str(i): (code, name) for i, code, name in systems}}
     await message.reply_text(
         text(context, "form_system"),
         reply_markup=_keyboard([[(name, f"m:s:{i}")] for i, _, name in systems]
-                               + [[("Batal", "m:batal")]]))
+                               + [[(say(context, "cancel_label"), "m:batal")]]))
     return SYSTEM
 
 
@@ -87,7 +86,7 @@ async def choose_system(update: Update, context: PulihContext) -> int:
     form = _form(context)
     choice = (query.data or "").removeprefix("m:s:")
     if choice not in form.get("systems", {}):
-        await query.answer("Pilihan ini tidak tersedia.", show_alert=True)
+        await query.answer(say(context, "choice_unavailable"), show_alert=True)
         return SYSTEM
     await query.answer()
     form["system"] = choice
@@ -104,14 +103,14 @@ async def choose_scope(update: Update, context: PulihContext) -> int:
     assert query is not None
     value = (query.data or "").removeprefix("m:c:")
     if value not in {s.value for s in Scope}:
-        await query.answer("Pilihan ini tidak tersedia.", show_alert=True)
+        await query.answer(say(context, "choice_unavailable"), show_alert=True)
         return SCOPE
     await query.answer()
     _form(context)["scope"] = value
-    await query.edit_message_text(text(context, "form_chosen", label="Cakupan",
+    await query.edit_message_text(text(context, "form_chosen", label=say(context, "scope_chosen"),
                                        value=SCOPE_LABELS[Scope(value)]))
     await _next(update, context, text(context, "form_point"),
-                _keyboard([[("Backup terakhir", "m:p:0")]]))
+                _keyboard([[(say(context, "latest_label"), "m:p:0")]]))
     return POINT
 
 
@@ -120,8 +119,8 @@ async def point_latest(update: Update, context: PulihContext) -> int:
     assert query is not None
     await query.answer()
     _form(context)["point"] = None
-    await query.edit_message_text(text(context, "form_chosen", label="Titik pemulihan",
-                                       value="backup terakhir yang baik"))
+    await query.edit_message_text(text(context, "form_chosen", label=say(context, "point_chosen"),
+                                       value=say(context, "latest_chosen")))
     await _next(update, context, text(context, "form_reason"))
     return REASON
 
@@ -149,8 +148,7 @@ async def _typed(update: Update, context: PulihContext, *, key: str, field: str,
     try:
         value = clean_field(message.text or "", limit, field)
     except NotAllowed as refusal:
-        await message.reply_text(f"{refusal.message} Tidak ada yang disimpan; kirim versi "
-                                 "yang lebih ringkas.")
+        await message.reply_text(say(context, "too_long", problem=refusal.message))
         return False
     if required and not value:
         return False
@@ -177,7 +175,7 @@ async def contact(update: Update, context: PulihContext) -> int:
     if not await _typed(update, context, key="contact", field="kontak", limit=MAX_SHORT):
         return CONTACT
     await _next(update, context, text(context, "form_letter", limit=MAX_UPLOAD // (1024 * 1024)),
-                _keyboard([[("Buatkan surat permohonan", "m:l:auto")]]))
+                _keyboard([[(say(context, "make_letter_label"), "m:l:auto")]]))
     return LETTER
 
 
@@ -186,8 +184,8 @@ async def letter_auto(update: Update, context: PulihContext) -> int:
     assert query is not None
     await query.answer()
     _form(context).pop("upload", None)
-    await query.edit_message_text(text(context, "form_chosen", label="Surat permohonan",
-                                       value="dibuat oleh Pulih"))
+    await query.edit_message_text(text(context, "form_chosen", label=say(context, "letter_chosen"),
+                                       value=say(context, "letter_by_pulih")))
     return await _summary(update, context)
 
 
@@ -196,14 +194,11 @@ async def letter_upload(update: Update, context: PulihContext) -> int:
     assert message is not None and message.document is not None
     document = message.document
     if (document.file_size or 0) > MAX_UPLOAD:
-        await message.reply_text(f"Berkas terlalu besar; batasnya {MAX_UPLOAD // 1048576} MiB. "
-                                 "Tidak ada yang disimpan.")
+        await message.reply_text(say(context, "file_too_big", limit_mib=MAX_UPLOAD // 1048576))
         return LETTER
     data = bytes(await (await document.get_file()).download_as_bytearray())
     if len(data) > MAX_UPLOAD or not await asyncio.to_thread(is_pdf, data):
-        await message.reply_text("Berkas ini bukan PDF yang dapat dibaca. Kirim surat "
-                                 "permohonan yang sudah ditandatangani dalam bentuk PDF, atau "
-                                 "pilih \u201cBuatkan surat permohonan\u201d.")
+        await message.reply_text(say(context, "not_a_pdf"))
         return LETTER
     _form(context)["upload"] = data
     return await _summary(update, context)
@@ -219,8 +214,9 @@ async def _summary(update: Update, context: PulihContext) -> int:
                       point=datetime.fromisoformat(form["point"]) if form.get("point") else None,
                       reason=form["reason"], impact=form.get("impact", ""),
                       contact=form["contact"], upload=form.get("upload") is not None),
-        reply_markup=_keyboard([[("Kirim", "m:kirim"), ("Ubah", "m:ubah"),
-                                 ("Batal", "m:batal")]]))
+        reply_markup=_keyboard([[(say(context, "send_label"), "m:kirim"),
+                                  (say(context, "change_label"), "m:ubah"),
+                                  (say(context, "cancel_label"), "m:batal")]]))
     return CONFIRM
 
 
@@ -230,9 +226,9 @@ async def submit(update: Update, context: PulihContext) -> int:
     actor = await actor_or_explain(update, context)
     form = context.user_data.pop(FORM, None)
     if actor is None or not isinstance(form, dict) or "contact" not in form:
-        await query.answer("Formulir ini sudah tidak berlaku.", show_alert=True)
+        await query.answer(say(context, "form_expired"), show_alert=True)
         return ConversationHandler.END
-    await query.answer("Mengirim...")
+    await query.answer(say(context, "sending"))
     new = NewRequest(system_code=form["systems"][form["system"]][0], scope=Scope(form["scope"]),
                      reason=form["reason"], impact=form.get("impact", ""),
                      contact=form["contact"],
@@ -243,7 +239,7 @@ async def submit(update: Update, context: PulihContext) -> int:
         filed = await asyncio.to_thread(file_request, chat.container, actor, new,
                                         form.get("upload"))
     except Refusal as refusal:
-        await query.edit_message_text(f"Permohonan tidak dikirim: {refusal.message}")
+        await query.edit_message_text(say(context, "not_filed", problem=refusal.message))
         return ConversationHandler.END
     await query.edit_message_text(text(context, "form_filed", ticket=filed.ticket,
                                        code=filed.letter_code, problem=filed.letter_problem))
@@ -255,7 +251,7 @@ async def restart(update: Update, context: PulihContext) -> int:
     query = update.callback_query
     if query is not None:
         await query.answer()
-        await query.edit_message_text("Formulir diulang dari awal.")
+        await query.edit_message_text(say(context, "form_restarted"))
     return await begin(update, context)
 
 
@@ -265,20 +261,18 @@ async def cancel(update: Update, context: PulihContext) -> int:
     query = update.callback_query
     if query is not None:
         await query.answer()
-        await query.edit_message_text("Permohonan dibatalkan. Tidak ada yang disimpan.")
+        await query.edit_message_text(say(context, "form_cancelled"))
     elif update.effective_message is not None:
-        await update.effective_message.reply_text("Permohonan dibatalkan. Tidak ada yang "
-                                                  "disimpan.")
+        await update.effective_message.reply_text(say(context, "form_cancelled"))
     return ConversationHandler.END
 
 
 async def unexpected(update: Update, context: PulihContext) -> None:
     if update.callback_query is not None:
-        await update.callback_query.answer("Pilih salah satu tombol pada pertanyaan terakhir.")
+        await update.callback_query.answer(say(context, "tap_a_button"))
     elif update.effective_message is not None:
         await update.effective_message.reply_text(
-            "Jawaban itu tidak sesuai pertanyaan terakhir. Ikuti petunjuknya, atau kirim "
-            "/batal untuk membatalkan permohonan.")
+            say(context, "off_script"))
 
 
 def conversation() -> ConversationHandler[PulihContext]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 import threading
 from collections.abc import Callable
@@ -17,16 +16,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from bot.bootstrap import Container
-from bot.db.models import Request, RestoreRun
-from bot.render import render_text
-from bot.services.documents.case_file import verification_checks
+from bot.render import render_phrase, render_text
 from bot.services.restores.runs import RunTicket, execute
+from bot.services.restores.views import run_result
 from bot.workflow.rules import Actor
-from handlers.callbacks import Tap, button
+from handlers.callbacks import Tap, button, choice_button
 from letters.timefmt import durasi, ukuran
 from restore.engine import PHASE_LABELS, Outcome, Phase, Progress
 
@@ -99,7 +97,8 @@ class RestoreRunner:
     async def stop(self) -> None:
         """On shutdown: every run stops before the swap (live data untouched) and ends."""
         for live in self.live.values():
-            live.cancelled_by = live.cancelled_by or "bot berhenti"
+            live.cancelled_by = live.cancelled_by or render_phrase(
+                "bot_stopping", self.container.settings.timezone)
             live.cancel.set()
         if self.tasks:
             await asyncio.wait(self.tasks, timeout=120)
@@ -162,38 +161,14 @@ class RestoreRunner:
     def _result(self, live: LiveRun,
                 outcome: Outcome | None) -> tuple[str, InlineKeyboardMarkup | None]:
         """The run's end as recorded, and what the team can do next."""
-        zone = self.container.settings.timezone
-        with self.container.sessions() as session:
-            run = session.get(RestoreRun, live.ticket.run_id)
-            assert run is not None
-            request = session.get(Request, run.request_id) if run.request_id else None
-            checks = verification_checks(_json(run.verification))
-            ended = run.finished_at or self.container.clock()
-            text = render_text("chat/restore_result.txt.j2", zone, **live.values,
-                               status=run.status, message=run.error or (
-                                   outcome.message if outcome else ""),
-                               checks=checks, took=ended - live.started,
-                               cancelled_by=live.cancelled_by,
-                               kept=bool(run.rollback_ref)).strip()
-            if request is None:
-                return text, None
-            rid, version = request.id, request.version
-            rows: list[list[InlineKeyboardButton]] = []
-            if run.rollback_ref:
-                rows.append([button(Tap("rb", rid, version, run.id))])
-            elif run.status == "cancelled" and run.backup_check_id:
-                rows.append([button(Tap("go", rid, version, run.backup_check_id),
-                                    variant="lagi")])
-            elif run.status != "running" and run.backup_check_id:
-                rows.append([button(Tap("u", rid, version, run.backup_check_id))])
-            if not run.rollback_ref:
-                rows.append([button(Tap("b", rid, version), variant="lain")])
+        result = run_result(self.container, live.ticket.run_id)
+        text = render_text("chat/restore_result.txt.j2", self.container.settings.timezone,
+                           **live.values, status=result.status,
+                           message=result.error or (outcome.message if outcome else ""),
+                           checks=result.checks, took=result.ended - live.started,
+                           cancelled_by=live.cancelled_by, kept=result.kept).strip()
+        rows = [[choice_button(choice) for choice in row] for row in result.next]
         return text, InlineKeyboardMarkup(rows) if rows else None
-
-
-def _json(raw: str) -> dict[str, Any]:
-    value = json.loads(raw or "{}")
-    return value if isinstance(value, dict) else {}
 
 
 def _seconds(value: Any) -> float:

@@ -9,7 +9,6 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.orm import Session
 from telegram import (
     CallbackQuery,
     ForceReply,
@@ -18,12 +17,12 @@ from telegram import (
     Update,
 )
 
-from bot.services.requests.notify import notify_request
 from bot.services.requests.views import run_header, system_code
 from bot.services.restores.runs import rollback_run
 from bot.services.restores.teamwork import (
     CheckDone,
     accept_restored,
+    after_rollback,
     after_run,
     begin_restore,
     check_for_request,
@@ -35,7 +34,7 @@ from bot.services.restores.teamwork import (
 from bot.workflow.refusals import Refusal
 from bot.workflow.rules import Actor
 from handlers.callbacks import TEAM_PATTERN, Tap, button, decode
-from handlers.common import actor_or_explain, in_session, text
+from handlers.common import actor_or_explain, in_session, say, text
 from handlers.restore_runs import LiveRun, progress_text
 from handlers.runtime import PulihContext, kick_delivery
 from letters.timefmt import durasi, ukuran, waktu
@@ -63,16 +62,16 @@ async def on_tap(update: Update, context: PulihContext) -> None:
     tap = decode(query.data if query else None)
     if query is None or tap is None or not tap.kind.team:
         if query is not None:
-            await query.answer("Tombol ini tidak dikenal atau sudah usang.", show_alert=True)
+            await query.answer(say(context, "stale_button"), show_alert=True)
         return
     chat = context.pulih
     message = query.message
     if message is None or message.chat.id != chat.team_chat_id:
-        await query.answer("Tombol ini hanya berlaku di grup Tim Teknis.", show_alert=True)
+        await query.answer(say(context, "team_only"), show_alert=True)
         return
     actor = await actor_or_explain(update, context)
     if actor is None:
-        await query.answer("Akun Anda belum terhubung dengan Pulih.", show_alert=True)
+        await query.answer(say(context, "not_linked_short"), show_alert=True)
         return
     container = chat.container
     now, zone = container.clock(), container.settings.timezone
@@ -88,18 +87,18 @@ async def on_tap(update: Update, context: PulihContext) -> None:
 
 async def _points(query: CallbackQuery, context: PulihContext, tap: Tap,
                   actor: Actor, ticket: str) -> None:
-    await query.answer("Mengambil daftar titik backup...")
+    await query.answer(say(context, "fetching_points"))
     container = context.pulih.container
     try:
         found = await asyncio.to_thread(restore_points, container, tap.request_id, actor)
     except (Refusal, RestoreError) as problem:
-        await _say(context, f"Daftar backup {ticket} tidak dapat diambil: {problem.message}")
+        await _say(context, say(context, "points_failed", ticket=ticket, problem=problem.message))
         return
     now = container.clock()
     shown = found.points[:POINTS_SHOWN]
-    rows = [[button(Tap("c", tap.request_id, 0, int(p.taken_at.timestamp())), name=(
-        f"{_short_time(p.taken_at, context)} - {ukuran(p.size)} - umur "
-        f"{durasi(now - p.taken_at)}"))] for p in shown]
+    rows = [[button(Tap("c", tap.request_id, 0, int(p.taken_at.timestamp())), name=say(
+        context, "point_label", taken=_short_time(p.taken_at, context), size=ukuran(p.size),
+        age=durasi(now - p.taken_at)))] for p in shown]
     await context.bot.send_message(
         context.pulih.team_chat_id,
         text(context, "team_points", found=found, shown=shown, by=actor.name),
@@ -108,7 +107,7 @@ async def _points(query: CallbackQuery, context: PulihContext, tap: Tap,
 
 async def _check(query: CallbackQuery, context: PulihContext, tap: Tap,
                  actor: Actor, ticket: str) -> None:
-    await query.answer("Memeriksa backup...")
+    await query.answer(say(context, "checking"))
     container = context.pulih.container
     try:
         if tap.verb == "u":
@@ -118,8 +117,7 @@ async def _check(query: CallbackQuery, context: PulihContext, tap: Tap,
             done = await asyncio.to_thread(check_for_request, container, tap.request_id, actor,
                                            tap.argument or 0)
     except (Refusal, RestoreError) as problem:
-        await _say(context, f"Pemeriksaan backup {ticket} tidak dapat dijalankan: "
-                            f"{problem.message}")
+        await _say(context, say(context, "check_failed", ticket=ticket, problem=problem.message))
         return
     await context.bot.send_message(context.pulih.team_chat_id,
                                    text(context, "team_check", done=done, by=actor.name),
@@ -139,7 +137,7 @@ async def _confirm(query: CallbackQuery, context: PulihContext, tap: Tap,
     code = await in_session(context, lambda s: system_code(s, tap.request_id))
     _remember(context, Pending(tap, context.pulih.team_chat_id, code,
                                query.message.message_id if query.message else 0))
-    await query.answer("Ketik nama sistem untuk mengonfirmasi.")
+    await query.answer(say(context, "type_system_name"))
     user = query.from_user
     await context.bot.send_message(
         context.pulih.team_chat_id,
@@ -150,20 +148,20 @@ async def _confirm(query: CallbackQuery, context: PulihContext, tap: Tap,
 async def _cancel(query: CallbackQuery, context: PulihContext, tap: Tap,
                   actor: Actor, ticket: str) -> None:
     if context.pulih.restores.cancel(tap.argument or 0, actor.name, tap.request_id):
-        await query.answer("Pembatalan diminta: restore berhenti sebelum data live disentuh.")
+        await query.answer(say(context, "cancel_asked"))
     else:
-        await query.answer("Restore ini tidak sedang berjalan di Pulih.", show_alert=True)
+        await query.answer(say(context, "not_running"), show_alert=True)
 
 
 async def _ask_rollback_reason(query: CallbackQuery, context: PulihContext,
                                tap: Tap, actor: Actor, ticket: str) -> None:
     _remember(context, Pending(tap, context.pulih.team_chat_id, "",
                                query.message.message_id if query.message else 0))
-    await query.answer("Tulis alasan rollback di grup.")
+    await query.answer(say(context, "rollback_reason_in_group"))
     await context.bot.send_message(
         context.pulih.team_chat_id,
-        text(context, "ask_reason", prompt=f"{query.from_user.full_name}, tulis alasan "
-                                          "rollback permohonan", ticket=ticket),
+        text(context, "ask_reason", ticket=ticket,
+             prompt=say(context, "rollback_reason_prompt", who=query.from_user.full_name)),
         reply_markup=ForceReply(selective=True))
 
 
@@ -181,7 +179,7 @@ async def _report(query: CallbackQuery, context: PulihContext, tap: Tap,
     except Refusal as refusal:
         await query.answer(refusal.message[:200], show_alert=True)
         return
-    await query.answer("Laporan diajukan ke Kepala Bidang.")
+    await query.answer(say(context, "report_submitted"))
     if query.message is not None:
         await query.edit_message_reply_markup(reply_markup=None)
     kick_delivery(context)
@@ -206,7 +204,7 @@ async def on_group_text(update: Update, context: PulihContext) -> None:
     context.user_data.pop(PENDING, None)
     typed = (message.text or "").strip()
     if typed == "/batal":
-        await message.reply_text("Dibatalkan. Tidak ada yang diubah.")
+        await message.reply_text(say(context, "cancelled"))
         return
     actor = await actor_or_explain(update, context)
     if actor is None:
@@ -229,7 +227,7 @@ async def _start_restore(message: Message, context: PulihContext,
         ticket = await asyncio.to_thread(begin_restore, container, tap.request_id, actor,
                                          tap.argument or 0, tap.version)
     except (Refusal, RestoreError) as problem:
-        await message.reply_text(f"Restore tidak dijalankan: {problem.message}")
+        await message.reply_text(say(context, "restore_not_started", problem=problem.message))
         return
     values = await in_session(context, lambda s: run_header(s, tap.request_id, ticket.point,
                                                             actor.name))
@@ -244,24 +242,18 @@ async def _start_restore(message: Message, context: PulihContext,
 async def _rollback(message: Message, context: PulihContext, pending: Pending,
                     actor: Actor, reason: str) -> None:
     if not reason:
-        await message.reply_text("Alasan rollback wajib diisi. Tekan Rollback lagi.")
+        await message.reply_text(say(context, "rollback_reason_required"))
         return
-    chat = context.pulih
-    container = chat.container
-    zone = container.settings.timezone
-
-    def tell(session: Session, request_id: int) -> None:
-        notify_request(session, request_id, container.clock(), zone, chat.team_chat_id,
-                       actor_name=actor.name, note=reason)
-
-    await message.reply_text("Rollback berjalan...")
+    container = context.pulih.container
+    await message.reply_text(say(context, "rollback_running"))
     try:
         await asyncio.to_thread(rollback_run, container, pending.tap.argument or 0, actor,
-                                reason, tell, pending.tap.request_id)
+                                reason, after_rollback(container, actor.name, reason),
+                                pending.tap.request_id)
     except (Refusal, RestoreError) as problem:
-        await message.reply_text(f"Rollback tidak dijalankan: {problem.message}")
+        await message.reply_text(say(context, "rollback_not_started", problem=problem.message))
         return
-    await message.reply_text("Rollback selesai: data live kembali ke kondisi sebelum restore.")
+    await message.reply_text(say(context, "rollback_done"))
     kick_delivery(context)
 
 

@@ -13,7 +13,9 @@ from sqlalchemy import select
 from bot.bootstrap import Container, bootstrap
 from bot.db.migrate import upgrade
 from bot.db.models import Person
+from bot.demo.lab.loopback import OFFICE_ENV
 from bot.demo.lab.mariadb import MariaDB, mariadb_available, mariadb_server
+from bot.demo.lab.postgres import create_database, find_pg_bin, postgres_server
 from bot.demo.lab.sshd import SshServer, ssh_server, sshd_available
 from bot.inventory.loader import load_inventory
 from bot.services.office.inventory_sync import sync_inventory
@@ -21,9 +23,16 @@ from bot.services.people.actors import actor_for_person
 from bot.settings import load_settings
 from bot.workflow.rules import Actor
 from tests.support.office import NIPS, NOW, write_inventory
-from tests.support.postgres import create_database, find_pg_bin, postgres_server
 
 REQUIRE_SERVERS = bool(os.environ.get("CI") or os.environ.get("PULIH_REQUIRE_SERVERS"))
+
+
+@pytest.fixture(autouse=True)
+def _not_the_callers_office(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's own PULIH_* settings never point a test (or the `pulih` it runs in
+    process, where the environment wins over the env file) at their office."""
+    for key in OFFICE_ENV:
+        monkeypatch.delenv(key, raising=False)
 
 
 def _require(available: bool, what: str, package: str) -> None:

@@ -25,10 +25,7 @@ from tests.support.sop_flow import (
     check_and_confirm,
     check_and_restore,
     file_and_assign,
-    office,
 )
-
-__all__ = ["office"]  # the fixture
 
 
 def state_of(office: Office) -> str:

@@ -20,9 +20,7 @@ from bot.demo.lab.simpeg import snapshot
 from bot.services.requests.timeline import timeline
 from tests.support.people import documents, shown, text_of
 from tests.support.running_bot import TEAM_CHAT, running_bot
-from tests.support.sop_flow import Office, check_and_restore, file_and_assign, office, pulih
-
-__all__ = ["office"]  # the fixture
+from tests.support.sop_flow import Office, check_and_restore, file_and_assign, pulih
 
 
 def test_one_request_travels_all_eight_steps_in_telegram(office: Office,

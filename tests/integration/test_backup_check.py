@@ -115,7 +115,7 @@ def test_a_broken_dump_or_archive_fails_the_format_test(backup_server: SshServer
 
 def test_a_tar_archive_and_a_custom_format_dump_are_read_through(
         backup_server: SshServer, backups: Path, pg_server: str, tmp_path: Path) -> None:
-    from tests.support.postgres import create_database
+    from bot.demo.lab.postgres import create_database
 
     url = create_database(pg_server, "cek_dump").replace("postgresql+psycopg", "postgresql")
     dump = tmp_path / "db.dump"
@@ -135,7 +135,7 @@ def test_a_truncated_custom_dump_with_matching_checksums_fails_the_check(
         backup_server: SshServer, backups: Path, pg_server: str, tmp_path: Path) -> None:
     import psycopg
 
-    from tests.support.postgres import create_database
+    from bot.demo.lab.postgres import create_database
 
     url = create_database(pg_server, "cek_potong").replace("postgresql+psycopg", "postgresql")
     with psycopg.connect(url, autocommit=True) as conn:

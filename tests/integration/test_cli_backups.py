@@ -32,7 +32,7 @@ def office(tmp_path: Path, backup_server: SshServer, target_server: SshServer,
     write_point(system, "20261122-0200", {"simpeg.sql.gz": gz(MARIADB_DUMP.encode())},
                 manifest={"pegawai": 2})
     write_point(system, "20261123-0200", {"simpeg.sql.gz": gz(MARIADB_DUMP.encode())})
-    return networked_office(tmp_path, backup_server, target_server, root, monkeypatch)
+    return networked_office(tmp_path, backup_server, target_server, root)
 
 
 def run(env_file: Path, *args: str) -> tuple[int, str, str]:

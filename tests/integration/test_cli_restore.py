@@ -38,7 +38,7 @@ def office(tmp_path: Path, backup_server: SshServer, target_server: SshServer,
            mariadb: MariaDB, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, States]]:
     root = tmp_path / "srv-backup"
     states = damaged_simpeg(mariadb, root, LAST_NIGHT)
-    env_file = networked_office(tmp_path, backup_server, target_server, root, monkeypatch,
+    env_file = networked_office(tmp_path, backup_server, target_server, root,
                                 system_extra=f'db_host = "{mariadb.socket}"\ndb_user = "root"')
     yield env_file, states
     drop_simpeg(mariadb)

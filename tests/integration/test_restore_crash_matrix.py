@@ -179,7 +179,7 @@ def test_a_restore_killed_in_any_phase_is_recovered_clean_and_can_be_done_again(
     system: Simpeg | Website = Simpeg(mariadb, root) if kind == "mariadb" else \
         Website(tmp_path / "www" / "kominfo", root)
     states = system.damage()
-    env_file = networked_office(tmp_path, backup_server, slow_target, root, monkeypatch,
+    env_file = networked_office(tmp_path, backup_server, slow_target, root,
                                 system_extra=f'db_host = "{mariadb.socket}"\ndb_user = "root"',
                                 web_app_dir=str(tmp_path / "www" / "kominfo"))
     database = tmp_path / "pulih.sqlite3"

@@ -20,6 +20,7 @@ import pytest
 
 from bot.demo.lab.loopback import let_others_through
 from bot.demo.lab.mariadb import MariaDB
+from bot.demo.lab.postgres import create_database
 from bot.demo.lab.sshd import SshServer
 from restore.catalog import BackupSource, find_point
 from restore.check import Verdict, check_point
@@ -33,7 +34,6 @@ from tests.integration.test_restore_mariadb import snapshot
 from tests.integration.test_restore_postgresql_files import pg_snapshot, pg_url
 from tests.support.backups import write_point
 from tests.support.hostile import MARIADB, POSTGRESQL, hostile_archives, tar_of
-from tests.support.postgres import create_database
 from tests.support.restoring import NOW as CHECKED_AT
 from tests.support.restoring import checked_job, tree, unchecked_job
 

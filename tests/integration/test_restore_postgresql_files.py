@@ -11,6 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from bot.demo.lab.postgres import create_database
 from bot.demo.lab.sshd import SshServer
 from restore.catalog import BackupSource, find_point
 from restore.check import CheckReport, Verdict, check_point
@@ -20,7 +21,6 @@ from restore.recipes.files import FilesRecipe
 from restore.recipes.postgresql import PostgreSQLRecipe
 from restore.ssh import session
 from tests.support.backups import gz, tar_gz, write_point
-from tests.support.postgres import create_database
 from tests.support.restoring import NOW, MemoryJournal, checked_job, tree
 
 Snapshot = dict[str, list[tuple[object, ...]]]

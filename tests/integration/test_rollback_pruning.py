@@ -15,13 +15,13 @@ import pytest
 
 from bot.cli import main
 from bot.demo.lab.mariadb import MariaDB
+from bot.demo.lab.postgres import create_database
 from bot.demo.lab.simpeg import damaged_simpeg, drop_simpeg
 from bot.demo.lab.sshd import SshServer
 from tests.support.backups import gz, tar_gz, write_point
 from tests.support.clock import LAST_NIGHT, running
 from tests.support.networked_office import networked_office
 from tests.support.office import NIPS, NOW
-from tests.support.postgres import create_database
 
 PORTAL = "portal_pendidikan"
 
@@ -115,7 +115,7 @@ def test_rollbacks_prune_removes_exactly_the_expired_copies_on_every_kind_of_sys
         system: Kind, tmp_path: Path, backup_server: SshServer, target_server: SshServer,
         monkeypatch: pytest.MonkeyPatch) -> None:
     env_file = networked_office(tmp_path, backup_server, target_server,
-                                tmp_path / "srv-backup", monkeypatch, **system.extra)
+                                tmp_path / "srv-backup", **system.extra)
 
     def at(days: float, *args: str, typed: str = "") -> str:
         out, err = io.StringIO(), io.StringIO()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from bot.bootstrap import bootstrap
 from bot.db.migrate import upgrade
 from bot.demo.lab.sshd import SshServer
@@ -17,7 +15,7 @@ from tests.support.office import NOW, write_inventory
 
 
 def networked_office(folder: Path, backup: SshServer, target: SshServer, backup_root: Path,
-                     monkeypatch: pytest.MonkeyPatch, system_extra: str = "",
+                     system_extra: str = "",
                      database_url: str | None = None,
                      extra_env: dict[str, str] | None = None,
                      web_app_dir: str | None = None, portal_extra: str | None = None) -> Path:
@@ -33,8 +31,6 @@ def networked_office(folder: Path, backup: SshServer, target: SshServer, backup_
     env_file.write_text(f"PULIH_DATABASE_URL={database_url}\n"
                         f"PULIH_INVENTORY={inventory}\nPULIH_DATA_DIR={folder / 'data'}\n"
                         + "".join(f"{k}={v}\n" for k, v in (extra_env or {}).items()))
-    for key in ("PULIH_DATABASE_URL", "PULIH_DATA_DIR", "PULIH_INVENTORY"):
-        monkeypatch.delenv(key, raising=False)
     container = bootstrap(load_settings(environ={}, env_file=env_file), running())
     upgrade(container.engine)
     with container.unit_of_work() as session:

@@ -5,27 +5,21 @@ they do them in Telegram."""
 from __future__ import annotations
 
 import io
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from bot.bootstrap import Container, bootstrap
 from bot.cli import main
 from bot.demo.lab.mariadb import MariaDB
-from bot.demo.lab.simpeg import States, damaged_simpeg, drop_simpeg
+from bot.demo.lab.simpeg import States
 from bot.demo.lab.sshd import SshServer
-from bot.demo.standin import FakeTelegram, fake_telegram
+from bot.demo.standin import FakeTelegram
 from bot.settings import load_settings
-from letters.signing import make_dev_certificate
-from tests.support.clock import LAST_NIGHT, running
+from tests.support.clock import running
 from tests.support.networked_office import networked_office
 from tests.support.office import NIPS
 from tests.support.people import Person, shown, text_of
-from tests.support.postgres import create_database
 from tests.support.running_bot import TEAM_CHAT, bot_env, link
 
 IDS = {"opd_other": 7601, "kadis": 7602, "kabid_a": 7603, "tim_exec": 7604,
@@ -42,35 +36,14 @@ class Office:
     backup_root: Path
 
 
-@pytest.fixture
-def office(tmp_path: Path, backup_server: SshServer, target_server: SshServer,
-           mariadb: MariaDB, pg_server: str,
-           monkeypatch: pytest.MonkeyPatch) -> Iterator[Office]:
-    root = tmp_path / "srv-backup"
-    states = damaged_simpeg(mariadb, root, LAST_NIGHT)
-    with fake_telegram() as fake:
-        # The office signs its documents (PAdES) with a throwaway certificate.
-        p12, passfile = tmp_path / "ttd" / "dev.p12", tmp_path / "ttd" / "dev.p12.pass"
-        p12.parent.mkdir()
-        make_dev_certificate(p12, passfile, "Muhammad Fajar Setiawan", "Pulih (uji)")
-        office = open_office(tmp_path, backup_server, target_server, mariadb, fake, root,
-                             states, monkeypatch,
-                             create_database(pg_server, f"t_{uuid.uuid4().hex[:12]}"),
-                             {"PULIH_SIGNING_P12": str(p12),
-                              "PULIH_SIGNING_PASSPHRASE_FILE": str(passfile)})
-        yield office
-        office.container.close()
-    drop_simpeg(mariadb)
-
-
 def open_office(folder: Path, backup: SshServer, target: SshServer, mariadb: MariaDB,
                 fake: FakeTelegram, backup_root: Path, states: States,
-                monkeypatch: pytest.MonkeyPatch, database_url: str | None = None,
+                database_url: str | None = None,
                 extra_env: dict[str, str] | None = None) -> Office:
     """The office wired to the servers, with its people linked to Telegram accounts
     (SQLite unless `database_url`); the caller closes its container."""
     env_file = networked_office(
-        folder, backup, target, backup_root, monkeypatch,
+        folder, backup, target, backup_root,
         system_extra=f'db_host = "{mariadb.socket}"\ndb_user = "root"',
         database_url=database_url, extra_env={**bot_env(fake), **(extra_env or {})})
     container = bootstrap(load_settings(environ={}, env_file=env_file), running())

@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import grimp
 
 PACKAGES = ("bot", "handlers", "restore", "letters")
@@ -68,3 +72,16 @@ def test_the_cycle_finder_names_a_cycle_when_there_is_one() -> None:
     graph.add_import(importer="a.three", imported="a.one")
     graph.add_import(importer="a.alone", imported="a.one")
     assert cycles(graph) == [["a.one", "a.three", "a.two"]]
+
+
+def test_the_benchmarks_run_on_the_lab_without_the_test_runner() -> None:
+    """One lab (bot.demo.lab) for the demo, the tests and the benchmarks: a benchmark
+    imports no pytest, directly or through the test helpers it shares."""
+    benchmarks = sorted(p.stem for p in (Path(__file__).resolve().parents[2] / "benchmarks")
+                        .glob("*.py") if p.stem != "__init__")
+    assert "lab_office" in benchmarks and "sop_cycle" in benchmarks
+    code = (f"import sys\nfor name in {benchmarks!r}: __import__('benchmarks.' + name)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pytest', '_pytest')))")
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, cwd=Path(__file__).resolve().parents[2])
+    assert shown.stdout.strip() == "[]"

@@ -6,7 +6,8 @@ import os
 import shutil
 import socket
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -57,3 +58,17 @@ def program(name: str) -> str | None:
 def missing(tools: Iterable[str]) -> list[str]:
     """The names of the programs that are not installed (see `program`)."""
     return [Path(tool).name for tool in tools if program(tool) is None]
+
+
+OFFICE_ENV = ("PULIH_DATABASE_URL", "PULIH_DATA_DIR", "PULIH_INVENTORY", "PULIH_ENV_FILE")
+
+
+@contextmanager
+def without_office_env() -> Iterator[None]:
+    """The caller's own PULIH_* office settings set aside (the environment wins over an
+    env file, so a lab office must not inherit them), and put back afterwards."""
+    saved = {key: os.environ.pop(key) for key in OFFICE_ENV if key in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)

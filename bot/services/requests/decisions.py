@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.db.models import Person, Request
+from bot.render import render_text
 from bot.services.requests.notify import notify_move
 from bot.services.requests.records import apply_action, ensure_allowed, get_request
 from bot.services.restores.teamwork import notify_agency
@@ -37,11 +38,19 @@ def decide(session: Session, request_id: int, actor: Actor, action: Action, now:
                            data={"instruksi": instruction} if instruction else None)
     if action is Action.RATIFY:
         request = notify_agency(session, request, now, zone)
-    note = (reason or "").strip()
-    if instruction and action is Action.ASSIGN:
-        note = f"{instruction}. {note}".strip() if note else instruction
-    if action is Action.DISPOSE and target_id is not None:
-        target = session.get(Person, target_id)
-        note = note or (f"diteruskan kepada {target.name}" if target else "")
+    target = session.get(Person, target_id) if target_id is not None else None
+    note = decision_note(action, reason, instruction, target.name if target else None)
     notify_move(session, request, now, zone, team_chat_id, actor_name=actor.name, note=note)
     return request
+
+
+def decision_note(action: Action, reason: str | None, instruction: str | None,
+                  target_name: str | None) -> str:
+    """What the people told read under the decision: the instruction an assignment
+    carries, then the reason typed; for a disposition without a reason, to whom."""
+    note = (reason or "").strip()
+    if instruction and action is Action.ASSIGN:
+        note = f"{instruction}. {note}" if note else instruction
+    if action is Action.DISPOSE and target_name and not note:
+        note = render_text("chat/disposed_to.txt.j2", ZoneInfo("UTC"), name=target_name).strip()
+    return note

@@ -184,6 +184,18 @@ def after_interruption(c: Container) -> Callable[[Session, int, Actor, str], Non
     return hook
 
 
+def after_rollback(c: Container, actor_name: str, reason: str
+                   ) -> Callable[[Session, int], None]:
+    """What the chat does when a rollback asked from the team group is done: the request's
+    people hear of it, with the reason, in the transaction that records it."""
+
+    def hook(session: Session, request_id: int) -> None:
+        notify_move(session, get_request(session, request_id), c.clock(), c.settings.timezone,
+                    c.office.team_chat_id, actor_name=actor_name, note=reason)
+
+    return hook
+
+
 def team_step_allowed(session: Session, request_id: int, version: int, actor: Actor,
                       action: Action, exact: bool, now: datetime, zone: ZoneInfo) -> str:
     """The request's ticket, if `actor` may take this team step now; with `exact`, only
