@@ -5,11 +5,13 @@ with Kirim / Ubah / Batal. Nothing is stored until Kirim."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import warnings
 from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -236,14 +238,15 @@ async def submit(update: Update, context: PulihContext) -> int:
                      if form.get("point") else None)
     chat = context.pulih
     try:
-        filed = await asyncio.to_thread(file_request, chat.container, actor, new,
-                                        form.get("upload"))
+        await asyncio.to_thread(file_request, chat.container, actor, new, form.get("upload"))
     except Refusal as refusal:
         await query.edit_message_text(say(context, "not_filed", problem=refusal.message))
         return ConversationHandler.END
-    await query.edit_message_text(text(context, "form_filed", ticket=filed.ticket,
-                                       code=filed.letter_code, problem=filed.letter_problem))
+    # The ticket comes in its own message, from the outbox (written with the request):
+    # this edit only takes the buttons away, and nothing is lost if Telegram refuses it.
     kick_delivery(context)
+    with contextlib.suppress(TelegramError):
+        await query.edit_message_text(say(context, "form_sent"))
     return ConversationHandler.END
 
 

@@ -371,4 +371,6 @@ class DocumentJob(Base):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
     file_path: Mapped[str] = mapped_column(Text, default="")
+    # An uploaded letter kept on disk until the job records it as the document.
+    source_path: Mapped[str | None] = mapped_column(Text)
     last_error: Mapped[str] = mapped_column(Text, default="")

@@ -121,7 +121,7 @@ def test_the_whole_path_from_mohon_to_the_teams_assignment_card(
             await until(fake, has_messages(fake, KABID, 1))
             await Chat(fake, KABID).tap("Tim Teknis (grup)")
             await until(fake, has_messages(fake, TEAM, 2))  # the card, the disposition sheet
-            await until(fake, has_messages(fake, REQUESTER, filed + 2))
+            await until(fake, has_messages(fake, REQUESTER, filed + 3))  # letter, 2 notices
 
     asyncio.run(scenario())
     texts = fake.chat(REQUESTER).texts()
@@ -131,7 +131,8 @@ def test_the_whole_path_from_mohon_to_the_teams_assignment_card(
     assert HOSTILE in summary and f"Dampak: Dampak: {HOSTILE}" in summary
     assert CONTACT in summary
     filed = next(t for t in texts if "Permohonan terkirim" in t)
-    assert "Permohonan terkirim. Nomor tiket: PLH-" in filed and "kode verifikasi" in filed
+    assert "Permohonan terkirim. Nomor tiket: PLH-" in filed and "sedang dibuat" in filed
+    assert "Permohonan dikirim." in texts  # the summary, its buttons gone
     with container.sessions() as session:
         request = session.execute(select(Request)).scalar_one()
         assert (request.reason, request.impact, request.contact) == (
@@ -149,11 +150,13 @@ def test_the_whole_path_from_mohon_to_the_teams_assignment_card(
     sheet = list(fake.chat(TEAM).messages.values())[1]
     assert sheet["document"]["file_name"] == f"disposisi-{request.ticket}.pdf"
     assert "Lembar Disposisi" in sheet["caption"] and letters[1].number in sheet["caption"]
-    letter = next(m for m in fake.chat(KADIS).messages.values() if "document" in m)
-    assert letter["document"]["file_name"] == f"surat_permohonan-{request.ticket}.pdf"
-    assert letters[0].verification_code in letter["caption"]
-    assert "Didisposisikan ke Kepala Bidang" in texts[-2]
-    assert "Ditugaskan ke Tim Teknis" in texts[-1]
+    for reader in (KADIS, REQUESTER):  # the letter reaches the Kepala Dinas and its author
+        letter = next(m for m in fake.chat(reader).messages.values() if "document" in m)
+        assert letter["document"]["file_name"] == f"surat_permohonan-{request.ticket}.pdf"
+        assert letters[0].verification_code in letter["caption"]
+    notices = [t for t in texts if "Didisposisikan" in t or "Ditugaskan" in t]
+    assert "Didisposisikan ke Kepala Bidang" in notices[0]
+    assert "Ditugaskan ke Tim Teknis" in notices[1] and len(notices) == 2
 
 
 def test_a_signed_pdf_is_taken_and_a_fake_or_huge_one_refused(
@@ -185,17 +188,21 @@ def test_a_signed_pdf_is_taken_and_a_fake_or_huge_one_refused(
             fake.user_sends_file(REQUESTER, "surat.pdf", signed)
             await chat.settle(before + 1)
             await chat.tap("Kirim")
-            await until(fake, lambda: "Nomor tiket" in str(chat.last().get("text")))
+            await until(fake, lambda: any("document" in m for m in
+                                          fake.chat(REQUESTER).messages.values()))
 
     asyncio.run(scenario())
     texts = fake.chat(REQUESTER).texts()
     assert sum("bukan PDF yang dapat dibaca" in t for t in texts) == 2
     assert any("terlalu besar" in t for t in texts)
-    assert "Surat permohonan tercatat" in texts[-1]
+    assert any("Surat permohonan yang Anda unggah dicatat" in t for t in texts)
     with container.sessions() as session:
         document = session.execute(select(Document)).scalar_one()
         assert document.kind == "surat_permohonan"
         assert Path(document.file_path).read_bytes() == signed
+    caption = next(m for m in fake.chat(REQUESTER).messages.values() if "document" in m)
+    assert document.verification_code in caption["caption"]
+    assert not list((container.settings.data_dir / "uploads").iterdir())  # recorded, gone
 
 
 def test_only_agency_staff_file_and_cancel_leaves_nothing(

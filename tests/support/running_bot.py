@@ -9,7 +9,6 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
-from telegram.ext import Application
 
 from bot.bootstrap import Container, bootstrap
 from bot.db.migrate import upgrade
@@ -22,6 +21,7 @@ from bot.services.requests.notify import notify_move
 from bot.services.requests.records import NewRequest, Scope, submit_request
 from bot.settings import load_settings
 from handlers.app import build_application, polling
+from handlers.runtime import PulihApp
 from tests.support.clock import running
 from tests.support.office import NIPS, NOW, write_inventory
 
@@ -56,7 +56,7 @@ async def running_bot(container: Container, read_timeout: float = 5,
                       progress_every: float = 0.5,
                       delivery_interval: float = 1.0,
                       housekeeping_first: float = 60.0
-                      ) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+                      ) -> AsyncIterator[PulihApp]:
     """Start polling; on leaving, stop and fail if any handler raised."""
     application = build_application(container, read_timeout=read_timeout,
                                     sweep_interval=sweep_interval,

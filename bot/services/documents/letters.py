@@ -219,12 +219,7 @@ def register_request_letter(c: Container, request_key: str, content: bytes, *,
     hash and code so the copy in the file can be checked later. Refuses (NotAllowed,
     Indonesian) a file that is too large or not a readable PDF, and stores nothing then.
     """
-    if len(content) > MAX_UPLOAD:
-        raise NotAllowed(f"Berkas terlalu besar ({len(content) // (1024 * 1024)} MiB); "
-                         f"batasnya {MAX_UPLOAD // (1024 * 1024)} MiB.")
-    if not is_pdf(content):
-        raise NotAllowed("Berkas ini bukan PDF yang dapat dibaca. Kirim surat permohonan "
-                         "yang sudah ditandatangani dalam bentuk PDF.")
+    check_upload(content)
     with c.unit_of_work() as session:
         request = find_request(session, request_key)
         document = issue_document(
@@ -237,6 +232,16 @@ def register_request_letter(c: Container, request_key: str, content: bytes, *,
         return IssuedLetter(document.id, "surat_permohonan", request.letter_number,
                             document.verification_code, Path(document.file_path), content,
                             False)
+
+
+def check_upload(content: bytes) -> None:
+    """Refuse (NotAllowed, Indonesian) a request letter too large or not a readable PDF."""
+    if len(content) > MAX_UPLOAD:
+        raise NotAllowed(f"Berkas terlalu besar ({len(content) // (1024 * 1024)} MiB); "
+                         f"batasnya {MAX_UPLOAD // (1024 * 1024)} MiB.")
+    if not is_pdf(content):
+        raise NotAllowed("Berkas ini bukan PDF yang dapat dibaca. Kirim surat permohonan "
+                         "yang sudah ditandatangani dalam bentuk PDF.")
 
 
 def is_pdf(content: bytes) -> bool:

@@ -20,6 +20,7 @@ class Order:
     kind: str
     chats: tuple[int, ...]
     draft: bool = False
+    source: str | None = None  # a file to record as the document (an uploaded letter)
 
 
 def order_documents(session: Session, request_id: int, orders: list[Order], *, key: str,
@@ -33,7 +34,8 @@ def order_documents(session: Session, request_id: int, orders: list[Order], *, k
             continue
         session.add(DocumentJob(dedupe_key=dedupe[:200], request_id=request_id,
                                 kind=order.kind, draft=order.draft, actor_id=actor_id,
-                                recipients=json.dumps(chats), status="pending", attempts=0,
+                                recipients=json.dumps(chats), source_path=order.source,
+                                status="pending", attempts=0,
                                 next_attempt_at=now, created_at=now, file_path="",
                                 last_error=""))
     session.flush()

@@ -9,6 +9,7 @@ import json
 import logging
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -17,7 +18,12 @@ from sqlalchemy.orm import Session
 from bot.bootstrap import Container
 from bot.db.models import Document, DocumentJob, Request
 from bot.render import render_text
-from bot.services.documents.letters import configured_signer, draft_letter, issue_letter
+from bot.services.documents.letters import (
+    configured_signer,
+    draft_letter,
+    issue_letter,
+    register_request_letter,
+)
 from bot.services.outbox.queue import Attachment, enqueue
 from bot.services.people.officials import role_holders
 from bot.workflow.sop import Role
@@ -52,9 +58,16 @@ def _make(c: Container, job_id: int) -> None:
     with c.sessions() as session:
         job = session.get(DocumentJob, job_id)
         assert job is not None
-        kind, draft, actor_id = job.kind, job.draft, job.actor_id
+        kind, draft, actor_id, source = job.kind, job.draft, job.actor_id, job.source_path
         request_key = str(job.request_id)
     zone = c.settings.timezone
+    if source:
+        register_request_letter(c, request_key, Path(source).read_bytes(), actor_id=actor_id,
+                                on_issued=lambda session, document: _deliver(
+                                    session, job_id, document.file_path, document, c.clock(),
+                                    zone))
+        Path(source).unlink(missing_ok=True)  # recorded in the documents folder now
+        return
     if draft:
         pdf = draft_letter(c, kind, request_key)
         folder = c.settings.data_dir / "konsep"

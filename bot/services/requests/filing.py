@@ -4,22 +4,27 @@ request letter (the uploaded signed PDF, or one Pulih generates)."""
 from __future__ import annotations
 
 import logging
+import os
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.bootstrap import Container
-from bot.db.models import Document, System
-from bot.services.documents.letters import issue_letter, register_request_letter
-from bot.services.documents.paperwork import send_document
+from bot.db.models import System
+from bot.render import render_text
+from bot.services.documents.letters import check_upload
+from bot.services.documents.orders import Order, order_documents
+from bot.services.outbox.queue import enqueue
 from bot.services.people.officials import holders
 from bot.services.requests.notify import notify_move
 from bot.services.requests.records import NewRequest, submit_request
-from bot.workflow.refusals import NotAllowed, Refusal
+from bot.workflow.refusals import NotAllowed
 from bot.workflow.rules import Actor
 from bot.workflow.sop import Role
 from letters.timefmt import local_date
@@ -56,35 +61,48 @@ def parse_point(text: str, zone: ZoneInfo, now: datetime) -> datetime:
 class Filed:
     request_id: int
     ticket: str
-    letter_code: str | None
-    letter_problem: str | None
 
 
 def file_request(c: Container, actor: Actor, new: NewRequest,
                  upload: bytes | None = None) -> Filed:
-    """Submit the request and enqueue its notifications in one transaction; then attach
-    the request letter. A letter that fails leaves the request standing, and says why."""
+    """Step 1 in one transaction: the request, the Kepala Dinas's card, the requester's
+    ticket message and the order for the request letter (the signed PDF uploaded, or one
+    Pulih makes) commit together or not at all; the documents job makes the letter and
+    sends it to the Kepala Dinas and the requester. A crash at any point leaves either
+    nothing or all of it."""
     now, zone = c.clock(), c.settings.timezone
-    with c.unit_of_work() as session:
-        request = submit_request(session, actor, new, now, zone)
-        notify_move(session, request, now, zone, c.office.team_chat_id)
-        request_id, ticket = request.id, request.ticket
-    def to_kadis(session: Session, document: Document) -> None:
-        send_document(session, document, ticket,
-                      [p.telegram_id for p in holders(session, Role.KADIS, local_date(now, zone))
-                       if p.telegram_id], c.clock(), zone)
-
+    kept = keep_upload(c, upload) if upload is not None else None
     try:
-        if upload is not None:
-            letter = register_request_letter(c, ticket, upload, actor_id=actor.person_id,
-                                             on_issued=to_kadis)
-        else:
-            letter = issue_letter(c, "surat_permohonan", ticket, actor_id=actor.person_id,
-                                  on_issued=to_kadis)
-    except Refusal as refusal:
-        return Filed(request_id, ticket, None, refusal.message)
-    except Exception:  # the request stands; the letter can be made again from the CLI
-        log.exception("surat permohonan %s gagal dibuat", ticket)
-        return Filed(request_id, ticket, None, "Surat permohonan belum dapat dibuat; admin "
-                     "Pulih akan membuatnya ulang.")
-    return Filed(request_id, ticket, letter.code, None)
+        with c.unit_of_work() as session:
+            request = submit_request(session, actor, new, now, zone)
+            notify_move(session, request, now, zone, c.office.team_chat_id)
+            readers = [p.telegram_id for p in holders(session, Role.KADIS, local_date(now, zone))
+                       if p.telegram_id]
+            requester = request.requester.telegram_id
+            order_documents(session, request.id, [Order("surat_permohonan", (
+                *readers, requester or 0), source=str(kept) if kept else None)],
+                key=f"filed:{request.id}", now=now, actor_id=actor.person_id)
+            if requester:
+                enqueue(session, key=f"filed:{request.id}:{requester}", chat_id=requester,
+                        kind="notice", now=now, request_id=request.id,
+                        text=render_text("chat/form_filed.txt.j2", zone, ticket=request.ticket,
+                                         uploaded=kept is not None).strip())
+            return Filed(request.id, request.ticket)
+    except BaseException:
+        if kept is not None:
+            kept.unlink(missing_ok=True)
+        raise
+
+
+def keep_upload(c: Container, content: bytes) -> Path:
+    """The uploaded letter, checked and kept on disk until the documents job records it
+    (the database holds its path, not its bytes)."""
+    check_upload(content)
+    folder = c.settings.data_dir / "uploads"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}.pdf"
+    with open(path, "xb", opener=lambda p, flags: os.open(p, flags, 0o600)) as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return path
