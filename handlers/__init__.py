@@ -27,7 +27,11 @@ def register(application: PulihApp) -> None:
     # private chat instead of an answer.
     application.add_handler(CommandHandler(["mohon", "status", "antrian", "bantuan", "help"],
                                            start.private_only, filters=~private))
-    application.add_handler(CallbackQueryHandler(team.on_tap, pattern=team.PATTERN))
+    # A team step may wait minutes on SSH (a backup check reads the whole backup): it runs
+    # beside the other updates, not in front of them. Safe: each tap is re-authorized
+    # against the request's version in its own transaction.
+    application.add_handler(CallbackQueryHandler(team.on_tap, pattern=team.PATTERN,
+                                                 block=False))
     application.add_handler(CallbackQueryHandler(decisions.on_tap))
     reasons = filters.ChatType.PRIVATE & filters.TEXT & (
         ~filters.COMMAND | filters.Regex(r"^/batal$"))

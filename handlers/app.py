@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from telegram import BotCommand, Update
+from telegram.error import TelegramError
 from telegram.ext import ApplicationBuilder, JobQueue
 
 from bot.bootstrap import Container
@@ -24,7 +25,7 @@ from bot.services.documents.paperwork import prune_drafts
 from bot.services.outbox.queue import prune_outbox
 from bot.services.requests.deadline_alerts import sweep
 from bot.services.restores.rollbacks import prune_rollbacks, warn_expiring
-from bot.services.restores.runs import recover_interrupted
+from bot.services.restores.runs import progress_messages, recover_interrupted
 from bot.services.restores.teamwork import after_interruption
 from bot.settings import Settings
 from handlers import register
@@ -58,6 +59,14 @@ async def _post_init(application: PulihApp) -> None:
         after_interruption(container))
     if recovered:
         log.warning("restore terputus dibereskan saat mulai: %s", recovered)
+        # The dead runs' progress messages still offer "Batal": their buttons go.
+        for chat_id, message_id in await asyncio.to_thread(
+                progress_messages, container, recovered):
+            try:
+                await application.bot.edit_message_reply_markup(chat_id, message_id,
+                                                                reply_markup=None)
+            except TelegramError as exc:
+                log.warning("tombol pesan restore lama tidak dapat dihapus: %s", exc)
     zone = container.settings.timezone
     await application.bot.set_my_commands(
         [BotCommand(name, render_phrase(f"command_{name}", zone)) for name in COMMANDS])

@@ -51,6 +51,14 @@ class LiveRun:
         self.progress = progress
 
 
+def cancel_markup(live: LiveRun) -> InlineKeyboardMarkup | None:
+    """"Batal" under a run's progress, until it is asked for."""
+    if live.cancel.is_set():
+        return None
+    t = live.ticket
+    return InlineKeyboardMarkup([[button(Tap("s", t.request_id or 0, 0, t.run_id))]])
+
+
 def progress_text(live: LiveRun, zone: Any) -> str:
     p = live.progress
     phase = p.phase if p else Phase.PREFLIGHT
@@ -118,7 +126,7 @@ class RestoreRunner:
                 if finished:
                     break
                 text = progress_text(live, zone)
-                if text != shown and await self._edit(bot, live, text, self._cancel_button(live)):
+                if text != shown and await self._edit(bot, live, text, cancel_markup(live)):
                     shown = text
             outcome: Outcome | None = future.result()
         except Exception:
@@ -133,13 +141,6 @@ class RestoreRunner:
             except TelegramError:
                 log.warning("hasil restore #%s tidak terkirim ke grup", live.ticket.run_id)
         done()
-
-    @staticmethod
-    def _cancel_button(live: LiveRun) -> InlineKeyboardMarkup | None:
-        if live.cancel.is_set():
-            return None
-        t = live.ticket
-        return InlineKeyboardMarkup([[button(Tap("s", t.request_id or 0, 0, t.run_id))]])
 
     async def _edit(self, bot: Bot, live: LiveRun, text: str,
                     buttons: InlineKeyboardMarkup | None, tries: int = 1) -> bool:

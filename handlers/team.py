@@ -18,7 +18,7 @@ from telegram import (
 )
 
 from bot.services.requests.views import run_header, system_code
-from bot.services.restores.runs import rollback_run
+from bot.services.restores.runs import remember_message, rollback_run
 from bot.services.restores.teamwork import (
     CheckDone,
     accept_restored,
@@ -35,7 +35,7 @@ from bot.workflow.refusals import Refusal
 from bot.workflow.rules import Actor
 from handlers.callbacks import TEAM_PATTERN, Tap, button, decode
 from handlers.common import actor_or_explain, in_session, say, text
-from handlers.restore_runs import LiveRun, progress_text
+from handlers.restore_runs import LiveRun, cancel_markup, progress_text
 from handlers.runtime import PulihContext, kick_delivery
 from letters.timefmt import durasi, ukuran, waktu
 from restore.errors import RestoreError
@@ -232,8 +232,11 @@ async def _start_restore(message: Message, context: PulihContext,
     values = await in_session(context, lambda s: run_header(s, tap.request_id, ticket.point,
                                                             actor.name))
     live = LiveRun(ticket, chat.team_chat_id, 0, values, container.clock())
-    shown = await message.reply_text(progress_text(live, container.settings.timezone))
+    shown = await message.reply_text(progress_text(live, container.settings.timezone),
+                                     reply_markup=cancel_markup(live))
     live.message_id = shown.message_id
+    await asyncio.to_thread(remember_message, container, ticket.run_id, live.chat_id,
+                            shown.message_id)
     chat.restores.start(context.bot, live, after_run(container),
                         lambda: kick_delivery(context))
     kick_delivery(context)  # the requester hears the restore has begun

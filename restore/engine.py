@@ -91,17 +91,18 @@ class RestoreJob:
     # Names every command of the run on its servers; unique, so that stopping this run's
     # work never touches another run (of this or another Pulih) with the same number.
     tag: str = ""
+    uid: str = ""  # the run's UUID (hex): see RunNames
 
     def __post_init__(self) -> None:
         self.tag = self.tag or run_tag(self.run_id)
 
     @property
     def names(self) -> RunNames:
-        return RunNames(self.run_id)
+        return RunNames(self.run_id, self.uid)
 
     @property
     def staging_dir(self) -> str:
-        return confined(absolute_path(self.staging_root), str(self.run_id))
+        return confined(absolute_path(self.staging_root), self.names.key)
 
     def _step(self, phase: Phase, work: Callable[[], Any]) -> Any:
         if self.cancel.is_set():
@@ -322,11 +323,12 @@ def _bracketed(name: str, after: str) -> str:
         f"[{name[-1]}]{after}"
 
 
-def legacy_pattern(run_id: int, staging_dir: str) -> str:
+def legacy_pattern(names: RunNames, staging_dir: str) -> str:
     """For a run recorded before runs were tagged: the processes naming its shadow or its
-    staging folder (which a run of another Pulih with the same number could share)."""
-    return "|".join((_bracketed(RunNames(run_id).shadow_db, "( |$)"),
-                     _bracketed(f".pulih-sh-{run_id}", "( |$|/)"),
+    staging folder (which, before runs had a UUID, a run of another Pulih with the same
+    number could share)."""
+    return "|".join((_bracketed(names.shadow_db, "( |$)"),
+                     _bracketed(f".pulih-sh-{names.key}", "( |$|/)"),
                      _bracketed(staging_dir, "/")))
 
 

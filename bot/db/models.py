@@ -154,6 +154,7 @@ class System(Base):
     # PostgreSQL: the role a dump is imported as (owner of nothing but the shadow's
     # contents); None: imported as db_user.
     db_import_user: Mapped[str | None] = mapped_column(String(64))
+    staging_dir: Mapped[str | None] = mapped_column(Text)  # None: restore.engine.STAGING_ROOT
     # The unprivileged system user on the target that reads archives and dumps
     # (tar, pg_restore, psql); None: the SSH user.
     run_as: Mapped[str | None] = mapped_column(String(32))
@@ -288,6 +289,13 @@ class RestoreRun(Base):
     verification: Mapped[str] = mapped_column(Text, default="{}")  # JSON
     rollback_ref: Mapped[str] = mapped_column(Text, default="")
     error: Mapped[str] = mapped_column(Text, default="")
+    # Names what the run leaves outside Pulih's database (staging folder, shadow, kept
+    # copies) together with its number: unique across installations. None: a run
+    # recorded before, named by its number alone.
+    uid: Mapped[str | None] = mapped_column(String(32))
+    # Where the chat shows the run's progress (JSON {"chat": id, "message": id}): after a
+    # crash, that message's buttons (Batal) are taken away.
+    message_ref: Mapped[str | None] = mapped_column(Text)
 
 
 class Document(Base):

@@ -82,6 +82,15 @@ def _glance(message: dict[str, Any]) -> str:
     return text + (f"  {buttons}" if buttons else "")
 
 
+class _Server(ThreadingHTTPServer):
+    """One thread per request, and a listen queue as deep as a real Bot API server's: the
+    bot sends many requests at once (handlers run side by side), and socketserver's
+    default queue of 5 would reset the rest."""
+
+    daemon_threads = True
+    request_queue_size = 256
+
+
 class FakeTelegram:
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
@@ -121,8 +130,7 @@ class FakeTelegram:
             def do_GET(self) -> None:
                 fake._download(self)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 

@@ -434,7 +434,8 @@ def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str
     r.unknown_keys(ctx, t, _SSH_KEYS | {"code", "name", "agency", "recipe", "database",
                                         "app_dir", "health_url", "backup_server",
                                         "backup_path", "db_host", "db_port", "db_user",
-                                        "db_defaults_file", "db_import_user", "run_as"})
+                                        "db_defaults_file", "db_import_user", "run_as",
+                                        "staging_dir"})
     code = r.text(ctx, t, "code", pattern=CODE_RE, expected="huruf, angka, . _ - (maks. 32)")
     name = r.text(ctx, t, "name")
     agency = r.text(ctx, t, "agency")
@@ -457,6 +458,14 @@ def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str
         r.problem(ctx, "app_dir", f"{app_dir!r} tidak diizinkan; seharusnya folder "
                                   "aplikasi, bukan / atau path dengan '..'")
         app_dir = None
+    staging = r.text(ctx, t, "staging_dir", required=False, pattern=SAFE_PATH_RE,
+                     expected="path absolut dari huruf, angka, . _ -")
+    if staging is not None and ("/../" in f"{staging}/" or staging.rstrip("/") in ("", "/")
+                                or (app_dir and _inside(staging, app_dir))):
+        r.problem(ctx, "staging_dir", f"{staging!r} tidak diizinkan; seharusnya folder "
+                                      "khusus staging, bukan / atau path dengan '..', dan "
+                                      "tidak di dalam app_dir")
+        staging = None
     health = r.engine_value(ctx, t, "health_url", url)
     server = r.text(ctx, t, "backup_server")
     if server is not None and server not in servers:
@@ -475,7 +484,13 @@ def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str
         return None
     assert code and name and agency and recipe and server and ssh
     return SystemEntry(code, name, agency, recipe, ssh, server, backup_path or code,
-                       database, app_dir, health, **db)
+                       database, app_dir, health, staging_dir=staging, **db)
+
+
+def _inside(path: str, folder: str) -> bool:
+    """`path` is `folder` or lies under it (both absolute, normalised by the caller's
+    pattern)."""
+    return f"{path.rstrip('/')}/".startswith(f"{folder.rstrip('/')}/")
 
 
 def _db_access(r: _Reader, ctx: _Ctx, t: dict[str, Any]) -> dict[str, Any]:

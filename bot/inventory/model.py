@@ -88,6 +88,9 @@ class SystemEntry:
     db_defaults_file: str | None = None
     db_import_user: str | None = None
     run_as: str | None = None
+    # Where a restore stages the backup on the target (a folder per run inside it);
+    # None: /var/lib/pulih-staging.
+    staging_dir: str | None = None
 
 
 @dataclass(frozen=True)

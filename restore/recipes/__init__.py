@@ -31,12 +31,20 @@ class TargetSpec:
 
 @dataclass(frozen=True)
 class RunNames:
-    """Names derived from the run id: the shadow, the kept live copy, the undone restore."""
+    """Names derived from the run's identity: the shadow, the kept live copy, the undone
+    restore, the staging folder. The identity is the run's number and a random UUID, so
+    two Pulih installations (each numbering its runs from 1) restoring to one server never
+    share a name; a run recorded before runs had a UUID keeps its number-only names."""
 
     run_id: int
+    uid: str = ""  # 32 hex digits
+
+    @property
+    def key(self) -> str:
+        return f"{self.run_id}_{self.uid}" if self.uid else str(self.run_id)
 
     def db(self, kind: str) -> str:
-        return identifier(f"pulih_{kind}_{self.run_id}")
+        return identifier(f"pulih_{kind}_{self.key}")
 
     @property
     def shadow_db(self) -> str:
@@ -51,7 +59,7 @@ class RunNames:
         return self.db("un")
 
     def sibling(self, path: str, kind: str) -> str:
-        return absolute_path(f"{path.rstrip('/')}.pulih-{kind}-{self.run_id}")
+        return absolute_path(f"{path.rstrip('/')}.pulih-{kind}-{self.key}")
 
 
 @dataclass(frozen=True)

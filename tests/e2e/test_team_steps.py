@@ -249,6 +249,9 @@ def test_a_crash_during_the_restore_is_reported_after_restart_with_live_data_unt
             lock = ReadLock(mariadb)
             await member.says("simpeg", TEAM_CHAT)
             await asyncio.to_thread(fake.wait_for, lambda: phase_started(office, "apply"), 60)
+            progress = next(m for m in fake.chat(TEAM_CHAT).messages.values()
+                            if "Dijalankan oleh" in text_of(m))
+            assert "Batal" in str(progress.get("reply_markup"))
         finally:
             process.kill()
             process.wait()
@@ -260,6 +263,10 @@ def test_a_crash_during_the_restore_is_reported_after_restart_with_live_data_unt
         async with running_bot(office.container):
             notice = await shown(fake, TEAM_CHAT, "bot berhenti di tengah jalan")
             assert "data live tidak disentuh" in text_of(notice).lower()
+            [dead] = [i for i, m in fake.chat(TEAM_CHAT).messages.items()
+                      if "Dijalankan oleh" in text_of(m)]  # the run's progress message:
+            await asyncio.to_thread(fake.wait_for, lambda: not fake.chat(  # no Batal left
+                TEAM_CHAT).messages[dead].get("reply_markup"), 10)
             assert snapshot(mariadb) == office.states["damaged"]
             await member.taps("Ulangi (cek titik yang sama)", TEAM_CHAT)
             await asyncio.to_thread(fake.wait_for, lambda: sum(

@@ -28,6 +28,7 @@ from bot.settings import load_settings
 from bot.workflow.sop import Action
 from restore.engine import Phase
 from restore.errors import Busy
+from restore.recipes import RunNames
 from tests.support.clock import LAST_NIGHT, running
 from tests.support.networked_office import networked_office
 from tests.support.office import NIPS, NOW
@@ -35,7 +36,7 @@ from tests.support.office import NIPS, NOW
 
 @pytest.fixture
 def office(tmp_path: Path, backup_server: SshServer, target_server: SshServer,
-           mariadb: MariaDB, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, States]]:
+           mariadb: MariaDB) -> Iterator[tuple[Path, States]]:
     root = tmp_path / "srv-backup"
     states = damaged_simpeg(mariadb, root, LAST_NIGHT)
     env_file = networked_office(tmp_path, backup_server, target_server, root,
@@ -114,7 +115,9 @@ def test_a_rollback_copy_changed_after_the_restore_is_not_put_live(
         kept = json.loads(run_row.verification)["rollback_sha256"]
     assert len(kept) == 64
     # Something (a hostile event, a careless hand) edits the copy kept for rollback.
-    mariadb.sql(f"UPDATE pulih_rb_{run_row.id}.pegawai SET nama = 'DISABOTASE' LIMIT 1")
+    kept_copy = RunNames(run_row.id, run_row.uid or "").rollback_db
+    assert len(run_row.uid or "") == 32 and kept_copy == f"pulih_rb_{run_row.id}_{run_row.uid}"
+    mariadb.sql(f"UPDATE {kept_copy}.pegawai SET nama = 'DISABOTASE' LIMIT 1")
     code, _, err = run(env_file, "rollback", str(run_row.id), "--nip", NIPS["tim_other"],
                        "--reason", "Aplikasi belum kompatibel")
     assert code == 1
@@ -179,14 +182,15 @@ def test_a_run_cut_off_by_a_crash_is_cleaned_up_at_start_up_with_live_data_untou
         office: tuple[Path, States], mariadb: MariaDB, target_server: SshServer) -> None:
     env_file, states = office
     c = open_office(env_file)
-    run_id, _ = _crashed_run(c, done=(Phase.PREFLIGHT, Phase.TRANSFER), running=Phase.APPLY)
+    names, _ = _crashed_run(c, done=(Phase.PREFLIGHT, Phase.TRANSFER), running=Phase.APPLY)
+    run_id, shadow = names.run_id, names.shadow_db
     # What the crash left: a half-filled shadow and a staging folder, mid-apply.
-    mariadb.sql(f"CREATE DATABASE pulih_sh_{run_id}")
-    staging = Path("/var/lib/pulih-staging") / str(run_id)
-    staging.mkdir(parents=True, exist_ok=True)  # shared with any run #N on this machine
+    mariadb.sql(f"CREATE DATABASE {shadow}")
+    staging = Path("/var/lib/pulih-staging") / names.key
+    staging.mkdir(parents=True)  # the run's own: no other run shares its UUID
     (staging / "simpeg.sql.gz").write_bytes(b"setengah")
     # ...and the import it had started on the target, still running.
-    still = subprocess.Popen(["sh", "-c", "sleep 600", f"pulih_sh_{run_id}"])
+    still = subprocess.Popen(["sh", "-c", "sleep 600", shadow])
     c.close()
     # `pulih recover` (or the bot starting again).
     code, out, err = run(env_file, "recover")
@@ -194,9 +198,9 @@ def test_a_run_cut_off_by_a_crash_is_cleaned_up_at_start_up_with_live_data_untou
     assert still.wait(timeout=30) != 0  # stopped, not left to run
     assert f"- restore #{run_id}: Restore terhenti" in out
     assert f"Dibersihkan: 1 proses restore yang masih berjalan dihentikan; folder staging " \
-           f"{staging}; salinan bayangan pulih_sh_{run_id}." in out
+           f"{staging}; salinan bayangan {shadow}." in out
     assert snapshot(mariadb) == states["damaged"]
-    assert f"pulih_sh_{run_id}" not in mariadb.sql("SHOW DATABASES").split()
+    assert shadow not in mariadb.sql("SHOW DATABASES").split()
     assert not staging.exists()
     c = open_office(env_file)
     with c.sessions() as session:
@@ -208,7 +212,37 @@ def test_a_run_cut_off_by_a_crash_is_cleaned_up_at_start_up_with_live_data_untou
     c.close()
 
 
-def _crashed_run(c: Container, done: tuple[Phase, ...], running: Phase) -> tuple[int, int]:
+def test_a_system_stages_in_its_own_folder_and_a_crash_there_is_cleaned_up_too(
+        tmp_path: Path, backup_server: SshServer, target_server: SshServer,
+        mariadb: MariaDB) -> None:
+    root, staging_root = tmp_path / "srv-backup", tmp_path / "pulih-staging"
+    states = damaged_simpeg(mariadb, root, LAST_NIGHT)
+    try:
+        env_file = networked_office(
+            tmp_path, backup_server, target_server, root,
+            system_extra=f'db_host = "{mariadb.socket}"\ndb_user = "root"\n'
+                         f'staging_dir = "{staging_root}"')
+        c = open_office(env_file)
+        names, _ = _crashed_run(c, done=(Phase.PREFLIGHT,), running=Phase.TRANSFER)
+        staging = staging_root / names.key
+        staging.mkdir(parents=True)
+        (staging / "simpeg.sql.gz").write_bytes(b"setengah")
+        c.close()
+        code, out, err = run(env_file, "recover")
+        assert code == 0 and f"folder staging {staging}" in out, err
+        assert not staging.exists()
+        code, out, err = run(env_file, "restore", "simpeg", LAST_NIGHT, "--nip",
+                             NIPS["tim_exec"], "--yes")
+        assert code == 0, err
+        assert snapshot(mariadb) == states["good"]
+        assert staging_root.is_dir() and list(staging_root.iterdir()) == []  # used, emptied
+        assert not Path("/var/lib/pulih-staging", names.key).exists()
+    finally:
+        drop_simpeg(mariadb)
+
+
+def _crashed_run(c: Container, done: tuple[Phase, ...], running: Phase
+                 ) -> tuple[RunNames, int]:
     """A run for a request, recorded up to `running` started, as a crash would leave it."""
     zone = c.settings.timezone
     assigned_request(c)
@@ -228,7 +262,7 @@ def _crashed_run(c: Container, done: tuple[Phase, ...], running: Phase) -> tuple
         journal.phase(phase, "started")
         journal.phase(phase, "done")
     journal.phase(running, "started")
-    return ticket.run_id, request_id
+    return RunNames(ticket.run_id, ticket.uid), request_id
 
 
 BEFORE_SWAP = (Phase.PREFLIGHT, Phase.TRANSFER, Phase.APPLY, Phase.VERIFY)
@@ -238,9 +272,10 @@ def test_a_crash_after_the_atomic_swap_leaves_the_restore_live_and_undoable(
         office: tuple[Path, States], mariadb: MariaDB) -> None:
     env_file, states = office
     c = open_office(env_file)
-    run_id, _ = _crashed_run(c, BEFORE_SWAP, Phase.SWAP)
+    names, _ = _crashed_run(c, BEFORE_SWAP, Phase.SWAP)
+    run_id = names.run_id
     # The RENAME went through just before the crash.
-    shadow, kept = f"pulih_sh_{run_id}", f"pulih_rb_{run_id}"
+    shadow, kept = names.shadow_db, names.rollback_db
     mariadb.sql(f"CREATE DATABASE {shadow}; CREATE DATABASE {kept};"
                 f"CREATE TABLE {shadow}.pegawai LIKE simpeg.pegawai;"
                 f"INSERT INTO {shadow}.pegawai VALUES (1,'Andi'),(2,'Budi'),(3,'Citra');"
@@ -266,10 +301,10 @@ def test_a_crash_before_the_atomic_swap_leaves_live_data_untouched(
         office: tuple[Path, States], mariadb: MariaDB) -> None:
     env_file, states = office
     c = open_office(env_file)
-    run_id, _ = _crashed_run(c, BEFORE_SWAP, Phase.SWAP)
-    mariadb.sql(f"CREATE DATABASE pulih_sh_{run_id}; CREATE DATABASE pulih_rb_{run_id};"
-                f"CREATE TABLE pulih_sh_{run_id}.pegawai (id INT)")
-    assert recover_interrupted(c) == [run_id]
+    names, _ = _crashed_run(c, BEFORE_SWAP, Phase.SWAP)
+    mariadb.sql(f"CREATE DATABASE {names.shadow_db}; CREATE DATABASE {names.rollback_db};"
+                f"CREATE TABLE {names.shadow_db}.pegawai (id INT)")
+    assert recover_interrupted(c) == [names.run_id]
     assert snapshot(mariadb) == states["damaged"]
     assert not [d for d in mariadb.sql("SHOW DATABASES").split() if d.startswith("pulih_")]
     with c.sessions() as session:
@@ -281,7 +316,7 @@ def test_a_target_that_cannot_be_reached_keeps_the_run_locked_until_it_can(
         office: tuple[Path, States], target_server: SshServer) -> None:
     env_file, _ = office
     c = open_office(env_file)
-    run_id, _ = _crashed_run(c, BEFORE_SWAP, Phase.SWAP)
+    run_id = _crashed_run(c, BEFORE_SWAP, Phase.SWAP)[0].run_id
     known = target_server.known_hosts
     original = known.read_text()
     known.write_text("")  # the target cannot be trusted now: recovery must wait
@@ -320,6 +355,8 @@ def test_rollback_copies_stay_until_acknowledged_or_their_time_then_go_recorded(
     with c.sessions() as session:
         first, second = session.execute(select(RestoreRun.id).order_by(RestoreRun.id)
                                         ).scalars().all()
+        kept = {run.id: RunNames(run.id, run.uid or "").rollback_db
+                for run in session.execute(select(RestoreRun)).scalars()}
     code, out = at(0, "rollbacks", "list")
     assert code == 0 and "2 salinan rollback tersimpan." in out
     assert f"restore #{second} (simpeg, {ticket})" in out and "menunggu konfirmasi OPD" in out
@@ -332,7 +369,7 @@ def test_rollback_copies_stay_until_acknowledged_or_their_time_then_go_recorded(
     assert code == 0 and "1 salinan rollback dihapus." in out
     assert f"restore #{second} (simpeg, {ticket}): salinan rollback dihapus; permohonan sudah " \
            "selesai" in out
-    assert f"pulih_rb_{second}" not in databases() and f"pulih_rb_{first}" in databases()
+    assert kept[second] not in databases() and kept[first] in databases()
     # A day before the first copy's time runs out, the team hears it; then it goes.
     late = bootstrap(load_settings(environ={}, env_file=env_file),
                      running(NOW + timedelta(days=13, hours=12)))

@@ -25,6 +25,7 @@ from bot.demo.lab.mariadb import MariaDB
 from bot.demo.lab.simpeg import damaged_simpeg, drop_simpeg, snapshot
 from bot.demo.lab.sshd import SshServer, ssh_server
 from restore.engine import STAGING_ROOT, Phase
+from restore.recipes import RunNames
 from tests.support.backups import tar_gz, write_point
 from tests.support.clock import LAST_NIGHT, running
 from tests.support.networked_office import networked_office
@@ -73,8 +74,8 @@ class Simpeg:
         return [d for d in self.mariadb.sql("SHOW DATABASES").split()
                 if d.startswith("pulih_sh_")]
 
-    def kept(self, run_id: int) -> bool:
-        return f"pulih_rb_{run_id}" in self.mariadb.sql("SHOW DATABASES").split()
+    def kept(self, names: RunNames) -> bool:
+        return names.rollback_db in self.mariadb.sql("SHOW DATABASES").split()
 
 
 class Website:
@@ -100,8 +101,8 @@ class Website:
     def shadows(self) -> list[str]:
         return [str(p) for p in self.app.parent.glob("*.pulih-sh-*")]
 
-    def kept(self, run_id: int) -> bool:
-        return Path(f"{self.app}.pulih-rb-{run_id}").is_dir()
+    def kept(self, names: RunNames) -> bool:
+        return Path(names.sibling(str(self.app), "rb")).is_dir()
 
 
 def cli(env_file: Path, *args: str, typed: str = "") -> tuple[int, str]:
@@ -158,16 +159,25 @@ def kill_in(env_file: Path, database: Path, system: str, phase: Phase) -> int | 
                          f"{phase.value} was seen running")
 
 
-def leftovers(run_id: int, system: Simpeg | Website) -> list[str]:
+def names_of(database: Path, run_id: int) -> RunNames:
+    """The run's names, from its UUID as recorded."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as conn:
+        (uid,) = conn.execute("SELECT uid FROM restore_runs WHERE id = ?", (run_id,)).fetchone()
+    assert len(uid) == 32
+    return RunNames(run_id, uid)
+
+
+def leftovers(names: RunNames, system: Simpeg | Website) -> list[str]:
     """What of the run is still on the servers: processes, shadows, staging."""
-    marks = re.compile(rf"pulih_sh_{run_id}\b|pulih-staging/{run_id}\b|\.pulih-sh-{run_id}\b"
+    run_id, key = names.run_id, re.escape(names.key)
+    marks = re.compile(rf"{names.shadow_db}\b|pulih-staging/{key}\b|\.pulih-sh-{key}\b"
                        rf"|pulih-run-{run_id}\b")
     me = os.getpid()
     processes = [line for line in subprocess.run(["ps", "-eo", "pid=,args="],
                                                  capture_output=True, text=True).stdout
                  .splitlines() if marks.search(line) and int(line.split()[0]) != me]
     shadows = system.shadows()
-    staging = [str(p) for p in [Path(STAGING_ROOT) / str(run_id)] if p.exists()]
+    staging = [str(p) for p in [Path(STAGING_ROOT) / names.key] if p.exists()]
     return processes + shadows + staging
 
 
@@ -192,14 +202,15 @@ def test_a_restore_killed_in_any_phase_is_recovered_clean_and_can_be_done_again(
             assert run_id is not None, f"{phase.value} was never caught running"
             code, said = cli(env_file, "recover")
             assert code == 0 and f"restore #{run_id}" in said, said
-            assert leftovers(run_id, system) == [], (phase, said)
+            names = names_of(database, run_id)
+            assert leftovers(names, system) == [], (phase, said)
             live = system.state()
             assert live in (states["damaged"], states["good"]), phase
             if phase in (Phase.TRANSFER, Phase.APPLY, Phase.VERIFY):
                 assert live == states["damaged"], phase  # the swap never came
             if phase in (Phase.POSTCHECK, Phase.CLEANUP):
                 assert live == states["good"], phase  # swapped, its copy kept for rollback
-                assert system.kept(run_id), phase
+                assert system.kept(names), phase
             code, said = cli(env_file, "restore", system.code, LAST_NIGHT, "--nip",
                              NIPS["tim_exec"], typed=system.code + "\n")
             assert code == 0, (phase, said)

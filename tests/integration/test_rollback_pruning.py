@@ -12,12 +12,17 @@ from typing import Any
 
 import psycopg
 import pytest
+from sqlalchemy import select
 
+from bot.bootstrap import bootstrap
 from bot.cli import main
+from bot.db.models import RestoreRun
 from bot.demo.lab.mariadb import MariaDB
 from bot.demo.lab.postgres import create_database
 from bot.demo.lab.simpeg import damaged_simpeg, drop_simpeg
 from bot.demo.lab.sshd import SshServer
+from bot.settings import load_settings
+from restore.recipes import RunNames
 from tests.support.backups import gz, tar_gz, write_point
 from tests.support.clock import LAST_NIGHT, running
 from tests.support.networked_office import networked_office
@@ -32,8 +37,9 @@ class Kind:
     code: str
     extra: dict[str, Any] = {}  # noqa: RUF012 - read only
 
-    def copies(self, runs: list[int]) -> set[str]:
-        """Which of the runs' copies (`rb` kept for rollback, `un` set aside by one) exist."""
+    def copies(self, runs: list[RunNames]) -> set[str]:
+        """Which of the runs' copies (`rb` kept for rollback, `un` set aside by one) exist,
+        as `rb1`, `un2`... by run number."""
         raise NotImplementedError
 
 
@@ -45,9 +51,9 @@ class Simpeg(Kind):
         damaged_simpeg(mariadb, root, LAST_NIGHT)
         self.extra = {"system_extra": f'db_host = "{mariadb.socket}"\ndb_user = "root"'}
 
-    def copies(self, runs: list[int]) -> set[str]:
+    def copies(self, runs: list[RunNames]) -> set[str]:
         names = set(self.mariadb.sql("SHOW DATABASES").split())
-        return {f"{k}{r}" for r in runs for k in ("rb", "un") if f"pulih_{k}_{r}" in names}
+        return {f"{k}{r.run_id}" for r in runs for k in ("rb", "un") if r.db(k) in names}
 
 
 class Portal(Kind):
@@ -69,14 +75,16 @@ class Portal(Kind):
                                       'db_user = "postgres"'}
         self.server = self.url.rsplit("/", 1)[0] + "/postgres"
 
-    def copies(self, runs: list[int]) -> set[str]:
+    def copies(self, runs: list[RunNames]) -> set[str]:
         with psycopg.connect(self.server) as conn:
             names = {r[0] for r in conn.execute("SELECT datname FROM pg_database")}
-        return {f"{k}{r}" for r in runs for k in ("rb", "un") if f"pulih_{k}_{r}" in names}
+        return {f"{k}{r.run_id}" for r in runs for k in ("rb", "un") if r.db(k) in names}
 
-    def drop(self, runs: list[int]) -> None:
+    def drop(self) -> None:
         with psycopg.connect(self.server, autocommit=True) as conn:
-            for name in [PORTAL] + [f"pulih_{k}_{r}" for r in runs for k in ("rb", "un", "sh")]:
+            left = [r[0] for r in conn.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'pulih\\_%'")]
+            for name in [PORTAL, *left]:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -91,9 +99,9 @@ class Website(Kind):
         (app / "index.php").write_bytes(b"<?php echo 'rusak';")
         self.extra = {"web_app_dir": str(app)}
 
-    def copies(self, runs: list[int]) -> set[str]:
-        return {f"{k}{r}" for r in runs for k in ("rb", "un")
-                if Path(f"{self.app}.pulih-{k}-{r}").is_dir()}
+    def copies(self, runs: list[RunNames]) -> set[str]:
+        return {f"{k}{r.run_id}" for r in runs for k in ("rb", "un")
+                if Path(r.sibling(str(self.app), k)).is_dir()}
 
 
 @pytest.fixture(params=["mariadb", "postgresql", "files"])
@@ -106,7 +114,7 @@ def system(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Kind]:
     elif request.param == "postgresql":
         portal = Portal(request.getfixturevalue("pg_server"), root)
         yield portal
-        portal.drop([1, 2, 3])
+        portal.drop()
     else:
         yield Website(tmp_path / "www" / "kominfo", root)
 
@@ -132,13 +140,19 @@ def test_rollbacks_prune_removes_exactly_the_expired_copies_on_every_kind_of_sys
     restore(0)  # run 2, rolled back: what it made live is set aside
     at(0, "rollback", "2", "--nip", NIPS["tim_other"], "--reason", "Salah titik")
     restore(10)  # run 3, ten days later
-    assert system.copies([1, 2, 3]) == {"rb1", "un2", "rb3"}
+    office = bootstrap(load_settings(environ={}, env_file=env_file))
+    with office.sessions() as session:
+        runs = [RunNames(run.id, run.uid or "") for run in session.execute(
+            select(RestoreRun).order_by(RestoreRun.id)).scalars()]
+    office.close()
+    assert [r.run_id for r in runs] == [1, 2, 3] and all(len(r.uid) == 32 for r in runs)
+    assert system.copies(runs) == {"rb1", "un2", "rb3"}
     listed = at(10, "rollbacks", "list")
     assert listed.startswith("3 salinan rollback tersimpan.")
     assert f"restore #2 ({system.code}, -): data yang di-rollback, di-rollback" in listed
     assert f"restore #3 ({system.code}, -): salinan rollback, selesai" in listed
     assert at(13, "rollbacks", "prune").startswith("0 salinan rollback dihapus.")
-    assert system.copies([1, 2, 3]) == {"rb1", "un2", "rb3"}
+    assert system.copies(runs) == {"rb1", "un2", "rb3"}
 
     pruned = at(15, "rollbacks", "prune")
 
@@ -146,7 +160,7 @@ def test_rollbacks_prune_removes_exactly_the_expired_copies_on_every_kind_of_sys
     assert f"restore #1 ({system.code}, -): salinan rollback dihapus; masa simpan habis" in pruned
     assert f"restore #2 ({system.code}, -): data yang di-rollback dihapus; masa simpan " \
            "habis" in pruned
-    assert system.copies([1, 2, 3]) == {"rb3"}  # checked on the server itself
+    assert system.copies(runs) == {"rb3"}  # checked on the server itself
     assert at(15, "rollbacks", "list").startswith("1 salinan rollback tersimpan.")
     assert at(25, "rollbacks", "prune").startswith("1 salinan rollback dihapus.")
-    assert system.copies([1, 2, 3]) == set()
+    assert system.copies(runs) == set()

@@ -304,3 +304,17 @@ def test_a_key_others_can_read_and_a_known_hosts_others_can_change_are_warned_ab
     key.chmod(0o600)
     known.chmod(0o644)
     assert "PERINGATAN" not in check(path)[2]
+
+
+def test_a_systems_own_staging_folder_is_read_and_a_dangerous_one_named(
+        tmp_path: Path) -> None:
+    path = _broken(tmp_path, 'recipe = "mariadb"',
+                   'recipe = "mariadb"\nstaging_dir = "/home/pulih/staging"')
+    systems = {s.code: s for s in load_inventory(path).systems}
+    assert systems["simpeg"].staging_dir == "/home/pulih/staging"
+    assert systems["portal-pendidikan"].staging_dir is None  # the default, unchanged
+    for bad in ("/", "/srv/../etc", "/srv/a/tmp", "staging"):
+        path = _broken(tmp_path, 'recipe = "mariadb"',
+                       f'recipe = "files"\napp_dir = "/srv/a"\nstaging_dir = "{bad}"')
+        code, _, err = check(path)
+        assert code == 1 and "(simpeg).staging_dir" in err, bad

@@ -149,6 +149,7 @@ def _sync_systems(session: Session, inv: Inventory, agencies: dict[str, int],
         row.db_host, row.db_port, row.db_user = entry.db_host, entry.db_port, entry.db_user
         row.db_defaults_file, row.use_sudo = entry.db_defaults_file, entry.ssh.sudo
         row.db_import_user, row.run_as = entry.db_import_user, entry.run_as
+        row.staging_dir = entry.staging_dir
         row.backup_server_id = servers.get(entry.backup_server)
         row.backup_path, row.active = entry.backup_path, True
         session.add(row)

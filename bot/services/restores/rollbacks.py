@@ -36,6 +36,7 @@ class KeptCopy:
     """One run's copy of the live state it replaced, and until when it stays."""
 
     run_id: int
+    uid: str  # with the number, names the copy on the target (RunNames)
     system_code: str
     ticket: str | None
     done_at: datetime
@@ -75,7 +76,7 @@ def kept_copies(session: Session, keep: timedelta) -> list[KeptCopy]:
         done = as_utc(datetime.fromisoformat(undone_since) if undone_since
                       else run.finished_at or run.started_at)
         finished = request is not None and State(request.state) in TERMINAL_STATES
-        copies.append(KeptCopy(run.id, system.code if system else "?",
+        copies.append(KeptCopy(run.id, run.uid or "", system.code if system else "?",
                                request.ticket if request else None, done, done + keep,
                                finished, undone=bool(undone_since)))
     return copies
@@ -103,9 +104,9 @@ def prune_rollbacks(c: Container) -> list[tuple[KeptCopy, str]]:
             with ssh_session(access.target) as remote:
                 recipe = recipe_for(spec)
                 if copy.undone:
-                    recipe.discard_undone(remote, RunNames(copy.run_id))
+                    recipe.discard_undone(remote, RunNames(copy.run_id, copy.uid))
                 else:
-                    recipe.discard_rollback(remote, RunNames(copy.run_id))
+                    recipe.discard_rollback(remote, RunNames(copy.run_id, copy.uid))
         except RestoreError as exc:
             log.warning("%s restore #%d tidak dapat dihapus: %s", copy.what, copy.run_id,
                         exc.message)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,6 +51,8 @@ class RunTicket:
     """What a worker thread needs to carry out a started run."""
 
     run_id: int
+    uid: str
+    staging_root: str  # the system's staging folder on the target
     access: SystemAccess
     spec: TargetSpec
     point: str
@@ -79,7 +82,7 @@ def start_run(session: Session, access: SystemAccess, check: BackupCheck, actor:
     run = RestoreRun(request_id=request_id, system_id=access.system_id,
                      backup_check_id=check.id, started_by=actor.person_id,
                      lock_key=access.system_id, status="running", phase="", started_at=now,
-                     phases="[]", verification="{}")
+                     phases="[]", verification="{}", uid=uuid.uuid4().hex)
     session.add(run)
     try:
         session.flush()
@@ -95,7 +98,8 @@ def start_run(session: Session, access: SystemAccess, check: BackupCheck, actor:
                  actor_name=actor.name, actor_role="tim", request_id=request_id,
                  data={"run_id": run.id, "system": access.code, "point": check.point,
                        "sha256": result.get("digests", {})})
-    return RunTicket(run.id, access, target_spec(system), check.point,
+    return RunTicket(run.id, run.uid or "", system.staging_dir or STAGING_ROOT, access,
+                     target_spec(system), check.point,
                      result.get("digests", {}), result.get("manifest", {}), request_id, actor)
 
 
@@ -145,8 +149,8 @@ def execute(c: Container, ticket: RunTicket, *,
         job = RestoreJob(ticket.run_id, ticket.access.target, ticket.access.backup, ticket.spec,
                          point, ticket.digests, ticket.manifest, journal,
                          cancel or threading.Event(), on_progress)
-        if staging_root:
-            job.staging_root = staging_root
+        job.uid = ticket.uid
+        job.staging_root = staging_root or ticket.staging_root
         outcome = job.run()
     finish_run(c, ticket, outcome, then)
     return outcome
@@ -205,17 +209,18 @@ def rollback_run(c: Container, run_id: int, actor: Actor, reason: str,
         assert system is not None
         access = system_access(session, system.code, zone)
         spec, request_id = target_spec(system), run.request_id
+        names = RunNames(run.id, run.uid or "")
         kept = json.loads(run.verification or "{}").get("rollback_sha256", "")
         if request_id is not None:
             ensure_allowed(session, request_id, actor, Action.ROLLBACK, c.clock(), zone)
     with ssh_session(access.target) as remote:
         recipe = recipe_for(spec)
-        if kept and (now_digest := recipe.rollback_digest(remote, RunNames(run_id))) != kept:
+        if kept and (now_digest := recipe.rollback_digest(remote, names)) != kept:
             raise RestoreError(
                 f"Salinan rollback restore #{run_id} berubah sejak restore selesai (sidik "
                 f"{now_digest[:16]}..., tercatat {kept[:16]}...). Rollback ditolak agar "
                 "perubahan itu tidak menjadi live; periksa salinan itu di server tujuan.")
-        recipe.rollback(remote, RunNames(run_id))
+        recipe.rollback(remote, names)
     now = c.clock()
     with c.unit_of_work() as session:
         done = session.get(RestoreRun, run_id)
@@ -237,6 +242,23 @@ def rollback_run(c: Container, run_id: int, actor: Actor, reason: str,
 UNDONE_SINCE = "undone_kept_since"  # in a rolled-back run's verification: its undone copy
 
 
+def remember_message(c: Container, run_id: int, chat_id: int, message_id: int) -> None:
+    """Record where the chat shows the run's progress."""
+    with c.unit_of_work() as session:
+        run = session.get(RestoreRun, run_id)
+        if run is not None:
+            run.message_ref = json.dumps({"chat": chat_id, "message": message_id})
+
+
+def progress_messages(c: Container, run_ids: list[int]) -> list[tuple[int, int]]:
+    """(chat id, message id) of the progress messages of these runs, where recorded."""
+    with c.sessions() as session:
+        refs = session.execute(select(RestoreRun.message_ref).where(
+            RestoreRun.id.in_(run_ids), RestoreRun.message_ref.is_not(None))).scalars().all()
+    found = [json.loads(ref) for ref in refs if ref]
+    return [(int(ref["chat"]), int(ref["message"])) for ref in found]
+
+
 # Runs in the transaction that marks a request's run interrupted (who is told).
 Interrupted = Callable[[Session, int, Actor, str], None]
 
@@ -255,13 +277,15 @@ def recover_interrupted(c: Container, then: Interrupted | None = None) -> list[i
             swap = {p["status"] for p in phases if p["phase"] == Phase.SWAP.value}
             seen = [json.loads(p["detail"]) for p in phases if p["status"] == "live"]
             tags = [p["detail"] for p in phases if p["status"] == "tag"]
-            work.append((run.id, run.request_id, run.started_by, swap, seen[-1] if seen else None,
-                         system_access(session, system.code, zone), target_spec(system),
-                         tags[-1] if tags else ""))
+            work.append((RunNames(run.id, run.uid or ""), run.request_id, run.started_by, swap,
+                         seen[-1] if seen else None, system_access(session, system.code, zone),
+                         target_spec(system), tags[-1] if tags else "",
+                         system.staging_dir or STAGING_ROOT))
     recovered = []
-    for run_id, request_id, started_by, swap, before, access, spec, tag in work:
+    for names, request_id, started_by, swap, before, access, spec, tag, root in work:
+        run_id = names.run_id
         try:
-            swapped, detail = _clean_target(access, spec, run_id, swap, before, tag)
+            swapped, detail = _clean_target(access, spec, names, swap, before, tag, root)
         except RestoreError as exc:
             # The target stays locked until it can be brought to a whole state.
             with c.unit_of_work() as session:
@@ -301,19 +325,19 @@ def _state(session: Session, request_id: int) -> State:
     return State(request.state)
 
 
-def _clean_target(access: SystemAccess, spec: TargetSpec, run_id: int,
-                  swap: set[str], before: list[str] | None, tag: str) -> tuple[bool, str]:
+def _clean_target(access: SystemAccess, spec: TargetSpec, names: RunNames,
+                  swap: set[str], before: list[str] | None, tag: str,
+                  staging_root: str) -> tuple[bool, str]:
     """Bring the target to a whole state: stop what the run still has running there,
     settle a swap cut in half, remove its staging folder and shadow; say what was removed,
     whether the restored data is now live, and (when pre-flight saw it) whether live data
     is as it was, checked again."""
     swapped = "done" in swap
-    staging = confined(STAGING_ROOT, str(run_id))
+    staging = confined(staging_root, names.key)
     removed: list[str] = []
     with ssh_session(access.target) as remote:
         recipe = recipe_for(spec)
-        names = RunNames(run_id)
-        stopped = stop_run(remote, tag, legacy_pattern(run_id, staging))
+        stopped = stop_run(remote, tag, legacy_pattern(names, staging))
         if stopped:
             removed.append(f"{stopped} proses restore yang masih berjalan dihentikan")
         if "started" in swap and not swapped:
