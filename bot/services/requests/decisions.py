@@ -38,7 +38,10 @@ def decide(session: Session, request_id: int, actor: Actor, action: Action, now:
                            data={"instruksi": instruction} if instruction else None)
     if action is Action.RATIFY:
         request = notify_agency(session, request, now, zone)
-    target = session.get(Person, target_id) if target_id is not None else None
+    # Only a disposition names its target in the note (an assignment's note is its
+    # instruction).
+    target = session.get(Person, target_id) \
+        if action is Action.DISPOSE and target_id is not None else None
     note = decision_note(action, reason, instruction, target.name if target else None)
     notify_move(session, request, now, zone, team_chat_id, actor_name=actor.name, note=note)
     return request

@@ -3,7 +3,6 @@ request letter (the uploaded signed PDF, or one Pulih generates)."""
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import uuid
@@ -29,7 +28,6 @@ from bot.workflow.rules import Actor
 from bot.workflow.sop import Role
 from letters.timefmt import local_date
 
-log = logging.getLogger("pulih.filing")
 _POINT = re.compile(r"^\s*(\d{1,2})[-/](\d{1,2})[-/](\d{4})(?:\s+(\d{1,2})[.:](\d{2}))?\s*$")
 
 
