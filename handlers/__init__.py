@@ -11,14 +11,16 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import decisions, flood, request_form, start, status, team
+from handlers import decisions, flood, request_form, start, status, team, typed
 from handlers.runtime import PulihApp
 
 
 def register(application: PulihApp) -> None:
     private = filters.ChatType.PRIVATE
     application.add_handler(TypeHandler(Update, flood.gate), group=-1)
-    application.add_handler(request_form.conversation())
+    for handler in request_form.handlers():
+        application.add_handler(handler)
+    application.add_handler(CommandHandler("batal", typed.on_cancel))
     application.add_handler(CommandHandler("start", start.start))
     application.add_handler(CommandHandler(["bantuan", "help"], start.help_, filters=private))
     application.add_handler(CommandHandler("status", status.status, filters=private))
@@ -33,10 +35,8 @@ def register(application: PulihApp) -> None:
     application.add_handler(CallbackQueryHandler(team.on_tap, pattern=team.PATTERN,
                                                  block=False))
     application.add_handler(CallbackQueryHandler(decisions.on_tap))
-    reasons = filters.ChatType.PRIVATE & filters.TEXT & (
-        ~filters.COMMAND | filters.Regex(r"^/batal$"))
-    application.add_handler(MessageHandler(reasons, decisions.on_text), group=1)
-    # In the team group: the system's name that confirms a restore, a rollback's reason.
-    typed = filters.ChatType.GROUPS & filters.TEXT & (
-        ~filters.COMMAND | filters.Regex(r"^/batal(@\w+)?$"))
-    application.add_handler(MessageHandler(typed, team.on_group_text), group=1)
+    # What a person types goes to what they are in the middle of: the form's answers and
+    # a decision's reason in the private chat; in the team group, the system's name that
+    # confirms a restore, a rollback's reason.
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, typed.on_text),
+                            group=1)

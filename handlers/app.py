@@ -10,7 +10,7 @@ import contextlib
 import logging
 import os
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -21,14 +21,17 @@ from bot.bootstrap import Container
 from bot.errors import ConfigError
 from bot.render import render_phrase
 from bot.services.audit.anchors import post_daily_anchor
+from bot.services.chats import arrivals, conversations
 from bot.services.documents.paperwork import prune_drafts
 from bot.services.outbox.queue import prune_outbox
+from bot.services.outbox.sending import reconcile
 from bot.services.requests.deadline_alerts import sweep
 from bot.services.restores.rollbacks import prune_rollbacks, warn_expiring
 from bot.services.restores.runs import progress_messages, recover_interrupted
 from bot.services.restores.teamwork import after_interruption
 from bot.settings import Settings
 from handlers import register
+from handlers.arrivals import Arrivals, PulihApplication, catch_up
 from handlers.common import say
 from handlers.restore_runs import RestoreRunner
 from handlers.runtime import (
@@ -67,10 +70,19 @@ async def _post_init(application: PulihApp) -> None:
                                                                 reply_markup=None)
             except TelegramError as exc:
                 log.warning("tombol pesan restore lama tidak dapat dihapus: %s", exc)
+    # A message caught mid-send by a crash goes again (README: the one window left).
+    rewrites, fresh = await asyncio.to_thread(reconcile, container, container.clock())
+    if rewrites or fresh:
+        log.warning("pesan keluar terputus saat bot berhenti: %d diulang", rewrites + fresh)
+    # Taps received and never answered are answered; messages never handled are handled
+    # once the application runs.
+    replays = await catch_up(application, container)
     zone = container.settings.timezone
     await application.bot.set_my_commands(
         [BotCommand(name, render_phrase(f"command_{name}", zone)) for name in COMMANDS])
     assert application.job_queue is not None
+    for update in replays:
+        application.job_queue.run_once(_replay(update), 0)
     # A round may outlast the interval (a long render, a slow Telegram): the next tick
     # then finds the lock taken and returns, rather than the scheduler warning each time.
     overlap = {"max_instances": 2}
@@ -104,7 +116,10 @@ async def housekeeping_job(context: PulihContext) -> None:
 
     def settled_messages() -> int:
         with chat.container.unit_of_work() as session:
-            return prune_outbox(session, chat.container.clock())
+            now = chat.container.clock()
+            conversations.prune(session, now)
+            arrivals.prune(session, now)
+            return prune_outbox(session, now)
 
     if old := await asyncio.to_thread(settled_messages):
         log.info("%d pesan keluar lama dihapus", old)
@@ -121,6 +136,12 @@ async def sweep_job(context: PulihContext) -> None:
 
     if await asyncio.to_thread(run):
         kick_delivery(context)
+
+
+def _replay(update: Update) -> Callable[[PulihContext], Coroutine[Any, Any, None]]:
+    async def replay(context: PulihContext) -> None:
+        await context.application.process_update(update)
+    return replay
 
 
 async def _post_stop(application: PulihApp) -> None:
@@ -184,8 +205,11 @@ def build_application(container: Container, *, token: str | None = None,
     # The inventory is read (and any problem in it reported) now, not at the first tap.
     _ = container.office
     jobs = JobQueue[PulihContext]()
+    queue = Arrivals()
     application = (
         ApplicationBuilder()
+        .application_class(PulihApplication)
+        .update_queue(queue)
         .token(token or settings.require_bot_token())
         .base_url(settings.bot_api_url)
         .base_file_url(settings.bot_file_url)
@@ -201,6 +225,8 @@ def build_application(container: Container, *, token: str | None = None,
         container, RestoreRunner(container, restore_slots, progress_every),
         jobs=jobs, sweep_interval=sweep_interval,
         delivery_interval=delivery_interval, housekeeping_first=housekeeping_first)
+    queue.container = container
+    queue.writer = application.bot_data.runtime.outbox_writer
     register(application)
     application.add_error_handler(_on_error)
     return application

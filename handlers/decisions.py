@@ -4,21 +4,20 @@ re-authorized against the database and checked against the card's version."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from telegram import CallbackQuery, MaybeInaccessibleMessage, Update
-from telegram.error import BadRequest
+from sqlalchemy.orm import Session
+from telegram import MaybeInaccessibleMessage, Update
 
+from bot.services.chats.conversations import REASON, Pending, forget, remember
 from bot.services.outbox.queue import fit
 from bot.services.requests.decisions import decidable, decide
 from bot.workflow.refusals import AlreadyDecided, Refusal
 from handlers.callbacks import Tap, decode
-from handlers.common import actor_or_explain, in_session, say, text
+from handlers.common import Answer, actor_or_explain, answer_tap, in_session, say, send, text
 from handlers.runtime import PulihContext, kick_delivery
-
-PENDING = "pulih_pending_reason"
 
 
 @dataclass(frozen=True)
@@ -30,10 +29,17 @@ class Card:
     text: str
 
 
-@dataclass(frozen=True)
-class PendingReason:
-    tap: Tap
-    card: Card
+def _pending(tap: Tap, card: Card) -> Pending:
+    return Pending(REASON, {"tap": tap.encode(), "card": [card.chat_id, card.message_id,
+                                                         card.text]})
+
+
+def _unpack(pending: Pending) -> tuple[Tap, Card] | None:
+    tap = decode(str(pending.data.get("tap", "")))
+    card = pending.data.get("card")
+    if tap is None or not isinstance(card, list) or len(card) != 3:
+        return None
+    return tap, Card(int(card[0]), int(card[1]), str(card[2]))
 
 
 async def on_tap(update: Update, context: PulihContext) -> None:
@@ -42,47 +48,53 @@ async def on_tap(update: Update, context: PulihContext) -> None:
         return
     tap = decode(query.data)
     if tap is None:
-        await query.answer(say(context, "stale_button"),
-                           show_alert=True)
+        await answer_tap(query, say(context, "stale_button"), alert=True)
         return
     actor = await actor_or_explain(update, context)
     if actor is None:
-        await query.answer(say(context, "not_linked_short"), show_alert=True)
+        await answer_tap(query, say(context, "not_linked_short"), alert=True)
         return
     if tap.kind.team:  # a team step's button, tapped outside the team group
-        await query.answer(say(context, "team_only"), show_alert=True)
+        await answer_tap(query, say(context, "team_only"), alert=True)
         return
     container = context.pulih.container
     action = tap.kind.action
     now, zone = container.clock(), container.settings.timezone
+    answer = Answer(update)
     if tap.kind.asks:
         try:  # refuse now what the decision would refuse, before asking for a reason
             ticket = await in_session(context, lambda s: decidable(
                 s, tap.request_id, tap.version, actor, action, now, zone))
         except Refusal as refusal:
-            await query.answer(_short(context, refusal), show_alert=True)
+            await answer_tap(query, _short(context, refusal), alert=True)
             return
-        message = query.message
-        if context.user_data is not None and message is not None:
-            context.user_data[PENDING] = PendingReason(tap, _card(message))
-        await query.answer(say(context, "type_reason_here"))
-        if update.effective_chat is not None:
-            await context.bot.send_message(update.effective_chat.id, text(
-                context, "ask_reason", prompt=tap.kind.asks, ticket=ticket))
+        message, user = query.message, query.from_user
+        if message is not None:
+            answer.say(text(context, "ask_reason", prompt=tap.kind.asks, ticket=ticket))
+            await send(context, answer, lambda s: remember(
+                s, answer.chat_id, user.id, _pending(tap, _card(message)), now))
+        await answer_tap(query, say(context, "type_reason_here"))
         return
     target = tap.argument or None
+    card = _card(query.message) if query.message is not None else None
+    if card is not None:
+        _stamp(context, answer, card, tap.kind.verdict, actor.name, now, "")
+
+    def decided(session: Session) -> None:
+        decide(session, tap.request_id, actor, action, now, zone, context.pulih.team_chat_id,
+               version=tap.version, target_id=target,
+               instruction=tap.kind.instruction or None)
+
     try:
-        await in_session(context, lambda s: decide(
-            s, tap.request_id, actor, action, now, zone, context.pulih.team_chat_id,
-            version=tap.version, target_id=target, instruction=tap.kind.instruction or None))
+        await send(context, answer, decided)
     except Refusal as refusal:
-        await query.answer(_short(context, refusal), show_alert=True)
-        if isinstance(refusal, AlreadyDecided):
-            await _drop_buttons(query)
+        await answer_tap(query, _short(context, refusal), alert=True)
+        if isinstance(refusal, AlreadyDecided) and card is not None:
+            answer = Answer(update)
+            answer.drop_buttons(card.message_id, chat_id=card.chat_id)
+            await send(context, answer)
         return
-    await query.answer(say(context, "saved"))
-    if query.message is not None:
-        await _stamp(context, _card(query.message), tap.kind.verdict, actor.name, now, "")
+    await answer_tap(query, say(context, "saved"))
     kick_delivery(context)
 
 
@@ -93,63 +105,54 @@ def _short(context: PulihContext, refusal: Refusal) -> str:
     return message[:200]
 
 
-async def _unless_unchanged(edit: Awaitable[object]) -> None:
-    """Run an edit; Telegram's "message is not modified" (a repeated tap) is no error."""
-    try:
-        await edit
-    except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
-            raise
-
-
-async def _drop_buttons(query: CallbackQuery) -> None:
-    await _unless_unchanged(query.edit_message_reply_markup(reply_markup=None))
-
-
 def _card(message: MaybeInaccessibleMessage) -> Card:
     return Card(message.chat.id, message.message_id, getattr(message, "text", "") or "")
 
 
-async def _stamp(context: PulihContext, card: Card, verdict: str, by: str,
-                 at: datetime, note: str) -> None:
+def _stamp(context: PulihContext, answer: Answer, card: Card, verdict: str, by: str,
+           at: datetime, note: str) -> None:
     """Write the decision, who and when on top of the card; its buttons go."""
     stamped = text(context, "stamp", original=card.text, verdict=verdict, by=by, at=at,
                    note=note)
-    await _unless_unchanged(context.bot.edit_message_text(
-        fit(stamped), chat_id=card.chat_id, message_id=card.message_id))
+    answer.edit(card.message_id, fit(stamped), chat_id=card.chat_id)
 
 
-async def on_text(update: Update, context: PulihContext) -> None:
-    """A typed reason for a pending "Kembalikan"/"Tolak"/"Belum sesuai"."""
-    message = update.effective_message
-    pending = (context.user_data or {}).get(PENDING)
-    if message is None or not isinstance(pending, PendingReason):
+async def reason_typed(update: Update, context: PulihContext, pending: Pending) -> None:
+    """A typed reason for a pending "Kembalikan"/"Tolak"/"Belum sesuai" (the text router
+    sends it here)."""
+    message, user = update.effective_message, update.effective_user
+    unpacked = _unpack(pending)
+    if message is None or user is None:
         return
+    answer = Answer(update)
+    if unpacked is None:
+        await send(context, answer, lambda s: forget(s, answer.chat_id, user.id, REASON))
+        return
+    tap, card = unpacked
     actor = await actor_or_explain(update, context)
-    if actor is None or context.user_data is None:
+    if actor is None:
         return
     reason = (message.text or "").strip()
-    if reason == "/batal":
-        context.user_data.pop(PENDING, None)
-        await message.reply_text(say(context, "cancelled"))
-        return
     container = context.pulih.container
     now, zone = container.clock(), container.settings.timezone
-    action = pending.tap.kind.action
+    answer.say(say(context, "saved_requester_told"))
+    _stamp(context, answer, card, tap.kind.verdict, actor.name, now, reason)
+
+    def decided(session: Session) -> Any:
+        decide(session, tap.request_id, actor, tap.kind.action, now, zone,
+               context.pulih.team_chat_id, version=tap.version, reason=reason,
+               target_id=tap.argument or None, instruction=tap.kind.instruction or None)
+        forget(session, answer.chat_id, user.id, REASON)
+
     try:
-        await in_session(context, lambda s: decide(
-            s, pending.tap.request_id, actor, action, now, zone, context.pulih.team_chat_id,
-            version=pending.tap.version, reason=reason,
-            target_id=pending.tap.argument or None,
-            instruction=pending.tap.kind.instruction or None))
+        await send(context, answer, decided)
     except Refusal as refusal:
+        answer = Answer(update)
         if not isinstance(refusal, AlreadyDecided):
-            await message.reply_text(refusal.message)  # e.g. too long: type it again
+            answer.say(refusal.message)  # e.g. too long: type it again
+            await send(context, answer)
             return
-        context.user_data.pop(PENDING, None)
-        await message.reply_text(_short(context, refusal))
+        answer.say(_short(context, refusal))
+        await send(context, answer, lambda s: forget(s, answer.chat_id, user.id, REASON))
         return
-    context.user_data.pop(PENDING, None)
-    await message.reply_text(say(context, "saved_requester_told"))
-    await _stamp(context, pending.card, pending.tap.kind.verdict, actor.name, now, reason)
     kick_delivery(context)

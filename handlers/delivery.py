@@ -5,26 +5,38 @@ limits and faults.
 - network errors and timeouts: retried with growing back-off (2, 4, ... 300 s).
 - 403 (the user blocked the bot): the row is kept as `blocked` and the admins are told.
 - 400 (a message Telegram will never take), or a document's file gone: kept as `failed`,
-  admins told.
-A row is marked sent in the same step that learns the message id, so a restart resends
-only what was not sent."""
+  admins told; a rewrite of a message the person has deleted is dropped quietly, and one
+  Telegram finds "not modified" (it was done before a crash) counts as done.
+Each attempt is recorded before it starts, and its outcome (with the message id) right
+after it ends, on the outbox's own writer thread (never queued behind slow work): after
+a crash only a row caught between the two is in doubt (`reconcile`)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import warnings
+from collections.abc import Callable
+from concurrent.futures import Executor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram import Bot, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.bootstrap import Container
 from bot.render import render_text
 from bot.services.outbox.sending import (
+    attempting,
     document_folders,
     due_messages,
     give_up,
@@ -62,20 +74,56 @@ def _button(queued: dict[str, Any]) -> InlineKeyboardButton:
     return choice_button(Choice.from_dict(queued))
 
 
+def _is_gone(exc: BadRequest) -> bool:
+    """A rewrite of a message that is no longer there to rewrite."""
+    words = str(exc).lower()
+    return "not found" in words or "can't be edited" in words or "cannot be edited" in words
+
+
 async def _send(bot: Bot, chat_id: int, payload: dict[str, Any],
+                folders: tuple[Path, ...]) -> int:
+    """Send (or rewrite) one queued message; its message id."""
+    edit = payload.get("edit")
+    if edit is not None:
+        try:
+            if payload.get("markup_only"):
+                await bot.edit_message_reply_markup(chat_id, int(edit),
+                                                    reply_markup=markup(payload))
+            else:
+                await bot.edit_message_text(payload["text"], chat_id=chat_id,
+                                            message_id=int(edit), reply_markup=markup(payload))
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():  # else: done before a crash
+                raise
+        return int(edit)
+    return (await _post(bot, chat_id, payload, folders)).message_id
+
+
+async def _post(bot: Bot, chat_id: int, payload: dict[str, Any],
                 folders: tuple[Path, ...]) -> Message:
     document = payload.get("document")
     if document is None:
+        force = payload.get("force_reply")
+        if force is not None:
+            return await bot.send_message(chat_id, payload["text"], reply_markup=ForceReply(
+                selective=True, input_field_placeholder=str(force)[:64] or None))
         return await bot.send_message(chat_id, payload["text"], reply_markup=markup(payload))
     content = await asyncio.to_thread(read_document, str(document["path"]), folders)
     return await bot.send_document(chat_id, content, filename=document["filename"],
                                    caption=payload["text"], reply_markup=markup(payload))
 
 
-async def deliver_pending(bot: Bot, container: Container) -> int:
-    """Send what is due now; returns how many were sent."""
+async def deliver_pending(bot: Bot, container: Container, writer: Executor | None = None
+                          ) -> int:
+    """Send what is due now; returns how many were sent. `writer` runs the outbox's
+    database writes (the default thread pool when None)."""
+    loop = asyncio.get_running_loop()
+
+    async def write(work: Callable[..., Any], *args: Any, **values: Any) -> Any:
+        return await loop.run_in_executor(writer, lambda: work(*args, **values))
+
     now = container.clock()
-    due = await asyncio.to_thread(due_messages, container, now)
+    due = await write(due_messages, container, now)
     sent = 0
     folders = document_folders(container)
     zone = container.settings.timezone
@@ -86,37 +134,46 @@ async def deliver_pending(bot: Bot, container: Container) -> int:
 
     async def failed(row_id: int, kind: str, attempts: int, exc: Exception, why: str,
                      chat_id: int) -> None:
-        await asyncio.to_thread(give_up, container, row_id, kind, attempts, exc, now,
-                                problem(why, exc, chat_id))
+        await write(give_up, container, row_id, kind, attempts, exc, now,
+                    problem(why, exc, chat_id))
 
+    held: set[int] = set()  # chats whose earlier message must be retried first
     for row_id, chat_id, kind, payload, attempts in due:
+        if chat_id in held:
+            continue
+        await write(attempting, container, row_id, attempts + 1)
         try:
-            message = await _send(bot, chat_id, payload, folders)
+            message_id = await _send(bot, chat_id, payload, folders)
         except PermissionError as exc:
             await failed(row_id, kind, attempts, exc, "refused", chat_id)
         except OSError as exc:  # the document's file is gone: nobody can send it again
             await failed(row_id, kind, attempts, exc, "file", chat_id)
         except RetryAfter as exc:
             wait = retry_seconds(exc)
-            await asyncio.to_thread(settle, container, row_id, attempts=attempts + 1,
-                                    next_attempt_at=now + timedelta(seconds=float(wait)),
-                                    last_error=f"429 retry_after={wait}")
+            await write(settle, container, row_id, status="pending", attempts=attempts + 1,
+                        next_attempt_at=now + timedelta(seconds=float(wait)),
+                        last_error=f"429 retry_after={wait}")
             break  # the whole bot is being slowed down, not just this chat
         except Forbidden as exc:
-            await asyncio.to_thread(settle, container, row_id, status="blocked",
-                                    attempts=attempts + 1, last_error=str(exc)[:500])
-            await asyncio.to_thread(tell_admins, container, row_id, kind,
-                                    problem("blocked", exc, chat_id), now)
+            await write(settle, container, row_id, status="blocked",
+                        attempts=attempts + 1, last_error=str(exc)[:500])
+            await write(tell_admins, container, row_id, kind,
+                        problem("blocked", exc, chat_id), now)
         except BadRequest as exc:
-            await failed(row_id, kind, attempts, exc, "bad_request", chat_id)
-        except (TimedOut, NetworkError) as exc:
+            if "edit" in payload and _is_gone(exc):
+                log.info("outbox #%s: pesan yang akan diubah sudah tidak ada", row_id)
+                await write(settle, container, row_id, status="failed",
+                            attempts=attempts + 1, last_error=str(exc)[:500])
+            else:
+                await failed(row_id, kind, attempts, exc, "bad_request", chat_id)
+        except (TimedOut, NetworkError, TelegramError) as exc:
             backoff = min(MAX_BACKOFF, 2 ** (attempts + 1))
-            await asyncio.to_thread(settle, container, row_id, attempts=attempts + 1,
-                                    next_attempt_at=now + timedelta(seconds=backoff),
-                                    last_error=str(exc)[:500])
+            held.add(chat_id)
+            await write(settle, container, row_id, status="pending", attempts=attempts + 1,
+                        next_attempt_at=now + timedelta(seconds=backoff),
+                        last_error=str(exc)[:500])
         else:
             sent += 1
-            await asyncio.to_thread(settle, container, row_id, status="sent",
-                                    attempts=attempts + 1, sent_at=container.clock(),
-                                    message_id=message.message_id)
+            await write(settle, container, row_id, status="sent", attempts=attempts + 1,
+                        sent_at=container.clock(), message_id=message_id)
     return sent

@@ -1,28 +1,26 @@
 """/mohon: step 1 as a guided conversation. System (buttons from the agency's own
 systems), scope, recovery point, reason, impact, contact, optional signed PDF; a summary
-with Kirim / Ubah / Batal. Nothing is stored until Kirim."""
+with Kirim / Ubah / Batal. Nothing is filed until Kirim.
+
+The form's answers so far live in the database (`bot/services/chats/conversations.py`),
+written together with the next question in the outbox: after a restart, or a crash, the
+person carries on where they were; an abandoned form is forgotten after half an hour."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import warnings
+from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
-from telegram.warnings import PTBUserWarning
+from sqlalchemy.orm import Session
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.services.chats.conversations import FORM, Pending, current, forget, remember
 from bot.services.documents.letters import MAX_UPLOAD, is_pdf
-from bot.services.requests.filing import agency_systems, file_request, parse_point
+from bot.services.requests.filing import agency_systems, file_request, keep_upload, parse_point
 from bot.services.requests.records import (
     MAX_REASON,
     MAX_SHORT,
@@ -33,276 +31,327 @@ from bot.services.requests.records import (
 )
 from bot.workflow.refusals import NotAllowed, Refusal
 from bot.workflow.sop import Role
-from handlers.common import actor_or_explain, in_session, say, text
+from handlers.common import Answer, actor_or_explain, answer_tap, in_session, say, send, text
 from handlers.runtime import PulihContext, kick_delivery
 
-SYSTEM, SCOPE, POINT, REASON, IMPACT, CONTACT, LETTER, CONFIRM = range(8)
-FORM = "pulih_form"
-TIMEOUT = 30 * 60  # an abandoned form is forgotten after half an hour
+PATTERN = r"^m:"
 
 
-def _keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)
-                                  for label, data in row] for row in rows])
+def _ids(update: Update) -> tuple[int, int]:
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None and user is not None
+    return chat.id, user.id
 
 
-async def _next(update: Update, context: PulihContext, body: str,
-                markup: InlineKeyboardMarkup | None = None) -> None:
-    """The form's next question, in the chat the answer came from."""
-    chat = update.effective_chat
-    assert chat is not None
-    await context.bot.send_message(chat.id, body, reply_markup=markup)
+async def _save(context: PulihContext, update: Update, answer: Answer,
+                form: dict[str, Any] | None) -> None:
+    """Commit the form as it now stands (None: it is over) with the answer."""
+    chat_id, user_id = _ids(update)
+    now = context.pulih.container.clock()
+    if form is not None:
+        form["last"] = update.update_id
+
+    def work(session: Session) -> None:
+        if form is None:
+            forget(session, chat_id, user_id, FORM)
+        else:
+            remember(session, chat_id, user_id, Pending(FORM, form), now)
+
+    await send(context, answer, work)
 
 
-def _form(context: PulihContext) -> dict[str, Any]:
-    assert context.user_data is not None
-    form = context.user_data.setdefault(FORM, {})
-    assert isinstance(form, dict)
-    return form
+async def _form(update: Update, context: PulihContext) -> dict[str, Any] | None:
+    """The person's form in this chat, or None when there is none (or it expired)."""
+    chat_id, user_id = _ids(update)
+    now = context.pulih.container.clock()
+    pending = await in_session(context, lambda s: current(s, chat_id, user_id, now, FORM))
+    return pending.data if pending is not None else None
 
 
-async def begin(update: Update, context: PulihContext) -> int:
+async def begin(update: Update, context: PulihContext, answer: Answer | None = None) -> None:
     message = update.effective_message
     actor = await actor_or_explain(update, context)
     if actor is None or message is None:
-        return ConversationHandler.END
+        return
+    answer = answer or Answer(update)
     if Role.OPD not in actor.roles:
-        await message.reply_text(say(context, "opd_only"))
-        return ConversationHandler.END
+        answer.say(say(context, "opd_only"))
+        await send(context, answer)
+        return
     systems = await in_session(context, lambda s: agency_systems(s, actor.agency_id))
     if not systems:
-        await message.reply_text(say(context, "no_systems"))
-        return ConversationHandler.END
-    assert context.user_data is not None
-    context.user_data[FORM] = {"systems": {str(i): (code, name) for i, code, name in systems}}
-    await message.reply_text(
-        text(context, "form_system"),
-        reply_markup=_keyboard([[(name, f"m:s:{i}")] for i, _, name in systems]
-                               + [[(say(context, "cancel_label"), "m:batal")]]))
-    return SYSTEM
+        answer.say(say(context, "no_systems"))
+        await send(context, answer)
+        return
+    answer.say(text(context, "form_system"),
+               [[(name, f"m:s:{i}")] for i, _, name in systems]
+               + [[(say(context, "cancel_label"), "m:batal")]])
+    await _save(context, update, answer, {
+        "step": "system", "systems": {str(i): [code, name] for i, code, name in systems}})
 
 
-async def choose_system(update: Update, context: PulihContext) -> int:
+# --- taps ---------------------------------------------------------------------------
+
+async def on_tap(update: Update, context: PulihContext) -> None:
     query = update.callback_query
     assert query is not None
-    form = _form(context)
-    choice = (query.data or "").removeprefix("m:s:")
+    data = query.data or ""
+    form = await _form(update, context)
+    if form is None:
+        await answer_tap(query, say(context, "form_expired"), alert=True)
+        return
+    if data == "m:batal":
+        await cancel(update, context)
+        return
+    step = form.get("step")
+    for prefix, wanted, act in _TAPS:
+        if data.startswith(prefix) and step == wanted:
+            await act(update, context, form, data.removeprefix(prefix))
+            return
+    await answer_tap(query, say(context, "tap_a_button"))
+
+
+def _card_id(update: Update) -> int:
+    query = update.callback_query
+    return query.message.message_id if query is not None and query.message is not None else 0
+
+
+async def _system(update: Update, context: PulihContext, form: dict[str, Any],
+                  choice: str) -> None:
+    query = update.callback_query
+    assert query is not None
     if choice not in form.get("systems", {}):
-        await query.answer(say(context, "choice_unavailable"), show_alert=True)
-        return SYSTEM
-    await query.answer()
-    form["system"] = choice
-    await query.edit_message_text(text(context, "form_chosen", label="Sistem",
+        await answer_tap(query, say(context, "choice_unavailable"), alert=True)
+        return
+    await answer_tap(query)
+    form.update(step="scope", system=choice)
+    answer = Answer(update)
+    answer.edit(_card_id(update), text(context, "form_chosen", label="Sistem",
                                        value=form["systems"][choice][1]))
-    await _next(update, context, text(context, "form_scope"),
-                _keyboard([[(label, f"m:c:{scope.value}")]
-                           for scope, label in SCOPE_LABELS.items()]))
-    return SCOPE
+    answer.say(text(context, "form_scope"),
+               [[(label, f"m:c:{scope.value}")] for scope, label in SCOPE_LABELS.items()])
+    await _save(context, update, answer, form)
 
 
-async def choose_scope(update: Update, context: PulihContext) -> int:
+async def _scope(update: Update, context: PulihContext, form: dict[str, Any],
+                 value: str) -> None:
     query = update.callback_query
     assert query is not None
-    value = (query.data or "").removeprefix("m:c:")
     if value not in {s.value for s in Scope}:
-        await query.answer(say(context, "choice_unavailable"), show_alert=True)
-        return SCOPE
-    await query.answer()
-    _form(context)["scope"] = value
-    await query.edit_message_text(text(context, "form_chosen", label=say(context, "scope_chosen"),
+        await answer_tap(query, say(context, "choice_unavailable"), alert=True)
+        return
+    await answer_tap(query)
+    form.update(step="point", scope=value)
+    answer = Answer(update)
+    answer.edit(_card_id(update), text(context, "form_chosen",
+                                       label=say(context, "scope_chosen"),
                                        value=SCOPE_LABELS[Scope(value)]))
-    await _next(update, context, text(context, "form_point"),
-                _keyboard([[(say(context, "latest_label"), "m:p:0")]]))
-    return POINT
+    answer.say(text(context, "form_point"), [[(say(context, "latest_label"), "m:p:0")]])
+    await _save(context, update, answer, form)
 
 
-async def point_latest(update: Update, context: PulihContext) -> int:
-    query = update.callback_query
-    assert query is not None
-    await query.answer()
-    _form(context)["point"] = None
-    await query.edit_message_text(text(context, "form_chosen", label=say(context, "point_chosen"),
+async def _latest(update: Update, context: PulihContext, form: dict[str, Any],
+                  _: str) -> None:
+    assert update.callback_query is not None
+    await answer_tap(update.callback_query)
+    form.update(step="reason", point=None)
+    answer = Answer(update)
+    answer.edit(_card_id(update), text(context, "form_chosen",
+                                       label=say(context, "point_chosen"),
                                        value=say(context, "latest_chosen")))
-    await _next(update, context, text(context, "form_reason"))
-    return REASON
+    answer.say(text(context, "form_reason"))
+    await _save(context, update, answer, form)
 
 
-async def point_typed(update: Update, context: PulihContext) -> int:
-    message = update.effective_message
-    assert message is not None
-    container = context.pulih.container
-    try:
-        point = parse_point(message.text or "", container.settings.timezone, container.clock())
-    except NotAllowed as refusal:
-        await message.reply_text(refusal.message)
-        return POINT
-    _form(context)["point"] = point.isoformat()
-    await message.reply_text(text(context, "form_reason"))
-    return REASON
+async def _letter_auto(update: Update, context: PulihContext, form: dict[str, Any],
+                       _: str) -> None:
+    assert update.callback_query is not None
+    await answer_tap(update.callback_query)
+    _drop_upload(form)
+    answer = Answer(update)
+    answer.edit(_card_id(update), text(context, "form_chosen",
+                                       label=say(context, "letter_chosen"),
+                                       value=say(context, "letter_by_pulih")))
+    _summary(context, form, answer)
+    await _save(context, update, answer, form)
 
 
-async def _typed(update: Update, context: PulihContext, *, key: str, field: str,
-                 limit: int, required: bool = True) -> bool:
-    """Store one typed answer of the form, checked as the request will check it; False
-    (after saying why) when the step must be answered again."""
-    message = update.effective_message
-    assert message is not None
-    try:
-        value = clean_field(message.text or "", limit, field)
-    except NotAllowed as refusal:
-        await message.reply_text(say(context, "too_long", problem=refusal.message))
-        return False
-    if required and not value:
-        return False
-    _form(context)[key] = "" if value == "-" and not required else value
-    return True
-
-
-async def reason(update: Update, context: PulihContext) -> int:
-    if not await _typed(update, context, key="reason", field="alasan", limit=MAX_REASON):
-        return REASON
-    await _next(update, context, text(context, "form_impact"))
-    return IMPACT
-
-
-async def impact(update: Update, context: PulihContext) -> int:
-    if not await _typed(update, context, key="impact", field="dampak", limit=MAX_REASON,
-                        required=False):
-        return IMPACT
-    await _next(update, context, text(context, "form_contact"))
-    return CONTACT
-
-
-async def contact(update: Update, context: PulihContext) -> int:
-    if not await _typed(update, context, key="contact", field="kontak", limit=MAX_SHORT):
-        return CONTACT
-    await _next(update, context, text(context, "form_letter", limit=MAX_UPLOAD // (1024 * 1024)),
-                _keyboard([[(say(context, "make_letter_label"), "m:l:auto")]]))
-    return LETTER
-
-
-async def letter_auto(update: Update, context: PulihContext) -> int:
+async def _submit(update: Update, context: PulihContext, form: dict[str, Any],
+                  _: str) -> None:
     query = update.callback_query
     assert query is not None
-    await query.answer()
-    _form(context).pop("upload", None)
-    await query.edit_message_text(text(context, "form_chosen", label=say(context, "letter_chosen"),
-                                       value=say(context, "letter_by_pulih")))
-    return await _summary(update, context)
-
-
-async def letter_upload(update: Update, context: PulihContext) -> int:
-    message = update.effective_message
-    assert message is not None and message.document is not None
-    document = message.document
-    if (document.file_size or 0) > MAX_UPLOAD:
-        await message.reply_text(say(context, "file_too_big", limit_mib=MAX_UPLOAD // 1048576))
-        return LETTER
-    data = bytes(await (await document.get_file()).download_as_bytearray())
-    if len(data) > MAX_UPLOAD or not await asyncio.to_thread(is_pdf, data):
-        await message.reply_text(say(context, "not_a_pdf"))
-        return LETTER
-    _form(context)["upload"] = data
-    return await _summary(update, context)
-
-
-async def _summary(update: Update, context: PulihContext) -> int:
-    form = _form(context)
-    chat = update.effective_chat
-    assert chat is not None
-    await context.bot.send_message(
-        chat.id, text(context, "form_summary", system=form["systems"][form["system"]][1],
-                      scope=SCOPE_LABELS[Scope(form["scope"])],
-                      point=datetime.fromisoformat(form["point"]) if form.get("point") else None,
-                      reason=form["reason"], impact=form.get("impact", ""),
-                      contact=form["contact"], upload=form.get("upload") is not None),
-        reply_markup=_keyboard([[(say(context, "send_label"), "m:kirim"),
-                                  (say(context, "change_label"), "m:ubah"),
-                                  (say(context, "cancel_label"), "m:batal")]]))
-    return CONFIRM
-
-
-async def submit(update: Update, context: PulihContext) -> int:
-    query = update.callback_query
-    assert query is not None and context.user_data is not None
     actor = await actor_or_explain(update, context)
-    form = context.user_data.pop(FORM, None)
-    if actor is None or not isinstance(form, dict) or "contact" not in form:
-        await query.answer(say(context, "form_expired"), show_alert=True)
-        return ConversationHandler.END
-    await query.answer(say(context, "sending"))
+    if actor is None or "contact" not in form:
+        await answer_tap(query, say(context, "form_expired"), alert=True)
+        return
+    await answer_tap(query, say(context, "sending"))
     new = NewRequest(system_code=form["systems"][form["system"]][0], scope=Scope(form["scope"]),
                      reason=form["reason"], impact=form.get("impact", ""),
                      contact=form["contact"],
                      recovery_point=datetime.fromisoformat(form["point"])
                      if form.get("point") else None)
-    chat = context.pulih
+    chat_id, user_id = _ids(update)
+    upload = Path(form["upload"]) if form.get("upload") else None
+    answer = Answer(update)
+    # The ticket comes in its own message, from the outbox (written with the request);
+    # the summary loses its buttons, and the form is forgotten, in the filing's own
+    # transaction: a second Kirim (or the same tap handled again after a crash) finds no
+    # form and files nothing.
+    answer.edit(_card_id(update), say(context, "form_sent"))
+
+    def settled(session: Session) -> None:
+        forget(session, chat_id, user_id, FORM)
+        answer.queue(session, context)
+
     try:
-        await asyncio.to_thread(file_request, chat.container, actor, new, form.get("upload"))
+        await asyncio.to_thread(file_request, context.pulih.container, actor, new, upload,
+                                settled)
     except Refusal as refusal:
-        await query.edit_message_text(say(context, "not_filed", problem=refusal.message))
-        return ConversationHandler.END
-    # The ticket comes in its own message, from the outbox (written with the request):
-    # this edit only takes the buttons away, and nothing is lost if Telegram refuses it.
+        answer = Answer(update)
+        answer.edit(_card_id(update), say(context, "not_filed", problem=refusal.message))
+        await _save(context, update, answer, None)
+        return
     kick_delivery(context)
-    with contextlib.suppress(TelegramError):
-        await query.edit_message_text(say(context, "form_sent"))
-    return ConversationHandler.END
 
 
-async def restart(update: Update, context: PulihContext) -> int:
+async def _change(update: Update, context: PulihContext, form: dict[str, Any],
+                  _: str) -> None:
+    assert update.callback_query is not None
+    await answer_tap(update.callback_query)
+    _drop_upload(form)
+    answer = Answer(update)
+    answer.edit(_card_id(update), say(context, "form_restarted"))
+    await begin(update, context, answer)
+
+
+_TAPS: list[tuple[str, str, Callable[[Update, PulihContext, dict[str, Any], str],
+                                     Any]]] = [
+    ("m:s:", "system", _system), ("m:c:", "scope", _scope), ("m:p:0", "point", _latest),
+    ("m:l:auto", "letter", _letter_auto), ("m:kirim", "confirm", _submit),
+    ("m:ubah", "confirm", _change)]
+
+
+# --- typed answers --------------------------------------------------------------------
+
+async def typed(update: Update, context: PulihContext, form: dict[str, Any]) -> None:
+    """A typed answer in the form (the text router sends it here)."""
+    message = update.effective_message
+    assert message is not None
+    if update.update_id <= int(form.get("last", 0)):
+        return  # handled before a crash already
+    step = form.get("step")
+    answer = Answer(update)
+    if step == "point":
+        container = context.pulih.container
+        try:
+            point = parse_point(message.text or "", container.settings.timezone,
+                                container.clock())
+        except NotAllowed as refusal:
+            answer.say(refusal.message)
+            await send(context, answer)
+            return
+        form.update(step="reason", point=point.isoformat())
+        answer.say(text(context, "form_reason"))
+    elif step in _FIELDS:
+        key, field, limit, required, following = _FIELDS[step]
+        try:
+            value = clean_field(message.text or "", limit, field)
+        except NotAllowed as refusal:
+            answer.say(say(context, "too_long", problem=refusal.message))
+            await send(context, answer)
+            return
+        if required and not value:
+            return
+        form[key] = "" if value == "-" and not required else value
+        form["step"] = following
+        if following == "impact":
+            answer.say(text(context, "form_impact"))
+        elif following == "contact":
+            answer.say(text(context, "form_contact"))
+        else:
+            answer.say(text(context, "form_letter", limit=MAX_UPLOAD // (1024 * 1024)),
+                       [[(say(context, "make_letter_label"), "m:l:auto")]])
+    else:  # a step answered with a button (or a file)
+        answer.say(say(context, "off_script"))
+        await send(context, answer)
+        return
+    await _save(context, update, answer, form)
+
+
+# step -> (form key, field name in refusals, limit, required, next step)
+_FIELDS = {"reason": ("reason", "alasan", MAX_REASON, True, "impact"),
+           "impact": ("impact", "dampak", MAX_REASON, False, "contact"),
+           "contact": ("contact", "kontak", MAX_SHORT, True, "letter")}
+
+
+async def on_document(update: Update, context: PulihContext) -> None:
+    """A file sent in the private chat: the signed request letter, when the form asks
+    for it."""
+    message = update.effective_message
+    if message is None or message.document is None:
+        return
+    form = await _form(update, context)
+    if form is None:
+        return
+    answer = Answer(update)
+    if form.get("step") != "letter" or update.update_id <= int(form.get("last", 0)):
+        answer.say(say(context, "off_script"))
+        await send(context, answer)
+        return
+    document = message.document
+    if (document.file_size or 0) > MAX_UPLOAD:
+        answer.say(say(context, "file_too_big", limit_mib=MAX_UPLOAD // 1048576))
+        await send(context, answer)
+        return
+    data = bytes(await (await document.get_file()).download_as_bytearray())
+    if len(data) > MAX_UPLOAD or not await asyncio.to_thread(is_pdf, data):
+        answer.say(say(context, "not_a_pdf"))
+        await send(context, answer)
+        return
+    _drop_upload(form)
+    kept = await asyncio.to_thread(keep_upload, context.pulih.container, data)
+    form["upload"] = str(kept)
+    _summary(context, form, answer)
+    await _save(context, update, answer, form)
+
+
+def _drop_upload(form: dict[str, Any]) -> None:
+    """An uploaded letter the person replaced or gave up is removed at once."""
+    upload = form.pop("upload", None)
+    if upload:
+        Path(upload).unlink(missing_ok=True)
+
+
+def _summary(context: PulihContext, form: dict[str, Any], answer: Answer) -> None:
+    form["step"] = "confirm"
+    answer.say(
+        text(context, "form_summary", system=form["systems"][form["system"]][1],
+             scope=SCOPE_LABELS[Scope(form["scope"])],
+             point=datetime.fromisoformat(form["point"]) if form.get("point") else None,
+             reason=form["reason"], impact=form.get("impact", ""),
+             contact=form["contact"], upload=bool(form.get("upload"))),
+        [[(say(context, "send_label"), "m:kirim"), (say(context, "change_label"), "m:ubah"),
+          (say(context, "cancel_label"), "m:batal")]])
+
+
+async def cancel(update: Update, context: PulihContext) -> None:
+    """Batal (the button, or /batal while the form is open): the form is forgotten."""
+    form = await _form(update, context)
+    if form is not None:
+        _drop_upload(form)
+    answer = Answer(update)
     query = update.callback_query
     if query is not None:
-        await query.answer()
-        await query.edit_message_text(say(context, "form_restarted"))
-    return await begin(update, context)
+        await answer_tap(query)
+        answer.edit(_card_id(update), say(context, "form_cancelled"))
+    else:
+        answer.say(say(context, "form_cancelled"))
+    await _save(context, update, answer, None)
 
 
-async def cancel(update: Update, context: PulihContext) -> int:
-    if context.user_data is not None:
-        context.user_data.pop(FORM, None)
-    query = update.callback_query
-    if query is not None:
-        await query.answer()
-        await query.edit_message_text(say(context, "form_cancelled"))
-    elif update.effective_message is not None:
-        await update.effective_message.reply_text(say(context, "form_cancelled"))
-    return ConversationHandler.END
-
-
-async def unexpected(update: Update, context: PulihContext) -> None:
-    if update.callback_query is not None:
-        await update.callback_query.answer(say(context, "tap_a_button"))
-    elif update.effective_message is not None:
-        await update.effective_message.reply_text(
-            say(context, "off_script"))
-
-
-def conversation() -> ConversationHandler[PulihContext]:
+def handlers() -> list[CommandHandler[PulihContext, None] | CallbackQueryHandler[
+        PulihContext, None] | MessageHandler[PulihContext, None]]:
     private = filters.ChatType.PRIVATE
-    typed = private & filters.TEXT & ~filters.COMMAND
-    with warnings.catch_warnings():
-        # Buttons are tracked per chat and user, not per message, on purpose: each step's
-        # buttons are only valid while the form waits on that step.
-        warnings.simplefilter("ignore", PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[CommandHandler("mohon", begin, filters=private)],
-            states={
-                SYSTEM: [CallbackQueryHandler(choose_system, pattern=r"^m:s:\d+$")],
-                SCOPE: [CallbackQueryHandler(choose_scope, pattern=r"^m:c:\w+$")],
-                POINT: [CallbackQueryHandler(point_latest, pattern=r"^m:p:0$"),
-                        MessageHandler(typed, point_typed)],
-                REASON: [MessageHandler(typed, reason)],
-                IMPACT: [MessageHandler(typed, impact)],
-                CONTACT: [MessageHandler(typed, contact)],
-                LETTER: [CallbackQueryHandler(letter_auto, pattern=r"^m:l:auto$"),
-                         MessageHandler(private & filters.Document.ALL, letter_upload)],
-                CONFIRM: [CallbackQueryHandler(submit, pattern=r"^m:kirim$"),
-                          CallbackQueryHandler(restart, pattern=r"^m:ubah$")],
-            },
-            fallbacks=[CommandHandler("batal", cancel),
-                       CallbackQueryHandler(cancel, pattern=r"^m:batal$"),
-                       MessageHandler(private & ~filters.COMMAND, unexpected),
-                       CallbackQueryHandler(unexpected, pattern=r"^m:")],
-            conversation_timeout=TIMEOUT, allow_reentry=True, name="mohon",
-        )
+    return [CommandHandler("mohon", begin, filters=private),
+            CallbackQueryHandler(on_tap, pattern=PATTERN),
+            MessageHandler(private & filters.Document.ALL, on_document)]

@@ -73,6 +73,23 @@ def progress_text(live: LiveRun, zone: Any) -> str:
         eta=durasi(timedelta(seconds=int(p.eta))) if p and p.eta is not None else "").strip()
 
 
+async def show_progress(bot: Bot, live: LiveRun, zone: Any) -> int | None:
+    """Post a run's progress message (through a short fault); its id, or None."""
+    for attempt in range(3):
+        try:
+            shown = await bot.send_message(live.chat_id, progress_text(live, zone),
+                                           reply_markup=cancel_markup(live))
+            return shown.message_id
+        except RetryAfter as exc:
+            await asyncio.sleep(min(_seconds(exc.retry_after), 10))
+        except BadRequest:
+            break
+        except TelegramError:
+            await asyncio.sleep(0.5 * (attempt + 1))
+    log.warning("pesan kemajuan restore #%s tidak terkirim", live.ticket.run_id)
+    return None
+
+
 class RestoreRunner:
     """Starts runs, shows their progress, lets the team cancel them."""
 
@@ -144,6 +161,8 @@ class RestoreRunner:
 
     async def _edit(self, bot: Bot, live: LiveRun, text: str,
                     buttons: InlineKeyboardMarkup | None, tries: int = 1) -> bool:
+        if not live.message_id:  # its message never reached the chat
+            return False
         for _ in range(tries):
             try:
                 await bot.edit_message_text(text, chat_id=live.chat_id,

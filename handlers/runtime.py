@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,11 @@ class ChatRuntime:
     # Called with every exception a handler raised (the tests collect them).
     on_error: list[Callable[[BaseException], None]] = field(default_factory=list)
     delivering: asyncio.Lock = field(default_factory=asyncio.Lock)
+    deliver_again: bool = False  # something was queued while a round was running
+    # The outbox's own database writer: an attempt and its outcome are recorded at once,
+    # never queued behind slow work in the shared thread pool.
+    outbox_writer: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(
+        max_workers=1, thread_name_prefix="pulih-outbox"))
     documenting: asyncio.Lock = field(default_factory=asyncio.Lock)
     # The Application's job queue, typed (PTB types `context.job_queue` with a type
     # variable it never binds).
@@ -66,12 +72,17 @@ PulihApp = Application[ExtBot[None], PulihContext, dict[Any, Any], dict[Any, Any
 
 
 async def deliver_job(context: PulihContext) -> None:
-    """Send the outbox; one round at a time, so no row is sent twice by two rounds."""
+    """Send the outbox; one round at a time, so no row is sent twice by two rounds. A
+    call during a round makes that round go once more (what was just queued goes now,
+    not at the next tick)."""
     chat = context.pulih
+    chat.deliver_again = True
     if chat.delivering.locked():
         return
     async with chat.delivering:
-        await deliver_pending(context.bot, chat.container)
+        while chat.deliver_again:
+            chat.deliver_again = False
+            await deliver_pending(context.bot, chat.container, chat.outbox_writer)
 
 
 async def documents_job(context: PulihContext) -> None:
@@ -84,8 +95,11 @@ async def documents_job(context: PulihContext) -> None:
             await deliver_job(context)
 
 
-def kick_delivery(context: PulihContext) -> None:
+def kick_delivery(context: PulihContext, *, documents: bool = True) -> None:
     """Deliver (and make ordered documents) now rather than at the next tick."""
-    jobs = context.pulih.jobs
-    jobs.run_once(deliver_job, 0)
-    jobs.run_once(documents_job, 0)
+    application = context.application
+    if not application.running:  # stopping: what was queued goes at the next start
+        return
+    application.create_task(deliver_job(context), name="pulih-deliver")
+    if documents:
+        application.create_task(documents_job(context), name="pulih-documents")

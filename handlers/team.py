@@ -9,14 +9,10 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
-from telegram import (
-    CallbackQuery,
-    ForceReply,
-    InlineKeyboardMarkup,
-    Message,
-    Update,
-)
+from sqlalchemy.orm import Session
+from telegram import CallbackQuery, InlineKeyboardButton, Message, Update
 
+from bot.services.chats.conversations import CONFIRM, Pending, forget, remember
 from bot.services.requests.views import run_header, system_code
 from bot.services.restores.runs import remember_message, rollback_run
 from bot.services.restores.teamwork import (
@@ -34,27 +30,51 @@ from bot.services.restores.teamwork import (
 from bot.workflow.refusals import Refusal
 from bot.workflow.rules import Actor
 from handlers.callbacks import TEAM_PATTERN, Tap, button, decode
-from handlers.common import actor_or_explain, in_session, say, text
-from handlers.restore_runs import LiveRun, cancel_markup, progress_text
+from handlers.common import (
+    Answer,
+    Keyboard,
+    actor_or_explain,
+    answer_tap,
+    in_session,
+    say,
+    send,
+    text,
+)
+from handlers.restore_runs import LiveRun, show_progress
 from handlers.runtime import PulihContext, kick_delivery
 from letters.timefmt import durasi, ukuran, waktu
 from restore.errors import RestoreError
 
 PATTERN = TEAM_PATTERN
-PENDING = "pulih_team_pending"
 POINTS_SHOWN = 8
 _VERSIONED = {"go", "v", "lp"}  # taps that act on the card's exact state
 
 
 @dataclass(frozen=True)
-class Pending:
+class Awaited:
     """What a member's next message in the group means: the system's name that confirms
-    a restore, or the reason for a rollback."""
+    a restore, or the reason for a rollback (kept as a conversation, so a restart does
+    not lose it)."""
 
     tap: Tap
-    chat_id: int
     expected: str  # the system's code, for a restore
     card_id: int
+
+    def pending(self) -> Pending:
+        return Pending(CONFIRM, {"tap": self.tap.encode(), "expected": self.expected,
+                                 "card": self.card_id})
+
+    @staticmethod
+    def of(pending: Pending) -> Awaited | None:
+        tap = decode(str(pending.data.get("tap", "")))
+        if tap is None:
+            return None
+        return Awaited(tap, str(pending.data.get("expected", "")),
+                       int(pending.data.get("card", 0)))
+
+
+def _keys(markup_rows: list[list[InlineKeyboardButton]]) -> Keyboard:
+    return [[(b.text, str(b.callback_data)) for b in row] for row in markup_rows]
 
 
 async def on_tap(update: Update, context: PulihContext) -> None:
@@ -62,16 +82,16 @@ async def on_tap(update: Update, context: PulihContext) -> None:
     tap = decode(query.data if query else None)
     if query is None or tap is None or not tap.kind.team:
         if query is not None:
-            await query.answer(say(context, "stale_button"), show_alert=True)
+            await answer_tap(query, say(context, "stale_button"), alert=True)
         return
     chat = context.pulih
     message = query.message
     if message is None or message.chat.id != chat.team_chat_id:
-        await query.answer(say(context, "team_only"), show_alert=True)
+        await answer_tap(query, say(context, "team_only"), alert=True)
         return
     actor = await actor_or_explain(update, context)
     if actor is None:
-        await query.answer(say(context, "not_linked_short"), show_alert=True)
+        await answer_tap(query, say(context, "not_linked_short"), alert=True)
         return
     container = chat.container
     now, zone = container.clock(), container.settings.timezone
@@ -80,35 +100,37 @@ async def on_tap(update: Update, context: PulihContext) -> None:
             s, tap.request_id, tap.version, actor, tap.kind.action, tap.verb in _VERSIONED, now,
             zone))
     except Refusal as refusal:
-        await query.answer(refusal.message[:200], show_alert=True)
+        await answer_tap(query, refusal.message[:200], alert=True)
         return
-    await _HANDLERS[tap.verb](query, context, tap, actor, ticket)
+    await _HANDLERS[tap.verb](update, query, context, tap, actor, ticket)
 
 
-async def _points(query: CallbackQuery, context: PulihContext, tap: Tap,
+async def _points(update: Update, query: CallbackQuery, context: PulihContext, tap: Tap,
                   actor: Actor, ticket: str) -> None:
-    await query.answer(say(context, "fetching_points"))
+    await answer_tap(query, say(context, "fetching_points"))
     container = context.pulih.container
+    answer = Answer(update)
     try:
         found = await asyncio.to_thread(restore_points, container, tap.request_id, actor)
     except (Refusal, RestoreError) as problem:
-        await _say(context, say(context, "points_failed", ticket=ticket, problem=problem.message))
+        answer.say(say(context, "points_failed", ticket=ticket, problem=problem.message))
+        await send(context, answer)
         return
     now = container.clock()
     shown = found.points[:POINTS_SHOWN]
     rows = [[button(Tap("c", tap.request_id, 0, int(p.taken_at.timestamp())), name=say(
         context, "point_label", taken=_short_time(p.taken_at, context), size=ukuran(p.size),
         age=durasi(now - p.taken_at)))] for p in shown]
-    await context.bot.send_message(
-        context.pulih.team_chat_id,
-        text(context, "team_points", found=found, shown=shown, by=actor.name),
-        reply_markup=InlineKeyboardMarkup(rows) if rows else None)
+    answer.say(text(context, "team_points", found=found, shown=shown, by=actor.name),
+               _keys(rows))
+    await send(context, answer)
 
 
-async def _check(query: CallbackQuery, context: PulihContext, tap: Tap,
+async def _check(update: Update, query: CallbackQuery, context: PulihContext, tap: Tap,
                  actor: Actor, ticket: str) -> None:
-    await query.answer(say(context, "checking"))
+    await answer_tap(query, say(context, "checking"))
     container = context.pulih.container
+    answer = Answer(update)
     try:
         if tap.verb == "u":
             done = await asyncio.to_thread(recheck, container, tap.request_id, actor,
@@ -117,71 +139,85 @@ async def _check(query: CallbackQuery, context: PulihContext, tap: Tap,
             done = await asyncio.to_thread(check_for_request, container, tap.request_id, actor,
                                            tap.argument or 0)
     except (Refusal, RestoreError) as problem:
-        await _say(context, say(context, "check_failed", ticket=ticket, problem=problem.message))
+        answer.say(say(context, "check_failed", ticket=ticket, problem=problem.message))
+        await send(context, answer)
         return
-    await context.bot.send_message(context.pulih.team_chat_id,
-                                   text(context, "team_check", done=done, by=actor.name),
-                                   reply_markup=_after_check(tap.request_id, done))
+    answer.say(text(context, "team_check", done=done, by=actor.name),
+               _after_check(tap.request_id, done))
+    await send(context, answer)
 
 
-def _after_check(request_id: int, done: CheckDone) -> InlineKeyboardMarkup:
+def _after_check(request_id: int, done: CheckDone) -> Keyboard:
     rows = []
     if done.passed:
         rows.append([button(Tap("go", request_id, done.version, done.check_id))])
     rows.append([button(Tap("b", request_id, done.version), variant="lain")])
-    return InlineKeyboardMarkup(rows)
+    return _keys(rows)
 
 
-async def _confirm(query: CallbackQuery, context: PulihContext, tap: Tap,
+async def _await_typed(update: Update, query: CallbackQuery, context: PulihContext,
+                       awaited: Awaited, words: str, prompt: str,
+                       placeholder: str) -> None:
+    """Ask the member to type in the group; what they type next is kept for it (before
+    the tap is answered, so what they type at once finds it)."""
+    answer = Answer(update)
+    answer.say(prompt, force_reply=placeholder)
+    user_id, now = query.from_user.id, context.pulih.container.clock()
+    await send(context, answer, lambda s: remember(s, answer.chat_id, user_id,
+                                                   awaited.pending(), now))
+    await answer_tap(query, words)
+
+
+async def _confirm(update: Update, query: CallbackQuery, context: PulihContext, tap: Tap,
                    actor: Actor, ticket: str) -> None:
     code = await in_session(context, lambda s: system_code(s, tap.request_id))
-    _remember(context, Pending(tap, context.pulih.team_chat_id, code,
-                               query.message.message_id if query.message else 0))
-    await query.answer(say(context, "type_system_name"))
-    user = query.from_user
-    await context.bot.send_message(
-        context.pulih.team_chat_id,
-        text(context, "team_confirm", who=user.full_name, code=code, ticket=ticket),
-        reply_markup=ForceReply(selective=True, input_field_placeholder=code))
+    await _await_typed(update, query, context,
+                       Awaited(tap, code, query.message.message_id if query.message else 0),
+                       say(context, "type_system_name"),
+                       text(context, "team_confirm", who=query.from_user.full_name, code=code,
+                            ticket=ticket), code)
 
 
-async def _cancel(query: CallbackQuery, context: PulihContext, tap: Tap,
+async def _cancel(update: Update, query: CallbackQuery, context: PulihContext, tap: Tap,
                   actor: Actor, ticket: str) -> None:
     if context.pulih.restores.cancel(tap.argument or 0, actor.name, tap.request_id):
-        await query.answer(say(context, "cancel_asked"))
+        await answer_tap(query, say(context, "cancel_asked"))
     else:
-        await query.answer(say(context, "not_running"), show_alert=True)
+        await answer_tap(query, say(context, "not_running"), alert=True)
 
 
-async def _ask_rollback_reason(query: CallbackQuery, context: PulihContext,
+async def _ask_rollback_reason(update: Update, query: CallbackQuery, context: PulihContext,
                                tap: Tap, actor: Actor, ticket: str) -> None:
-    _remember(context, Pending(tap, context.pulih.team_chat_id, "",
-                               query.message.message_id if query.message else 0))
-    await query.answer(say(context, "rollback_reason_in_group"))
-    await context.bot.send_message(
-        context.pulih.team_chat_id,
-        text(context, "ask_reason", ticket=ticket,
-             prompt=say(context, "rollback_reason_prompt", who=query.from_user.full_name)),
-        reply_markup=ForceReply(selective=True))
+    await _await_typed(update, query, context,
+                       Awaited(tap, "", query.message.message_id if query.message else 0),
+                       say(context, "rollback_reason_in_group"),
+                       text(context, "ask_reason", ticket=ticket, prompt=say(
+                           context, "rollback_reason_prompt", who=query.from_user.full_name)),
+                       "")
 
 
-async def _report(query: CallbackQuery, context: PulihContext, tap: Tap,
+async def _report(update: Update, query: CallbackQuery, context: PulihContext, tap: Tap,
                   actor: Actor, ticket: str) -> None:
     chat = context.pulih
     now, zone = chat.container.clock(), chat.container.settings.timezone
-    try:
-        if tap.verb == "v":
-            await in_session(context, lambda s: accept_restored(
-                s, tap.request_id, actor, now, zone, chat.team_chat_id, tap.version))
-        else:
-            await in_session(context, lambda s: submit_report(
-                s, tap.request_id, actor, now, zone, chat.team_chat_id, version=tap.version))
-    except Refusal as refusal:
-        await query.answer(refusal.message[:200], show_alert=True)
-        return
-    await query.answer(say(context, "report_submitted"))
+    answer = Answer(update)
     if query.message is not None:
-        await query.edit_message_reply_markup(reply_markup=None)
+        answer.drop_buttons(query.message.message_id)
+
+    def submitted(session: Session) -> None:
+        if tap.verb == "v":
+            accept_restored(session, tap.request_id, actor, now, zone, chat.team_chat_id,
+                            tap.version)
+        else:
+            submit_report(session, tap.request_id, actor, now, zone, chat.team_chat_id,
+                          version=tap.version)
+
+    try:
+        await send(context, answer, submitted)
+    except Refusal as refusal:
+        await answer_tap(query, refusal.message[:200], alert=True)
+        return
+    await answer_tap(query, say(context, "report_submitted"))
     kick_delivery(context)
 
 
@@ -189,36 +225,31 @@ _HANDLERS = {"b": _points, "c": _check, "u": _check, "go": _confirm, "s": _cance
              "rb": _ask_rollback_reason, "v": _report, "lp": _report}
 
 
-def _remember(context: PulihContext, pending: Pending) -> None:
-    if context.user_data is not None:
-        context.user_data[PENDING] = pending
-
-
-async def on_group_text(update: Update, context: PulihContext) -> None:
-    """A member's typed confirmation of a restore, or reason for a rollback."""
-    message = update.effective_message
-    pending = (context.user_data or {}).get(PENDING)
-    if message is None or not isinstance(pending, Pending) or context.user_data is None or \
-            message.chat.id != pending.chat_id:
+async def typed(update: Update, context: PulihContext, pending: Pending) -> None:
+    """A member's typed confirmation of a restore, or reason for a rollback (the text
+    router sends it here). Whatever it is, the question is answered: it is forgotten."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
         return
-    context.user_data.pop(PENDING, None)
-    typed = (message.text or "").strip()
-    if typed == "/batal":
-        await message.reply_text(say(context, "cancelled"))
-        return
+    awaited = Awaited.of(pending)
+    forgotten = Answer(update)
+    await send(context, forgotten, lambda s: forget(s, message.chat.id, user.id, CONFIRM))
     actor = await actor_or_explain(update, context)
-    if actor is None:
+    if awaited is None or actor is None:
         return
-    if pending.tap.verb == "go":
-        await _start_restore(message, context, pending, actor, typed)
+    typed = (message.text or "").strip()
+    if awaited.tap.verb == "go":
+        await _start_restore(update, message, context, awaited, actor, typed)
     else:
-        await _rollback(message, context, pending, actor, typed)
+        await _rollback(update, context, awaited, actor, typed)
 
 
-async def _start_restore(message: Message, context: PulihContext,
-                         pending: Pending, actor: Actor, typed: str) -> None:
+async def _start_restore(update: Update, message: Message, context: PulihContext,
+                         pending: Awaited, actor: Actor, typed: str) -> None:
+    answer = Answer(update)
     if typed.casefold() != pending.expected.casefold():
-        await message.reply_text(text(context, "team_confirm_mismatch", code=pending.expected))
+        answer.say(text(context, "team_confirm_mismatch", code=pending.expected))
+        await send(context, answer)
         return
     chat = context.pulih
     container = chat.container
@@ -227,41 +258,46 @@ async def _start_restore(message: Message, context: PulihContext,
         ticket = await asyncio.to_thread(begin_restore, container, tap.request_id, actor,
                                          tap.argument or 0, tap.version)
     except (Refusal, RestoreError) as problem:
-        await message.reply_text(say(context, "restore_not_started", problem=problem.message))
+        answer.say(say(context, "restore_not_started", problem=problem.message))
+        await send(context, answer)
         return
     values = await in_session(context, lambda s: run_header(s, tap.request_id, ticket.point,
                                                             actor.name))
     live = LiveRun(ticket, chat.team_chat_id, 0, values, container.clock())
-    shown = await message.reply_text(progress_text(live, container.settings.timezone),
-                                     reply_markup=cancel_markup(live))
-    live.message_id = shown.message_id
-    await asyncio.to_thread(remember_message, container, ticket.run_id, live.chat_id,
-                            shown.message_id)
+    # The progress message is sent directly (its id is needed for the live updates);
+    # should Telegram refuse it, the run goes on and its end is posted as a new message.
+    shown = await show_progress(context.bot, live, container.settings.timezone)
+    if shown is not None:
+        live.message_id = shown
+        await asyncio.to_thread(remember_message, container, ticket.run_id, live.chat_id,
+                                shown)
     chat.restores.start(context.bot, live, after_run(container),
                         lambda: kick_delivery(context))
     kick_delivery(context)  # the requester hears the restore has begun
 
 
-async def _rollback(message: Message, context: PulihContext, pending: Pending,
+async def _rollback(update: Update, context: PulihContext, pending: Awaited,
                     actor: Actor, reason: str) -> None:
+    answer = Answer(update)
     if not reason:
-        await message.reply_text(say(context, "rollback_reason_required"))
+        answer.say(say(context, "rollback_reason_required"))
+        await send(context, answer)
         return
     container = context.pulih.container
-    await message.reply_text(say(context, "rollback_running"))
+    answer.say(say(context, "rollback_running"))
+    await send(context, answer)
     try:
         await asyncio.to_thread(rollback_run, container, pending.tap.argument or 0, actor,
                                 reason, after_rollback(container, actor.name, reason),
                                 pending.tap.request_id)
     except (Refusal, RestoreError) as problem:
-        await message.reply_text(say(context, "rollback_not_started", problem=problem.message))
-        return
-    await message.reply_text(say(context, "rollback_done"))
+        done = say(context, "rollback_not_started", problem=problem.message)
+    else:
+        done = say(context, "rollback_done")
+    ended = Answer(update, part="selesai")
+    ended.say(done)
+    await send(context, ended)
     kick_delivery(context)
-
-
-async def _say(context: PulihContext, words: str) -> None:
-    await context.bot.send_message(context.pulih.team_chat_id, words)
 
 
 def _short_time(moment: datetime, context: PulihContext) -> str:

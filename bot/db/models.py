@@ -382,3 +382,32 @@ class DocumentJob(Base):
     # An uploaded letter kept on disk until the job records it as the document.
     source_path: Mapped[str | None] = mapped_column(Text)
     last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class Conversation(Base):
+    """What a person is in the middle of in one chat (the /mohon form, a reason or a
+    system name to type): kept here, not in memory, so a restart loses none of it."""
+
+    __tablename__ = "conversations"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    data: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class InboxUpdate(Base):
+    """An update Telegram handed over, written before Telegram is told it arrived: one a
+    crash interrupted is answered (or handled) after the restart, and one Telegram sends
+    again is not handled twice."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_state", "state", "received_at"),)
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(16))  # "callback", "message", "other"
+    payload: Mapped[str] = mapped_column(Text, default="{}")  # the update as JSON
+    state: Mapped[str] = mapped_column(String(8), default="new")  # new, done
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -146,6 +146,11 @@ class FakeTelegram:
         with self._lock:
             self._faults.setdefault(method, []).extend([fault] * times)
 
+    def faults_left(self) -> int:
+        """Faults armed with `fail_next` that no call has met yet."""
+        with self._lock:
+            return sum(len(faults) for faults in self._faults.values())
+
     def user_says(self, user_id: int, text: str, chat_id: int | None = None,
                   first_name: str = "Pengguna", chat_type: str = "private") -> int:
         chat = chat_id if chat_id is not None else user_id

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.bootstrap import Container
 from bot.db.models import OutboxMessage, Person, RoleAssignment
 from bot.demo.standin import FakeTelegram, Fault, fake_telegram
-from bot.services.outbox.queue import Attachment, enqueue
+from bot.services.outbox.queue import Attachment, Reply, enqueue, enqueue_reply
 from tests.support.office import NIPS
 from tests.support.running_bot import chat_office, has_messages, link, running_bot, until
 
@@ -160,3 +160,35 @@ def test_alerts_about_a_failed_message_never_breed_more_alerts(
     alerts = {k: v for k, v in rows.items() if k.startswith("admin:")}
     assert sorted(alerts.values()) == ["blocked", "blocked", "sent"]
     assert len(fake.chat(admins["admin"]).messages) == 1
+
+
+def test_messages_a_crash_caught_mid_send_go_out_once_after_the_restart(
+        office: tuple[Container, FakeTelegram]) -> None:
+    """A bot killed in the middle of a send leaves the row marked as being sent: after
+    the restart a rewrite that had reached Telegram counts as done (Telegram answers
+    "not modified"), one that had not is made, and a new message is sent."""
+    container, fake = office
+    done_before = fake.placeholder(PEOPLE["kadis"], "Dikembalikan oleh Ahmad")
+    not_yet = fake.placeholder(PEOPLE["kabid_a"], "kartu lama")
+    now = container.clock()
+    with container.unit_of_work() as session:
+        enqueue_reply(session, key="uji:cap-sudah", chat_id=PEOPLE["kadis"],
+                      reply=Reply("Dikembalikan oleh Ahmad", edit=done_before), now=now)
+        enqueue_reply(session, key="uji:cap-belum", chat_id=PEOPLE["kabid_a"],
+                      reply=Reply("Didisposisikan oleh Ahmad", edit=not_yet), now=now)
+        enqueue(session, key="uji:baru", chat_id=PEOPLE["tim_exec"], kind="notice",
+                text="Kabar untuk tim", now=now)
+        for row in session.execute(select(OutboxMessage)).scalars():
+            row.status, row.attempts = "sending", 1  # as the crash left them
+
+    async def scenario() -> None:
+        async with running_bot(container):
+            await until(fake, has_messages(fake, PEOPLE["tim_exec"], 1), timeout=20)
+            await until(fake, lambda: set(statuses(container).values()) == {"sent"})
+            await asyncio.sleep(1.5)
+
+    asyncio.run(scenario())
+    assert fake.chat(PEOPLE["kadis"]).texts() == ["Dikembalikan oleh Ahmad"]
+    assert fake.chat(PEOPLE["kabid_a"]).texts() == ["Didisposisikan oleh Ahmad"]
+    assert fake.chat(PEOPLE["tim_exec"]).texts() == ["Kabar untuk tim"]
+    assert fake.chat(PEOPLE["admin"]).messages == {}  # nothing to report

@@ -18,6 +18,36 @@ from bot.workflow.sop import TERMINAL_STATES
 
 
 @dataclass(frozen=True)
+class Reply:
+    """A direct answer to what a person just did, sent through the outbox like any
+    notice: a new message (with buttons as (label, data) pairs, or asking for a typed
+    reply), or a rewrite of one already shown (its text and buttons, or its buttons only).
+    Rewrites are safe to repeat, so a crash mid-send never shows one twice."""
+
+    text: str = ""
+    keyboard: tuple[tuple[tuple[str, str], ...], ...] = ()
+    edit: int | None = None  # the message id to rewrite
+    markup_only: bool = False  # only the buttons of `edit` change (here: they go)
+    force_reply: str | None = None  # ask for a typed answer, with this placeholder
+
+
+def enqueue_reply(session: Session, *, key: str, chat_id: int, reply: Reply,
+                  now: datetime, kind: str = "reply") -> bool:
+    """Queue `reply` unless one with the same key exists; True if added."""
+    payload: dict[str, Any] = {"text": fit(reply.text) if reply.text else ""}
+    if reply.keyboard:
+        payload["buttons"] = [[{"text": label, "data": data} for label, data in row]
+                              for row in reply.keyboard]
+    if reply.edit is not None:
+        payload["edit"] = reply.edit
+        if reply.markup_only:
+            payload["markup_only"] = True
+    if reply.force_reply is not None:
+        payload["force_reply"] = reply.force_reply
+    return _add(session, key, chat_id, kind, payload, now, None)
+
+
+@dataclass(frozen=True)
 class Attachment:
     """A file kept on disk (an issued document) sent with the message as its caption."""
 
@@ -29,15 +59,20 @@ def enqueue(session: Session, *, key: str, chat_id: int, kind: str, text: str,
             now: datetime, buttons: list[list[Choice]] | None = None,
             request_id: int | None = None, attachment: Attachment | None = None) -> bool:
     """Add one notification unless one with the same key exists; True if added."""
-    exists = session.execute(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)
-                             ).first()
-    if exists is not None:
-        return False
     payload: dict[str, Any] = {"text": fit(text, MAX_CAPTION if attachment else MAX_TEXT)}
     if attachment is not None:
         payload["document"] = {"path": attachment.path, "filename": attachment.filename}
     if buttons:
         payload["buttons"] = [[choice.as_dict() for choice in row] for row in buttons]
+    return _add(session, key, chat_id, kind, payload, now, request_id)
+
+
+def _add(session: Session, key: str, chat_id: int, kind: str, payload: dict[str, Any],
+         now: datetime, request_id: int | None) -> bool:
+    exists = session.execute(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)
+                             ).first()
+    if exists is not None:
+        return False
     session.add(OutboxMessage(dedupe_key=key[:200], chat_id=chat_id, kind=kind,
                               payload=json.dumps(payload, ensure_ascii=False),
                               request_id=request_id, status="pending", attempts=0,
@@ -67,6 +102,7 @@ def prune_outbox(session: Session, now: datetime, kept: timedelta = OUTBOX_KEPT)
     twice, and the table stops growing with the years. Returns how many went."""
     finished = select(Request.id).where(Request.state.in_([s.value for s in TERMINAL_STATES]))
     doomed = delete(OutboxMessage).where(
-        OutboxMessage.status != "pending", OutboxMessage.created_at < now - kept,
+        OutboxMessage.status.not_in(("pending", "sending")),
+        OutboxMessage.created_at < now - kept,
         or_(OutboxMessage.request_id.is_(None), OutboxMessage.request_id.in_(finished)))
     return int(session.execute(doomed).rowcount or 0)  # type: ignore[attr-defined]

@@ -25,12 +25,24 @@ ADMIN_ALERT = "admin"  # the outbox kind of an alert to the admins about a faile
 
 def due_messages(c: Container, now: datetime
          ) -> list[tuple[int, int, str, dict[str, Any], int]]:
+    """The next messages to send, oldest first, and per chat in the order they were
+    queued: a chat whose older message waits (a retry after a fault) waits with it."""
     with c.sessions() as session:
         rows = session.execute(
-            select(OutboxMessage).where(OutboxMessage.status == "pending",
-                                        OutboxMessage.next_attempt_at <= now)
-            .order_by(OutboxMessage.id).limit(BATCH)).scalars().all()
-        return [(r.id, r.chat_id, r.kind, json.loads(r.payload), r.attempts) for r in rows]
+            select(OutboxMessage).where(OutboxMessage.status == "pending")
+            .order_by(OutboxMessage.id).limit(BATCH * 10)).scalars().all()
+        waiting: set[int] = set()
+        due = []
+        for r in rows:
+            if r.chat_id in waiting:
+                continue
+            if r.next_attempt_at > now:
+                waiting.add(r.chat_id)
+                continue
+            due.append((r.id, r.chat_id, r.kind, json.loads(r.payload), r.attempts))
+            if len(due) == BATCH:
+                break
+        return due
 
 
 def settle(c: Container, row_id: int, **values: Any) -> None:
@@ -39,6 +51,33 @@ def settle(c: Container, row_id: int, **values: Any) -> None:
         assert row is not None
         for name, value in values.items():
             setattr(row, name, value)
+
+
+def attempting(c: Container, row_id: int, attempts: int) -> None:
+    """Record that a send is about to start, before it starts: a row a crash leaves in
+    this state is the only one whose fate is unknown (see `reconcile`)."""
+    settle(c, row_id, status="sending", attempts=attempts)
+
+
+def reconcile(c: Container, now: datetime) -> tuple[int, int]:
+    """After a crash: rows caught mid-send go out again. A rewrite of a shown message is
+    safe to repeat; a new message may have reached Telegram in the milliseconds before
+    the crash, and is sent again rather than risk it being lost (the remaining window,
+    stated in the README). Returns (rewrites, new messages) put back."""
+    rewrites = fresh = 0
+    with c.unit_of_work() as session:
+        rows = session.execute(select(OutboxMessage).where(OutboxMessage.status == "sending")
+                               ).scalars().all()
+        for row in rows:
+            row.status, row.next_attempt_at = "pending", now
+            row.last_error = "terputus saat mengirim (bot berhenti)"
+            if "edit" in json.loads(row.payload):
+                rewrites += 1
+            else:
+                fresh += 1
+                log.warning("outbox #%s terputus saat dikirim: dikirim lagi (mungkin dua kali)",
+                            row.id)
+    return rewrites, fresh
 
 
 def tell_admins(c: Container, row_id: int, kind: str, problem: str,

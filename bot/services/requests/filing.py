@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -62,14 +63,17 @@ class Filed:
 
 
 def file_request(c: Container, actor: Actor, new: NewRequest,
-                 upload: bytes | None = None) -> Filed:
+                 upload: bytes | Path | None = None,
+                 then: Callable[[Session], None] | None = None) -> Filed:
     """Step 1 in one transaction: the request, the Kepala Dinas's card, the requester's
     ticket message and the order for the request letter (the signed PDF uploaded, or one
     Pulih makes) commit together or not at all; the documents job makes the letter and
     sends it to the Kepala Dinas and the requester. A crash at any point leaves either
-    nothing or all of it."""
+    nothing or all of it. `upload` is the letter's bytes or a file `keep_upload` kept
+    (removed if the request is refused); `then` writes the caller's part (the form
+    forgotten) in the same transaction."""
     now, zone = c.clock(), c.settings.timezone
-    kept = keep_upload(c, upload) if upload is not None else None
+    kept = upload if isinstance(upload, Path) or upload is None else keep_upload(c, upload)
     try:
         with c.unit_of_work() as session:
             request = submit_request(session, actor, new, now, zone)
@@ -85,6 +89,8 @@ def file_request(c: Container, actor: Actor, new: NewRequest,
                         kind="notice", now=now, request_id=request.id,
                         text=render_text("chat/form_filed.txt.j2", zone, ticket=request.ticket,
                                          uploaded=kept is not None).strip())
+            if then is not None:
+                then(session)
             return Filed(request.id, request.ticket)
     except BaseException:
         if kept is not None:
