@@ -59,7 +59,7 @@ async def actor_or_explain(update: Update, context: PulihContext) -> Actor | Non
         if update.callback_query is None and message is not None and (
                 message.chat.type == ChatType.PRIVATE
                 or context.pulih.not_linked.first_in_a_while(user.id)):
-            await message.reply_text(text(context, "not_linked"))
+            await reply(update, context, text(context, "not_linked"))
         return None
 
 
@@ -144,3 +144,10 @@ async def answer_tap(query: CallbackQuery, words: str | None = None, *,
             log.info("ketukan tidak dapat dijawab: %s", exc)
             return
     log.warning("ketukan tidak dapat dijawab (Telegram sedang bermasalah)")
+
+
+async def reply(update: Update, context: PulihContext, words: str) -> None:
+    """One message back to the chat the update came from, through the outbox."""
+    answer = Answer(update)
+    answer.say(words)
+    await send(context, answer)

@@ -7,7 +7,7 @@ from telegram import Update
 from bot.services.requests.views import linked
 from bot.workflow.refusals import Refusal
 from bot.workflow.sop import ROLE_LABELS, Role
-from handlers.common import actor_or_explain, in_session, text
+from handlers.common import actor_or_explain, in_session, reply, text
 from handlers.runtime import PulihContext
 
 
@@ -16,7 +16,7 @@ async def start(update: Update, context: PulihContext) -> None:
     if message is None or user is None:
         return
     if update.effective_chat is not None and update.effective_chat.type != "private":
-        await message.reply_text(text(context, "private_only"))
+        await reply(update, context, text(context, "private_only"))
         return
     code = (context.args or [""])[0]
     if not code:
@@ -26,9 +26,9 @@ async def start(update: Update, context: PulihContext) -> None:
     try:
         person = await in_session(context, lambda s: linked(s, code, user.id, now))
     except Refusal as refusal:
-        await message.reply_text(refusal.message)
+        await reply(update, context, refusal.message)
         return
-    await message.reply_text(text(context, "linked", name=person.name,
+    await reply(update, context, text(context, "linked", name=person.name,
                                   roles=[ROLE_LABELS[Role(r)] for r in person.roles]))
 
 
@@ -36,10 +36,10 @@ async def help_(update: Update, context: PulihContext) -> None:
     actor = await actor_or_explain(update, context)
     if actor is None or update.effective_message is None:
         return
-    await update.effective_message.reply_text(text(
+    await reply(update, context, text(
         context, "help", name=actor.name, roles=sorted(r.value for r in actor.roles)))
 
 
 async def private_only(update: Update, context: PulihContext) -> None:
     if update.effective_message is not None:
-        await update.effective_message.reply_text(text(context, "private_only"))
+        await reply(update, context, text(context, "private_only"))

@@ -7,7 +7,7 @@ from telegram import Update
 
 from bot.services.requests.views import queue_of, status_of
 from bot.workflow.refusals import Refusal
-from handlers.common import actor_or_explain, in_session, text
+from handlers.common import actor_or_explain, in_session, reply, text
 from handlers.runtime import PulihContext
 
 
@@ -17,16 +17,16 @@ async def status(update: Update, context: PulihContext) -> None:
     if actor is None or message is None:
         return
     if not context.args:
-        await message.reply_text(text(context, "status_usage"))
+        await reply(update, context, text(context, "status_usage"))
         return
     key = context.args[0][:40]
     now = context.pulih.container.clock()
     try:
         values = await in_session(context, lambda s: status_of(s, actor, key, now))
     except Refusal as refusal:
-        await message.reply_text(refusal.message)
+        await reply(update, context, refusal.message)
         return
-    await message.reply_text(text(context, "status", now=now, **values))
+    await reply(update, context, text(context, "status", now=now, **values))
 
 
 async def queue(update: Update, context: PulihContext) -> None:
@@ -37,4 +37,4 @@ async def queue(update: Update, context: PulihContext) -> None:
     container = context.pulih.container
     now, zone = container.clock(), container.settings.timezone
     rows = await in_session(context, lambda s: queue_of(s, actor, now, zone))
-    await message.reply_text(text(context, "queue", rows=rows, now=now))
+    await reply(update, context, text(context, "queue", rows=rows, now=now))
