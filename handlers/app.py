@@ -32,6 +32,7 @@ from bot.services.restores.teamwork import after_interruption
 from bot.settings import Settings
 from handlers import register
 from handlers.arrivals import Arrivals, PulihApplication, catch_up
+from handlers.backup_checks import CheckRunner
 from handlers.common import say
 from handlers.restore_runs import RestoreRunner
 from handlers.runtime import (
@@ -147,6 +148,7 @@ def _replay(update: Update) -> Callable[[PulihContext], Coroutine[Any, Any, None
 async def _post_stop(application: PulihApp) -> None:
     """Restores still running stop before their swap (live data untouched) and end."""
     chat = application.bot_data.runtime
+    await chat.checks.stop()
     await chat.restores.stop()
 
 
@@ -223,6 +225,7 @@ def build_application(container: Container, *, token: str | None = None,
     )
     application.bot_data.runtime = ChatRuntime(
         container, RestoreRunner(container, restore_slots, progress_every),
+        CheckRunner(container, restore_slots, progress_every),
         jobs=jobs, sweep_interval=sweep_interval,
         delivery_interval=delivery_interval, housekeeping_first=housekeeping_first)
     queue.container = container

@@ -14,6 +14,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, Job
 
 from bot.bootstrap import Container
 from bot.services.documents.paperwork import make_documents
+from handlers.backup_checks import CheckRunner
 from handlers.delivery import deliver_pending
 from handlers.limits import FloodGate, Quiet
 from handlers.restore_runs import RestoreRunner
@@ -28,6 +29,7 @@ class ChatRuntime:
 
     container: Container
     restores: RestoreRunner
+    checks: CheckRunner
     sweep_interval: float = 30.0  # seconds between deadline sweeps
     delivery_interval: float = DELIVERY_INTERVAL  # seconds between outbox rounds
     housekeeping_first: float = HOUSEKEEPING_FIRST

@@ -6,8 +6,10 @@ report again. Every tap is answered and re-authorized against the database."""
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 from telegram import CallbackQuery, InlineKeyboardButton, Message, Update
@@ -22,13 +24,14 @@ from bot.services.restores.teamwork import (
     after_run,
     begin_restore,
     check_for_request,
-    recheck,
+    earlier_point,
     restore_points,
     submit_report,
     team_step_allowed,
 )
 from bot.workflow.refusals import Refusal
 from bot.workflow.rules import Actor
+from handlers.backup_checks import LiveCheck, elapsed
 from handlers.callbacks import TEAM_PATTERN, Tap, button, decode
 from handlers.common import (
     Answer,
@@ -36,6 +39,7 @@ from handlers.common import (
     actor_or_explain,
     answer_tap,
     in_session,
+    reply,
     say,
     send,
     text,
@@ -46,6 +50,7 @@ from letters.timefmt import durasi, ukuran, waktu
 from restore.errors import RestoreError
 
 PATTERN = TEAM_PATTERN
+log = logging.getLogger("pulih.chat")
 POINTS_SHOWN = 8
 _VERSIONED = {"go", "v", "lp"}  # taps that act on the card's exact state
 
@@ -128,23 +133,61 @@ async def _points(update: Update, query: CallbackQuery, context: PulihContext, t
 
 async def _check(update: Update, query: CallbackQuery, context: PulihContext, tap: Tap,
                  actor: Actor, ticket: str) -> None:
+    """Start the check in the background (it may read a large backup for minutes); the
+    tap is answered at once and a progress message shows where it is."""
     await answer_tap(query, say(context, "checking"))
-    container = context.pulih.container
-    answer = Answer(update)
-    try:
-        if tap.verb == "u":
-            done = await asyncio.to_thread(recheck, container, tap.request_id, actor,
-                                           tap.argument or 0)
+    chat = context.pulih
+    container = chat.container
+    if tap.verb == "u":
+        try:
+            point: int | str = await asyncio.to_thread(earlier_point, container,
+                                                       tap.request_id, tap.argument or 0)
+        except Refusal as refusal:
+            await reply(update, context, say(context, "check_failed", ticket=ticket,
+                                             problem=refusal.message))
+            return
+    else:
+        point = tap.argument or 0
+    shown_point = point if isinstance(point, str) else \
+        _short_time(datetime.fromtimestamp(point, UTC), context)
+    live = LiveCheck(chat.team_chat_id, ticket, shown_point, actor.name, container.clock())
+    result_key = Answer(update, part="hasil")
+
+    def render(live: LiveCheck) -> str:
+        return text(context, "team_check_progress", ticket=live.ticket, point=live.point,
+                    phase=live.phase, elapsed=elapsed(live, container.clock()), by=live.by)
+
+    def work(on_phase: Callable[[str], None],
+             then: Callable[[Session, CheckDone], None]) -> CheckDone:
+        return check_for_request(container, tap.request_id, actor, point, on_phase=on_phase,
+                                 then=then)
+
+    def result(session: Session, done: CheckDone, message_id: int) -> None:
+        words = text(context, "team_check", done=done, by=actor.name)
+        keys = _after_check(tap.request_id, done)
+        if message_id:
+            result_key.edit(message_id, words, keys)
         else:
-            done = await asyncio.to_thread(check_for_request, container, tap.request_id, actor,
-                                           tap.argument or 0)
-    except (Refusal, RestoreError) as problem:
-        answer.say(say(context, "check_failed", ticket=ticket, problem=problem.message))
-        await send(context, answer)
-        return
-    answer.say(text(context, "team_check", done=done, by=actor.name),
-               _after_check(tap.request_id, done))
-    await send(context, answer)
+            result_key.say(words, keys)
+        result_key.queue(session, context)
+
+    def failed(problem: Exception, message_id: int) -> None:
+        if isinstance(problem, (Refusal, RestoreError)):
+            why = problem.message
+        else:
+            log.error("pemeriksaan backup %s gagal", ticket, exc_info=problem)
+            why = say(context, "check_crashed")
+        words = say(context, "check_failed", ticket=ticket, problem=why)
+        answer = Answer(update, part="gagal")
+        if message_id:
+            answer.edit(message_id, words)
+        else:
+            answer.say(words)
+        with container.unit_of_work() as session:
+            answer.queue(session, context)
+
+    chat.checks.start(context.bot, live, work, render, result, failed,
+                      lambda: kick_delivery(context))
 
 
 def _after_check(request_id: int, done: CheckDone) -> Keyboard:

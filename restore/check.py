@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -85,9 +86,16 @@ def remote_digests(remote: Remote, paths: list[str]) -> dict[str, str]:
     return out
 
 
+CHECK_PHASES = {"checksum": "menghitung SHA-256", "format": "menguji format berkas",
+                "isi": "membaca isi seluruhnya", "manifest": "mencocokkan manifest"}
+
+
 def check_point(remote: Remote, point: RestorePoint, recipe: str, now: datetime, *,
-                requested: datetime | None = None, newest: bool = True) -> CheckReport:
-    """Files present, checksums, a format test and the point's age; nothing is restored."""
+                requested: datetime | None = None, newest: bool = True,
+                on_phase: Callable[[str], None] | None = None) -> CheckReport:
+    """Files present, checksums, a format test and the point's age; nothing is restored.
+    `on_phase` hears each phase's name (a key of CHECK_PHASES) as it begins."""
+    phase = on_phase or (lambda _: None)
     report = CheckReport(point.name, point.taken_at, point.size)
     if not point.files:
         report.add("berkas", Verdict.FAILED, "Titik backup tidak berisi berkas data.")
@@ -97,11 +105,15 @@ def check_point(remote: Remote, point: RestorePoint, recipe: str, now: datetime,
             report.add(f"berkas {f.name}", Verdict.FAILED, "Berkas kosong (0 bita).")
         else:
             report.add(f"berkas {f.name}", Verdict.PASSED, f"Ada, {f.size} bita.")
+    phase("checksum")
     _checksums(remote, point, report)
+    phase("format")
     for f in point.files:
         if f.size:
             _format(remote, point.path_of(f.name), f.name, recipe, report)
+    phase("isi")
     archive_trees = _content(remote, point, recipe, report)
+    phase("manifest")
     _manifest(remote, point, report, archive_trees)
     _age(point, now, requested, newest, report)
     return report

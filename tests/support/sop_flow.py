@@ -94,6 +94,12 @@ async def check_and_confirm(office: Office, who: str = "tim_exec") -> None:
     await member.taps("WITA", TEAM_CHAT)
     card = await shown(fake, TEAM_CHAT, "Hasil pemeriksaan backup")
     assert "bukan bahwa isinya aman" in text_of(card)
+    # The check ran in the background behind a progress message, which the result
+    # replaced (no message is left saying it is still checking).
+    progress = [p for p in fake.sent("sendMessage") if "Memeriksa backup untuk" in
+                str(p.get("text"))]
+    assert progress and all("Memeriksa backup untuk" not in text_of(m)
+                            for m in fake.chat(TEAM_CHAT).messages.values())
     await member.taps("Restore titik ini", TEAM_CHAT)
     await shown(fake, TEAM_CHAT, "Balas pesan ini dengan nama sistem")
 

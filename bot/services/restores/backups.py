@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -60,7 +61,8 @@ def list_backups(access: SystemAccess) -> list[RestorePoint]:
 
 
 def run_check(access: SystemAccess, point_name: str | int, now: datetime,
-              requested: datetime | None = None) -> CheckReport:
+              requested: datetime | None = None,
+              on_phase: Callable[[str], None] | None = None) -> CheckReport:
     """Check one point on the backup server (blocking); a point is named by its name or
     by when it was taken (seconds since the epoch, as a chat button carries it)."""
     with ssh_session(access.backup) as remote:
@@ -71,7 +73,7 @@ def run_check(access: SystemAccess, point_name: str | int, now: datetime,
             point = select_point(points, point_name, remote.endpoint.label)
         newest = points[0].name == point.name
         return check_point(remote, point, access.recipe, now, requested=requested,
-                           newest=newest)
+                           newest=newest, on_phase=on_phase)
 
 
 def _taken_at(points: list[RestorePoint], epoch: int, where: str) -> RestorePoint:

@@ -75,14 +75,17 @@ class CheckDone:
         return self.report.verdict is not Verdict.FAILED
 
 
-def check_for_request(c: Container, request_id: int, actor: Actor,
-                      point: int | str) -> CheckDone:
+def check_for_request(c: Container, request_id: int, actor: Actor, point: int | str, *,
+                      on_phase: Callable[[str], None] | None = None,
+                      then: Callable[[Session, CheckDone], None] | None = None) -> CheckDone:
     """Step 4: check one point (by name, or by when it was taken) and record it; a point
-    that passes moves the request to 'backup checked'."""
+    that passes moves the request to 'backup checked'. `on_phase` hears the check's
+    phases; `then` writes the caller's part (the result for the team) in the same
+    transaction as the record."""
     zone = c.settings.timezone
     access, _, requested = _checkable(c, request_id, actor)
     started = c.clock()
-    report = run_check(access, point, c.clock(), requested)
+    report = run_check(access, point, c.clock(), requested, on_phase)
     with c.unit_of_work() as session:
         row = record_check(session, access, report, started_at=started, now=c.clock(),
                            actor_id=actor.person_id, actor_name=actor.name, actor_role="tim",
@@ -91,18 +94,20 @@ def check_for_request(c: Container, request_id: int, actor: Actor,
         if report.verdict is not Verdict.FAILED:
             request = apply_action(session, request_id, actor, Action.CHECK_BACKUP, c.clock(),
                                    zone, data={"check_id": row.id, "point": report.point})
-        return CheckDone(report, row.id, request.version, request.ticket, access.name,
+        done = CheckDone(report, row.id, request.version, request.ticket, access.name,
                          access.code)
+        if then is not None:
+            then(session, done)
+        return done
 
 
-def recheck(c: Container, request_id: int, actor: Actor, check_id: int) -> CheckDone:
-    """Check again the point an earlier check of this request looked at (to retry)."""
+def earlier_point(c: Container, request_id: int, check_id: int) -> str:
+    """The point an earlier check of this request looked at (to check it again)."""
     with c.sessions() as session:
         check = session.get(BackupCheck, check_id)
         if check is None or check.request_id != request_id:
             raise NotFound("Pemeriksaan backup itu tidak ditemukan untuk permohonan ini.")
-        point = check.point
-    return check_for_request(c, request_id, actor, point)
+        return check.point
 
 
 def begin_restore(c: Container, request_id: int, actor: Actor, check_id: int,
