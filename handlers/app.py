@@ -24,6 +24,7 @@ from bot.services.audit.anchors import post_daily_anchor
 from bot.services.chats import arrivals, conversations
 from bot.services.documents.paperwork import prune_drafts
 from bot.services.outbox.queue import prune_outbox
+from bot.services.outbox.receipts import Receipts
 from bot.services.outbox.sending import reconcile
 from bot.services.requests.deadline_alerts import sweep
 from bot.services.restores.rollbacks import prune_rollbacks, warn_expiring
@@ -50,6 +51,7 @@ from handlers.runtime import (
 log = logging.getLogger("pulih.chat")
 
 HOUSEKEEPING_INTERVAL = 24 * 3600.0
+RECEIPTS_FILE = "outbox-receipts.log"
 COMMANDS = ("mohon", "status", "antrian", "bantuan")  # described by `command_<name>`
 
 
@@ -72,9 +74,12 @@ async def _post_init(application: PulihApp) -> None:
             except TelegramError as exc:
                 log.warning("tombol pesan restore lama tidak dapat dihapus: %s", exc)
     # A message caught mid-send by a crash goes again (README: the one window left).
-    rewrites, fresh = await asyncio.to_thread(reconcile, container, container.clock())
-    if rewrites or fresh:
-        log.warning("pesan keluar terputus saat bot berhenti: %d diulang", rewrites + fresh)
+    chat.receipts = Receipts(container.settings.data_dir / RECEIPTS_FILE)
+    settled, again = await asyncio.to_thread(reconcile, container, container.clock(),
+                                             chat.receipts)
+    if settled or again:
+        log.warning("pesan keluar terputus saat bot berhenti: %d ternyata terkirim, %d "
+                    "dikirim lagi", settled, again)
     # Taps received and never answered are answered; messages never handled are handled
     # once the application runs.
     replays = await catch_up(application, container)
@@ -148,8 +153,13 @@ def _replay(update: Update) -> Callable[[PulihContext], Coroutine[Any, Any, None
 async def _post_stop(application: PulihApp) -> None:
     """Restores still running stop before their swap (live data untouched) and end."""
     chat = application.bot_data.runtime
+    if isinstance(application.update_queue, Arrivals):
+        await application.update_queue.flush()
     await chat.checks.stop()
     await chat.restores.stop()
+    if chat.receipts is not None:
+        chat.receipts.close()
+        chat.receipts = None
 
 
 async def _on_error(update: object, context: PulihContext) -> None:

@@ -1,6 +1,8 @@
 """Updates are written down before Telegram is told they arrived (PTB awaits the update
 queue's `put` before its next poll confirms them, and before the webhook answers), and
-marked handled once handled. So after a crash:
+marked handled once handled: in the transaction of the update's answer when it has one
+(`handlers.common.Answer`), else with the next update's record (an update that changed
+nothing may be looked at again after a crash, to no effect). So after a crash:
 - a tap that was received but never answered is answered ("silakan ketuk lagi") when the
   bot starts, while Telegram still takes an answer;
 - a typed message that was received but never handled is handled then;
@@ -38,6 +40,7 @@ class Arrivals(asyncio.Queue[object]):
         super().__init__()
         self.container: Container | None = None
         self.writer: Executor | None = None
+        self.finished: list[int] = []  # handled, to be marked with the next record
 
     async def _write(self, work: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.writer, work, *args)
@@ -45,26 +48,33 @@ class Arrivals(asyncio.Queue[object]):
     async def put(self, item: object) -> None:
         container = self.container
         if isinstance(item, Update) and container is not None:
-            fresh = await self._write(_receive, container, _arrival(item))
+            finished, self.finished = self.finished, []
+            fresh = await self._write(_receive, container, _arrival(item), finished)
             if not fresh:
                 log.info("update %s sudah diterima sebelumnya: tidak diproses lagi",
                          item.update_id)
                 return
         await super().put(item)
 
-    async def done(self, update: Update) -> None:
-        if self.container is not None:
-            await self._write(_handled, self.container, update.update_id)
+    def done(self, update: Update) -> None:
+        self.finished.append(update.update_id)
+
+    async def flush(self) -> None:
+        """Mark what was handled since the last record (on shutdown)."""
+        finished, self.finished = self.finished, []
+        if finished and self.container is not None:
+            await self._write(_handled, self.container, finished)
 
 
-def _receive(c: Container, arrival: Arrival) -> bool:
+def _receive(c: Container, arrival: Arrival, finished: list[int]) -> bool:
     with c.unit_of_work() as session:
+        handled(session, finished)
         return bool(receive(session, [arrival], c.clock()))
 
 
-def _handled(c: Container, update_id: int) -> None:
+def _handled(c: Container, update_ids: list[int]) -> None:
     with c.unit_of_work() as session:
-        handled(session, [update_id])
+        handled(session, update_ids)
 
 
 def _unhandled(c: Container) -> list[Arrival]:
@@ -81,7 +91,7 @@ class PulihApplication(Application[Any, Any, Any, Any, Any, Any]):
             await super().process_update(update)
         finally:
             if isinstance(update, Update) and isinstance(self.update_queue, Arrivals):
-                await self.update_queue.done(update)
+                self.update_queue.done(update)
 
 
 async def catch_up(application: Application[Any, Any, Any, Any, Any, Any],

@@ -13,6 +13,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from bot.render import render_phrase, render_text
+from bot.services.chats.arrivals import handled
 from bot.services.outbox.queue import Reply, enqueue_reply
 from bot.services.people.actors import actor_by_telegram_id
 from bot.workflow.refusals import NotLinked
@@ -78,6 +79,7 @@ class Answer:
         query, message = update.callback_query, update.effective_message
         origin = query.id if query is not None else \
             f"{self.chat_id}.{message.message_id if message is not None else 0}"
+        self.update_id = update.update_id
         self.key = f"u:{update.update_id}:{origin}{':' + part if part else ''}"
         self.replies: list[tuple[int, Reply]] = []
 
@@ -96,7 +98,9 @@ class Answer:
                                                             markup_only=True)))
 
     def queue(self, session: Session, context: PulihContext) -> None:
+        """Queue the answer in `session`'s transaction, the update marked handled in it."""
         now = context.pulih.container.clock()
+        handled(session, [self.update_id])
         for number, (chat_id, reply) in enumerate(self.replies):
             enqueue_reply(session, key=f"{self.key}:{number}", chat_id=chat_id, reply=reply,
                           now=now)

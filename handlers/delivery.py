@@ -35,12 +35,14 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.bootstrap import Container
 from bot.render import render_text
+from bot.services.outbox.receipts import Receipts
 from bot.services.outbox.sending import (
     attempting,
     document_folders,
     due_messages,
     give_up,
     read_document,
+    release,
     settle,
     tell_admins,
 )
@@ -81,8 +83,10 @@ def _is_gone(exc: BadRequest) -> bool:
 
 
 async def _send(bot: Bot, chat_id: int, payload: dict[str, Any],
-                folders: tuple[Path, ...]) -> int:
-    """Send (or rewrite) one queued message; its message id."""
+                folders: tuple[Path, ...], receipts: Receipts | None = None,
+                row_id: int = 0) -> int:
+    """Send (or rewrite) one queued message; its message id. A new message's start and
+    answer are written to `receipts` at once."""
     edit = payload.get("edit")
     if edit is not None:
         try:
@@ -96,7 +100,12 @@ async def _send(bot: Bot, chat_id: int, payload: dict[str, Any],
             if "not modified" not in str(exc).lower():  # else: done before a crash
                 raise
         return int(edit)
-    return (await _post(bot, chat_id, payload, folders)).message_id
+    if receipts is not None:
+        receipts.started(row_id)
+    message_id = (await _post(bot, chat_id, payload, folders)).message_id
+    if receipts is not None:
+        receipts.received(row_id, message_id)
+    return message_id
 
 
 async def _post(bot: Bot, chat_id: int, payload: dict[str, Any],
@@ -113,20 +122,34 @@ async def _post(bot: Bot, chat_id: int, payload: dict[str, Any],
                                    caption=payload["text"], reply_markup=markup(payload))
 
 
-async def deliver_pending(bot: Bot, container: Container, writer: Executor | None = None
-                          ) -> int:
+RECEIPTS_KEPT = 1 << 20  # bytes of receipts kept before the file is emptied
+PARALLEL_CHATS = 8  # chats sent to at once in a round (each chat's messages in order)
+
+
+async def deliver_pending(bot: Bot, container: Container, writer: Executor | None = None,
+                          receipts: Receipts | None = None) -> int:
     """Send what is due now; returns how many were sent. `writer` runs the outbox's
-    database writes (the default thread pool when None)."""
+    database writes (the default thread pool when None). Chats are served side by side,
+    each chat's messages one after another in the order they were queued."""
     loop = asyncio.get_running_loop()
 
     async def write(work: Callable[..., Any], *args: Any, **values: Any) -> Any:
         return await loop.run_in_executor(writer, lambda: work(*args, **values))
 
     now = container.clock()
+    if receipts is not None:  # every earlier send is settled: old receipts can go
+        receipts.clear(when_over=RECEIPTS_KEPT)
     due = await write(due_messages, container, now)
-    sent = 0
+    if not due:
+        return 0
+    # Every row of the round is marked as being sent before the first send starts: a
+    # crash leaves in doubt only a row whose send had begun (the others were not sent,
+    # and going again is right for them).
+    await write(attempting, container, [(row[0], row[4] + 1) for row in due])
     folders = document_folders(container)
     zone = container.settings.timezone
+    slowed = asyncio.Event()  # Telegram asked the whole bot to wait: the round ends
+    gate = asyncio.Semaphore(PARALLEL_CHATS)
 
     def problem(why: str, exc: Exception, chat_id: int) -> str:
         return render_text("chat/admin_undeliverable.txt.j2", zone, why=why, error=str(exc),
@@ -137,23 +160,22 @@ async def deliver_pending(bot: Bot, container: Container, writer: Executor | Non
         await write(give_up, container, row_id, kind, attempts, exc, now,
                     problem(why, exc, chat_id))
 
-    held: set[int] = set()  # chats whose earlier message must be retried first
-    for row_id, chat_id, kind, payload, attempts in due:
-        if chat_id in held:
-            continue
-        await write(attempting, container, row_id, attempts + 1)
+    async def one(row_id: int, chat_id: int, kind: str, payload: dict[str, Any],
+                  attempts: int) -> bool:
+        """Send one row and record how it went; False when the chat must wait."""
         try:
-            message_id = await _send(bot, chat_id, payload, folders)
+            message_id = await _send(bot, chat_id, payload, folders, receipts, row_id)
         except PermissionError as exc:
             await failed(row_id, kind, attempts, exc, "refused", chat_id)
         except OSError as exc:  # the document's file is gone: nobody can send it again
             await failed(row_id, kind, attempts, exc, "file", chat_id)
         except RetryAfter as exc:
             wait = retry_seconds(exc)
+            slowed.set()
             await write(settle, container, row_id, status="pending", attempts=attempts + 1,
                         next_attempt_at=now + timedelta(seconds=float(wait)),
                         last_error=f"429 retry_after={wait}")
-            break  # the whole bot is being slowed down, not just this chat
+            return False
         except Forbidden as exc:
             await write(settle, container, row_id, status="blocked",
                         attempts=attempts + 1, last_error=str(exc)[:500])
@@ -166,14 +188,35 @@ async def deliver_pending(bot: Bot, container: Container, writer: Executor | Non
                             attempts=attempts + 1, last_error=str(exc)[:500])
             else:
                 await failed(row_id, kind, attempts, exc, "bad_request", chat_id)
-        except (TimedOut, NetworkError, TelegramError) as exc:
+        except (TimedOut, NetworkError, TelegramError, Exception) as exc:
+            if not isinstance(exc, TelegramError):
+                log.exception("outbox #%s: gangguan tak terduga saat mengirim", row_id)
             backoff = min(MAX_BACKOFF, 2 ** (attempts + 1))
-            held.add(chat_id)
             await write(settle, container, row_id, status="pending", attempts=attempts + 1,
                         next_attempt_at=now + timedelta(seconds=backoff),
                         last_error=str(exc)[:500])
+            return False
         else:
-            sent += 1
             await write(settle, container, row_id, status="sent", attempts=attempts + 1,
                         sent_at=container.clock(), message_id=message_id)
-    return sent
+            sent.append(row_id)
+        return True
+
+    async def chat_round(rows: list[tuple[int, int, str, dict[str, Any], int]]) -> None:
+        async with gate:
+            for index, row in enumerate(rows):
+                # The rest of this chat waits its turn (back to pending, due now): after a
+                # fault on its own message, or when Telegram slowed the whole bot down.
+                if slowed.is_set():
+                    await write(release, container, [r[0] for r in rows[index:]])
+                    return
+                if not await one(*row):
+                    await write(release, container, [r[0] for r in rows[index + 1:]])
+                    return
+
+    sent: list[int] = []
+    by_chat: dict[int, list[tuple[int, int, str, dict[str, Any], int]]] = {}
+    for row in due:
+        by_chat.setdefault(row[1], []).append(row)
+    await asyncio.gather(*(chat_round(rows) for rows in by_chat.values()))
+    return len(sent)

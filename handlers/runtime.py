@@ -14,6 +14,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, Job
 
 from bot.bootstrap import Container
 from bot.services.documents.paperwork import make_documents
+from bot.services.outbox.receipts import Receipts
 from handlers.backup_checks import CheckRunner
 from handlers.delivery import deliver_pending
 from handlers.limits import FloodGate, Quiet
@@ -46,6 +47,7 @@ class ChatRuntime:
     # variable it never binds).
     jobs: JobQueue[PulihContext] = field(default_factory=lambda: JobQueue[PulihContext]())
     flood: FloodGate = field(default_factory=FloodGate)
+    receipts: Receipts | None = None  # set by build_application
     not_linked: Quiet = field(default_factory=Quiet)
 
     @property
@@ -84,7 +86,8 @@ async def deliver_job(context: PulihContext) -> None:
     async with chat.delivering:
         while chat.deliver_again:
             chat.deliver_again = False
-            await deliver_pending(context.bot, chat.container, chat.outbox_writer)
+            await deliver_pending(context.bot, chat.container, chat.outbox_writer,
+                                  chat.receipts)
 
 
 async def documents_job(context: PulihContext) -> None:

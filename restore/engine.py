@@ -5,7 +5,9 @@ live state is kept for rollback. Runs in a worker thread; reports through callba
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import hashlib
 import json
 import re
 import secrets
@@ -16,8 +18,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+import paramiko
+
 from restore.catalog import RestorePoint
-from restore.errors import Cancelled, NotEnoughSpace, RestoreError
+from restore.errors import Busy, Cancelled, CommandFailed, NotEnoughSpace, RestoreError
 from restore.recipes import Recipe, RunNames, Staged, TargetSpec
 from restore.recipes.registry import recipe_for
 from restore.safety import DISCARD, absolute_path, confined
@@ -27,6 +31,9 @@ from restore.transfer_process import copy_in_child
 
 _UNTOUCHED = re.compile(r"[;.]?\s*[Dd]ata live tidak disentuh\.?$")
 _ERE_SPECIAL = set(".[]()*+?{}|^$\\")
+LOCK_BUSY = 75  # flock's exit status when another run holds the system's lock
+LOCK_HELD = "PULIH-TERKUNCI"
+LOCK_WAIT = 30.0  # seconds for the lock holder to say it holds the lock
 STAGING_ROOT = "/var/lib/pulih-staging"  # on the target; root-owned, not world-writable /tmp
 
 
@@ -92,6 +99,7 @@ class RestoreJob:
     # work never touches another run (of this or another Pulih) with the same number.
     tag: str = ""
     uid: str = ""  # the run's UUID (hex): see RunNames
+    _lock: paramiko.Channel | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.tag = self.tag or run_tag(self.run_id)
@@ -195,6 +203,7 @@ class RestoreJob:
                         said = _UNTOUCHED.sub("", outcome.message).rstrip()
                         outcome.message = live_checked(target, recipe, before, said,
                                                        rolled_back)
+                self._release()
                 target.close()
             if backup is not None:
                 backup.close()
@@ -211,6 +220,7 @@ class RestoreJob:
     def _preflight(self, target: Remote, recipe: Recipe, staged: Staged) -> None:
         recipe.preflight(target)
         target.run("mkdir", "-p", "-m", "0700", "--", self.staging_dir)
+        self._claim(target)
         needs = [(self.staging_dir, staged.size)]
         for path, size in recipe.space_needed(staged.size, [staged.name]):
             if path == "@datadir":
@@ -226,6 +236,50 @@ class RestoreJob:
                 raise NotEnoughSpace(
                     f"Ruang disk di {target.endpoint.label}:{path} tidak cukup: tersedia "
                     f"{available // (1 << 20)} MiB, dibutuhkan sekitar {size // (1 << 20)} MiB.")
+
+    def _claim(self, target: Remote) -> None:
+        """One restore of a live system at a time on its server, whichever Pulih runs it
+        (another installation, a break-glass CLI): a lock file beside the staging folders,
+        held by `flock` on a channel of this run's connection for as long as the run
+        lasts. Should this process die, its connection closes and the lock goes with it;
+        no stale lock is left to clear by hand."""
+        digest = hashlib.sha256("|".join((self.spec.recipe, self.spec.database or "",
+                                          self.spec.app_dir or "")).encode()).hexdigest()
+        lock = confined(absolute_path(self.staging_root), f"live-{digest[:16]}.lock")
+        channel = target.open("flock", "-n", "-E", str(LOCK_BUSY), lock, "sh", "-c",
+                              f"echo {LOCK_HELD}; exec cat >/dev/null", timeout=LOCK_WAIT)
+        said = b""
+        try:
+            while b"\n" not in said:
+                chunk = channel.recv(64)
+                if not chunk:
+                    break
+                said += chunk
+        except TimeoutError:
+            pass
+        if said.startswith(LOCK_HELD.encode()):
+            channel.settimeout(None)
+            self._lock = channel
+            return
+        status = channel.recv_exit_status() if channel.exit_status_ready() else -1
+        channel.close()
+        if status == LOCK_BUSY:
+            raise Busy(f"Sistem ini sedang di-restore di {target.endpoint.label} oleh proses "
+                       "Pulih lain (instalasi lain atau perintah darurat). Tunggu sampai "
+                       "selesai, lalu coba lagi.")
+        if status == 127:
+            self.journal.phase(Phase.PREFLIGHT, "note", "flock tidak tersedia di server tujuan: "
+                               "restore dari instalasi Pulih lain tidak dapat dicegah di sana.")
+            return
+        raise CommandFailed(f"Kunci restore di {target.endpoint.label} tidak dapat diambil "
+                            f"(status {status}).")
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            with contextlib.suppress(Exception):
+                self._lock.shutdown_write()
+                self._lock.close()
+            self._lock = None
 
     def _post_check(self, target: Remote, recipe: Recipe) -> dict[str, Any]:
         result = recipe.post_check(target, self.manifest)

@@ -9,7 +9,6 @@ import asyncio
 import json
 import os
 import subprocess
-import time
 
 from sqlalchemy import select
 
@@ -18,6 +17,7 @@ from bot.demo.lab.mariadb import MariaDB
 from bot.demo.lab.simpeg import snapshot
 from tests.support.cli import clocked
 from tests.support.clock import LAST_NIGHT
+from tests.support.mariadb_lock import ReadLock
 from tests.support.people import shown, text_of
 from tests.support.running_bot import TEAM_CHAT, running_bot
 from tests.support.sop_flow import (
@@ -41,27 +41,6 @@ def runs(office: Office) -> list[RestoreRun]:
 def phase_started(office: Office, phase: str) -> bool:
     rows = runs(office)
     return bool(rows) and any(p["phase"] == phase for p in json.loads(rows[-1].phases))
-
-
-class ReadLock:
-    """A global read lock on MariaDB: the restore's import into its shadow copy waits
-    until it is released, which holds a run in its apply phase for as long as a test
-    needs."""
-
-    def __init__(self, db: MariaDB) -> None:
-        self.process = subprocess.Popen(
-            ["mariadb", "-S", str(db.socket), "-u", "root", "-e",
-             "FLUSH TABLES WITH READ LOCK; SELECT SLEEP(300);"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while "FLUSH" not in db.sql("SHOW PROCESSLIST") and "SLEEP" not in \
-                db.sql("SHOW PROCESSLIST").upper():
-            assert time.monotonic() < deadline, "the read lock was not taken"
-            time.sleep(0.1)
-
-    def release(self) -> None:
-        self.process.kill()
-        self.process.wait()
 
 
 def test_cancel_mid_restore_leaves_live_data_untouched_and_the_point_ready_again(

@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import json
 import subprocess
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -30,6 +32,7 @@ from restore.engine import Phase
 from restore.errors import Busy
 from restore.recipes import RunNames
 from tests.support.clock import LAST_NIGHT, running
+from tests.support.mariadb_lock import ReadLock
 from tests.support.networked_office import networked_office
 from tests.support.office import NIPS, NOW
 
@@ -392,3 +395,60 @@ def test_rollback_copies_stay_until_acknowledged_or_their_time_then_go_recorded(
         assert all(r.rollback_ref == "" for r in session.execute(select(RestoreRun)).scalars())
         assert verify_chain(session).ok
     c.close()
+
+
+def test_two_installations_restoring_one_system_at_once_the_second_is_refused_cleanly(
+        tmp_path: Path, backup_server: SshServer, target_server: SshServer,
+        mariadb: MariaDB) -> None:
+    """Two Pulih databases (say the bot and a break-glass CLI on another host) restore
+    SIMPEG on the same server at the same moment: the second is refused with the reason
+    while the first runs, touches nothing of the first's, and goes through once the
+    first is done (no lock is left behind)."""
+    root, staging_root = tmp_path / "srv-backup", tmp_path / "pulih-staging"
+    states = damaged_simpeg(mariadb, root, LAST_NIGHT)
+    extra = (f'db_host = "{mariadb.socket}"\ndb_user = "root"\n'
+             f'staging_dir = "{staging_root}"')
+    first_env, second_env = (networked_office(tmp_path / name, backup_server, target_server,
+                                              root, system_extra=extra)
+                             for name in ("bot", "darurat"))
+    try:
+        lock = ReadLock(mariadb)
+        with ThreadPoolExecutor(1) as pool:
+            try:
+                first = pool.submit(run, first_env, "restore", "simpeg", LAST_NIGHT, "--nip",
+                                    NIPS["tim_exec"], "--yes")
+                c = open_office(first_env)
+                deadline = time.monotonic() + 60
+                while not _in_phase(c, Phase.APPLY):
+                    assert time.monotonic() < deadline and not first.done(), first
+                    time.sleep(0.2)
+                [first_staging] = [d for d in staging_root.iterdir() if d.is_dir()]
+                code, out, err = run(second_env, "restore", "simpeg", LAST_NIGHT, "--nip",
+                                     NIPS["tim_other"], "--yes")
+                assert code == 1, out
+                assert "sedang di-restore" in err and "Pulih lain" in err, err
+                assert "belum mengubah apa pun" in err
+                assert first_staging.is_dir()  # the first run's staging is left alone
+                assert [d for d in staging_root.iterdir() if d.is_dir()] == [first_staging]
+                assert not first.done()
+            finally:
+                lock.release()
+            code, out, err = first.result(timeout=180)
+        assert code == 0, err
+        assert snapshot(mariadb) == states["good"]
+        code, out, err = run(second_env, "restore", "simpeg", LAST_NIGHT, "--nip",
+                             NIPS["tim_other"], "--yes")
+        assert code == 0, err  # the lock went with the first run
+        assert [d for d in staging_root.iterdir() if d.is_dir()] == []
+        assert not [d for d in mariadb.sql("SHOW DATABASES").split()
+                    if d.startswith("pulih_sh_")]  # no shadow left by either
+        c.close()
+    finally:
+        drop_simpeg(mariadb)
+
+
+def _in_phase(c: Container, phase: Phase) -> bool:
+    with c.sessions() as session:
+        row = session.execute(select(RestoreRun)).scalar_one_or_none()
+        return row is not None and any(p["phase"] == phase.value
+                                       for p in json.loads(row.phases or "[]"))

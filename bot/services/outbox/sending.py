@@ -10,17 +10,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.bootstrap import Container
 from bot.db.models import OutboxMessage
 from bot.services.outbox.queue import enqueue
+from bot.services.outbox.receipts import Receipts
 from bot.services.people.officials import role_holders
 from bot.workflow.sop import Role
 
 log = logging.getLogger("pulih.delivery")
 BATCH = 20
 ADMIN_ALERT = "admin"  # the outbox kind of an alert to the admins about a failed message
+# A new message whose request was on its way to the channel when the process died.
+IN_DOUBT = "ragu: terputus saat dikirim, mungkin sudah sampai (dikirim lagi)"
 
 
 def due_messages(c: Container, now: datetime
@@ -47,37 +50,54 @@ def due_messages(c: Container, now: datetime
 
 def settle(c: Container, row_id: int, **values: Any) -> None:
     with c.unit_of_work() as session:
-        row = session.get(OutboxMessage, row_id)
-        assert row is not None
-        for name, value in values.items():
-            setattr(row, name, value)
+        session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
 
 
-def attempting(c: Container, row_id: int, attempts: int) -> None:
-    """Record that a send is about to start, before it starts: a row a crash leaves in
-    this state is the only one whose fate is unknown (see `reconcile`)."""
-    settle(c, row_id, status="sending", attempts=attempts)
+def attempting(c: Container, rows: list[tuple[int, int]]) -> None:
+    """Record that the sends of these (row, attempt number) are about to start, before
+    they start: a row a crash leaves in this state is the only one whose fate is unknown
+    (see `reconcile`)."""
+    with c.unit_of_work() as session:
+        for row_id, attempts in rows:
+            session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id)
+                            .values(status="sending", attempts=attempts))
 
 
-def reconcile(c: Container, now: datetime) -> tuple[int, int]:
-    """After a crash: rows caught mid-send go out again. A rewrite of a shown message is
-    safe to repeat; a new message may have reached Telegram in the milliseconds before
-    the crash, and is sent again rather than risk it being lost (the remaining window,
-    stated in the README). Returns (rewrites, new messages) put back."""
-    rewrites = fresh = 0
+def release(c: Container, row_ids: list[int]) -> None:
+    """Rows a round marked but did not get to: pending again, as they were."""
+    if row_ids:
+        with c.unit_of_work() as session:
+            session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(row_ids))
+                            .values(status="pending", attempts=OutboxMessage.attempts - 1))
+
+
+def reconcile(c: Container, now: datetime, receipts: Receipts | None = None
+              ) -> tuple[int, int]:
+    """After a crash: rows caught mid-send. One the channel had answered (its receipt is
+    on file) is settled as sent; a rewrite of a shown message, or a send that had not
+    started, goes again (harmless); a new message whose request was on its way when the
+    process died may or may not have arrived, and goes again rather than risk it being
+    lost (the one window left, stated in the README). Returns (settled, sent again)."""
+    started, received = receipts.read() if receipts is not None else (set(), {})
+    settled = again = 0
     with c.unit_of_work() as session:
         rows = session.execute(select(OutboxMessage).where(OutboxMessage.status == "sending")
                                ).scalars().all()
         for row in rows:
+            if row.id in received:
+                row.status, row.message_id, row.sent_at = "sent", received[row.id], now
+                settled += 1
+                continue
             row.status, row.next_attempt_at = "pending", now
-            row.last_error = "terputus saat mengirim (bot berhenti)"
-            if "edit" in json.loads(row.payload):
-                rewrites += 1
-            else:
-                fresh += 1
+            row.last_error = "terputus sebelum dikirim (bot berhenti)"
+            again += 1
+            if row.id in started and "edit" not in json.loads(row.payload):
+                row.last_error = IN_DOUBT
                 log.warning("outbox #%s terputus saat dikirim: dikirim lagi (mungkin dua kali)",
                             row.id)
-    return rewrites, fresh
+    if receipts is not None:
+        receipts.clear()
+    return settled, again
 
 
 def tell_admins(c: Container, row_id: int, kind: str, problem: str,
