@@ -100,6 +100,7 @@ class RestoreJob:
     tag: str = ""
     uid: str = ""  # the run's UUID (hex): see RunNames
     _lock: paramiko.Channel | None = field(default=None, init=False, repr=False)
+    _refused: bool = field(default=False, init=False, repr=False)  # another run holds it
 
     def __post_init__(self) -> None:
         self.tag = self.tag or run_tag(self.run_id)
@@ -218,9 +219,9 @@ class RestoreJob:
             return False
 
     def _preflight(self, target: Remote, recipe: Recipe, staged: Staged) -> None:
-        recipe.preflight(target)
         target.run("mkdir", "-p", "-m", "0700", "--", self.staging_dir)
         self._claim(target)
+        recipe.preflight(target)
         needs = [(self.staging_dir, staged.size)]
         for path, size in recipe.space_needed(staged.size, [staged.name]):
             if path == "@datadir":
@@ -248,11 +249,12 @@ class RestoreJob:
         lock = confined(absolute_path(self.staging_root), f"live-{digest[:16]}.lock")
         channel = target.open("flock", "-n", "-E", str(LOCK_BUSY), lock, "sh", "-c",
                               f"echo {LOCK_HELD}; exec cat >/dev/null", timeout=LOCK_WAIT)
-        said = b""
+        said, ended = b"", False
         try:
             while b"\n" not in said:
                 chunk = channel.recv(64)
                 if not chunk:
+                    ended = True
                     break
                 said += chunk
         except TimeoutError:
@@ -261,9 +263,10 @@ class RestoreJob:
             channel.settimeout(None)
             self._lock = channel
             return
-        status = channel.recv_exit_status() if channel.exit_status_ready() else -1
+        status = channel.recv_exit_status() if ended or channel.exit_status_ready() else -1
         channel.close()
         if status == LOCK_BUSY:
+            self._refused = True
             raise Busy(f"Sistem ini sedang di-restore di {target.endpoint.label} oleh proses "
                        "Pulih lain (instalasi lain atau perintah darurat). Tunggu sampai "
                        "selesai, lalu coba lagi.")
@@ -335,7 +338,8 @@ class RestoreJob:
         try:
             stop_run(target, self.tag)
             target.run("rm", "-rf", "--", self.staging_dir, check=False)
-            recipe.discard_shadow(target, self.names)
+            if not self._refused:  # refused at the lock: the run made no shadow to drop
+                recipe.discard_shadow(target, self.names)
             self.journal.phase(Phase.CLEANUP, "done", "rollback disimpan" if swapped else "")
         except RestoreError as exc:
             self.journal.phase(Phase.CLEANUP, "failed", exc.message)

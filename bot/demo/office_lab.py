@@ -4,7 +4,6 @@ on 127.0.0.1 that let in the bot's own key, SIMPEG's database in a MariaDB of it
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -32,11 +31,6 @@ def unavailable() -> str | None:
     if absent:
         reasons.append(f"program {', '.join(absent)} tidak ditemukan (Debian: apt-get install "
                        f"{PACKAGES})")
-    if os.geteuid() != 0:
-        # The restore stages its copy in /var/lib/pulih-staging on the target, and the
-        # lab reaches its MariaDB as the server's root user over the socket.
-        reasons.append("langkah 4-7 demo saat ini perlu hak root (restore menyiapkan "
-                       "salinannya di /var/lib/pulih-staging); jalankan demo sebagai root")
     return "; ".join(reasons) or None
 
 
@@ -81,7 +75,8 @@ def lab(inventory: Path, key: Path, known_hosts: Path, now: datetime,
             inventory.write_text(office.rstrip("\n") + "\n\n" + render_text(
                 "cli/demo_lab.toml.j2", zone, backup_port=backup.port,
                 target_port=target.port, user=backup.endpoint().user,
-                backup_root=backup_root, db_socket=database.socket), encoding="utf-8")
+                backup_root=backup_root, db_socket=database.socket, db_user=database.user,
+                staging_dir=work / "staging"), encoding="utf-8")
             yield Lab(database, states, point)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -2,7 +2,7 @@
 
 The real bot (the same Application `pulih run` starts) runs against the local Bot API
 stand-in; the people of the example inventory are played by a script; SQLite holds the
-records. Where OpenSSH and MariaDB are installed (and we are root), steps 4-7 run for real
+records. Where OpenSSH and MariaDB are installed (root or not), steps 4-7 run for real
 too: the backup server and SIMPEG's VPS are two sshd on 127.0.0.1 and SIMPEG's damaged
 database comes back from its backup. It prints each conversation as that person sees
 it, and leaves the documents and the activity record in the demo folder."""

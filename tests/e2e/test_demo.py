@@ -45,14 +45,12 @@ def test_the_demo_backup_is_the_last_2_oclock_office_time() -> None:
     assert latest_point(datetime(2026, 11, 23, 18, 0, tzinfo=UTC), WITA) == "20261124-0200"
 
 
-def test_a_normal_user_is_told_that_root_is_needed_not_that_installed_servers_are_missing(
+def test_a_normal_users_path_without_sbin_still_finds_the_installed_servers(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """A normal user's PATH has no /usr/sbin, where Debian puts sshd and mariadbd."""
+    """A normal user's PATH has no /usr/sbin, where Debian puts sshd and mariadbd; the lab
+    looks there too, and needs no root (tests/test_readme.py plays it as such a user)."""
     if missing((*sshd.TOOLS, *mariadb.TOOLS)):
         pytest.skip("OpenSSH and MariaDB are not installed here")
     monkeypatch.setenv("PATH", "/usr/local/bin:/usr/bin:/bin")
     monkeypatch.setattr("os.geteuid", lambda: 1000)
-    reason = unavailable()
-    assert reason is not None
-    assert "tidak ditemukan" not in reason, reason
-    assert "perlu hak root" in reason and "/var/lib/pulih-staging" in reason
+    assert unavailable() is None

@@ -1,4 +1,6 @@
-"""A throwaway MariaDB server on 127.0.0.1 with its own socket, run as the `mysql` user."""
+"""A throwaway MariaDB server on 127.0.0.1 with its own socket: run as the `mysql` user and
+reached as MariaDB's root when we are root; run as, and reached as, the installing user
+otherwise (MariaDB lets the operating-system user who installs it in through the socket)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.demo.lab.loopback import free_port, let_others_through, missing, niced, program, stop
@@ -24,14 +26,20 @@ def mariadb_available() -> bool:
     return not missing(TOOLS)
 
 
+def lab_user() -> str:
+    """Who the lab's MariaDB lets in through its socket: root, or the installing user."""
+    return "root" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
+
+
 @dataclass(frozen=True)
 class MariaDB:
     socket: Path
     port: int
+    user: str = field(default_factory=lab_user)
 
     def sql(self, statement: str, database: str | None = None) -> str:
-        """Run SQL as root through the socket; return tab-separated output."""
-        args = ["mariadb", "-S", str(self.socket), "-u", "root", "-N", "-B",
+        """Run SQL through the socket; return tab-separated output."""
+        args = ["mariadb", "-S", str(self.socket), "-u", self.user, "-N", "-B",
                 "--default-character-set=utf8mb4", "-e", statement]
         if database:
             args.append(database)

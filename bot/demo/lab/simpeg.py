@@ -28,7 +28,7 @@ def damaged_simpeg(db: MariaDB, backup_root: Path, point: str, rows: int = 3) ->
     db.sql(f"CREATE TABLE pegawai (id INT PRIMARY KEY, nama VARCHAR(80));"
            f"INSERT INTO pegawai VALUES {values};", "simpeg")
     good = snapshot(db)
-    dump = subprocess.run(["mariadb-dump", "-S", str(db.socket), "-u", "root", "simpeg"],
+    dump = subprocess.run(["mariadb-dump", "-S", str(db.socket), "-u", db.user, "simpeg"],
                           check=True, capture_output=True).stdout
     write_point(backup_root / "simpeg", point, {"simpeg.sql.gz": gz(dump)},
                 manifest={"pegawai": rows})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -39,9 +40,7 @@ class SshServer:
 
     def endpoint(self, *, sudo: bool = False, key: Path | None = None,
                  known_hosts: Path | None = None) -> Endpoint:
-        user = os.environ.get("USER") or "root"
-        if os.geteuid() == 0:
-            user = "root"
+        user = pwd.getpwuid(os.geteuid()).pw_name  # the sshd lets in whoever runs it
         return Endpoint(self.name, "127.0.0.1", self.port, user, key or self.user_key,
                         known_hosts or self.known_hosts, sudo)
 
