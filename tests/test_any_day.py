@@ -13,6 +13,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from tests.support.clock import ENV, NOW, WITA
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,6 +39,7 @@ def _pytest_at(moment: datetime, folder: Path) -> subprocess.Popen[str]:
         cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
+@pytest.mark.slow
 def test_the_date_sensitive_tests_pass_at_a_year_end_a_new_year_and_a_month_end(
         tmp_path: Path) -> None:
     runs = {label: _pytest_at(moment, tmp_path / f"run{index}")

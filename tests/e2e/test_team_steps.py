@@ -261,3 +261,26 @@ def test_a_crash_during_the_restore_is_reported_after_restart_with_live_data_unt
     assert [r.status for r in runs(office)] == ["interrupted", "succeeded"]
     assert snapshot(mariadb) == office.states["good"]
     assert state_of(office) == "report_submitted"
+
+
+def test_a_restart_while_the_system_name_is_awaited_still_restores(
+        office: Office, mariadb: MariaDB) -> None:
+    """The bot stops after asking for the system's name and starts again: the member's
+    typed name still confirms the restore (the question was kept in the database)."""
+    fake, member = office.fake, office.people["tim_exec"]
+
+    async def before() -> None:
+        async with running_bot(office.container):
+            await file_and_assign(office)
+            await check_and_confirm(office)
+
+    async def after() -> None:
+        async with running_bot(office.container):
+            await member.says("simpeg", TEAM_CHAT)
+            await shown(fake, TEAM_CHAT, "BERHASIL", timeout=120)
+
+    asyncio.run(before())
+    asyncio.run(after())
+    assert snapshot(mariadb) == office.states["good"]
+    assert [r.status for r in runs(office)] == ["succeeded"]
+    assert state_of(office) == "report_submitted"

@@ -7,6 +7,8 @@ import os
 import tarfile
 from pathlib import Path
 
+import pytest
+
 from bot.demo.lab.sshd import SshServer
 from restore.recipes import TargetSpec
 from tests.support.backups import write_point
@@ -30,6 +32,7 @@ class RandomStream:
         return data
 
 
+@pytest.mark.slow
 def test_a_backup_over_one_and_a_half_gib_restores_without_error(
         backup_server: SshServer, target_server: SshServer, tmp_path: Path) -> None:
     point = tmp_path / "srv-backup" / "arsip" / "20261123-0200"
