@@ -27,6 +27,7 @@ from bot.services.outbox.queue import prune_outbox
 from bot.services.outbox.receipts import Receipts
 from bot.services.outbox.sending import reconcile
 from bot.services.requests.deadline_alerts import sweep
+from bot.services.requests.filing import prune_uploads
 from bot.services.restores.rollbacks import prune_rollbacks, warn_expiring
 from bot.services.restores.runs import progress_messages, recover_interrupted
 from bot.services.restores.teamwork import after_interruption
@@ -114,6 +115,8 @@ async def housekeeping_job(context: PulihContext) -> None:
     gone = await asyncio.to_thread(prune_drafts, chat.container)
     if gone:
         log.info("%d konsep lama dihapus", gone)
+    if left := await asyncio.to_thread(prune_uploads, chat.container):
+        log.info("%d unggahan surat dari formulir yang ditinggalkan dihapus", left)
 
     if await asyncio.to_thread(warn_expiring, chat.container):
         kick_delivery(context)

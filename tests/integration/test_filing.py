@@ -6,6 +6,8 @@ the Kepala Dinas and its author, once."""
 from __future__ import annotations
 
 import json
+import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,9 +17,10 @@ from sqlalchemy import func, select
 from bot.bootstrap import Container
 from bot.db.models import AuditEvent, Document, DocumentJob, OutboxMessage, Request
 from bot.demo.standin import fake_telegram
+from bot.services.chats.conversations import FORM, Pending, remember
 from bot.services.documents.paperwork import make_documents
 from bot.services.people.actors import actor_by_nip
-from bot.services.requests.filing import file_request
+from bot.services.requests.filing import file_request, keep_upload, prune_uploads
 from bot.services.requests.records import NewRequest, Scope
 from bot.workflow.refusals import Refusal
 from tests.support.documents import render
@@ -36,7 +39,7 @@ def office(tmp_path: Path) -> Iterator[Container]:
 
 
 def filed_by_requester(container: Container, system: str = "portal-pendidikan",
-                       upload: bytes | None = None) -> str:
+                       upload: bytes | Path | None = None) -> str:
     with container.sessions() as session:
         actor = actor_by_nip(session, NIPS["requester"])
     return file_request(container, actor, NewRequest(system, Scope.DATABASE, "Tabel rusak"),
@@ -106,3 +109,27 @@ def test_a_refused_filing_stores_nothing_not_even_the_uploaded_file(
     assert rows(office) == before
     uploads = office.settings.data_dir / "uploads"
     assert not uploads.exists() or not list(uploads.iterdir())
+
+
+def test_a_letter_uploaded_in_an_abandoned_form_goes_after_a_day_and_no_other_does(
+        office: Container) -> None:
+    """Three uploaded letters a day old: one from a form given up (removed), one a form
+    still holds and one a documents job still has to record (both kept); a fresh one
+    is kept too."""
+    container = office
+    pdf = render("surat_permohonan")
+    abandoned, open_form, waiting, fresh = (keep_upload(container, pdf) for _ in range(4))
+    now = container.clock()
+    with container.unit_of_work() as session:
+        remember(session, REQUESTER, REQUESTER, Pending(FORM, {"upload": str(open_form)}), now)
+    ticket = filed_by_requester(container, upload=waiting)  # its job not yet run
+    assert ticket.startswith("PLH-")
+    with container.sessions() as session:
+        [kept] = session.execute(select(DocumentJob.source_path)).scalars().all()
+    day_old = time.time() - 25 * 3600
+    for path in (abandoned, open_form, Path(str(kept))):
+        os.utime(path, (day_old, day_old))
+    assert prune_uploads(container) == 1
+    left = sorted(p.name for p in (container.settings.data_dir / "uploads").iterdir())
+    assert left == sorted(p.name for p in (open_form, Path(str(kept)), fresh))
+    assert not abandoned.exists()

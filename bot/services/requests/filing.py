@@ -3,12 +3,14 @@ request letter (the uploaded signed PDF, or one Pulih generates)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.bootstrap import Container
-from bot.db.models import System
+from bot.db.models import Conversation, DocumentJob, System
 from bot.render import render_text
 from bot.services.documents.letters import check_upload
 from bot.services.documents.orders import Order, order_documents
@@ -29,6 +31,7 @@ from bot.workflow.rules import Actor
 from bot.workflow.sop import Role
 from letters.timefmt import local_date
 
+log = logging.getLogger("pulih.requests")
 _POINT = re.compile(r"^\s*(\d{1,2})[-/](\d{1,2})[-/](\d{4})(?:\s+(\d{1,2})[.:](\d{2}))?\s*$")
 
 
@@ -110,3 +113,30 @@ def keep_upload(c: Container, content: bytes) -> Path:
         handle.flush()
         os.fsync(handle.fileno())
     return path
+
+
+UPLOADS_KEPT = timedelta(days=1)  # far past the form's half hour
+
+
+def prune_uploads(c: Container, kept: timedelta = UPLOADS_KEPT,
+                  now: float | None = None) -> int:
+    """Delete uploaded letters older than `kept` (by file time) that no open form and no
+    waiting documents job names: a form abandoned after its upload leaves its file, and
+    an office's disk should not keep it. Returns how many went."""
+    folder = c.settings.data_dir / "uploads"
+    cutoff = (time.time() if now is None else now) - kept.total_seconds()
+    with c.sessions() as session:
+        wanted = set(session.execute(select(DocumentJob.source_path).where(
+            DocumentJob.status == "pending", DocumentJob.source_path.is_not(None))).scalars())
+        forms = " ".join(session.execute(select(Conversation.data)).scalars())
+    gone = 0
+    for path in folder.glob("*.pdf"):
+        try:
+            if path.is_symlink() or not path.is_file() or path.stat().st_mtime >= cutoff \
+                    or str(path) in wanted or str(path) in forms:
+                continue
+            path.unlink()
+            gone += 1
+        except OSError as exc:
+            log.warning("unggahan %s tidak dapat dihapus: %s", path.name, exc)
+    return gone
