@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
-from telegram import CallbackQuery, InlineKeyboardButton, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, Update
 
 from bot.services.chats.conversations import CONFIRM, Pending, forget, remember
 from bot.services.requests.views import run_header, system_code
@@ -270,29 +270,35 @@ _HANDLERS = {"b": _points, "c": _check, "u": _check, "go": _confirm, "s": _cance
 
 async def typed(update: Update, context: PulihContext, pending: Pending) -> None:
     """A member's typed confirmation of a restore, or reason for a rollback (the text
-    router sends it here). Whatever it is, the question is answered: it is forgotten."""
+    router sends it here). Whatever it is, the question is then answered: it is
+    forgotten in the transaction of the reply that ends it (a crash before that leaves
+    the question, and the message is handled again after the restart)."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
     awaited = Awaited.of(pending)
-    forgotten = Answer(update)
-    await send(context, forgotten, lambda s: forget(s, message.chat.id, user.id, CONFIRM))
+    chat_id = message.chat.id
+
+    def over(session: Session) -> None:
+        forget(session, chat_id, user.id, CONFIRM)
+
     actor = await actor_or_explain(update, context)
     if awaited is None or actor is None:
+        await send(context, Answer(update), over)
         return
     typed = (message.text or "").strip()
     if awaited.tap.verb == "go":
-        await _start_restore(update, message, context, awaited, actor, typed)
+        await _start_restore(update, context, awaited, actor, typed, over)
     else:
-        await _rollback(update, context, awaited, actor, typed)
+        await _rollback(update, context, awaited, actor, typed, over)
 
 
-async def _start_restore(update: Update, message: Message, context: PulihContext,
-                         pending: Awaited, actor: Actor, typed: str) -> None:
+async def _start_restore(update: Update, context: PulihContext, pending: Awaited,
+                         actor: Actor, typed: str, over: Callable[[Session], None]) -> None:
     answer = Answer(update)
     if typed.casefold() != pending.expected.casefold():
         answer.say(text(context, "team_confirm_mismatch", code=pending.expected))
-        await send(context, answer)
+        await send(context, answer, over)
         return
     chat = context.pulih
     container = chat.container
@@ -302,8 +308,9 @@ async def _start_restore(update: Update, message: Message, context: PulihContext
                                          tap.argument or 0, tap.version)
     except (Refusal, RestoreError) as problem:
         answer.say(say(context, "restore_not_started", problem=problem.message))
-        await send(context, answer)
+        await send(context, answer, over)
         return
+    await send(context, answer, over)
     values = await in_session(context, lambda s: run_header(s, tap.request_id, ticket.point,
                                                             actor.name))
     live = LiveRun(ticket, chat.team_chat_id, 0, values, container.clock())
@@ -320,15 +327,15 @@ async def _start_restore(update: Update, message: Message, context: PulihContext
 
 
 async def _rollback(update: Update, context: PulihContext, pending: Awaited,
-                    actor: Actor, reason: str) -> None:
+                    actor: Actor, reason: str, over: Callable[[Session], None]) -> None:
     answer = Answer(update)
     if not reason:
         answer.say(say(context, "rollback_reason_required"))
-        await send(context, answer)
+        await send(context, answer, over)
         return
     container = context.pulih.container
     answer.say(say(context, "rollback_running"))
-    await send(context, answer)
+    await send(context, answer, over)
     try:
         await asyncio.to_thread(rollback_run, container, pending.tap.argument or 0, actor,
                                 reason, after_rollback(container, actor.name, reason),
