@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -144,15 +145,22 @@ def prune_drafts(c: Container, kept: timedelta = DRAFTS_KEPT,
                  now: float | None = None) -> int:
     """Delete KONSEP PDFs older than `kept` (by file time): drafts are shown, never
     issued, and an office's disk should not fill with them. Returns how many went."""
-    folder = c.settings.data_dir / "konsep"
+    return prune_old_files(c.settings.data_dir / "konsep", kept, now, "konsep")
+
+
+def prune_old_files(folder: Path, kept: timedelta, now: float | None, what: str,
+                    keep: Callable[[Path], bool] = lambda _: False) -> int:
+    """Delete the PDFs in `folder` older than `kept` (by file time) that `keep` does not
+    hold on to; never through a link. Returns how many went."""
     cutoff = (time.time() if now is None else now) - kept.total_seconds()
     gone = 0
     for path in folder.glob("*.pdf"):
         try:
-            if path.is_symlink() or not path.is_file() or path.stat().st_mtime >= cutoff:
+            if path.is_symlink() or not path.is_file() or path.stat().st_mtime >= cutoff \
+                    or keep(path):
                 continue
             path.unlink()
             gone += 1
         except OSError as exc:
-            log.warning("konsep %s tidak dapat dihapus: %s", path.name, exc)
+            log.warning("%s %s tidak dapat dihapus: %s", what, path.name, exc)
     return gone

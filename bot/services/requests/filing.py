@@ -3,10 +3,8 @@ request letter (the uploaded signed PDF, or one Pulih generates)."""
 
 from __future__ import annotations
 
-import logging
 import os
 import re
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ from bot.db.models import Conversation, DocumentJob, System
 from bot.render import render_text
 from bot.services.documents.letters import check_upload
 from bot.services.documents.orders import Order, order_documents
+from bot.services.documents.paperwork import prune_old_files
 from bot.services.outbox.queue import enqueue
 from bot.services.people.officials import holders
 from bot.services.requests.notify import notify_move
@@ -31,7 +30,6 @@ from bot.workflow.rules import Actor
 from bot.workflow.sop import Role
 from letters.timefmt import local_date
 
-log = logging.getLogger("pulih.requests")
 _POINT = re.compile(r"^\s*(\d{1,2})[-/](\d{1,2})[-/](\d{4})(?:\s+(\d{1,2})[.:](\d{2}))?\s*$")
 
 
@@ -123,20 +121,9 @@ def prune_uploads(c: Container, kept: timedelta = UPLOADS_KEPT,
     """Delete uploaded letters older than `kept` (by file time) that no open form and no
     waiting documents job names: a form abandoned after its upload leaves its file, and
     an office's disk should not keep it. Returns how many went."""
-    folder = c.settings.data_dir / "uploads"
-    cutoff = (time.time() if now is None else now) - kept.total_seconds()
     with c.sessions() as session:
         wanted = set(session.execute(select(DocumentJob.source_path).where(
             DocumentJob.status == "pending", DocumentJob.source_path.is_not(None))).scalars())
         forms = " ".join(session.execute(select(Conversation.data)).scalars())
-    gone = 0
-    for path in folder.glob("*.pdf"):
-        try:
-            if path.is_symlink() or not path.is_file() or path.stat().st_mtime >= cutoff \
-                    or str(path) in wanted or str(path) in forms:
-                continue
-            path.unlink()
-            gone += 1
-        except OSError as exc:
-            log.warning("unggahan %s tidak dapat dihapus: %s", path.name, exc)
-    return gone
+    return prune_old_files(c.settings.data_dir / "uploads", kept, now, "unggahan",
+                           keep=lambda path: str(path) in wanted or str(path) in forms)
