@@ -116,6 +116,15 @@ def _card_id(update: Update) -> int:
     return query.message.message_id if query is not None and query.message is not None else 0
 
 
+async def _chosen(update: Update, context: PulihContext, label: str, value: str) -> Answer:
+    """Answer the tap; the question it answered is rewritten to show the choice."""
+    assert update.callback_query is not None
+    await answer_tap(update.callback_query)
+    answer = Answer(update)
+    answer.edit(_card_id(update), text(context, "form_chosen", label=label, value=value))
+    return answer
+
+
 async def _system(update: Update, context: PulihContext, form: dict[str, Any],
                   choice: str) -> None:
     query = update.callback_query
@@ -123,11 +132,8 @@ async def _system(update: Update, context: PulihContext, form: dict[str, Any],
     if choice not in form.get("systems", {}):
         await answer_tap(query, say(context, "choice_unavailable"), alert=True)
         return
-    await answer_tap(query)
     form.update(step="scope", system=choice)
-    answer = Answer(update)
-    answer.edit(_card_id(update), text(context, "form_chosen", label="Sistem",
-                                       value=form["systems"][choice][1]))
+    answer = await _chosen(update, context, "Sistem", form["systems"][choice][1])
     answer.say(text(context, "form_scope"),
                [[(label, f"m:c:{scope.value}")] for scope, label in SCOPE_LABELS.items()])
     await _save(context, update, answer, form)
@@ -140,38 +146,27 @@ async def _scope(update: Update, context: PulihContext, form: dict[str, Any],
     if value not in {s.value for s in Scope}:
         await answer_tap(query, say(context, "choice_unavailable"), alert=True)
         return
-    await answer_tap(query)
     form.update(step="point", scope=value)
-    answer = Answer(update)
-    answer.edit(_card_id(update), text(context, "form_chosen",
-                                       label=say(context, "scope_chosen"),
-                                       value=SCOPE_LABELS[Scope(value)]))
+    answer = await _chosen(update, context, say(context, "scope_chosen"),
+                           SCOPE_LABELS[Scope(value)])
     answer.say(text(context, "form_point"), [[(say(context, "latest_label"), "m:p:0")]])
     await _save(context, update, answer, form)
 
 
 async def _latest(update: Update, context: PulihContext, form: dict[str, Any],
                   _: str) -> None:
-    assert update.callback_query is not None
-    await answer_tap(update.callback_query)
     form.update(step="reason", point=None)
-    answer = Answer(update)
-    answer.edit(_card_id(update), text(context, "form_chosen",
-                                       label=say(context, "point_chosen"),
-                                       value=say(context, "latest_chosen")))
+    answer = await _chosen(update, context, say(context, "point_chosen"),
+                           say(context, "latest_chosen"))
     answer.say(text(context, "form_reason"))
     await _save(context, update, answer, form)
 
 
 async def _letter_auto(update: Update, context: PulihContext, form: dict[str, Any],
                        _: str) -> None:
-    assert update.callback_query is not None
-    await answer_tap(update.callback_query)
     _drop_upload(form)
-    answer = Answer(update)
-    answer.edit(_card_id(update), text(context, "form_chosen",
-                                       label=say(context, "letter_chosen"),
-                                       value=say(context, "letter_by_pulih")))
+    answer = await _chosen(update, context, say(context, "letter_chosen"),
+                           say(context, "letter_by_pulih"))
     _summary(context, form, answer)
     await _save(context, update, answer, form)
 
