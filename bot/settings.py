@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import importlib.util
 import ipaddress
 import os
 import re
@@ -19,6 +21,11 @@ DEFAULT_BOT_FILE_URL = "https://api.telegram.org/file/bot"
 _TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _DB_SCHEMES = ("sqlite", "postgresql")
+# Every setting a `.env` may hold: a name outside this list is a typing mistake.
+KNOWN = ("BOT_TOKEN", "BOT_API_URL", "BOT_FILE_URL", "DATABASE_URL", "TIMEZONE", "DATA_DIR",
+         "INVENTORY", "LOG_LEVEL", "SIGNING_P12", "SIGNING_PASSPHRASE_FILE", "WEBHOOK_URL",
+         "WEBHOOK_LISTEN", "WEBHOOK_SECRET_FILE", "SSH_KEY_PASSPHRASE", "ROLLBACK_KEEP_DAYS",
+         "ENV_FILE")
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,13 @@ class Settings:
             raise ConfigError([f"{PREFIX}BOT_TOKEN: belum diisi; seharusnya token dari "
                                "BotFather, seperti 123456:ABC..."])
         return self.bot_token
+
+    def sqlite_file(self) -> Path | None:
+        """The SQLite database's file, when the database is one."""
+        if not self.database_url.startswith("sqlite:///"):
+            return None
+        path = self.database_url[len("sqlite:///"):].split("?", 1)[0]
+        return Path(path) if path and path != ":memory:" else None
 
     def secrets(self) -> list[str]:
         """What no log line may show: the bot token, the database password and the SSH
@@ -102,6 +116,20 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
+def _unknown_keys(path: Path, values: Mapping[str, str]) -> list[str]:
+    """One line per name in the file that is no setting, with the closest one."""
+    names = [PREFIX + name for name in KNOWN]
+    problems = []
+    for key in values:
+        if key in names:
+            continue
+        close = difflib.get_close_matches(key.upper(), names, n=1, cutoff=0.6)
+        hint = f"; maksudnya {close[0]}?" if close else \
+            "; daftar pengaturan ada di .env.example"
+        problems.append(f"{path}: {key} bukan pengaturan Pulih{hint}")
+    return problems
+
+
 def _loopback(url: str) -> bool:
     """Whether the URL's host is this machine (a loopback address or localhost)."""
     host = urlsplit(url).hostname or ""
@@ -120,15 +148,16 @@ def load_settings(
     env = dict(os.environ if environ is None else environ)
     file_path = env_file if env_file is not None else Path(env.get(f"{PREFIX}ENV_FILE", ".env"))
     merged: dict[str, str] = {}
+    problems: list[str] = []
     if file_path.is_file():
-        merged.update(read_env_file(file_path))
+        from_file = read_env_file(file_path)
+        problems.extend(_unknown_keys(file_path, from_file))
+        merged.update(from_file)
     merged.update({k: v for k, v in env.items() if k.startswith(PREFIX)})
 
     def get(name: str) -> str | None:
         value = merged.get(PREFIX + name)
         return value if value not in (None, "") else None
-
-    problems: list[str] = []
 
     token = get("BOT_TOKEN")
     if token is not None and not _TOKEN_RE.match(token):
@@ -150,12 +179,16 @@ def load_settings(
 
     data_dir = Path(get("DATA_DIR") or "data").expanduser()
     database_url = get("DATABASE_URL") or f"sqlite:///{data_dir / 'pulih.sqlite3'}"
+    database_url = re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", database_url)
     scheme = database_url.split(":", 1)[0].split("+", 1)[0]
     if "://" not in database_url or scheme not in _DB_SCHEMES:
         problems.append(
             f"{PREFIX}DATABASE_URL: {redact_url(database_url)!r} tidak didukung; seharusnya "
             "sqlite:///path/berkas.sqlite3 atau postgresql+psycopg://user@host/db"
         )
+    elif scheme == "postgresql" and importlib.util.find_spec("psycopg") is None:
+        problems.append(f"{PREFIX}DATABASE_URL: PostgreSQL butuh paket psycopg yang belum "
+                        "terpasang; pasang: python3 -m pip install 'pulih[postgres]'")
 
     tz_name = get("TIMEZONE") or "Asia/Makassar"
     timezone = ZoneInfo("UTC")

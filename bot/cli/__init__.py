@@ -17,11 +17,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot import logsafe
 from bot.bootstrap import Container, bootstrap
+from bot.cli.systems import access_for
+from bot.cli.usage import Parser, program_version
 from bot.db.migrate import current_revision, head_revision, upgrade
 from bot.db.models import Request
 from bot.errors import ConfigError, PulihError
+from bot.examples import example
 from bot.inventory.exposure import exposed_files, unconfined_imports
-from bot.inventory.loader import load_inventory
+from bot.inventory.loader import NIP_DIGITS, load_inventory
 from bot.render import render_text
 from bot.services.audit import chain as audit
 from bot.services.audit.key import key_path
@@ -37,8 +40,8 @@ from bot.services.requests.records import (
     find_request,
 )
 from bot.services.requests.timeline import timeline
-from bot.services.restores.backups import list_backups, record_check, run_check, system_access
-from bot.settings import load_settings
+from bot.services.restores.backups import list_backups, record_check, run_check
+from bot.settings import Settings, load_settings
 from bot.workflow.refusals import Refusal
 from bot.workflow.sop import ACTION_LABELS, ROLE_LABELS, STATE_LABELS, Action, Role, State
 from letters.kinds import KINDS
@@ -49,100 +52,130 @@ from restore.errors import RestoreError
 log = logging.getLogger("pulih")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def nip(text: str) -> str:
+    """A NIP as typed on the command line: 18 digits."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"NIP {text!r} harus berupa angka (18 digit)")
+    if len(text) != NIP_DIGITS:
+        raise argparse.ArgumentTypeError(f"NIP {text} ada {len(text)} digit; NIP ASN "
+                                         f"{NIP_DIGITS} digit")
+    return text
+
+
+def _parser() -> Parser:
+    parser = Parser(
         prog="pulih",
         description="Pulih: SOP Restore VPS/VM Database dan Aplikasi Server, lewat Telegram.",
     )
-    parser.add_argument("--env-file", type=Path, help="berkas .env (bawaan: ./.env)")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"pulih {program_version()}",
+                        help="tampilkan versi Pulih lalu keluar")
+    parser.add_argument("--env-file", type=Path, metavar="BERKAS",
+                        help="berkas .env (bawaan: ./.env)")
+    commands = parser.commands("command")
 
-    commands.add_parser("init", help="siapkan folder data, kunci SSH, inventaris dan basis data")
-    demo = commands.add_parser("demo", help="mainkan SOP di chat pada mesin ini, tanpa token "
+    parser.command(commands, "init", "siapkan folder data, kunci SSH, inventaris, .env dan "
+                                     "basis data (yang belum ada saja)")
+    demo = parser.command(commands, "demo", "mainkan SOP di chat pada mesin ini, tanpa token "
                                             "Telegram (server Bot API lokal)")
-    demo.add_argument("--dir", type=Path, default=Path("demo"),
+    demo.add_argument("--dir", type=Path, metavar="FOLDER", default=Path("demo"),
                       help="folder hasil demo (bawaan: ./demo)")
 
-    db = commands.add_parser("db", help="basis data").add_subparsers(dest="db_command",
-                                                                      required=True)
-    db.add_parser("upgrade", help="buat atau perbarui skema basis data (Alembic)")
-    db.add_parser("current", help="tampilkan revisi skema saat ini")
+    db = parser.command(commands, "db", "basis data: buat, perbarui, lihat revisi skema")
+    db_cmd = db.commands("db_command")
+    db.command(db_cmd, "upgrade", "buat atau perbarui skema basis data (Alembic)")
+    db.command(db_cmd, "current", "tampilkan revisi skema saat ini")
 
-    inv = commands.add_parser("inventory", help="berkas inventaris").add_subparsers(
-        dest="inventory_command", required=True)
+    inv = parser.command(commands, "inventory", "berkas inventaris: periksa atau muat")
+    inv_cmd = inv.commands("inventory_command")
     for name, text in (("check", "periksa inventaris dan sebutkan setiap masalah"),
                        ("sync", "muat inventaris ke basis data")):
-        sub = inv.add_parser(name, help=text)
-        sub.add_argument("--file", type=Path, help="path inventaris (bawaan: PULIH_INVENTORY)")
+        sub = inv.command(inv_cmd, name, text)
+        sub.add_argument("--file", type=Path, metavar="BERKAS",
+                         help="path inventaris (bawaan: PULIH_INVENTORY)")
 
-    aud = commands.add_parser("audit", help="catatan kegiatan (audit trail)").add_subparsers(
-        dest="audit_command", required=True)
-    verify = aud.add_parser("verify", help="periksa rantai hash catatan kegiatan")
+    aud = parser.command(commands, "audit", "catatan kegiatan (audit trail): periksa, ekspor")
+    aud_cmd = aud.commands("audit_command")
+    verify = aud.command(aud_cmd, "verify", "periksa rantai hash catatan kegiatan")
     verify.add_argument("--anchor", action="append", default=[], metavar="NOMOR:HASH",
                         help="jangkar yang disimpan di luar basis data (pesan harian di grup "
                              "tim, kaki dokumen); boleh berulang")
-    export = aud.add_parser("export", help="ekspor catatan kegiatan")
-    export.add_argument("--format", choices=["csv"], default="csv")
-    export.add_argument("--out", type=Path, help="berkas tujuan (bawaan: layar)")
+    export = aud.command(aud_cmd, "export", "ekspor catatan kegiatan")
+    export.add_argument("--format", metavar="FORMAT", choices=["csv"], default="csv",
+                        help="format (csv)")
+    export.add_argument("--out", type=Path, metavar="TUJUAN", help="berkas tujuan (bawaan: layar)")
 
-    bk = commands.add_parser("backups", help="backup di server backup (langkah 4)")
-    bk_cmd = bk.add_subparsers(dest="backups_command", required=True)
-    bk_list = bk_cmd.add_parser("list", help="titik backup sebuah sistem, terbaru dulu")
-    bk_list.add_argument("system", help="kode sistem dari inventaris")
-    bk_check = bk_cmd.add_parser("check", help="periksa satu titik backup tanpa me-restore")
-    bk_check.add_argument("system", help="kode sistem dari inventaris")
-    bk_check.add_argument("point", help="nama titik backup (dari `pulih backups list`)")
-    bk_check.add_argument("--nip", help="NIP petugas yang memeriksa (dicatat di audit)")
-    bk_check.add_argument("--request", help="tiket permohonan yang dilayani (butuh --nip)")
+    bk = parser.command(commands, "backups", "titik backup di server backup (langkah 4)")
+    bk_cmd = bk.commands("backups_command")
+    bk_list = bk.command(bk_cmd, "list", "titik backup sebuah sistem, terbaru dulu")
+    bk_list.add_argument("system", metavar="SISTEM", help="kode sistem dari inventaris")
+    bk_check = bk.command(bk_cmd, "check", "periksa satu titik backup tanpa me-restore")
+    bk_check.add_argument("system", metavar="SISTEM", help="kode sistem dari inventaris")
+    bk_check.add_argument("point", metavar="TITIK",
+                          help="nama titik backup (dari `pulih backups list`)")
+    bk_check.add_argument("--nip", type=nip, help="NIP petugas yang memeriksa (dicatat di "
+                                                  "audit)")
+    bk_check.add_argument("--request", metavar="TIKET",
+                          help="tiket permohonan yang dilayani (butuh --nip)")
 
-    rs = commands.add_parser("restore", help="restore sebuah titik backup ke sistem (langkah 5)")
-    rs.add_argument("system", help="kode sistem dari inventaris")
-    rs.add_argument("point", help="nama titik backup (dari `pulih backups list`)")
-    rs.add_argument("--nip", required=True, help="NIP anggota Tim Teknis yang menjalankan")
-    rs.add_argument("--request", help="tiket permohonan yang dilayani")
+    rs = parser.command(commands, "restore", "restore sebuah titik backup ke sistem "
+                                             "(langkah 5)")
+    rs.add_argument("system", metavar="SISTEM", help="kode sistem dari inventaris")
+    rs.add_argument("point", metavar="TITIK", help="nama titik backup (dari `pulih backups list`)")
+    rs.add_argument("--nip", type=nip, required=True,
+                    help="NIP anggota Tim Teknis yang menjalankan")
+    rs.add_argument("--request", metavar="TIKET", help="tiket permohonan yang dilayani")
     rs.add_argument("--yes", action="store_true",
                     help="tanpa konfirmasi ketik nama sistem (untuk skrip)")
-    rb = commands.add_parser("rollback", help="kembalikan kondisi sebelum sebuah restore")
-    rb.add_argument("run", type=int, help="nomor restore (#)")
-    rb.add_argument("--nip", required=True, help="NIP anggota Tim Teknis yang menjalankan")
-    rb.add_argument("--reason", required=True, help="alasan rollback (dicatat)")
-    commands.add_parser("recover", help="bereskan restore yang terhenti karena bot mati")
-    rbs = commands.add_parser("rollbacks", help="salinan yang disimpan untuk rollback")
-    rbs_cmd = rbs.add_subparsers(dest="rollbacks_command", required=True)
-    rbs_cmd.add_parser("list", help="salinan yang masih ada, dengan batas simpannya")
-    rbs_cmd.add_parser("prune", help="hapus salinan yang sudah tidak wajib disimpan")
+    rb = parser.command(commands, "rollback", "kembalikan kondisi sebelum sebuah restore")
+    rb.add_argument("run", type=int, metavar="NOMOR", help="nomor restore (#)")
+    rb.add_argument("--nip", type=nip, required=True,
+                    help="NIP anggota Tim Teknis yang menjalankan")
+    rb.add_argument("--reason", metavar="ALASAN", required=True, help="alasan rollback (dicatat)")
+    parser.command(commands, "recover", "bereskan restore yang terhenti karena bot mati")
+    rbs = parser.command(commands, "rollbacks", "salinan yang disimpan untuk rollback")
+    rbs_cmd = rbs.commands("rollbacks_command")
+    rbs.command(rbs_cmd, "list", "salinan yang masih ada, dengan batas simpannya")
+    rbs.command(rbs_cmd, "prune", "hapus salinan yang sudah tidak wajib disimpan")
 
-    letters = commands.add_parser("letters", help="dokumen resmi (surat, disposisi, laporan)")
-    let = letters.add_subparsers(dest="letters_command", required=True)
-    let_verify = let.add_parser("verify", help="periksa keaslian dokumen terbitan Pulih")
-    let_verify.add_argument("file", nargs="?", type=Path, help="berkas PDF yang diperiksa")
-    let_verify.add_argument("--code", help="kode verifikasi yang tercetak di dokumen")
-    render = let.add_parser("render", help="terbitkan dokumen sebuah permohonan, atau contohnya")
-    render.add_argument("kind", choices=[*KINDS, "semua"],
-                        help="jenis dokumen (semua: keempatnya)")
+    letters = parser.command(commands, "letters", "dokumen resmi (surat, disposisi, laporan)")
+    let = letters.commands("letters_command")
+    let_verify = letters.command(let, "verify", "periksa keaslian dokumen terbitan Pulih")
+    let_verify.add_argument("file", nargs="?", type=Path, metavar="BERKAS",
+                            help="berkas PDF yang diperiksa")
+    let_verify.add_argument("--code", metavar="KODE",
+                            help="kode verifikasi yang tercetak di dokumen")
+    render = letters.command(let, "render", "terbitkan dokumen sebuah permohonan, atau "
+                                            "contohnya")
+    render.add_argument("kind", metavar="JENIS", choices=[*KINDS, "semua"],
+                        help=f"jenis dokumen: {', '.join(KINDS)}, atau semua (keempatnya)")
     source = render.add_mutually_exclusive_group(required=True)
-    source.add_argument("--request", help="nomor tiket (PLH-...) atau id permohonan")
+    source.add_argument("--request", metavar="TIKET",
+                        help="nomor tiket (PLH-...) atau id permohonan")
     source.add_argument("--sample", action="store_true",
                         help="contoh dengan data rekaan yang realistis (tidak dicatat)")
-    render.add_argument("--out", type=Path, required=True, help="folder tujuan PDF")
-    cert = let.add_parser("dev-cert", help="buat sertifikat swa-tanda tangan untuk mencoba TTE")
-    cert.add_argument("--out", type=Path, default=None,
+    render.add_argument("--out", type=Path, metavar="TUJUAN", required=True,
+                        help="folder tujuan PDF")
+    cert = letters.command(let, "dev-cert", "buat sertifikat swa-tanda tangan untuk mencoba "
+                                            "TTE")
+    cert.add_argument("--out", type=Path, metavar="TUJUAN", default=None,
                       help="folder tujuan (bawaan: <folder data>/signing)")
-    cert.add_argument("--name", default="Pulih Uji Coba", help="nama pada sertifikat")
+    cert.add_argument("--name", metavar="NAMA", default="Pulih Uji Coba",
+                      help="nama pada sertifikat")
 
-    commands.add_parser("run", help="jalankan bot Telegram (long polling, koneksi keluar saja)")
-    people = commands.add_parser("people", help="pegawai dan akun Telegram mereka")
-    people_cmd = people.add_subparsers(dest="people_command", required=True)
-    inv_people = people_cmd.add_parser("invite", help="buat tautan sekali pakai untuk "
+    parser.command(commands, "run", "jalankan bot Telegram (long polling, koneksi keluar saja)")
+    people = parser.command(commands, "people", "pegawai dan akun Telegram mereka")
+    people_cmd = people.commands("people_command")
+    inv_people = people.command(people_cmd, "invite", "buat tautan sekali pakai untuk "
                                                       "menghubungkan akun")
-    inv_people.add_argument("nip", help="NIP pegawai di inventaris")
+    inv_people.add_argument("nip", type=nip, metavar="NIP", help="NIP pegawai di inventaris")
 
-    req = commands.add_parser("requests", help="permohonan restore").add_subparsers(
-        dest="requests_command", required=True)
-    listing = req.add_parser("list", help="daftar permohonan")
-    listing.add_argument("--state", choices=[s.value for s in State])
-    show = req.add_parser("show", help="linimasa satu permohonan")
-    show.add_argument("id", help="nomor tiket (PLH-2026-00001) atau id")
+    req = parser.command(commands, "requests", "permohonan restore: daftar, linimasa")
+    req_cmd = req.commands("requests_command")
+    listing = req.command(req_cmd, "list", "daftar permohonan")
+    listing.add_argument("--state", metavar="KEADAAN", choices=[s.value for s in State],
+                         help="hanya keadaan ini")
+    show = req.command(req_cmd, "show", "linimasa satu permohonan")
+    show.add_argument("id", metavar="TIKET", help="nomor tiket (PLH-2026-00001) atau id")
     return parser
 
 
@@ -160,6 +193,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
     except ConfigError as exc:
         for line in exc.problems:
             print(line, file=err)
+        return 1
+    folder = _missing_database_folder(settings, args)
+    if folder is not None:
+        print(f"PULIH_DATABASE_URL: folder {folder} tidak ada, jadi basis data di sana belum "
+              "pernah dibuat; periksa path-nya, atau buat baru dengan: pulih init", file=err)
         return 1
     logging.basicConfig(level=settings.log_level, stream=err,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -183,14 +221,29 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
         container.close()
 
 
+def _missing_database_folder(settings: Settings, args: argparse.Namespace) -> Path | None:
+    """The folder a SQLite database should be in, when it is missing and the command reads
+    the database (`init` and `demo` make theirs; a check of the inventory, a sample letter
+    or a test certificate need none)."""
+    database = settings.sqlite_file()
+    if database is None or database.parent.is_dir():
+        return None
+    if args.command in ("init", "demo") or \
+            (args.command == "inventory" and args.inventory_command == "check") or \
+            (args.command == "letters" and (args.letters_command == "dev-cert"
+                                            or getattr(args, "sample", False))):
+        return None
+    return database.parent
+
+
 def _dispatch(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO,
               stdin: TextIO) -> int:
     command = args.command
     if command == "demo":
         from bot.demo.play import run_demo
-        return run_demo(args.dir, Path("inventory.example.toml"), out, c.clock)
+        return run_demo(args.dir, example("inventory.example.toml"), out, c.clock)
     if command == "init":
-        return _init(c, out)
+        return _init(c, args.env_file or Path(".env"), out)
     if command == "db":
         if args.db_command == "upgrade":
             upgrade(c.engine)
@@ -240,10 +293,10 @@ def _require_schema(c: Container) -> None:
         raise PulihError("Skema basis data belum mutakhir; jalankan: pulih db upgrade")
 
 
-def _init(c: Container, out: TextIO) -> int:
+def _init(c: Container, env_path: Path, out: TextIO) -> int:
     settings = c.settings
     report = prepare(settings.data_dir, settings.inventory_path,
-                     Path("inventory.example.toml"))
+                     example("inventory.example.toml"), env_path, example("env.example"))
     for line in report.created:
         print(f"dibuat : {line}", file=out)
     for line in report.kept:
@@ -254,12 +307,15 @@ def _init(c: Container, out: TextIO) -> int:
         made = audit.ensure_chain_key(session)
     print(f"{'dibuat ' if made else 'ada    '}: {key_path(settings.data_dir)} (kunci catatan "
           "kegiatan; simpan salinannya terpisah)", file=out)
-    if settings.inventory_path.exists():
+    synced = None
+    if settings.inventory_path.exists() and not report.inventory_made:
         inventory = load_inventory(settings.inventory_path)
         with c.unit_of_work() as session:
-            result = sync_inventory(session, inventory, c.clock())
-        print(f"Inventaris dimuat: {result.agencies} instansi, {result.people} pegawai, "
-              f"{result.systems} sistem.", file=out)
+            synced = sync_inventory(session, inventory, c.clock())
+    out.write(render_text("cli/init_next.txt.j2", settings.timezone, synced=synced,
+                          inventory=settings.inventory_path, env=env_path,
+                          example=report.inventory_made,
+                          token=bool(settings.bot_token)))
     return 0
 
 
@@ -301,7 +357,7 @@ def _operator(session: Session, nip: str | None) -> tuple[int | None, str, str]:
 def _backups(args: argparse.Namespace, c: Container, out: TextIO) -> int:
     zone = c.settings.timezone
     with c.sessions() as session:
-        access = system_access(session, args.system, zone)
+        access = access_for(c, session, args.system)
     if args.backups_command == "list":
         points = list_backups(access)
         out.write(render_text("cli/backups_list.txt.j2", zone, access=access, points=points,

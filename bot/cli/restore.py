@@ -7,10 +7,11 @@ from datetime import timedelta
 from typing import TextIO
 
 from bot.bootstrap import Container
+from bot.cli.systems import access_for
 from bot.db.models import Request, RestoreRun
 from bot.services.people.actors import actor_by_nip
 from bot.services.requests.records import apply_action, ensure_allowed, find_request
-from bot.services.restores.backups import record_check, run_check, system_access
+from bot.services.restores.backups import record_check, run_check
 from bot.services.restores.rollbacks import kept_copies, prune_rollbacks
 from bot.services.restores.runs import execute, recover_interrupted, rollback_run, start_run
 from bot.workflow.refusals import NotAllowed
@@ -52,7 +53,7 @@ def _restore(args: argparse.Namespace, c: Container, actor: Actor, out: TextIO,
     request_id = None
     requested = None
     with c.sessions() as session:
-        access = system_access(session, args.system, zone)
+        access = access_for(c, session, args.system)
         if args.request:
             request = find_request(session, args.request)
             request_id, requested = request.id, request.recovery_point

@@ -301,9 +301,6 @@ def _invite_code(container: Container, nip: str) -> str:
 
 def run_demo(folder: Path, example: Path, out: TextIO,
              clock: Callable[[], datetime] = utcnow) -> int:
-    if not example.is_file():
-        raise SystemExit(f"{example} tidak ditemukan: jalankan `pulih demo` dari folder "
-                         "Pulih (yang berisi inventory.example.toml).")
     _folder(folder)
     data = folder / "data"
     inventory = folder / "inventory.toml"

@@ -33,7 +33,8 @@ from restore.errors import UnsafeValue
 from restore.safety import relative_path, url
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$")
-NIP_RE = re.compile(r"^\d{9,20}$")
+NIP_DIGITS = 18  # ASN and PPPK alike
+NIP_RE = re.compile(rf"^\d{{{NIP_DIGITS}}}$")
 USER_RE = re.compile(r"^[a-z_][a-z0-9_.\-]{0,31}$")
 SYSTEM_USER_RE = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 DB_USER_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,31}$")
@@ -295,7 +296,7 @@ def _roles(r: _Reader, ctx: _Ctx, t: dict[str, Any]) -> tuple[Role, ...]:
 def _person(r: _Reader, ctx: _Ctx, t: dict[str, Any], codes: set[str]) -> PersonEntry | None:
     r.unknown_keys(ctx, t, {"nip", "name", "jabatan", "pangkat", "roles", "agency",
                             "telegram_id"})
-    nip = r.text(ctx, t, "nip", pattern=NIP_RE, expected="NIP, hanya angka (18 digit untuk ASN)")
+    nip = r.text(ctx, t, "nip", pattern=NIP_RE, expected="NIP: 18 digit angka")
     name = r.text(ctx, t, "name")
     roles = _roles(r, ctx, t)
     agency = r.text(ctx, t, "agency", required=False)

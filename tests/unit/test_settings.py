@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ConfigError
-from bot.settings import load_settings
+from bot.settings import KNOWN, load_settings
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
 
@@ -83,7 +83,8 @@ def test_every_setting_is_documented_in_env_example() -> None:
     source = (Path(__file__).parents[2] / "bot" / "settings.py").read_text(encoding="utf-8")
     import re
 
-    names = set(re.findall(r'get\("([A-Z_]+)"\)', source)) | {"BOT_TOKEN", "ENV_FILE"}
+    names = set(re.findall(r'get\("([A-Z0-9_]+)"\)', source)) | {"BOT_TOKEN", "ENV_FILE"}
+    assert names == set(KNOWN)  # a setting read is a setting a .env may hold, and back
     for name in names:
         assert f"PULIH_{name}=" in example, name
 

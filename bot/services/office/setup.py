@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 class SetupReport:
     created: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+    inventory_made: bool = False  # a copy of the example: nothing of the office's yet
 
 
 def make_ssh_key(key_path: Path, comment: str = "pulih") -> None:
@@ -31,9 +31,17 @@ def make_ssh_key(key_path: Path, comment: str = "pulih") -> None:
     key_path.with_name(key_path.name + ".pub").write_bytes(public + f" {comment}\n".encode())
 
 
-def prepare(data_dir: Path, inventory_path: Path, example: Path | None) -> SetupReport:
+def prepare(data_dir: Path, inventory_path: Path, example: Path | None,
+            env_path: Path | None = None, env_example: Path | None = None) -> SetupReport:
     """Create what is missing; never overwrite what exists."""
     report = SetupReport()
+    if env_path is not None and env_example is not None:
+        if env_path.exists():
+            report.kept.append(str(env_path))
+        else:
+            _copy_new(env_example, env_path)
+            report.created.append(f"{env_path} (salinan {env_example.name}; isi "
+                                  "PULIH_BOT_TOKEN)")
     data_dir.mkdir(parents=True, exist_ok=True)
     ssh_dir = data_dir / "ssh"
     ssh_dir.mkdir(mode=0o700, exist_ok=True)
@@ -52,6 +60,16 @@ def prepare(data_dir: Path, inventory_path: Path, example: Path | None) -> Setup
     if inventory_path.exists():
         report.kept.append(str(inventory_path))
     elif example is not None and example.is_file():
-        shutil.copyfile(example, inventory_path)
+        _copy_new(example, inventory_path)
+        report.inventory_made = True
         report.created.append(f"{inventory_path} (salinan {example.name}; sesuaikan isinya)")
     return report
+
+
+def _copy_new(source: Path, target: Path) -> None:
+    """Copy into a file that must not exist yet, readable by its owner only (a `.env` will
+    hold the bot token)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(source.read_bytes())
