@@ -235,6 +235,8 @@ def close_quietly(channel: paramiko.Channel) -> None:
 
 
 def _reason(exc: BaseException) -> str:
+    if isinstance(exc, paramiko.ssh_exception.NoValidConnectionsError):
+        return "sambungan ditolak (tidak ada layanan SSH di port itu)"
     text = str(exc) or type(exc).__name__
     return text[:200]
 

@@ -28,6 +28,7 @@ from bot.inventory.loader import NIP_DIGITS, load_inventory
 from bot.render import render_text
 from bot.services.audit import chain as audit
 from bot.services.audit.key import key_path
+from bot.services.office.doctor import Level, examine
 from bot.services.office.inventory_sync import sync_inventory
 from bot.services.office.setup import prepare
 from bot.services.people.actors import actor_by_nip
@@ -162,6 +163,8 @@ def _parser() -> Parser:
     cert.add_argument("--name", metavar="NAMA", default="Pulih Uji Coba",
                       help="nama pada sertifikat")
 
+    parser.command(commands, "doctor", "periksa kesiapan: pengaturan, basis data, inventaris, "
+                                       "kunci, server, Bot API, sertifikat, disk")
     parser.command(commands, "run", "jalankan bot Telegram (long polling, koneksi keluar saja)")
     people = parser.command(commands, "people", "pegawai dan akun Telegram mereka")
     people_cmd = people.commands("people_command")
@@ -244,6 +247,8 @@ def _dispatch(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO,
         return run_demo(args.dir, example("inventory.example.toml"), out, c.clock)
     if command == "init":
         return _init(c, args.env_file or Path(".env"), out)
+    if command == "doctor":
+        return _doctor(c, out)
     if command == "db":
         if args.db_command == "upgrade":
             upgrade(c.engine)
@@ -286,6 +291,20 @@ def _dispatch(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO,
         from bot.cli.chat import chat_commands
         return chat_commands(args, c, out, err)
     return _requests(args, c, out)
+
+
+def _doctor(c: Container, out: TextIO) -> int:
+    """One line per check, as each ends; the exit code is the worst level (0 OK, 1 WARN,
+    2 FAIL), as monitoring tools read it."""
+    # A server that drops the connection makes paramiko log a traceback; the line below
+    # already says what happened.
+    logging.getLogger("paramiko").setLevel(logging.CRITICAL)
+    worst = Level.OK
+    for finding in examine(c.settings, c.engine, c.sessions, c.clock()):
+        print(f"{finding.level.name:<4} {finding.subject}: {finding.detail}", file=out,
+              flush=True)
+        worst = max(worst, finding.level)
+    return int(worst)
 
 
 def _require_schema(c: Container) -> None:
