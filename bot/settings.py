@@ -25,7 +25,7 @@ _DB_SCHEMES = ("sqlite", "postgresql")
 KNOWN = ("BOT_TOKEN", "BOT_API_URL", "BOT_FILE_URL", "DATABASE_URL", "TIMEZONE", "DATA_DIR",
          "INVENTORY", "LOG_LEVEL", "SIGNING_P12", "SIGNING_PASSPHRASE_FILE", "WEBHOOK_URL",
          "WEBHOOK_LISTEN", "WEBHOOK_SECRET_FILE", "SSH_KEY_PASSPHRASE", "ROLLBACK_KEEP_DAYS",
-         "ENV_FILE")
+         "SELF_BACKUP_DIR", "SELF_BACKUP_KEEP_DAYS", "ENV_FILE")
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,9 @@ class Settings:
     # How long the copy kept for rollback stays once a restore is done, if the request is
     # not acknowledged (step 8) before; after either, it is removed.
     rollback_keep_days: int = 14
+    # Pulih's own daily backup: where (None: <data dir>/cadangan) and for how many days.
+    self_backup_dir: Path | None = None
+    self_backup_keep_days: int = 14
 
     def require_bot_token(self) -> str:
         """The bot token, or a ConfigError saying how to set it."""
@@ -232,6 +235,13 @@ def load_settings(
                         "1-3650")
         keep_text = "14"
 
+    backup_keep = get("SELF_BACKUP_KEEP_DAYS") or "14"
+    if not backup_keep.isdigit() or not 1 <= int(backup_keep) <= 3650:
+        problems.append(f"{PREFIX}SELF_BACKUP_KEEP_DAYS: {backup_keep!r}; seharusnya jumlah "
+                        "hari 1-3650")
+        backup_keep = "14"
+    backup_dir = get("SELF_BACKUP_DIR")
+
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -250,4 +260,6 @@ def load_settings(
         webhook_listen=(host, int(port_text)),
         webhook_secret_file=Path(secret_file).expanduser() if secret_file else None,
         rollback_keep_days=int(keep_text),
+        self_backup_dir=Path(backup_dir).expanduser() if backup_dir else None,
+        self_backup_keep_days=int(backup_keep),
     )

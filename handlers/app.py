@@ -23,6 +23,7 @@ from bot.render import render_phrase
 from bot.services.audit.anchors import post_daily_anchor
 from bot.services.chats import arrivals, conversations
 from bot.services.documents.paperwork import prune_drafts
+from bot.services.office.self_backup import daily_self_backup
 from bot.services.outbox.queue import prune_outbox
 from bot.services.outbox.receipts import Receipts
 from bot.services.outbox.sending import reconcile
@@ -106,11 +107,14 @@ async def _post_init(application: PulihApp) -> None:
 
 
 async def housekeeping_job(context: PulihContext) -> None:
-    """Once a day: the activity record's anchor goes to the team group; copies kept for
+    """Once a day: the activity record's anchor goes to the team group; Pulih backs itself
+    up and tells the team group how that went; copies kept for
     rollback past their keeping time are removed (the team warned a day before); KONSEP
     drafts and settled outbox rows past their keeping time are deleted."""
     chat = context.pulih
     if await asyncio.to_thread(post_daily_anchor, chat.container):
+        kick_delivery(context)
+    if await asyncio.to_thread(daily_self_backup, chat.container):
         kick_delivery(context)
     gone = await asyncio.to_thread(prune_drafts, chat.container)
     if gone:

@@ -163,6 +163,14 @@ def _parser() -> Parser:
     cert.add_argument("--name", metavar="NAMA", default="Pulih Uji Coba",
                       help="nama pada sertifikat")
 
+    parser.command(commands, "self-backup", "cadangkan Pulih sendiri: basis data, dokumen "
+                                            "terbitan, kunci catatan kegiatan (diperiksa)")
+    self_restore = parser.command(commands, "self-restore", "pulihkan Pulih dari cadangannya "
+                                                            "(yang lama disimpan)")
+    self_restore.add_argument("folder", type=Path, metavar="CADANGAN",
+                              help="folder cadangan (pulih-YYYYMMDD-HHMMSS)")
+    self_restore.add_argument("--yes", action="store_true",
+                              help="tanpa konfirmasi ketik PULIHKAN (untuk skrip)")
     parser.command(commands, "doctor", "periksa kesiapan: pengaturan, basis data, inventaris, "
                                        "kunci, server, Bot API, sertifikat, disk")
     parser.command(commands, "run", "jalankan bot Telegram (long polling, koneksi keluar saja)")
@@ -231,7 +239,7 @@ def _missing_database_folder(settings: Settings, args: argparse.Namespace) -> Pa
     database = settings.sqlite_file()
     if database is None or database.parent.is_dir():
         return None
-    if args.command in ("init", "demo") or \
+    if args.command in ("init", "demo", "self-restore") or \
             (args.command == "inventory" and args.inventory_command == "check") or \
             (args.command == "letters" and (args.letters_command == "dev-cert"
                                             or getattr(args, "sample", False))):
@@ -249,6 +257,9 @@ def _dispatch(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO,
         return _init(c, args.env_file or Path(".env"), out)
     if command == "doctor":
         return _doctor(c, out)
+    if command == "self-restore":
+        from bot.cli.self_backup import self_backup_commands
+        return self_backup_commands(args, c, out, err, stdin)
     if command == "db":
         if args.db_command == "upgrade":
             upgrade(c.engine)
@@ -287,6 +298,9 @@ def _dispatch(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO,
     if command in ("restore", "rollback", "recover", "rollbacks"):
         from bot.cli.restore import restore_commands
         return restore_commands(args, c, out, err, stdin)
+    if command == "self-backup":
+        from bot.cli.self_backup import self_backup_commands
+        return self_backup_commands(args, c, out, err, stdin)
     if command in ("run", "people"):
         from bot.cli.chat import chat_commands
         return chat_commands(args, c, out, err)

@@ -16,6 +16,7 @@ from bot.bootstrap import Container
 from bot.db.models import Deadline, Request
 from bot.demo.standin import FakeTelegram, fake_telegram
 from bot.services.audit import chain as audit
+from bot.services.office.self_backup import backups, daily_self_backup
 from bot.services.people.actors import actor_by_nip
 from bot.services.requests.notify import notify_move
 from bot.workflow.sop import State
@@ -179,3 +180,28 @@ def test_the_activity_record_anchor_reaches_the_team_group_each_day_and_proves_t
     clock.now = NOW + timedelta(days=1)
     asyncio.run(one_day(2))
     assert len(anchors()) == 2
+
+
+def test_pulih_backs_itself_up_once_a_day_and_tells_the_team_group(
+        office: tuple[Container, FakeTelegram, Clock]) -> None:
+    container, fake, clock = office
+    file_request(container, "Rusak")
+    folder = container.settings.data_dir / "cadangan"
+
+    def reports() -> list[str]:
+        return [t for t in fake.chat(TEAM).texts() if t.startswith("CADANGAN PULIH")]
+
+    async def one_day(count: int) -> None:
+        async with running_bot(container, housekeeping_first=0.5):
+            await until(fake, lambda: len(reports()) >= count, what=f"{count} report(s)")
+
+    asyncio.run(one_day(1))
+    assert "berhasil" in reports()[0] and "1 permohonan" in reports()[0]
+    assert "catatan kegiatan utuh" in reports()[0]
+    assert len(backups(folder)) == 1
+    # Asked again the same day (a restart runs the daily work again): nothing more.
+    assert daily_self_backup(container) is False
+    assert len(backups(folder)) == 1
+    clock.now = NOW + timedelta(days=1)
+    asyncio.run(one_day(2))
+    assert len(reports()) == 2 and len(backups(folder)) == 2
