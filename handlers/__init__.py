@@ -11,7 +11,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import decisions, flood, request_form, start, status, team, typed
+from handlers import decisions, flood, people, request_form, start, status, team, typed
 from handlers.runtime import PulihApp
 
 
@@ -25,9 +25,11 @@ def register(application: PulihApp) -> None:
     application.add_handler(CommandHandler(["bantuan", "help"], start.help_, filters=private))
     application.add_handler(CommandHandler("status", status.status, filters=private))
     application.add_handler(CommandHandler("antrian", status.queue, filters=private))
+    application.add_handler(CommandHandler("orang", people.orang, filters=private))
     # Requests carry personal and system data: in a group, commands get a pointer to the
     # private chat instead of an answer.
-    application.add_handler(CommandHandler(["mohon", "status", "antrian", "bantuan", "help"],
+    application.add_handler(CommandHandler(["mohon", "status", "antrian", "bantuan", "help",
+                                            "orang"],
                                            start.private_only, filters=~private))
     # A team step may wait minutes on SSH (a backup check reads the whole backup): it runs
     # beside the other updates, not in front of them. Safe: each tap is re-authorized

@@ -176,9 +176,23 @@ def _parser() -> Parser:
     parser.command(commands, "run", "jalankan bot Telegram (long polling, koneksi keluar saja)")
     people = parser.command(commands, "people", "pegawai dan akun Telegram mereka")
     people_cmd = people.commands("people_command")
+    people.command(people_cmd, "list", "semua pegawai: peran, terhubung atau belum, terakhir "
+                                       "terlihat")
     inv_people = people.command(people_cmd, "invite", "buat tautan sekali pakai untuk "
-                                                      "menghubungkan akun")
-    inv_people.add_argument("nip", type=nip, metavar="NIP", help="NIP pegawai di inventaris")
+                                                      "menghubungkan akun (boleh banyak)")
+    inv_people.add_argument("nips", nargs="*", type=nip, metavar="NIP",
+                            help="NIP pegawai di inventaris")
+    inv_people.add_argument("--semua-belum-terhubung", dest="all_unlinked",
+                            action="store_true",
+                            help="untuk setiap pegawai aktif yang belum terhubung")
+    for name, text in (("unlink", "lepas akun Telegram seorang pegawai (HP hilang, ganti "
+                                  "akun)"),
+                       ("deactivate", "nonaktifkan pegawai (pindah, pensiun)"),
+                       ("activate", "aktifkan lagi pegawai yang dinonaktifkan admin")):
+        sub = people.command(people_cmd, name, text)
+        sub.add_argument("nip", type=nip, metavar="NIP", help="NIP pegawai")
+        if name == "deactivate":
+            sub.add_argument("--reason", metavar="ALASAN", help="alasan (dicatat)")
 
     req = parser.command(commands, "requests", "permohonan restore: daftar, linimasa")
     req_cmd = req.commands("requests_command")
@@ -301,9 +315,12 @@ def _dispatch(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO,
     if command == "self-backup":
         from bot.cli.self_backup import self_backup_commands
         return self_backup_commands(args, c, out, err, stdin)
-    if command in ("run", "people"):
+    if command == "run":
         from bot.cli.chat import chat_commands
         return chat_commands(args, c, out, err)
+    if command == "people":
+        from bot.cli.people import people_commands
+        return people_commands(args, c, out)
     return _requests(args, c, out)
 
 

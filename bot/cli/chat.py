@@ -1,4 +1,4 @@
-"""`pulih run` (the bot itself) and `pulih people invite NIP` (a link for a person)."""
+"""`pulih run`: the bot itself."""
 
 from __future__ import annotations
 
@@ -9,22 +9,18 @@ import logging
 from typing import TextIO
 
 from telegram import Bot
-from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
+from telegram.error import InvalidToken, NetworkError, TimedOut
 
 from bot.bootstrap import Container
 from bot.inventory.exposure import exposed_files
 from bot.inventory.loader import load_inventory
-from bot.services.people.linking import CODE_LIFETIME, invite
 from handlers.app import build_application, webhook_options
-from letters.timefmt import durasi
 
 log = logging.getLogger("pulih")
 
 
 def chat_commands(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO) -> int:
-    if args.command == "run":
-        return _run(c, out, err)
-    return _invite(args, c, out)
+    return _run(c, out, err)
 
 
 # Pauses between attempts to reach a Bot API that does not answer, in seconds.
@@ -81,36 +77,4 @@ def _serve(c: Container, out: TextIO) -> int:
           "hentikan dengan Ctrl+C.", file=out, flush=True)
     application.run_polling(allowed_updates=["message", "callback_query"],
                             drop_pending_updates=False)
-    return 0
-
-
-def _bot_username(c: Container) -> str | None:
-    token = c.settings.bot_token
-    if not token:
-        return None
-
-    async def ask() -> str | None:
-        async with Bot(token, base_url=c.settings.bot_api_url,
-                       base_file_url=c.settings.bot_file_url) as bot:
-            return bot.username
-
-    try:
-        return asyncio.run(ask())
-    except TelegramError as exc:
-        log.warning("nama bot tidak dapat ditanyakan ke Bot API: %s", exc)
-        return None
-
-
-def _invite(args: argparse.Namespace, c: Container, out: TextIO) -> int:
-    with c.unit_of_work() as session:
-        person, code = invite(session, args.nip, c.clock())
-        name = person.name
-    username = _bot_username(c)
-    print(f"Tautan untuk {name} (berlaku {durasi(CODE_LIFETIME)}, sekali pakai):", file=out)
-    if username:
-        print(f"  https://t.me/{username}?start={code}", file=out)
-    else:
-        print(f"  buka bot Pulih di Telegram dan kirim: /start {code}", file=out)
-    print("Kirim tautan ini hanya kepada yang bersangkutan; siapa pun yang membukanya "
-          "lebih dulu akan terhubung sebagai pegawai tersebut.", file=out)
     return 0

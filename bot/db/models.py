@@ -58,6 +58,12 @@ class Person(Base):
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Deactivated by an admin (`pulih people deactivate`, /orang): a sync keeps them so.
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspended_by: Mapped[str | None] = mapped_column(String(200))
+    # An account an admin unlinked (a lost phone): a sync does not bind it again.
+    revoked_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
 
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="person", cascade="all, delete-orphan"

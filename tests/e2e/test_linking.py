@@ -118,7 +118,8 @@ def test_people_invite_prints_a_deep_link_to_the_bot(tmp_path: Path,
     assert pulih(env, "inventory", "sync").returncode == 0
     result = pulih(env, "people", "invite", NIPS["kabid_a"])
     assert result.returncode == 0, result.stderr
-    assert "Tautan untuk Fajar Setiawan" in result.stdout
-    assert "https://t.me/pulih_uji_bot?start=" in result.stdout
-    unknown = pulih(env, "people", "invite", "000")
-    assert unknown.returncode == 1 and "Tidak ada pegawai aktif dengan NIP 000" in unknown.stderr
+    assert f"Fajar Setiawan (NIP {NIPS['kabid_a']}): https://t.me/pulih_uji_bot?start=" \
+        in result.stdout
+    unknown = pulih(env, "people", "invite", "199001012020011999")
+    assert unknown.returncode == 1
+    assert "Tidak ada pegawai aktif dengan NIP 199001012020011999" in unknown.stderr

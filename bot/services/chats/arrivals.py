@@ -15,6 +15,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import InboxUpdate
+from bot.services.people.admin import seen
 
 KEPT = timedelta(days=2)  # longer than any channel keeps an unconfirmed update
 
@@ -38,7 +39,18 @@ def receive(session: Session, arrivals: Iterable[Arrival], now: datetime) -> set
             session.add(InboxUpdate(update_id=update_id, kind=arrival.kind,
                                     payload=json.dumps(arrival.payload, ensure_ascii=False),
                                     state="new", received_at=now))
+    seen(session, {sender for a in wanted.values() if (sender := _sender(a.payload))}, now)
     return set(wanted) - known
+
+
+def _sender(payload: dict[str, Any]) -> int | None:
+    """The Telegram user an update came from, if any."""
+    for part in ("message", "edited_message", "callback_query"):
+        found = payload.get(part)
+        if isinstance(found, dict) and isinstance(found.get("from"), dict):
+            user = found["from"].get("id")
+            return user if isinstance(user, int) else None
+    return None
 
 
 def handled(session: Session, update_ids: Iterable[int]) -> None:

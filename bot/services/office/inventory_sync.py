@@ -87,10 +87,10 @@ def _sync_people(session: Session, inv: Inventory, agencies: dict[str, int]) -> 
     ids: dict[str, int] = {}
     for entry in inv.people:
         row = existing.get(entry.nip) or Person(nip=entry.nip)
-        row.name, row.jabatan, row.pangkat, row.active = entry.name, entry.jabatan, \
-            entry.pangkat, True
+        row.name, row.jabatan, row.pangkat = entry.name, entry.jabatan, entry.pangkat
+        row.active = row.suspended_at is None  # an admin's deactivation stands
         row.agency_id = agencies.get(entry.agency) if entry.agency else None
-        if entry.telegram_id:
+        if entry.telegram_id and entry.telegram_id != row.revoked_telegram_id:
             row.telegram_id = entry.telegram_id
         session.add(row)
         session.flush()

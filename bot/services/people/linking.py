@@ -69,7 +69,7 @@ def redeem(session: Session, code: str, telegram_id: int, now: datetime) -> Pers
         raise NotAllowed("Akun Telegram ini sudah terhubung dengan pegawai lain. Hubungi "
                          "admin Pulih.")
     row.used_at, row.used_by = now, telegram_id
-    person.telegram_id = telegram_id
+    person.telegram_id, person.revoked_telegram_id = telegram_id, None
     append_event(session, action="telegram_linked", now=now, actor_id=person.id,
                  actor_name=person.name, data={"person_id": person.id,
                                                "telegram_id": telegram_id})
