@@ -37,6 +37,7 @@ from handlers import register
 from handlers.arrivals import Arrivals, PulihApplication, catch_up
 from handlers.backup_checks import CheckRunner
 from handlers.common import say
+from handlers.outage import Outage
 from handlers.restore_runs import RestoreRunner
 from handlers.runtime import (
     CONTEXT_TYPES,
@@ -86,8 +87,11 @@ async def _post_init(application: PulihApp) -> None:
     # once the application runs.
     replays = await catch_up(application, container)
     zone = container.settings.timezone
-    await application.bot.set_my_commands(
-        [BotCommand(name, render_phrase(f"command_{name}", zone)) for name in COMMANDS])
+    try:
+        await application.bot.set_my_commands(
+            [BotCommand(name, render_phrase(f"command_{name}", zone)) for name in COMMANDS])
+    except TelegramError as exc:  # the menu is a convenience; the bot serves without it
+        log.warning("menu perintah tidak dapat dipasang: %s", exc)
     assert application.job_queue is not None
     for update in replays:
         application.job_queue.run_once(_replay(update), 0)
@@ -102,8 +106,14 @@ async def _post_init(application: PulihApp) -> None:
     # bot was down, then sweeps keep watching.
     application.job_queue.run_repeating(sweep_job, interval=chat.sweep_interval, first=0,
                                         name="deadlines")
+    application.job_queue.run_repeating(_probe_job, interval=chat.outage_probe,
+                                        first=chat.outage_probe, name="outage")
     application.job_queue.run_repeating(housekeeping_job, interval=HOUSEKEEPING_INTERVAL,
                                         first=chat.housekeeping_first, name="housekeeping")
+
+
+async def _probe_job(context: PulihContext) -> None:
+    await context.pulih.outage.probe(context.bot)
 
 
 async def housekeeping_job(context: PulihContext) -> None:
@@ -171,6 +181,8 @@ async def _post_stop(application: PulihApp) -> None:
 
 async def _on_error(update: object, context: PulihContext) -> None:
     error = context.error
+    if update is None and error is not None and context.pulih.outage.failed(error):
+        return  # a poll that failed: an outage, told once (handlers/outage.py)
     log.error("handler gagal: %r", error, exc_info=error)
     if error is not None:
         for hook in context.pulih.on_error:
@@ -195,7 +207,11 @@ async def polling(application: PulihApp,
     assert application.updater is not None
     if application.post_init is not None:  # run_polling would call it; here we must
         await application.post_init(application)
-    await application.updater.start_polling(poll_interval=0, timeout=poll_timeout)
+    def poll_failed(exc: TelegramError) -> None:  # to the error handler, as run_polling does
+        application.create_task(application.process_error(update=None, error=exc))
+
+    await application.updater.start_polling(poll_interval=0, timeout=poll_timeout,
+                                            error_callback=poll_failed)
     await application.start()
     try:
         yield errors
@@ -213,7 +229,8 @@ def build_application(container: Container, *, token: str | None = None,
                       restore_slots: int = 2,
                       progress_every: float = 3.0,
                       delivery_interval: float = DELIVERY_INTERVAL,
-                      housekeeping_first: float = HOUSEKEEPING_FIRST
+                      housekeeping_first: float = HOUSEKEEPING_FIRST,
+                      outage_probe: float = 15.0, outage_quiet: float = 65.0
                       ) -> PulihApp:
     """The Application for this process; start it with `run_polling` or manually."""
 
@@ -244,7 +261,8 @@ def build_application(container: Container, *, token: str | None = None,
         container, RestoreRunner(container, restore_slots, progress_every),
         CheckRunner(container, restore_slots, progress_every),
         jobs=jobs, sweep_interval=sweep_interval,
-        delivery_interval=delivery_interval, housekeeping_first=housekeeping_first)
+        delivery_interval=delivery_interval, housekeeping_first=housekeeping_first,
+        outage_probe=outage_probe, outage=Outage(outage_quiet))
     queue.container = container
     queue.writer = application.bot_data.runtime.outbox_writer
     register(application)

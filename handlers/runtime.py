@@ -18,6 +18,7 @@ from bot.services.outbox.receipts import Receipts
 from handlers.backup_checks import CheckRunner
 from handlers.delivery import deliver_pending
 from handlers.limits import FloodGate, Quiet
+from handlers.outage import Outage
 from handlers.restore_runs import RestoreRunner
 
 DELIVERY_INTERVAL = 1.0  # seconds between outbox rounds
@@ -49,6 +50,8 @@ class ChatRuntime:
     flood: FloodGate = field(default_factory=FloodGate)
     receipts: Receipts | None = None  # set by build_application
     not_linked: Quiet = field(default_factory=Quiet)
+    outage: Outage = field(default_factory=Outage)
+    outage_probe: float = 15.0  # seconds between checks whether the Bot API is back
 
     @property
     def team_chat_id(self) -> int:

@@ -71,10 +71,12 @@ def _serve(c: Container, out: TextIO) -> int:
         print(f"Pulih berjalan (webhook {c.settings.webhook_url}, mendengar di "
               f"{options['listen']}:{options['port']}/{options['url_path']}); hentikan dengan "
               "Ctrl+C.", file=out, flush=True)
-        application.run_webhook(**options)
+        application.run_webhook(**options, bootstrap_retries=-1)
         return 0
     print(f"Pulih berjalan (long polling ke {c.settings.bot_api_url.rsplit('/', 1)[0]}); "
           "hentikan dengan Ctrl+C.", file=out, flush=True)
+    # Network failures while starting (bootstrap_retries=-1) and while polling are
+    # retried without end: a data-centre outage must not need a person to restart Pulih.
     application.run_polling(allowed_updates=["message", "callback_query"],
-                            drop_pending_updates=False)
+                            drop_pending_updates=False, bootstrap_retries=-1)
     return 0

@@ -1,0 +1,54 @@
+"""A Bot API outage while the bot runs: told once in the log, retried without end, told
+once when it is over, and the bot answers again afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.bootstrap import Container
+from bot.demo.standin import FakeTelegram, Fault, fake_telegram
+from tests.support.running_bot import has_messages, linked_office, running_bot, until
+
+REQUESTER = 3001
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTelegram]:
+    with fake_telegram() as server:
+        yield server
+
+
+@pytest.fixture
+def office(tmp_path: Path, fake: FakeTelegram) -> Iterator[Container]:
+    container = linked_office(tmp_path, fake, {"requester": REQUESTER})
+    yield container
+    container.close()
+
+
+def test_an_outage_is_one_log_line_then_one_when_it_ends_and_the_bot_answers_again(
+        office: Container, fake: FakeTelegram, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="pulih")
+
+    def said(words: str) -> list[logging.LogRecord]:
+        return [r for r in caplog.records if words in r.getMessage()]
+
+    async def scenario() -> None:
+        # PTB waits 1, 1.5, 2.25 s between the failed polls: 4 s without one ends it.
+        async with running_bot(office, outage_probe=0.3, outage_quiet=4):
+            fake.fail_next("getUpdates", Fault(502, "Bad Gateway"), times=4)
+            await until(fake, lambda: fake.faults_left() == 0, what="four failed polls")
+            await until(fake, lambda: said("terhubung lagi"), what="the end of the outage")
+            fake.user_says(REQUESTER, "/bantuan")
+            await until(fake, has_messages(fake, REQUESTER, 1))
+
+    asyncio.run(scenario())
+    (down,) = said("Bot API tidak dapat dihubungi")
+    assert "terus mencoba tanpa henti" in down.getMessage()
+    (up,) = said("terhubung lagi")
+    assert "(4 percobaan gagal)" in up.getMessage()
+    assert not said("handler gagal")  # no traceback per failed poll
