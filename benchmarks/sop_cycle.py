@@ -141,7 +141,7 @@ def main() -> int:
               f"{minutes(limit):>12}{seen[number] / limit:>8.1%}")
     print(f"{'langkah 4-7':<58}{minutes(total):>12}{'':>12}{minutes(135 * 60):>12}"
           f"{total / (135 * 60):>8.1%}")
-    print("\nbaseline OpenSSH dengan tangan (tanpa salinan bayangan, verifikasi, rollback):")
+    print("\nbaseline OpenSSH dengan tangan (tanpa salinan sementara, verifikasi, rollback):")
     print(f"  cek backup  : {minutes(checked)}   Pulih langkah 4 / tangan: "
           f"{seen[4] / checked:.2f}x")
     print(f"  restore     : {minutes(restored)}   Pulih langkah 5 / tangan: "

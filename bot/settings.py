@@ -25,7 +25,7 @@ _DB_SCHEMES = ("sqlite", "postgresql")
 KNOWN = ("BOT_TOKEN", "BOT_API_URL", "BOT_FILE_URL", "DATABASE_URL", "TIMEZONE", "DATA_DIR",
          "INVENTORY", "LOG_LEVEL", "SIGNING_P12", "SIGNING_PASSPHRASE_FILE", "WEBHOOK_URL",
          "WEBHOOK_LISTEN", "WEBHOOK_SECRET_FILE", "SSH_KEY_PASSPHRASE", "ROLLBACK_KEEP_DAYS",
-         "SELF_BACKUP_DIR", "SELF_BACKUP_KEEP_DAYS", "ENV_FILE")
+         "SELF_BACKUP_DIR", "SELF_BACKUP_KEEP_DAYS", "HEALTH_LISTEN", "ENV_FILE")
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,8 @@ class Settings:
     # Pulih's own daily backup: where (None: <data dir>/cadangan) and for how many days.
     self_backup_dir: Path | None = None
     self_backup_keep_days: int = 14
+    # Where GET /sehat answers for monitoring (None: no health endpoint).
+    health_listen: tuple[str, int] | None = None
 
     def require_bot_token(self) -> str:
         """The bot token, or a ConfigError saying how to set it."""
@@ -241,6 +243,15 @@ def load_settings(
                         "hari 1-3650")
         backup_keep = "14"
     backup_dir = get("SELF_BACKUP_DIR")
+    health: tuple[str, int] | None = None
+    health_text = get("HEALTH_LISTEN")
+    if health_text is not None:
+        h_host, _, h_port = health_text.rpartition(":")
+        if not h_host or not h_port.isdigit() or not 0 < int(h_port) < 65536:
+            problems.append(f"{PREFIX}HEALTH_LISTEN: {health_text!r}; seharusnya host:port, "
+                            "seperti 127.0.0.1:8088")
+        else:
+            health = (h_host, int(h_port))
 
     if problems:
         raise ConfigError(problems)
@@ -262,4 +273,5 @@ def load_settings(
         rollback_keep_days=int(keep_text),
         self_backup_dir=Path(backup_dir).expanduser() if backup_dir else None,
         self_backup_keep_days=int(backup_keep),
+        health_listen=health,
     )

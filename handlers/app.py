@@ -37,6 +37,7 @@ from handlers import register
 from handlers.arrivals import Arrivals, PulihApplication, catch_up
 from handlers.backup_checks import CheckRunner
 from handlers.common import say
+from handlers.health import start_health
 from handlers.outage import Outage
 from handlers.restore_runs import RestoreRunner
 from handlers.runtime import (
@@ -106,6 +107,8 @@ async def _post_init(application: PulihApp) -> None:
     # bot was down, then sweeps keep watching.
     application.job_queue.run_repeating(sweep_job, interval=chat.sweep_interval, first=0,
                                         name="deadlines")
+    if container.settings.health_listen is not None:
+        chat.health = start_health(container, chat.outage, *container.settings.health_listen)
     application.job_queue.run_repeating(_probe_job, interval=chat.outage_probe,
                                         first=chat.outage_probe, name="outage")
     application.job_queue.run_repeating(housekeeping_job, interval=HOUSEKEEPING_INTERVAL,
@@ -170,6 +173,9 @@ def _replay(update: Update) -> Callable[[PulihContext], Coroutine[Any, Any, None
 async def _post_stop(application: PulihApp) -> None:
     """Restores still running stop before their swap (live data untouched) and end."""
     chat = application.bot_data.runtime
+    if chat.health is not None:
+        chat.health.stop()
+        chat.health = None
     if isinstance(application.update_queue, Arrivals):
         await application.update_queue.flush()
     await chat.checks.stop()

@@ -19,7 +19,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.services.chats.conversations import FORM, Pending, current, forget, remember
-from bot.services.documents.letters import MAX_UPLOAD, is_pdf
+from bot.services.documents.letters import MAX_UPLOAD, is_pdf, letter_terms
 from bot.services.requests.filing import agency_systems, file_request, keep_upload, parse_point
 from bot.services.requests.records import (
     MAX_REASON,
@@ -79,6 +79,8 @@ async def begin(update: Update, context: PulihContext, answer: Answer | None = N
         await send(context, answer)
         return
     systems = await in_session(context, lambda s: agency_systems(s, actor.agency_id))
+    stationery = context.pulih.container.office.stationery
+    terms = await in_session(context, lambda s: letter_terms(s, stationery, actor.agency_id))
     if not systems:
         answer.say(say(context, "no_systems"))
         await send(context, answer)
@@ -87,7 +89,8 @@ async def begin(update: Update, context: PulihContext, answer: Answer | None = N
                [[(name, f"m:s:{i}")] for i, _, name in systems]
                + [[(say(context, "cancel_label"), "m:batal")]])
     await _save(context, update, answer, {
-        "step": "system", "systems": {str(i): [code, name] for i, code, name in systems}})
+        "step": "system", "systems": {str(i): [code, name] for i, code, name in systems},
+        "letter_terms": terms})
 
 
 # --- taps ---------------------------------------------------------------------------
@@ -324,7 +327,8 @@ def _summary(context: PulihContext, form: dict[str, Any], answer: Answer) -> Non
              scope=SCOPE_LABELS[Scope(form["scope"])],
              point=datetime.fromisoformat(form["point"]) if form.get("point") else None,
              reason=form["reason"], impact=form.get("impact", ""),
-             contact=form["contact"], upload=bool(form.get("upload"))),
+             contact=form["contact"], upload=bool(form.get("upload")),
+             letter=form.get("letter_terms")),
         [[(say(context, "send_label"), "m:kirim"), (say(context, "change_label"), "m:ubah"),
           (say(context, "cancel_label"), "m:batal")]])
 

@@ -52,6 +52,7 @@ class ChatRuntime:
     not_linked: Quiet = field(default_factory=Quiet)
     outage: Outage = field(default_factory=Outage)
     outage_probe: float = 15.0  # seconds between checks whether the Bot API is back
+    health: Any = None  # the health endpoint's server, while it listens
 
     @property
     def team_chat_id(self) -> int:

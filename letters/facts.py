@@ -27,6 +27,7 @@ class Party:
     name: str
     address: tuple[str, ...] = ()
     city: str = "Tenggarong"
+    code: str = ""
 
     @property
     def head(self) -> str:
@@ -108,6 +109,7 @@ class Case:
     ratifier: Official | None = None
     report_number: str | None = None
     report_date: datetime | None = None
+    reply_within: timedelta | None = None  # step 8's Mutu Baku: the agency's receipt
 
 
 @dataclass(frozen=True)

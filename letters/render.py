@@ -23,7 +23,7 @@ from letters.facts import Case, Issue, Official
 from letters.kinds import KINDS
 from letters.markup import parse
 from letters.page import Authenticity, Letterhead, OfficialPdf, PageSetup
-from letters.timefmt import as_utc, durasi, tanggal, ukuran, waktu
+from letters.timefmt import as_utc, durasi, tanggal, tenggat, ukuran, waktu
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Characters XML 1.0 cannot carry (C0 controls other than tab and newline, lone
@@ -94,7 +94,7 @@ def environment(extra_dir: Path | None, zone: ZoneInfo) -> Environment:
         return durasi(value) if value is not None else "-"
 
     env.filters.update(tanggal=tgl, waktu=wkt, jam=jam, lines=lines, durasi=dur,
-                       ukuran=ukuran)
+                       ukuran=ukuran, tenggat=tenggat)
     return env
 
 

@@ -28,7 +28,8 @@ def sample_case() -> Case:
     return Case(
         ticket="PLH-2025-00041",
         agency=Party("Dinas Pendidikan dan Kebudayaan",
-                     ("Jalan Pesut No. 10", "Tenggarong, Kalimantan Timur 75513")),
+                     ("Jalan Pesut No. 10", "Tenggarong, Kalimantan Timur 75513"),
+                     code="DISDIKBUD"),
         system_name="SIMPEG-DIK", system_code="simpeg-dik", host="simpeg-dik.kukarkab.go.id",
         recipe="Basis data MariaDB", database="simpeg", app_dir="",
         scope="Database",
@@ -55,10 +56,10 @@ def sample_case() -> Case:
             Phase("Pemeriksaan awal", _at(80), _at(81), "Target terjangkau, ruang disk cukup",
                   JFT.name),
             Phase("Salin backup", _at(81), _at(88), "700,0 MiB, checksum cocok", JFT.name),
-            Phase("Impor ke basis data bayangan", _at(88), _at(101), "Impor selesai",
+            Phase("Impor ke basis data sementara", _at(88), _at(101), "Impor selesai",
                   JFT.name),
             Phase("Verifikasi", _at(101), _at(102), "42 tabel, jumlah baris sesuai", JFT.name),
-            Phase("Tukar ke produksi", _at(102), _at(102.5), "Data lama disimpan untuk "
+            Phase("Penggantian data aktif", _at(102), _at(102.5), "Data lama disimpan untuk "
                   "rollback", JFT.name),
             Phase("Pemeriksaan akhir", _at(102.5), _at(103), "HTTP 200 dari aplikasi",
                   JFT.name),

@@ -69,3 +69,38 @@ def ukuran(size: int) -> str:
             return f"{text.replace('.', ',')} {unit}"
         value /= 1024
     raise AssertionError("unreachable")
+
+
+_ONES = ("", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan")
+
+
+def terbilang(n: int) -> str:
+    """0-999 in Indonesian words, as letters spell a number out: 15 -> 'lima belas'."""
+    if not 0 <= n < 1000:
+        raise ValueError(n)
+    if n == 0:
+        return "nol"
+    if n < 10:
+        return _ONES[n]
+    if n == 10:
+        return "sepuluh"
+    if n == 11:
+        return "sebelas"
+    if n < 20:
+        return f"{_ONES[n - 10]} belas"
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return f"{_ONES[tens]} puluh" + (f" {_ONES[ones]}" if ones else "")
+    hundreds, rest = divmod(n, 100)
+    head = "seratus" if hundreds == 1 else f"{_ONES[hundreds]} ratus"
+    return head + (f" {terbilang(rest)}" if rest else "")
+
+
+def tenggat(span: timedelta) -> str:
+    """A period as a letter states it: '15 (lima belas) menit', '1 (satu) hari'."""
+    minutes = int(span.total_seconds()) // 60
+    for size, unit in ((1440, "hari"), (60, "jam"), (1, "menit")):
+        if minutes % size == 0 and minutes // size < 1000:
+            count = minutes // size
+            return f"{count} ({terbilang(count)}) {unit}"
+    raise ValueError(span)

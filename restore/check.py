@@ -281,7 +281,7 @@ def _manifest(remote: Remote, point: RestorePoint, report: CheckReport,
                        f"tree_sha256 di {MANIFEST} ({tree[:16]}...) tidak sama dengan isi "
                        f"arsip {name} ({digest[:16]}...): arsip atau manifest tidak sesuai "
                        "dengan yang ditulis pekerjaan backup. Restore akan dihentikan "
-                       "sebelum penukaran.")
+                       "sebelum penggantian.")
             return
         if archive_trees:
             said.append("sama dengan isi arsip")

@@ -50,8 +50,8 @@ class Phase(StrEnum):
 
 PHASE_LABELS = {
     Phase.PREFLIGHT: "Pemeriksaan awal", Phase.TRANSFER: "Pemindahan berkas backup",
-    Phase.APPLY: "Pemulihan ke salinan bayangan", Phase.VERIFY: "Verifikasi salinan bayangan",
-    Phase.SWAP: "Penukaran ke live", Phase.POSTCHECK: "Pemeriksaan setelah penukaran",
+    Phase.APPLY: "Pemulihan ke salinan sementara", Phase.VERIFY: "Verifikasi salinan sementara",
+    Phase.SWAP: "Penggantian data aktif", Phase.POSTCHECK: "Pemeriksaan setelah penggantian",
     Phase.CLEANUP: "Pembersihan", Phase.ROLLBACK: "Rollback",
 }
 
@@ -171,7 +171,7 @@ class RestoreJob:
             except RestoreError as exc:
                 self._step(Phase.ROLLBACK, lambda: r.rollback(t, self.names))
                 swapped, rolled_back = False, True
-                raise RestoreError(f"Pemeriksaan setelah penukaran gagal ({exc.message}); "
+                raise RestoreError(f"Pemeriksaan setelah penggantian gagal ({exc.message}); "
                                    "data live dikembalikan ke kondisi sebelum restore.") from exc
             outcome.status, outcome.swapped = "succeeded", True
             outcome.message = ("Restore selesai dan terverifikasi; kondisi sebelumnya disimpan "
@@ -196,7 +196,7 @@ class RestoreJob:
                         if swapped:
                             outcome.message = (
                                 outcome.message.removesuffix(" Data live tidak disentuh.")
-                                + " Penukaran ternyata sudah terjadi: data hasil restore kini "
+                                + " Penggantian ternyata sudah terjadi: data hasil restore kini "
                                 "live dan kondisi sebelumnya tersimpan untuk rollback.")
                     self._cleanup(target, recipe, swapped)
                     if before is not None and not swapped:
@@ -364,7 +364,7 @@ def live_checked(target: Remote, recipe: Recipe, before: list[str], message: str
                 f"{len(before) - 1} isinya masih sama).")
     gone = [x for x in before if x not in after][:5]
     new = [x for x in after if x not in before][:5]
-    return (f"{message} PERHATIAN: data live berubah selama restore, bukan oleh penukaran "
+    return (f"{message} PERHATIAN: data live berubah selama restore, bukan oleh penggantian "
             f"Pulih (hilang: {', '.join(gone) or '-'}; baru: {', '.join(new) or '-'}). "
             "Periksa server tujuan segera.")
 

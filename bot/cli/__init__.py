@@ -268,7 +268,7 @@ def _dispatch(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO,
         from bot.demo.play import run_demo
         return run_demo(args.dir, example("inventory.example.toml"), out, c.clock)
     if command == "init":
-        return _init(c, args.env_file or Path(".env"), out)
+        return _init(c, args.env_file or Path(os.environ.get("PULIH_ENV_FILE", ".env")), out)
     if command == "doctor":
         return _doctor(c, out)
     if command == "self-restore":

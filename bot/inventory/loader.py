@@ -25,6 +25,7 @@ from bot.inventory.model import (
     LetterSettings,
     Office,
     PersonEntry,
+    Signatory,
     SshTarget,
     SystemEntry,
 )
@@ -260,23 +261,52 @@ def _office(r: _Reader, t: dict[str, Any], base: Path) -> Office | None:
     name = r.text(ctx, t, "name")
     logo_text = r.text(ctx, t, "logo", required=False)
     logo = _readable(r, ctx, "logo", logo_text, base) if logo_text else None
-    extra = {k: r.text(ctx, t, k, required=False) or "" for k in ("phone", "website", "email")}
+    phone, website, email = (r.text(ctx, t, k, required=False) or ""
+                             for k in ("phone", "website", "email"))
     if code is None or name is None:
         return None
     return Office(code=code, name=name, address=_address(r, ctx, t), is_office=True,
                   government=r.text(ctx, t, "government", required=False)
                   or "Pemerintah Kabupaten Kutai Kartanegara",
                   city=r.text(ctx, t, "city", required=False) or "Tenggarong",
-                  logo=logo, **extra)
+                  logo=logo, phone=phone, website=website, email=email)
 
 
 def _agency(r: _Reader, ctx: _Ctx, t: dict[str, Any]) -> Agency | None:
-    r.unknown_keys(ctx, t, {"code", "name", "address"})
+    r.unknown_keys(ctx, t, {"code", "name", "address", "letter_signer", "letter_pattern"})
     code = r.text(ctx, t, "code", pattern=CODE_RE, expected="huruf, angka, . _ - (maks. 32)")
     name = r.text(ctx, t, "name")
+    pattern = r.text(ctx, t, "letter_pattern", required=False)
+    if pattern is not None and not _valid_pattern(pattern):
+        r.problem(ctx, "letter_pattern", _not_a_pattern(pattern))
+        pattern = None
+    signer = _signatory(r, ctx, t)
     if code is None or name is None:
         return None
-    return Agency(code, name, _address(r, ctx, t))
+    return Agency(code, name, _address(r, ctx, t), letter_signer=signer,
+                  letter_pattern=pattern)
+
+
+def _signatory(r: _Reader, ctx: _Ctx, t: dict[str, Any]) -> Signatory | None:
+    raw = r.get(ctx, t, "letter_signer", dict, required=False)
+    if raw is None:
+        return None
+    r.unknown_keys(ctx, raw, {"name", "jabatan", "pangkat", "nip"})
+    name, jabatan = raw.get("name"), raw.get("jabatan")
+    nip = raw.get("nip", "")
+    if not isinstance(name, str) or not name.strip() or not isinstance(jabatan, str) or \
+            not jabatan.strip():
+        r.problem(ctx, "letter_signer", "seharusnya { name = \"...\", jabatan = \"...\", "
+                                        "pangkat = \"...\", nip = \"...\" } (nama dan jabatan "
+                                        "wajib)")
+        return None
+    if nip and (not isinstance(nip, str) or not NIP_RE.match(nip)):
+        r.problem(ctx, "letter_signer", f"nip {nip!r} tidak sah; seharusnya NIP: 18 digit "
+                                        "angka")
+        return None
+    pangkat = raw.get("pangkat", "")
+    return Signatory(name.strip(), jabatan.strip(),
+                     pangkat.strip() if isinstance(pangkat, str) else "", nip)
 
 
 def _roles(r: _Reader, ctx: _Ctx, t: dict[str, Any]) -> tuple[Role, ...]:
@@ -568,7 +598,7 @@ def _letters(r: _Reader, t: dict[str, Any], base: Path) -> LetterSettings | None
     ctx = _Ctx("letters")
     r.unknown_keys(ctx, t, {"unit_code", "classification", "security_code", "paper",
                             "numbering", "notification_signer", "margins_mm", "font_size",
-                            "font_files", "templates", "tembusan"})
+                            "font_files", "templates", "tembusan", "month_style"})
     defaults = LetterSettings()
     unit = r.text(ctx, t, "unit_code", required=False, pattern=CODE_RE,
                   expected="huruf, angka, . _ -") or defaults.unit_code
@@ -586,7 +616,12 @@ def _letters(r: _Reader, t: dict[str, Any], base: Path) -> LetterSettings | None
     if signer_text not in ("kadis", "kabid"):
         r.problem(ctx, "notification_signer", f"{signer_text!r}; seharusnya kadis atau kabid")
         signer_text = "kadis"
-    numbering = dict(DEFAULT_NUMBERING)
+    style = r.text(ctx, t, "month_style", required=False) or "angka"
+    if style not in MONTH_FIELD:
+        r.problem(ctx, "month_style", f"{style!r}; seharusnya angka atau romawi")
+        style = "angka"
+    numbering = {kind: pattern.replace("{month:02d}", "{" + MONTH_FIELD[style] + "}")
+                 for kind, pattern in DEFAULT_NUMBERING.items()}
     raw = r.get(ctx, t, "numbering", dict, required=False, default={}) or {}
     num_ctx = _Ctx("letters.numbering")
     for kind, pattern in raw.items():
@@ -594,13 +629,32 @@ def _letters(r: _Reader, t: dict[str, Any], base: Path) -> LetterSettings | None
             r.problem(num_ctx, kind, f"jenis dokumen tidak dikenal; pilihan: "
                                      f"{', '.join(DOCUMENT_KINDS)}")
         elif not isinstance(pattern, str) or not _valid_pattern(pattern):
-            r.problem(num_ctx, kind, f"{pattern!r} bukan pola penomoran; gunakan "
-                                     "{seq} dan boleh juga " + ", ".join(
-                                         "{" + f + "}" for f in sorted(NUMBER_FIELDS - {"seq"})))
+            r.problem(num_ctx, kind, _not_a_pattern(pattern))
+        elif _month_fields(pattern) - {MONTH_FIELD[style]}:
+            r.problem(num_ctx, kind, f"{pattern!r} memakai bulan {_other(style)}, padahal "
+                                     f"month_style kantor ini {style}: satu gaya bulan untuk "
+                                     "semua surat")
         else:
             numbering[kind] = pattern
     return LetterSettings(unit, classification, security, paper, numbering, Role(signer_text),
-                          **_page_settings(r, ctx, t, base))
+                          month_style=style, **_page_settings(r, ctx, t, base))
+
+
+MONTH_FIELD = {"angka": "month", "romawi": "month_roman"}
+
+
+def _month_fields(pattern: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(pattern)
+            if f in ("month", "month_roman")}
+
+
+def _other(style: str) -> str:
+    return "Romawi" if style == "angka" else "angka"
+
+
+def _not_a_pattern(pattern: object) -> str:
+    fields = ", ".join("{" + f + "}" for f in sorted(NUMBER_FIELDS - {"seq"}))
+    return f"{pattern!r} bukan pola penomoran; gunakan {{seq}} dan boleh juga {fields}"
 
 
 def _valid_pattern(pattern: str) -> bool:

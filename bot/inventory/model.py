@@ -13,11 +13,26 @@ BACKUP_LAYOUTS = ("points", "flat")
 
 
 @dataclass(frozen=True)
+class Signatory:
+    """Who signs an agency's request letter: its head, or an official it names."""
+
+    name: str
+    jabatan: str
+    pangkat: str = ""
+    nip: str = ""
+
+
+@dataclass(frozen=True)
 class Agency:
     code: str
     name: str
     address: tuple[str, ...] = ()
     is_office: bool = False
+    # The request letter Pulih writes for this agency: who signs it (None: a signature
+    # block for its head, name left to write by hand) and the agency's own numbering
+    # pattern (None: the number is left blank for the agency's register).
+    letter_signer: Signatory | None = None
+    letter_pattern: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +121,7 @@ class LetterSettings:
     fonts: tuple[Path, Path, Path] | None = None  # regular, bold, italic TTF
     templates: Path | None = None
     tembusan: tuple[str, ...] = ("Bupati Kutai Kartanegara (sebagai laporan)", "Arsip")
+    month_style: str = "angka"  # or "romawi": how every number's month is written
 
 
 @dataclass(frozen=True)

@@ -38,13 +38,13 @@ class DatabaseRecipe:
     def import_dump(self, remote: Remote, *tokens: str | Op) -> None:
         result = remote.run(*tokens, check=False, timeout=6 * 3600)
         if result.status != 0:
-            raise CommandFailed(f"Impor dump ke basis data bayangan gagal: "
+            raise CommandFailed(f"Impor dump ke basis data sementara gagal: "
                                 f"{result.error_text()}")
 
     def verify(self, remote: Remote, run: RunNames,
                manifest: dict[str, Any]) -> dict[str, Any]:
         return compare_counts(self.counts(remote, run.shadow_db), manifest,
-                              "basis data bayangan")
+                              "basis data sementara")
 
     def post_check(self, remote: Remote, manifest: dict[str, Any]) -> dict[str, Any]:
         return compare_counts(self.counts(remote, self.live), manifest, "basis data live")

@@ -57,7 +57,7 @@ class FilesRecipe:
                                                  shadow),
                             FROM, staged.path, check=False, timeout=6 * 3600)
         if result.status != 0:
-            raise CommandFailed(f"Membongkar arsip ke folder bayangan gagal: "
+            raise CommandFailed(f"Membongkar arsip ke folder sementara gagal: "
                                 f"{result.error_text()}")
         # The archive's owners are not trusted; the restored tree belongs to whoever owns
         # the live folder (the web server's user, typically), so the application can still
@@ -100,16 +100,16 @@ class FilesRecipe:
         found = self.tree(remote, run.sibling(self.live, "sh"))
         expected = self._expected
         if expected is not None and found != expected:
-            raise BackupInvalid("Isi folder bayangan tidak sama dengan arsip: "
+            raise BackupInvalid("Isi folder sementara tidak sama dengan arsip: "
                                 + "; ".join(differences(expected, found)) + ".")
         self._expected = None  # compared: not held through the rest of the restore
         digest = tree_digest(found)
         want = manifest.get("tree_sha256")
         if want and want != digest:
-            raise BackupInvalid(f"Digest pohon berkas di folder bayangan ({digest[:16]}...) "
+            raise BackupInvalid(f"Digest pohon berkas di folder sementara ({digest[:16]}...) "
                                 f"tidak sama dengan tree_sha256 di manifest.json "
                                 f"({want[:16]}...): arsip tidak sesuai dengan yang dicatat "
-                                "pekerjaan backup. Restore dihentikan sebelum penukaran.")
+                                "pekerjaan backup. Restore dihentikan sebelum penggantian.")
         return {"files": len(found), "tree_sha256": digest, "compared_with_manifest": bool(want)}
 
     def swap(self, remote: Remote, run: RunNames) -> None:

@@ -14,7 +14,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from sqlalchemy import select
 
-from bot.db.models import Document, Request
+from bot.db.models import AuditEvent, Document, Request
 from bot.demo.lab.mariadb import MariaDB
 from bot.demo.lab.simpeg import snapshot
 from bot.services.requests.timeline import timeline
@@ -49,6 +49,14 @@ def test_one_request_travels_all_eight_steps_in_telegram(office: Office,
 
     asyncio.run(scenario())
     assert snapshot(mariadb) == office.states["good"]
+    # Step 7 as the record has it: sent by the team member who wrote the report, on the
+    # Kepala Bidang's ratification; the team group reads the same two names.
+    told = next(t for t in fake.chat(TEAM_CHAT).texts() if "pemberitahuan terkirim" in t)
+    assert "(oleh Dimas Pratama, setelah laporan disahkan Fajar Setiawan)" in told, told
+    with office.container.sessions() as session:
+        sent = session.execute(select(AuditEvent).where(AuditEvent.action == "notify")
+                               ).scalar_one()
+        assert sent.actor_name == "Dimas Pratama"
     with office.container.sessions() as session:
         request = session.execute(select(Request)).scalar_one()
         assert request.state == "acknowledged"

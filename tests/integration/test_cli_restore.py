@@ -201,7 +201,7 @@ def test_a_run_cut_off_by_a_crash_is_cleaned_up_at_start_up_with_live_data_untou
     assert still.wait(timeout=30) != 0  # stopped, not left to run
     assert f"- restore #{run_id}: Restore terhenti" in out
     assert f"Dibersihkan: 1 proses restore yang masih berjalan dihentikan; folder staging " \
-           f"{staging}; salinan bayangan {shadow}." in out
+           f"{staging}; salinan sementara {shadow}." in out
     assert snapshot(mariadb) == states["damaged"]
     assert shadow not in mariadb.sql("SHOW DATABASES").split()
     assert not staging.exists()
@@ -295,7 +295,7 @@ def test_a_crash_after_the_atomic_swap_leaves_the_restore_live_and_undoable(
         assert session.execute(select(Request)).scalar_one().state == "restored"
         row = session.execute(select(RestoreRun)).scalar_one()
         assert row.status == "interrupted" and row.rollback_ref == str(run_id)
-        assert f"salinan bayangan {shadow}" in row.error
+        assert f"salinan sementara {shadow}" in row.error
     code, _, err = run(env_file, "rollback", str(run_id), "--nip", NIPS["tim_other"],
                        "--reason", "Belum diperiksa")
     assert code == 0, err

@@ -5,7 +5,6 @@ the shell that started it."""
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 from pathlib import Path
 
@@ -21,7 +20,6 @@ def _mode(path: Path) -> int:
 def test_init_and_printed_documents_are_private_to_pulihs_user(tmp_path: Path) -> None:
     office = tmp_path / "kantor"
     office.mkdir()
-    shutil.copy(ROOT / "inventory.example.toml", office / "inventory.example.toml")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PULIH_")}
     env.update(PULIH_DATA_DIR=str(office / "data"),
                PULIH_INVENTORY=str(office / "inventory.toml"),

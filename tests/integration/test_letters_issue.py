@@ -30,7 +30,7 @@ from tests.support.cli import office_env, pulih
 from tests.support.clock import WITA, month_year, office_day, running, tanggal
 from tests.support.documents import render
 from tests.support.office import NOW, PLH_WINDOW
-from tests.support.pdf import contains, pdf_text
+from tests.support.pdf import contains, keep_png_pages, pdf_text
 
 TICKET = f"PLH-{NOW.astimezone(WITA).year}-00001"
 MONTH = month_year()  # the month and year of every number issued today
@@ -87,7 +87,7 @@ def test_the_four_documents_are_issued_from_the_record_and_verified(
         assert contains(texts["disposisi"], field), field
     for field in (f"Nomor: 2/Diskominfo/000.6/{MONTH}", "backup-dc", POINT,
                   at(-660), SHA[:40], "Pemindahan berkas backup",
-                  "Salinan bayangan: tabel dan baris", "Sesuai: 2 tabel, 1280 baris",
+                  "Salinan sementara: tabel dan baris", "Sesuai: 2 tabel, 1280 baris",
                   "HTTP 200", "12 menit (Mutu Baku", "Dimas Pratama", "Fajar Setiawan"):
         assert contains(texts["laporan"], field), field
     # The test inventory has Hendra Gunawan as Plh. of the Kepala Dinas around the tests'
@@ -255,3 +255,94 @@ def test_the_acting_official_signs_inside_the_window(office: dict[str, str], tod
         signer = head_of_office(session, today)
     container.close()
     assert signer is not None and (signer.name, signer.jabatan) == (name, title)
+
+
+@pytest.mark.dates
+def test_the_four_documents_cite_the_agency_letter_as_tata_naskah_dinas_places_it(
+        office: dict[str, str], tmp_path: Path) -> None:
+    """A request filed with the agency's own letter number: the request letter carries it
+    as its number and is signed by the agency's head (the requester only files it), the
+    disposition sheet and the report cite it, and the notification letter answers it by
+    number and date, naming the ticket only as the ticket, and asks for the receipt
+    within step 8's Mutu Baku. PNGs of every page are kept as artifacts."""
+    out_dir = tmp_path / "keluar"
+    result = pulih(office, "letters", "render", "semua", "--request", TICKET, "--out",
+                   str(out_dir))
+    assert result.returncode == 0, result.stderr
+    files = issued_files(result.stdout, out_dir)
+    texts = {kind: pdf_text(path.read_bytes(), tmp_path) for kind, path in files.items()}
+    for kind, path in files.items():
+        assert keep_png_pages(path.read_bytes(), f"agency-letter-{kind}")
+
+    request = texts["surat_permohonan"]
+    assert contains(request, f"Nomor : {AGENCY_LETTER}")
+    assert contains(request, "Kepala Dinas Pendidikan dan Kebudayaan,")
+    assert "(......" in request and "NIP. ......" in request  # signed by hand, by the head
+    assert "Andi Saputra" in request  # as the contact, not the signer
+    assert not contains(request, "Andi Saputra NIP")
+    assert contains(texts["disposisi"], f"Nomor surat : {AGENCY_LETTER}")
+    assert contains(texts["laporan"], f"Nomor {AGENCY_LETTER}")
+    notice = texts["surat_pemberitahuan"]
+    assert contains(notice, f"Menindaklanjuti surat Saudara Nomor {AGENCY_LETTER} tanggal "
+                            f"{tanggal(office_day())}")
+    assert contains(notice, f"(nomor tiket {TICKET})")
+    assert f"Nomor {TICKET}" not in " ".join(notice.split())
+    assert contains(notice, "paling lambat 15 (lima belas) menit setelah surat ini diterima")
+    assert "hari kerja" not in notice
+    # One month style for the office: every number Pulih gave has the month in digits.
+    numbers = re.findall(r"\b(?:B-)?\d+/Diskominfo/000\.6/([0-9IVX]+)/\d{4}\b",
+                         " ".join(texts.values()))
+    assert numbers and set(numbers) == {MONTH.split("/")[0]}
+
+
+@pytest.mark.dates
+def test_a_request_without_a_letter_gets_the_agencys_signer_and_number_or_a_blank(
+        tmp_path: Path) -> None:
+    """Filed in chat without a letter number: the agency's named official signs; with the
+    agency's pattern Pulih numbers the letter in that agency's register and the
+    notification cites it; without one the number is left for the agency to write."""
+    env = office_env(tmp_path)
+    inventory = Path(env["PULIH_INVENTORY"])
+    inventory.write_text(inventory.read_text().replace(
+        'name = "Dinas Pendidikan dan Kebudayaan"\n',
+        'name = "Dinas Pendidikan dan Kebudayaan"\n'
+        'letter_signer = { name = "Dr. H. Thamrin, M.Pd.", jabatan = "Kepala Dinas '
+        'Pendidikan dan Kebudayaan", pangkat = "Pembina Utama Muda (IV/c)", '
+        'nip = "197005121995031003" }\n'
+        'letter_pattern = "{security}-{seq}/DISDIKBUD/{classification}/{month:02d}/{year}"\n',
+        1))
+    container = bootstrap(load_settings(environ=env), running())
+    upgrade(container.engine)
+    with container.unit_of_work() as session:
+        sync_inventory(session, load_inventory(inventory), NOW)
+        first = walk_to_report(session, letter_number=None).ticket
+    container.close()
+    out_dir = tmp_path / "keluar"
+    result = pulih(env, "letters", "render", "semua", "--request", first, "--out",
+                   str(out_dir))
+    assert result.returncode == 0, result.stderr
+    files = issued_files(result.stdout, out_dir)
+    texts = {kind: pdf_text(path.read_bytes(), tmp_path) for kind, path in files.items()}
+    agency_number = f"B-1/DISDIKBUD/000.6/{MONTH}"
+    assert contains(texts["surat_permohonan"], f"Nomor : {agency_number}")
+    for field in ("Dr. H. Thamrin, M.Pd.", "Pembina Utama Muda (IV/c)",
+                  "NIP. 197005121995031003"):
+        assert contains(texts["surat_permohonan"], field), field
+    assert contains(texts["surat_pemberitahuan"],
+                    f"Menindaklanjuti surat Saudara Nomor {agency_number}")
+
+    # Without the agency's pattern, the number is left blank for its register.
+    inventory.write_text("\n".join(line for line in inventory.read_text().splitlines()
+                                   if not line.startswith("letter_pattern")))
+    container = bootstrap(load_settings(environ=env), running())
+    with container.unit_of_work() as session:
+        sync_inventory(session, load_inventory(inventory), NOW)
+        second = walk_to_report(session, letter_number=None).ticket
+    container.close()
+    result = pulih(env, "letters", "render", "surat_permohonan", "--request", second,
+                   "--out", str(tmp_path / "kedua"))
+    assert result.returncode == 0, result.stderr
+    (letter,) = (tmp_path / "kedua").glob("surat_permohonan-*.pdf")
+    text = pdf_text(letter.read_bytes(), tmp_path, layout=True)
+    assert re.search(r"Nomor\s+: \.{40}", text), text[:600]
+    keep_png_pages(letter.read_bytes(), "agency-letter-unnumbered")

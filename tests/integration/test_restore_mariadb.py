@@ -103,7 +103,7 @@ def test_an_import_that_fails_half_way_leaves_live_untouched(
                       spec(mariadb, name), tmp_path / "staging")
     outcome = job.run()
     assert outcome.status == "failed"
-    assert "Impor dump ke basis data bayangan gagal" in outcome.message
+    assert "Impor dump ke basis data sementara gagal" in outcome.message
     assert "Data live tidak disentuh" in outcome.message
     assert snapshot(mariadb, name) == damaged
     assert not [d for d in mariadb.sql("SHOW DATABASES").split() if d.startswith("pulih_")]

@@ -193,7 +193,7 @@ def test_a_files_backup_whose_manifest_names_another_tree_is_stopped_before_the_
         if digest != right:
             assert outcome.status == "failed" and not outcome.swapped
             assert "tidak sama dengan tree_sha256 di manifest.json" in outcome.message
-            assert "sebelum penukaran" in outcome.message
+            assert "sebelum penggantian" in outcome.message
             assert tree(app) == live
     assert outcome.status == "succeeded", outcome.message
     assert outcome.verification["compared_with_manifest"] is True

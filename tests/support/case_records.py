@@ -27,14 +27,15 @@ def _at(minutes: int) -> datetime:
 
 
 def walk_to_report(session: Session,
-                   reason: str = "Tabel siswa rusak setelah pembaruan.") -> Request:
+                   reason: str = "Tabel siswa rusak setelah pembaruan.",
+                   letter_number: str | None = AGENCY_LETTER) -> Request:
     requester = actor_by_nip(session, NIPS["requester"])
     kadis = actor_by_nip(session, NIPS["kadis"])
     kabid = actor_by_nip(session, NIPS["kabid_a"])
     tim = actor_by_nip(session, NIPS["tim_exec"])
     request = submit_request(session, requester, NewRequest(
         "portal-pendidikan", Scope.DATABASE, reason, impact="Portal tidak dapat dibuka.",
-        contact="Andi Saputra 0812-0000-1111", letter_number=AGENCY_LETTER),
+        contact="Andi Saputra 0812-0000-1111", letter_number=letter_number),
         NOW, WITA)
     apply_action(session, request.id, kadis, Action.DISPOSE, _at(10), WITA,
                  target_id=kabid.person_id, reason="Mohon segera ditangani.")

@@ -12,6 +12,7 @@ import pytest
 
 from bot.cli import main
 from bot.errors import ConfigError
+from bot.examples import example as example_file
 from bot.inventory.loader import load_inventory
 from bot.services.office.setup import prepare
 from bot.workflow.sop import Role
@@ -32,7 +33,7 @@ def check(path: Path) -> tuple[int, str, str]:
 def example(tmp_path: Path) -> Path:
     """The shipped example next to the data folder that `pulih init` prepares."""
     target = tmp_path / "inventory.toml"
-    prepare(tmp_path / "data", target, ROOT / "inventory.example.toml")
+    prepare(tmp_path / "data", target, example_file("inventory.example.toml"))
     return target
 
 
@@ -318,3 +319,29 @@ def test_a_systems_own_staging_folder_is_read_and_a_dangerous_one_named(
                        f'recipe = "files"\napp_dir = "/srv/a"\nstaging_dir = "{bad}"')
         code, _, err = check(path)
         assert code == 1 and "(simpeg).staging_dir" in err, bad
+
+
+def test_one_month_style_for_every_number_of_the_office(tmp_path: Path) -> None:
+    path = write_inventory(tmp_path / "office")
+    path.write_text(path.read_text() + '\n[letters]\nmonth_style = "romawi"\n')
+    letters = load_inventory(path).letters
+    assert all("{month_roman}" in p and "{month:02d}" not in p
+               for p in letters.numbering.values()), letters.numbering
+    path.write_text(path.read_text() + '\n[letters.numbering]\n'
+                    'laporan = "{seq}/{unit}/{classification}/{month:02d}/{year}"\n')
+    code, out, err = check(path)
+    assert code == 1 and out == ""
+    assert err.strip().endswith(
+        "letters.numbering.laporan: '{seq}/{unit}/{classification}/{month:02d}/{year}' "
+        "memakai bulan angka, padahal month_style kantor ini romawi: satu gaya bulan untuk "
+        "semua surat"), err
+
+
+def test_an_agency_letter_signer_without_a_name_is_named_with_its_line(tmp_path: Path) -> None:
+    path = _broken(tmp_path, 'name = "Dinas Pendidikan dan Kebudayaan"\n',
+                   'name = "Dinas Pendidikan dan Kebudayaan"\n'
+                   'letter_signer = { jabatan = "Kepala Dinas" }\n')
+    code, _, err = check(path)
+    assert code == 1
+    assert f"{path}:{_line_of(path, 'letter_signer')}: " in err and \
+        "letter_signer: seharusnya { name" in err, err

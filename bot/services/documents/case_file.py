@@ -114,7 +114,7 @@ def _checks(run: RestoreRun) -> tuple[Check, ...]:
 def verification_checks(verification: dict[str, Any]) -> tuple[Check, ...]:
     """What a run's verification found, as the report's and the chat's lines."""
     checks: list[Check] = []
-    for key, where in (("shadow", "Salinan bayangan"), ("live", "Data live")):
+    for key, where in (("shadow", "Salinan sementara"), ("live", "Data live")):
         part = verification.get(key) or {}
         tables = part.get("tables")
         if tables:
@@ -148,7 +148,8 @@ def case_file(session: Session, request: Request, team_label: str = "Tim Teknis 
     return Case(
         ticket=request.ticket,
         agency=Party(request.agency.name,
-                     tuple(filter(None, request.agency.address.splitlines()))),
+                     tuple(filter(None, request.agency.address.splitlines())),
+                     code=request.agency.code),
         system_name=system.name, system_code=system.code, host=system.host,
         recipe=RECIPE_LABELS.get(system.recipe, system.recipe), database=system.database or "",
         app_dir=system.app_dir or "", scope=SCOPE_LABELS[Scope(request.scope)],
@@ -162,5 +163,6 @@ def case_file(session: Session, request: Request, team_label: str = "Tim Teknis 
         restore_started=run.started_at if run else None,
         restore_finished=run.finished_at if run else None,
         mutu_baku_restore=STEPS[5].service_time, problems=run.error if run else "",
+        reply_within=STEPS[8].service_time,
         executor=official(executor), ratifier=official(kabid),
     )

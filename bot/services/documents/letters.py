@@ -13,9 +13,8 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy.orm import Session
 
 from bot.bootstrap import Container
-from bot.db.models import Document, Person, Request
+from bot.db.models import Agency, Document, Person, Request
 from bot.errors import ConfigError
-from bot.inventory.model import LetterSettings
 from bot.services.audit import chain as audit
 from bot.services.documents.case_file import case_file, official
 from bot.services.documents.numbering import allocate_number, cancel_number
@@ -25,7 +24,7 @@ from bot.services.people.officials import role_holders, stand_ins
 from bot.services.requests.records import find_request
 from bot.workflow.refusals import NotAllowed
 from bot.workflow.sop import Role
-from letters.facts import Case, Issue, Official
+from letters.facts import Case, Issue, Official, Party
 from letters.kinds import KINDS
 from letters.page import Authenticity
 from letters.render import Sender, render_pdf
@@ -81,12 +80,13 @@ def head_of_office(session: Session, today: date) -> Official | None:
 
 
 def signer_for(session: Session, kind: str, request: Request, case: Case,
-               letters: LetterSettings, office_name: str, today: date) -> Official:
-    """Who signs: the requester (request letter), the Kepala Dinas (disposition sheet),
-    the report's author (report), and the Kepala Dinas or, a.n., the Kepala Bidang
-    (notification letter, by setting)."""
+               st: Stationery, today: date) -> Official:
+    """Who signs: the agency's head or the official the inventory names (request letter),
+    the Kepala Dinas (disposition sheet), the report's author (report), and the Kepala
+    Dinas or, a.n., the Kepala Bidang (notification letter, by setting)."""
+    letters, office_name = st.letters, st.office.name
     if kind == "surat_permohonan":
-        return case.requester
+        return st.request_signer(case.agency)
     if kind == "laporan":
         author = session.get(Person, request.report_author_id or request.executor_id or 0)
         signer = official(author)
@@ -102,6 +102,21 @@ def signer_for(session: Session, kind: str, request: Request, case: Case,
     if kadis is None:
         raise SigningError("Inventaris belum memuat Kepala Dinas.")
     return kadis
+
+
+def letter_terms(session: Session, st: Stationery, agency_id: int | None) -> dict[str, str]:
+    """What a requester is told of the request letter Pulih will write: who signs it and
+    how it is numbered."""
+    party = Party("", code="")
+    agency = session.get(Agency, agency_id) if agency_id is not None else None
+    if agency is not None:
+        party = Party(agency.name, code=agency.code)
+    signer = st.request_signer(party)
+    pattern = getattr(st.agency(party.code), "letter_pattern", None)
+    return {"signer": f"{signer.jabatan}, {signer.name}" if signer.name else
+            f"{signer.jabatan} (nama dan tanda tangan diisi di kantor Anda)",
+            "number": "dari pola nomor surat kantor Anda" if pattern else
+            "dikosongkan, diisi dari buku agenda kantor Anda"}
 
 
 @dataclass(frozen=True)
@@ -120,8 +135,7 @@ def _gather(c: Container, kind: str, request_key: str, st: Stationery,
     with c.sessions() as session:
         request = find_request(session, request_key)
         case = case_file(session, request)
-        who = signer_for(session, kind, request, case, st.letters, st.office.name,
-                         local_date(now, c.settings.timezone))
+        who = signer_for(session, kind, request, case, st, local_date(now, c.settings.timezone))
         return _Draft(request.id, case, who)
 
 
@@ -146,12 +160,17 @@ def issue_letter(c: Container, kind: str, request_key: str, *,
     st = stationery_ or c.office.stationery
     now = c.clock()
     draft = _gather(c, kind, request_key, st, now)
-    number: str | None
+    number: str | None = None
+    unit, pattern = st.letters.unit_code, st.letters.numbering[kind]
     if kind == "surat_permohonan":
-        number = draft.case.letter_number  # the agency's own number, kept verbatim
-    else:
-        row = allocate_number(c.sessions, kind=kind, pattern=st.letters.numbering[kind],
-                              unit=st.letters.unit_code,
+        # The agency's own number, kept verbatim; or one from the agency's own pattern
+        # and register; or none (left blank for the agency's register).
+        number = draft.case.letter_number
+        agency = st.agency(draft.case.agency.code)
+        unit, pattern = draft.case.agency.code, getattr(agency, "letter_pattern", None) or ""
+    allocated = number is None and bool(pattern)
+    if allocated:
+        row = allocate_number(c.sessions, kind=kind, pattern=pattern, unit=unit,
                               classification=st.letters.classification,
                               security=st.letters.security_code, now=now,
                               zone=c.settings.timezone, request_id=draft.request_id)
@@ -172,11 +191,17 @@ def issue_letter(c: Container, kind: str, request_key: str, *,
                 session, kind=kind, content=pdf, folder=c.settings.data_dir / "documents",
                 now=now, number=number, request_id=draft.request_id, actor_id=actor_id,
                 code=code)
+            if allocated and kind == "surat_permohonan":
+                # The notification letter cites the agency's letter by this number.
+                request = session.get(Request, draft.request_id)
+                assert request is not None
+                request.letter_number = number
+                request.letter_date = local_date(now, c.settings.timezone)
             if on_issued is not None:
                 on_issued(session, document)
             document_id, path = document.id, Path(document.file_path)
     except Exception:
-        if number is not None and kind != "surat_permohonan":
+        if allocated and number is not None:
             with c.unit_of_work() as session:
                 cancel_number(session, number, "dokumen gagal dibuat", c.clock())
         raise

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.inventory.model import Inventory, LetterSettings, Office
-from letters.facts import Case
+from bot.inventory.model import Agency, Inventory, LetterSettings, Office
+from letters.facts import Case, Official, Party
 from letters.fonts import FontFiles, bundled_fonts
 from letters.page import Letterhead, PageSetup
 from letters.render import OfficeInfo
@@ -18,10 +18,22 @@ class Stationery:
 
     office: Office
     letters: LetterSettings
+    agencies: tuple[Agency, ...] = ()
 
     @classmethod
     def from_inventory(cls, inventory: Inventory) -> Stationery:
-        return cls(inventory.office, inventory.letters)
+        return cls(inventory.office, inventory.letters, inventory.agencies)
+
+    def agency(self, code: str) -> Agency | None:
+        return next((a for a in self.agencies if a.code == code), None)
+
+    def request_signer(self, party: Party) -> Official:
+        """Who signs the request letter Pulih writes for an agency: the official the
+        inventory names for it, else its head, whose name is left to write by hand."""
+        named = getattr(self.agency(party.code), "letter_signer", None)
+        if named is None:
+            return Official("", party.head)
+        return Official(named.name, named.jabatan, named.pangkat, named.nip)
 
     @property
     def setup(self) -> PageSetup:

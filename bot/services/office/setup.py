@@ -9,6 +9,10 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from bot.examples import example as packaged_example
+
+LOGO = "logo-contoh.png"  # the example inventory's placeholder letterhead logo
+
 
 @dataclass
 class SetupReport:
@@ -62,6 +66,13 @@ def prepare(data_dir: Path, inventory_path: Path, example: Path | None,
     elif example is not None and example.is_file():
         _copy_new(example, inventory_path)
         report.inventory_made = True
+        logo = example.parent / LOGO
+        if not logo.is_file():
+            logo = packaged_example(LOGO)
+        if not (inventory_path.parent / LOGO).exists():
+            _copy_new(logo, inventory_path.parent / LOGO)
+            report.created.append(f"{inventory_path.parent / LOGO} (logo contoh; ganti dengan "
+                                  "lambang daerah)")
         report.created.append(f"{inventory_path} (salinan {example.name}; sesuaikan isinya)")
     return report
 

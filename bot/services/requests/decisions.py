@@ -36,14 +36,21 @@ def decide(session: Session, request_id: int, actor: Actor, action: Action, now:
     request = apply_action(session, request_id, actor, action, now, zone, reason=reason,
                            target_id=target_id, expected_version=version,
                            data={"instruksi": instruction} if instruction else None)
+    by = actor.name
     if action is Action.RATIFY:
+        # The letter goes out at once, sent by the team (step 7) as the record says, on
+        # the Kepala Bidang's ratification: both names, as recorded.
         request = notify_agency(session, request, now, zone)
+        author = session.get(Person, request.report_author_id or request.executor_id or 0)
+        if author is not None:
+            by = render_text("chat/notified_by.txt.j2", zone, sender=author.name,
+                             ratifier=actor.name).strip()
     # Only a disposition names its target in the note (an assignment's note is its
     # instruction).
     target = session.get(Person, target_id) \
         if action is Action.DISPOSE and target_id is not None else None
     note = decision_note(action, reason, instruction, target.name if target else None)
-    notify_move(session, request, now, zone, team_chat_id, actor_name=actor.name, note=note)
+    notify_move(session, request, now, zone, team_chat_id, actor_name=by, note=note)
     return request
 
 

@@ -348,13 +348,13 @@ def _clean_target(access: SystemAccess, spec: TargetSpec, names: RunNames,
         shadow = recipe.shadow_left(remote, names)
         if shadow is not None:  # after a swap it holds no data (MariaDB: views at most)
             recipe.discard_shadow(remote, names)
-            removed.append(f"salinan bayangan {shadow}")
+            removed.append(f"salinan sementara {shadow}")
         cleaned = ("Dibersihkan: " + "; ".join(removed) + ".") if removed else \
             "Tidak ada sisa restore di server tujuan."
         if not swapped and before is not None:
             return False, live_checked(remote, recipe, before, cleaned)
     if swapped:
-        return True, (f"{cleaned} Penukaran sudah terjadi; kondisi sebelumnya tersimpan dan "
+        return True, (f"{cleaned} Penggantian sudah terjadi; kondisi sebelumnya tersimpan dan "
                       "dapat di-rollback.")
-    return False, (f"{cleaned} Restore berhenti sebelum penukaran, jadi data live tidak "
+    return False, (f"{cleaned} Restore berhenti sebelum penggantian, jadi data live tidak "
                    "disentuh.")
