@@ -130,6 +130,10 @@ def test_the_whole_path_from_mohon_to_the_teams_assignment_card(
     assert "Portal Data Pendidikan" in summary and f"{tanggal(YESTERDAY)} 23.00 WITA" in summary
     assert HOSTILE in summary and f"Dampak: Dampak: {HOSTILE}" in summary
     assert CONTACT in summary
+    # Who will sign the letter Pulih writes, and how it gets its number, before filing.
+    assert "Ditandatangani: Kepala Dinas Pendidikan dan Kebudayaan (nama dan tanda tangan " \
+        "diisi di kantor Anda)" in summary
+    assert "Nomor surat: dikosongkan, diisi dari buku agenda kantor Anda" in summary
     filed = next(t for t in texts if "Permohonan terkirim" in t)
     assert "Permohonan terkirim. Nomor tiket: PLH-" in filed and "sedang dibuat" in filed
     assert "Permohonan dikirim." in texts  # the summary, its buttons gone
