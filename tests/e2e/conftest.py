@@ -1,5 +1,6 @@
-"""The office of the whole-SOP tests (tests.support.sop_flow), as a fixture: the bot on a
-fresh PostgreSQL database, signing with a throwaway certificate."""
+"""Fixtures of the chat tests: the local Bot API stand-in, and the office of the whole-SOP
+tests (tests.support.sop_flow): the bot on a fresh PostgreSQL database, signing with a
+throwaway certificate."""
 
 from __future__ import annotations
 
@@ -13,10 +14,17 @@ from bot.demo.lab.mariadb import MariaDB
 from bot.demo.lab.postgres import create_database
 from bot.demo.lab.simpeg import damaged_simpeg, drop_simpeg
 from bot.demo.lab.sshd import SshServer
-from bot.demo.standin import fake_telegram
+from bot.demo.standin import FakeTelegram, fake_telegram
 from letters.signing import make_dev_certificate
 from tests.support.clock import LAST_NIGHT
 from tests.support.sop_flow import Office, open_office
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTelegram]:
+    """The Bot API stand-in on 127.0.0.1, for one test."""
+    with fake_telegram() as server:
+        yield server
 
 
 @pytest.fixture

@@ -12,19 +12,13 @@ from sqlalchemy import select
 
 from bot.bootstrap import Container
 from bot.db.models import AuditEvent, Person
-from bot.demo.standin import TOKEN, FakeTelegram, fake_telegram
+from bot.demo.standin import TOKEN, FakeTelegram
 from bot.services.people.linking import invite
 from tests.support.cli import office_env, pulih
 from tests.support.office import NIPS, NOW
 from tests.support.running_bot import chat_office, has_messages, running_bot, until
 
 KADIS, STRANGER = 5001, 6666
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    with fake_telegram() as server:
-        yield server
 
 
 @pytest.fixture

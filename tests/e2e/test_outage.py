@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -16,22 +15,12 @@ from pathlib import Path
 import pytest
 
 from bot.bootstrap import Container
-from bot.demo.standin import FakeTelegram, Fault, fake_telegram
+from bot.demo.lab.loopback import free_port
+from bot.demo.standin import FakeTelegram, Fault
 from tests.support.running_bot import has_messages, linked_office, running_bot, until
 
 REQUESTER = 3001
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    with fake_telegram() as server:
-        yield server
 
 
 @pytest.fixture

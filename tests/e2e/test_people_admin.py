@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.bootstrap import Container, bootstrap
 from bot.db.models import AuditEvent, Person, Request
-from bot.demo.standin import TOKEN, FakeTelegram, fake_telegram
+from bot.demo.standin import TOKEN, FakeTelegram
 from bot.inventory.loader import load_inventory
 from bot.services.office.inventory_sync import sync_inventory
 from bot.services.people.linking import redeem
@@ -22,12 +22,6 @@ from tests.support.office import NIPS, NOW
 from tests.support.running_bot import file_request, has_messages, linked_office, running_bot, until
 
 ADMIN, KADIS, KADIS_NEW_PHONE, REQUESTER = 7001, 5001, 5002, 3001
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    with fake_telegram() as server:
-        yield server
 
 
 @pytest.fixture

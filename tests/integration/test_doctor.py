@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 
 from bot.cli import main
 from bot.db.migrate import head_revision
+from bot.demo.lab.loopback import free_port
 from bot.demo.lab.sshd import SshServer
 from bot.demo.standin import TOKEN, FakeTelegram
 from tests.support.office import inventory_text
@@ -38,11 +38,6 @@ def private_files() -> Iterator[None]:
     finally:
         os.umask(old)
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def change_system(text: str, code: str, old: str, new: str) -> str:
