@@ -188,6 +188,7 @@ def leftovers(names: RunNames, system: Simpeg | Website) -> list[str]:
     return processes + shadows + staging
 
 
+@pytest.mark.slow  # up to 18 processes killed and recovered per kind: one to two minutes
 @pytest.mark.parametrize("kind", ["mariadb", "files"])
 def test_a_restore_killed_in_any_phase_is_recovered_clean_and_can_be_done_again(
         tmp_path: Path, backup_server: SshServer, slow_target: SshServer, mariadb: MariaDB,

@@ -94,6 +94,7 @@ def honest_restore(mariadb: MariaDB, backup_server: SshServer, target_server: Ss
     assert snapshot(mariadb, live) == state
 
 
+@pytest.mark.slow  # every hostile dump is a restore of its own: over a minute
 def test_every_hostile_mariadb_dump_is_refused_by_line_and_nothing_runs(
         mariadb: MariaDB, backup_server: SshServer, target_server: SshServer,
         maria_world: tuple[str, str, Path, bytes]) -> None:
@@ -179,6 +180,7 @@ def _pg_databases(pg_server: str) -> set[str]:
         return {r[0] for r in conn.execute("SELECT datname FROM pg_database")}
 
 
+@pytest.mark.slow  # every hostile dump is a restore of its own: over a minute
 def test_every_hostile_postgresql_dump_is_refused_by_line_and_nothing_runs(
         pg_server: str, backup_server: SshServer, target_server: SshServer,
         pg_world: tuple[str, str, Path, bytes, bytes]) -> None:
