@@ -64,7 +64,7 @@ def test_the_version_is_printed(capsys: pytest.CaptureFixture[str]) -> None:
     (["rollback", "satu", "--nip", NIPS["tim_exec"], "--reason", "x"],
      "pulih rollback: NOMOR: 'satu' bukan bilangan bulat"),
     (["requests", "list", "--bogus"], "pulih: argumen tidak dikenal: --bogus"),
-    (["restore", "simpeg", "20261201-0200", "--nip", "19850312201001100"],
+    (["restore", "simpeg", "titik", "--nip", "19850312201001100"],
      "pulih restore: --nip: NIP 19850312201001100 ada 17 digit; NIP ASN 18 digit"),
     (["people", "invite", "1985O312201001100"],
      "pulih people invite: NIP: NIP '1985O312201001100' harus berupa angka (18 digit)"),
