@@ -33,6 +33,10 @@ async def orang(update: Update, context: PulihContext) -> None:
         return
     args = [a[:40] for a in (context.args or [])][:20]
     verb = args[0].lower() if args else "daftar"
+    if verb not in ("daftar", "undang", *CHANGES) or \
+            (verb in (*CHANGES, "undang") and len(args) < 2):
+        await reply(update, context, text(context, "people", view="usage"))
+        return
     admin = Admin(actor.name, actor.person_id)
     answer = Answer(update)
 
@@ -44,10 +48,6 @@ async def orang(update: Update, context: PulihContext) -> None:
         answer.say(words)
         answer.queue(session, context)
 
-    if verb not in ("daftar", "undang", *CHANGES) or \
-            (verb in CHANGES and len(args) < 2) or (verb == "undang" and len(args) < 2):
-        await reply(update, context, text(context, "people", view="usage"))
-        return
     await in_session(context, work)
     kick_delivery(context, documents=False)
 

@@ -78,9 +78,9 @@ async def begin(update: Update, context: PulihContext, answer: Answer | None = N
         answer.say(say(context, "opd_only"))
         await send(context, answer)
         return
-    systems = await in_session(context, lambda s: agency_systems(s, actor.agency_id))
     stationery = context.pulih.container.office.stationery
-    terms = await in_session(context, lambda s: letter_terms(s, stationery, actor.agency_id))
+    systems, terms = await in_session(context, lambda s: (
+        agency_systems(s, actor.agency_id), letter_terms(s, stationery, actor.agency_id)))
     if not systems:
         answer.say(say(context, "no_systems"))
         await send(context, answer)

@@ -112,7 +112,7 @@ def letter_terms(session: Session, st: Stationery, agency_id: int | None) -> dic
     if agency is not None:
         party = Party(agency.name, code=agency.code)
     signer = st.request_signer(party)
-    pattern = getattr(st.agency(party.code), "letter_pattern", None)
+    pattern = st.letter_pattern(party.code)
     return {"signer": f"{signer.jabatan}, {signer.name}" if signer.name else
             f"{signer.jabatan} (nama dan tanda tangan diisi di kantor Anda)",
             "number": "dari pola nomor surat kantor Anda" if pattern else
@@ -166,8 +166,8 @@ def issue_letter(c: Container, kind: str, request_key: str, *,
         # The agency's own number, kept verbatim; or one from the agency's own pattern
         # and register; or none (left blank for the agency's register).
         number = draft.case.letter_number
-        agency = st.agency(draft.case.agency.code)
-        unit, pattern = draft.case.agency.code, getattr(agency, "letter_pattern", None) or ""
+        unit = draft.case.agency.code
+        pattern = st.letter_pattern(unit) or ""
     allocated = number is None and bool(pattern)
     if allocated:
         row = allocate_number(c.sessions, kind=kind, pattern=pattern, unit=unit,

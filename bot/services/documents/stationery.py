@@ -27,10 +27,16 @@ class Stationery:
     def agency(self, code: str) -> Agency | None:
         return next((a for a in self.agencies if a.code == code), None)
 
+    def letter_pattern(self, code: str) -> str | None:
+        """The agency's own numbering pattern for its request letters, if it has one."""
+        agency = self.agency(code)
+        return agency.letter_pattern if agency is not None else None
+
     def request_signer(self, party: Party) -> Official:
         """Who signs the request letter Pulih writes for an agency: the official the
         inventory names for it, else its head, whose name is left to write by hand."""
-        named = getattr(self.agency(party.code), "letter_signer", None)
+        agency = self.agency(party.code)
+        named = agency.letter_signer if agency is not None else None
         if named is None:
             return Official("", party.head)
         return Official(named.name, named.jabatan, named.pangkat, named.nip)

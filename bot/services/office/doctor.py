@@ -141,14 +141,15 @@ def _synced(inventory: Inventory, sessions: Callable[[], Session]) -> Iterator[F
         yield Finding(Level.OK, "sinkron", "basis data sesuai inventaris")
 
 
-def _targets(inventory: Inventory) -> list[tuple[str, SshTarget]]:
-    return [*((f"server backup {b.name}", b.ssh) for b in inventory.backup_servers),
-            *((f"sistem {s.code}", s.ssh) for s in inventory.systems)]
+def _targets(inventory: Inventory) -> list[tuple[str, str, SshTarget]]:
+    """(subject of the line, endpoint name, how to reach it) for every server."""
+    return [*((f"server backup {b.name}", b.name, b.ssh) for b in inventory.backup_servers),
+            *((f"sistem {s.code}", s.code, s.ssh) for s in inventory.systems)]
 
 
 def _files(inventory: Inventory) -> Iterator[Finding]:
-    keys = sorted({t.key for _, t in _targets(inventory)})
-    known = sorted({t.known_hosts for _, t in _targets(inventory)})
+    keys = sorted({t.key for _, _, t in _targets(inventory)})
+    known = sorted({t.known_hosts for _, _, t in _targets(inventory)})
     for key in keys:
         if not key.is_file():
             yield Finding(Level.FAIL, "kunci SSH", f"{key} tidak ada")
@@ -168,9 +169,9 @@ def _files(inventory: Inventory) -> Iterator[Finding]:
             yield Finding(Level.OK, "known_hosts", f"{path}")
 
 
-def _reach(subject: str, target: SshTarget) -> Finding:
-    endpoint = Endpoint(subject.split()[-1], target.host, target.port, target.user,
-                        target.key, target.known_hosts, target.sudo)
+def _reach(subject: str, name: str, target: SshTarget) -> Finding:
+    endpoint = Endpoint(name, target.host, target.port, target.user, target.key,
+                        target.known_hosts, target.sudo)
     try:
         connect(endpoint, timeout=SSH_TIMEOUT).close()
     except RestoreError as exc:
@@ -182,7 +183,7 @@ def _reach(subject: str, target: SshTarget) -> Finding:
 def _reachable(inventory: Inventory) -> Iterator[Finding]:
     targets = _targets(inventory)
     with ThreadPoolExecutor(min(PARALLEL, max(1, len(targets)))) as pool:
-        yield from pool.map(lambda pair: _reach(*pair), targets)
+        yield from pool.map(lambda each: _reach(*each), targets)
 
 
 def _bot_api(settings: Settings) -> Iterator[Finding]:

@@ -15,7 +15,7 @@ import subprocess
 import tarfile
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -212,11 +212,9 @@ def _copy_sqlite(source: Path, target: Path) -> None:
     """A consistent copy while others write (SQLite's online backup API)."""
     if not source.is_file():
         raise SelfBackupError(f"Basis data {source} tidak ada.")
-    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, \
-            sqlite3.connect(target) as dst:
+    with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src, \
+            closing(sqlite3.connect(target)) as dst:
         src.backup(dst)
-    dst.close()
-    src.close()
 
 
 def _sha256(path: Path) -> str:
@@ -305,9 +303,8 @@ def _verify(folder: Path, settings: Settings) -> tuple[Counts, str]:
     """Open the copy and walk its activity record; a copy that fails is no backup."""
     key = folder / KEY_FILE
     if (folder / SQLITE_COPY).is_file():
-        with sqlite3.connect(f"file:{folder / SQLITE_COPY}?mode=ro", uri=True) as check:
+        with closing(sqlite3.connect(f"file:{folder / SQLITE_COPY}?mode=ro", uri=True)) as check:
             ok = check.execute("PRAGMA integrity_check").fetchone()[0]
-        check.close()
         if ok != "ok":
             raise SelfBackupError(f"Salinan basis data rusak: {ok}")
         counts, problem = _counts_and_chain(f"sqlite:///{folder / SQLITE_COPY}", key)
