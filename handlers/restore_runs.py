@@ -66,7 +66,7 @@ def progress_text(live: LiveRun, zone: Any) -> str:
     return render_text(
         "chat/restore_progress.txt.j2", zone, **live.values, cancelled_by=live.cancelled_by,
         index=STEPS.index(phase) + 1 if phase in STEPS else len(STEPS), steps=len(STEPS),
-        phase=PHASE_LABELS[phase],
+        phase=p.label if p else PHASE_LABELS[phase],
         bar=("#" * int(share * BAR)).ljust(BAR, ".") if share is not None else "",
         percent=int(share * 100) if share is not None else 0,
         rate=ukuran(int(p.rate)) if p and p.rate else "",

@@ -10,7 +10,6 @@ import dataclasses
 import hashlib
 import json
 import re
-import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -22,15 +21,15 @@ import paramiko
 
 from restore.catalog import RestorePoint
 from restore.errors import Busy, Cancelled, CommandFailed, NotEnoughSpace, RestoreError
+from restore.processes import run_tag, stop_run
 from restore.recipes import Recipe, RunNames, Staged, TargetSpec
 from restore.recipes.registry import recipe_for
 from restore.safety import DISCARD, absolute_path, confined
 from restore.safety import url as safe_url
 from restore.ssh import Endpoint, Remote, connect
-from restore.transfer_process import copy_in_child
+from restore.transfer_process import copy_in_child, stream_in_child
 
 _UNTOUCHED = re.compile(r"[;.]?\s*[Dd]ata live tidak disentuh\.?$")
-_ERE_SPECIAL = set(".[]()*+?{}|^$\\")
 LOCK_BUSY = 75  # flock's exit status when another run holds the system's lock
 LOCK_HELD = "PULIH-TERKUNCI"
 LOCK_WAIT = 30.0  # seconds for the lock holder to say it holds the lock
@@ -48,6 +47,7 @@ class Phase(StrEnum):
     ROLLBACK = "rollback"
 
 
+STREAMED = "dialirkan langsung dari server backup ke impor, tanpa salinan staging"
 PHASE_LABELS = {
     Phase.PREFLIGHT: "Pemeriksaan awal", Phase.TRANSFER: "Pemindahan berkas backup",
     Phase.APPLY: "Pemulihan ke salinan sementara", Phase.VERIFY: "Verifikasi salinan sementara",
@@ -63,6 +63,14 @@ class Progress:
     total: int = 0
     rate: float = 0.0  # bytes per second
     eta: float | None = None  # seconds
+
+    @property
+    def label(self) -> str:
+        """The phase as the team reads it; bytes counted while applying mean the backup
+        flows straight into the import, both shown by one bar."""
+        if self.phase is Phase.APPLY and self.total:
+            return "Pemindahan dan pemulihan ke salinan sementara (dialirkan langsung)"
+        return PHASE_LABELS[self.phase]
 
 
 class Journal(Protocol):
@@ -99,6 +107,7 @@ class RestoreJob:
     # work never touches another run (of this or another Pulih) with the same number.
     tag: str = ""
     uid: str = ""  # the run's UUID (hex): see RunNames
+    limit: int = 0  # bytes per second the backup file may move at (0: as fast as it goes)
     _lock: paramiko.Channel | None = field(default=None, init=False, repr=False)
     _refused: bool = field(default=False, init=False, repr=False)  # another run holds it
 
@@ -147,14 +156,19 @@ class RestoreJob:
             staged = Staged(name, confined(self.staging_dir, name),
                             next(f.size for f in self.point.files if f.name == name))
             t, b = target, backup
-            self._step(Phase.PREFLIGHT, lambda: self._preflight(t, r, staged))
+            streaming = r.streams(name)
+            self._step(Phase.PREFLIGHT, lambda: self._preflight(t, r, staged, streaming))
             before = r.live_state(t)
             self.journal.phase(Phase.PREFLIGHT, "live", json.dumps(before, ensure_ascii=False))
-            entries: dict[str, str] = {}
-            self._step(Phase.TRANSFER, lambda: self._transfer(b, t, staged, entries))
-            if r.kind == "files":
-                staged = dataclasses.replace(staged, tree=entries)
-            self._step(Phase.APPLY, lambda: r.apply(t, staged, self.names))
+            if streaming:
+                self.journal.phase(Phase.APPLY, "note", STREAMED)
+                self._step(Phase.APPLY, lambda: self._stream(b, t, r, staged))
+            else:
+                entries: dict[str, str] = {}
+                self._step(Phase.TRANSFER, lambda: self._transfer(b, t, staged, entries))
+                if r.kind == "files":
+                    staged = dataclasses.replace(staged, tree=entries)
+                self._step(Phase.APPLY, lambda: r.apply(t, staged, self.names))
             outcome.verification = self._step(
                 Phase.VERIFY, lambda: r.verify(t, self.names, self.manifest))
             if self.cancel.is_set():
@@ -218,11 +232,13 @@ class RestoreJob:
             self.journal.phase(Phase.SWAP, "failed", exc.message)
             return False
 
-    def _preflight(self, target: Remote, recipe: Recipe, staged: Staged) -> None:
+    def _preflight(self, target: Remote, recipe: Recipe, staged: Staged,
+                   streaming: bool) -> None:
         target.run("mkdir", "-p", "-m", "0700", "--", self.staging_dir)
         self._claim(target)
         recipe.preflight(target)
-        needs = [(self.staging_dir, staged.size)]
+        # A stream needs room for the shadow only; a staged file for its copy as well.
+        needs = [] if streaming else [(self.staging_dir, staged.size)]
         for path, size in recipe.space_needed(staged.size, [staged.name]):
             if path == "@datadir":
                 path = getattr(recipe, "datadir")(target)  # noqa: B009 - db recipes only
@@ -312,24 +328,45 @@ class RestoreJob:
         except (IndexError, ValueError):
             return None
 
-    def _transfer(self, backup: Remote, target: Remote, staged: Staged,
-                  entries: dict[str, str]) -> None:
+    def _bytes(self, phase: Phase, total: int) -> Callable[[int], None]:
+        """Progress of `total` bytes moving in `phase`, passed on twice a second at most."""
         started = time.monotonic()
         last = [0.0]
 
         def progress(done: int) -> None:
             now = time.monotonic()
-            if now - last[0] < 0.5 and done < staged.size:
+            if now - last[0] < 0.5 and done < total:
                 return
             last[0] = now
             rate = done / max(now - started, 1e-6)
-            eta = (staged.size - done) / rate if rate > 0 else None
-            self.on_progress(Progress(Phase.TRANSFER, done, staged.size, rate, eta))
+            eta = (total - done) / rate if rate > 0 else None
+            self.on_progress(Progress(phase, done, total, rate, eta))
 
+        return progress
+
+    def _transfer(self, backup: Remote, target: Remote, staged: Staged,
+                  entries: dict[str, str]) -> None:
         copy_in_child(backup, self.point.path_of(staged.name), target, staged.path,
                       size=staged.size, expected_sha256=self.digests[staged.name],
-                      on_progress=progress, cancel=self.cancel, recipe=self.spec.recipe,
-                      tree=entries, tag=self.tag)
+                      on_progress=self._bytes(Phase.TRANSFER, staged.size),
+                      cancel=self.cancel, recipe=self.spec.recipe, tree=entries,
+                      tag=self.tag, limit=self.limit)
+
+    def _stream(self, backup: Remote, target: Remote, recipe: Recipe, staged: Staged) -> None:
+        """The file poured from the backup server into the shadow's import (restore.stream)."""
+        command = recipe.prepare(target, staged, self.names)
+        entries: dict[str, str] = {}
+        try:
+            stream_in_child(backup, self.point.path_of(staged.name), target, command,
+                            size=staged.size, expected_sha256=self.digests[staged.name],
+                            tag=self.tag, on_progress=self._bytes(Phase.APPLY, staged.size),
+                            cancel=self.cancel, recipe=self.spec.recipe, tree=entries,
+                            limit=self.limit, failed=recipe.import_failed)
+        except CommandFailed as exc:
+            raise recipe.explain(exc) from exc
+        if recipe.kind == "files":
+            staged = dataclasses.replace(staged, tree=entries)
+        recipe.finish(target, staged, self.names)
 
     def _cleanup(self, target: Remote, recipe: Recipe, swapped: bool) -> None:
         """Stop what this run may still have running on the target (a cancelled import, a
@@ -367,47 +404,3 @@ def live_checked(target: Remote, recipe: Recipe, before: list[str], message: str
     return (f"{message} PERHATIAN: data live berubah selama restore, bukan oleh penggantian "
             f"Pulih (hilang: {', '.join(gone) or '-'}; baru: {', '.join(new) or '-'}). "
             "Periksa server tujuan segera.")
-
-
-def run_tag(run_id: int) -> str:
-    """A name for a run's commands, unique to the run: its number and a random part."""
-    return f"pulih-run-{run_id}-{secrets.token_hex(6)}"
-
-
-def _bracketed(name: str, after: str) -> str:
-    """An extended regular expression for `name` followed by `after`, its last letter in
-    brackets so that it never matches the command line that carries it."""
-    return "".join(f"\\{c}" if c in _ERE_SPECIAL else c for c in name[:-1]) + \
-        f"[{name[-1]}]{after}"
-
-
-def legacy_pattern(names: RunNames, staging_dir: str) -> str:
-    """For a run recorded before runs were tagged: the processes naming its shadow or its
-    staging folder (which, before runs had a UUID, a run of another Pulih with the same
-    number could share)."""
-    return "|".join((_bracketed(names.shadow_db, "( |$)"),
-                     _bracketed(f".pulih-sh-{names.key}", "( |$|/)"),
-                     _bracketed(staging_dir, "/")))
-
-
-def stop_run(remote: Remote, tag: str, pattern: str = "", wait: float = 20) -> int:
-    """Stop every process of the run still on `remote` and wait until they are gone: each
-    command it started (the shell named `tag`) with its whole session (pipes, sudo,
-    children), or, for an untagged run, what `pattern` finds. Returns how many processes
-    were stopped."""
-    pattern = _bracketed(tag, "$") if tag else pattern
-    leaders = remote.run("pgrep", "-f", "--", pattern, check=False).text.split()
-    if not leaders:
-        return 0
-    sessions = ",".join(leaders)
-    members = set(remote.run("pgrep", "-s", sessions, check=False).text.split())
-    remote.run("pkill", "-KILL", "-s", sessions, check=False)
-    remote.run("pkill", "-KILL", "-f", "--", pattern, check=False)
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        left = remote.run("pgrep", "-f", "--", pattern, check=False).text.split() + \
-            remote.run("pgrep", "-s", sessions, check=False).text.split()
-        if not left:
-            break
-        time.sleep(0.2)
-    return len(members | set(leaders))

@@ -15,7 +15,15 @@ _PIECE = 4 << 20  # decompressed bytes handled at a time, whatever the compressi
 
 class Inspector(Protocol):
     def feed(self, data: bytes) -> None: ...
-    def findings(self) -> list[Finding]: ...
+
+    def so_far(self) -> list[Finding]:
+        """What the bytes fed so far hold (every statement or member read whole), without
+        judging where they end: asked while the bytes still stream."""
+        ...
+
+    def findings(self) -> list[Finding]:
+        """Everything, the end of the file included: asked once, after the last byte."""
+        ...
 
 
 class Gunzipped:
@@ -42,6 +50,12 @@ class Gunzipped:
                 self.midway = False
             else:
                 data = self.unzip.unconsumed_tail
+
+    def so_far(self) -> list[Finding]:
+        found = list(self.inner.so_far())
+        if self.broken:
+            found.append(Finding("berkas gzip", "", f"tidak dapat dibuka: {self.broken}"))
+        return found
 
     def findings(self) -> list[Finding]:
         found = self.inner.findings()

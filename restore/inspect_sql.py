@@ -205,6 +205,9 @@ class SqlInspector:
         for raw in lines:
             self._line(raw.decode("latin-1") + "\n")
 
+    def so_far(self) -> list[Finding]:
+        return list(self.found)
+
     def findings(self) -> list[Finding]:
         if self.pending:
             self._line(self.pending.decode("latin-1"))

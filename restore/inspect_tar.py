@@ -46,6 +46,11 @@ class TarInspector:
                 return
             view = view[written:]
 
+    def so_far(self) -> list[Finding]:
+        # The reading thread may be up to a pipe's worth behind: what it has not reached
+        # yet is judged by the next call, or by `findings`.
+        return list(self.found)
+
     def findings(self) -> list[Finding]:
         os.close(self._write)
         self._thread.join()

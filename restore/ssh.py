@@ -141,24 +141,27 @@ class Remote:
             raise ConnectionLost(f"Sambungan SSH ke {self.endpoint.label} terputus.")
         return transport
 
-    def command_line(self, tokens: tuple[str | Op, ...], sudo: bool | None) -> str:
+    def command_line(self, tokens: tuple[str | Op, ...], sudo: bool | None,
+                     tag: str | None = None) -> str:
         line = shell(*tokens)
-        if self.tag:
+        tag = tag or self.tag
+        if tag:
             # sshd gives each command a session of its own, led by this shell; the `exit`
             # keeps the shell (and its name) alive until the command is done.
-            line = shell("sh", "-c", line + "\nexit $?", self.tag)
+            line = shell("sh", "-c", line + "\nexit $?", tag)
         use_sudo = self.endpoint.sudo if sudo is None else sudo
         if use_sudo:
             return shell("sudo", "-n", "--", "sh", "-c", line)
         return line
 
     def open(self, *tokens: str | Op, sudo: bool | None = None,
-             timeout: float = COMMAND_TIMEOUT) -> paramiko.Channel:
-        """Start a command and return its channel (for streaming)."""
+             timeout: float = COMMAND_TIMEOUT, tag: str | None = None) -> paramiko.Channel:
+        """Start a command and return its channel (for streaming); `tag` names it instead
+        of the connection's own tag."""
         try:
             channel = self.transport.open_session(window_size=WINDOW)
             channel.settimeout(timeout)
-            channel.exec_command(self.command_line(tokens, sudo))
+            channel.exec_command(self.command_line(tokens, sudo, tag))
         except (paramiko.SSHException, OSError) as exc:
             raise ConnectionLost(
                 f"Sambungan SSH ke {self.endpoint.label} terputus: {_reason(exc)}") from exc

@@ -30,10 +30,10 @@ from restore.ssh import Remote, close_quietly
 
 CHUNK = 1 << 20
 QUEUE_DEPTH = 16  # at most ~16 MiB in flight, whatever the backup's size
-_EOF = b""
+END = b""  # the reader's last item: the source's end of file
 
 
-def _reader(channel: paramiko.Channel, out: queue.Queue[bytes | BaseException],
+def read_into(channel: paramiko.Channel, out: queue.Queue[bytes | BaseException],
             stop: threading.Event, digest: Any) -> None:
     try:
         while not stop.is_set():
@@ -45,6 +45,20 @@ def _reader(channel: paramiko.Channel, out: queue.Queue[bytes | BaseException],
                 return
     except BaseException as exc:  # handed to the writer, which raises it in its thread
         out.put(exc)
+
+
+class Pace:
+    """At most `limit` bytes a second on average since the start (0: no limit)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.started = time.monotonic()
+
+    def wait(self, done: int) -> None:
+        if self.limit > 0:
+            ahead = self.started + done / self.limit - time.monotonic()
+            if ahead > 0:
+                time.sleep(ahead)
 
 
 _FULL = ("No space left on device", "Disk quota exceeded")
@@ -82,17 +96,19 @@ def stream_copy(source: Remote, source_path: str, target: Remote, target_path: s
                 size: int, expected_sha256: str,
                 on_progress: Callable[[int], None] = lambda n: None,
                 cancel: threading.Event | None = None,
-                inspector: Inspector | None = None) -> str:
+                inspector: Inspector | None = None, limit: int = 0) -> str:
     """Copy `source_path` to `target_path`; return the SHA-256 of what passed through.
-    An `inspector` reads the same bytes; what it finds refuses the file (BackupUnsafe)."""
+    An `inspector` reads the same bytes; what it finds refuses the file (BackupUnsafe).
+    `limit`: bytes per second (0: none)."""
     cancel = cancel or threading.Event()
+    pace = Pace(limit)
     digest = hashlib.sha256()
     done = 0
     inbound = source.open("cat", "--", source_path, timeout=120)
     outbound = target.open("cat", TO, target_path, timeout=120)
     chunks: queue.Queue[bytes | BaseException] = queue.Queue(QUEUE_DEPTH)
     stop = threading.Event()
-    reader = threading.Thread(target=_reader, args=(inbound, chunks, stop, digest), daemon=True,
+    reader = threading.Thread(target=read_into, args=(inbound, chunks, stop, digest), daemon=True,
                               name="pulih-transfer-reader")
     reader.start()
     try:
@@ -104,13 +120,14 @@ def stream_copy(source: Remote, source_path: str, target: Remote, target_path: s
             if isinstance(item, BaseException):
                 raise ConnectionLost(f"Sambungan ke {source.endpoint.label} terputus saat "
                                      f"memindahkan berkas: {item}") from item
-            if item == _EOF:
+            if item == END:
                 break
             outbound.sendall(item)
             if inspector is not None:
                 inspector.feed(item)
             done += len(item)
             on_progress(done)
+            pace.wait(done)
         outbound.shutdown_write()
         if inbound.recv_exit_status() != 0 or done != size:
             raise ConnectionLost(

@@ -17,6 +17,8 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -25,6 +27,7 @@ from restore.inspect import inspector_for
 from restore.inspect_sql import SqlInspector
 from restore.safety import Op
 from restore.ssh import Endpoint, connect
+from restore.stream import stop_import, stream_into
 from restore.transfer import stream_copy, stream_inspect
 from restore.tree import raw_name
 
@@ -37,9 +40,21 @@ def endpoint_from(spec: dict[str, Any]) -> Endpoint:
                     Path(spec["key_path"]), Path(spec["known_hosts"]), bool(spec["sudo"]))
 
 
+# Run before the child exits because its parent is gone (cancelled, or dead): stop the
+# import a stream feeds while its input is still open.
+_ON_GONE: list[Callable[[], None]] = []
+
+
 def _watch_parent(stdin: TextIO) -> None:
     stdin.read()  # returns at EOF only
+    for last_word in _ON_GONE:
+        with suppress(Exception):
+            last_word()
     os._exit(3)
+
+
+def _words(spec: list[Any]) -> list[str | Op]:
+    return [w if isinstance(w, str) else Op(w["op"]) for w in spec]
 
 
 def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
@@ -60,7 +75,7 @@ def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
         source = connect(endpoint_from(spec["source"]))
         source.tag = spec.get("tag")
         if spec.get("command"):
-            command = [w if isinstance(w, str) else Op(w["op"]) for w in spec["command"]]
+            command = _words(spec["command"])
             inspector = (inspector_for(spec["recipe"], spec["name"]) if spec.get("raw")
                          else None) or SqlInspector(spec["recipe"])
             stream_inspect(source, command, spec["name"], inspector, on_progress=progress)
@@ -71,9 +86,22 @@ def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
         target = connect(endpoint_from(spec["target"]))
         target.tag = spec.get("tag")
         reader = inspector_for(spec.get("recipe") or "", spec["source_path"])
+        if spec.get("into"):
+            tag, into = spec["tag"], target
+            _ON_GONE.append(lambda: stop_import(into, tag))
+            seen = stream_into(source, spec["source_path"], target, _words(spec["into"]),
+                               size=spec["size"], expected_sha256=spec["sha256"],
+                               inspector=reader, tag=tag, on_progress=progress,
+                               limit=int(spec.get("limit") or 0),
+                               failed=spec.get("failed") or "Impor gagal")
+            _write_tree(spec.get("tree_to"), reader)
+            stdout.write(f"OK {seen}\n")
+            stdout.flush()
+            return 0
         seen = stream_copy(source, spec["source_path"], target, spec["target_path"],
                            size=spec["size"], expected_sha256=spec["sha256"],
-                           on_progress=progress, inspector=reader)
+                           on_progress=progress, inspector=reader,
+                           limit=int(spec.get("limit") or 0))
         _write_tree(spec.get("tree_to"), reader)
     except RestoreError as exc:
         stdout.write(f"E {exc.code} {json.dumps(exc.message)}\n")

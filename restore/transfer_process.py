@@ -40,14 +40,31 @@ def copy_in_child(source: Remote, source_path: str, target: Remote, target_path:
                   size: int, expected_sha256: str,
                   on_progress: Callable[[int], None] = lambda n: None,
                   cancel: threading.Event | None = None, recipe: str | None = None,
-                  tree: Tree | None = None, tag: str | None = None) -> str:
+                  tree: Tree | None = None, tag: str | None = None, limit: int = 0) -> str:
     """As `restore.transfer.stream_copy`, in a child process logged in afresh with the
     same endpoints (host keys checked again); return the SHA-256 it saw. With `recipe`,
     the child also inspects the file as that recipe will read it; an archive's entries
-    and their digests then fill `tree`. `tag` names the commands it runs (`Remote.tag`)."""
+    and their digests then fill `tree`. `tag` names the commands it runs (`Remote.tag`).
+    `limit`: bytes per second (0: none)."""
     spec = {"source": _endpoint(source), "source_path": source_path,
             "target": _endpoint(target), "target_path": target_path, "size": size,
-            "sha256": expected_sha256, "recipe": recipe, "tag": tag}
+            "sha256": expected_sha256, "recipe": recipe, "tag": tag, "limit": limit}
+    return _in_child(spec, on_progress, cancel or threading.Event(), tree)
+
+
+def stream_in_child(source: Remote, source_path: str, target: Remote,
+                    command: Sequence[str | Op], *, size: int, expected_sha256: str, tag: str,
+                    on_progress: Callable[[int], None] = lambda n: None,
+                    cancel: threading.Event | None = None, recipe: str | None = None,
+                    tree: Tree | None = None, limit: int = 0, failed: str = "") -> str:
+    """As `restore.stream.stream_into` (the file poured into `command` on the target), in
+    a child process logged in afresh with the same endpoints; return the SHA-256 it saw.
+    The child inspects the file as `recipe` reads it; an archive's entries and their
+    digests fill `tree`. `limit`: bytes per second (0: none)."""
+    spec = {"source": _endpoint(source), "source_path": source_path,
+            "target": _endpoint(target), "into": _words(command), "size": size,
+            "sha256": expected_sha256, "recipe": recipe, "tag": tag, "limit": limit,
+            "failed": failed}
     return _in_child(spec, on_progress, cancel or threading.Event(), tree)
 
 
@@ -59,8 +76,7 @@ def inspect_in_child(remote: Remote, command: Sequence[str | Op], name: str, rec
     with `raw` the file `name` itself as that recipe reads it (archive, gzip); BackupUnsafe
     (raised here) when it holds what a backup of one system should not. An archive's
     entries and their digests fill `tree`."""
-    words = [w if isinstance(w, str) else {"op": w.text} for w in command]
-    spec = {"source": _endpoint(remote), "command": words, "name": name, "recipe": recipe,
+    spec = {"source": _endpoint(remote), "command": _words(command), "name": name, "recipe": recipe,
             "raw": raw, "tag": remote.tag}
     _in_child(spec, on_progress, cancel or threading.Event(), tree)
 
@@ -94,12 +110,12 @@ def _run_child(spec: dict[str, Any], on_progress: Callable[[int], None],
             with contextlib.suppress(BrokenPipeError):  # a child that died says so below
                 child.stdin.write(json.dumps(spec) + "\n")
                 child.stdin.flush()
-            answer = _follow(lines, on_progress, cancel)
+            answer = _follow(lines, on_progress, cancel, "into" in spec)
         finally:
             with contextlib.suppress(BrokenPipeError):
                 child.stdin.close()  # EOF: the child stops if it has not already
             try:
-                child.wait(10)
+                child.wait(30)  # a stream's child stops the import before it exits
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()
@@ -119,12 +135,14 @@ def _run_child(spec: dict[str, Any], on_progress: Callable[[int], None],
 
 
 def _follow(lines: queue.Queue[str | None], on_progress: Callable[[int], None],
-            cancel: threading.Event) -> str | None:
+            cancel: threading.Event, streaming: bool) -> str | None:
     """Pass progress on until the child's answer (None: it ended without one)."""
     while True:
         if cancel.is_set():
-            raise Cancelled("Restore dibatalkan saat pemindahan berkas; data live tidak "
-                            "disentuh.")
+            raise Cancelled(
+                "Restore dibatalkan saat data dialirkan ke salinan sementara (impornya "
+                "dihentikan); data live tidak disentuh." if streaming else
+                "Restore dibatalkan saat pemindahan berkas; data live tidak disentuh.")
         try:
             line = lines.get(timeout=0.5)
         except queue.Empty:
@@ -142,6 +160,10 @@ def _child_env() -> dict[str, str]:
     here = str(Path(__file__).resolve().parents[1])
     path = os.environ.get("PYTHONPATH", "")
     return {**os.environ, "PYTHONPATH": here + (os.pathsep + path if path else "")}
+
+
+def _words(command: Sequence[str | Op]) -> list[str | dict[str, str]]:
+    return [w if isinstance(w, str) else {"op": w.text} for w in command]
 
 
 def _endpoint(remote: Remote) -> dict[str, object]:

@@ -19,7 +19,7 @@ from bot.workflow.rules import Actor
 from bot.workflow.sop import Action, Role, State, transition_for
 from letters.timefmt import durasi, ukuran, waktu
 from restore.check import Verdict
-from restore.engine import PHASE_LABELS, Progress
+from restore.engine import Progress
 
 
 def restore_commands(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO,
@@ -102,7 +102,7 @@ def _restore(args: argparse.Namespace, c: Container, actor: Actor, out: TextIO,
 
 
 def _bar(progress: Progress, err: TextIO) -> None:
-    label = PHASE_LABELS[progress.phase]
+    label = progress.label
     if not progress.total:
         err.write(f"\r{label}...{' ' * 40}")
     else:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from restore.safety import absolute_path, identifier
+from restore.errors import CommandFailed
+from restore.safety import Op, absolute_path, identifier
 from restore.ssh import Remote
 
 
@@ -77,11 +78,28 @@ class Recipe(Protocol):
     """One way of restoring; every step works on the shadow until `swap`."""
 
     kind: str
+    import_failed: str  # how the message of a failed import begins
 
     def preflight(self, remote: Remote) -> None: ...
     def space_needed(self, staged_size: int, names: list[str]) -> list[tuple[str, int]]: ...
     def pick(self, names: list[str]) -> str: ...
-    def apply(self, remote: Remote, staged: Staged, run: RunNames) -> None: ...
+    def streams(self, name: str) -> bool:
+        """Whether this file can flow straight into the import (else it is staged)."""
+        ...
+
+    def prepare(self, remote: Remote, staged: Staged, run: RunNames) -> list[str | Op]:
+        """Make the empty shadow; return the import that fills it from its input."""
+        ...
+
+    def finish(self, remote: Remote, staged: Staged, run: RunNames) -> None:
+        """After the import: what the shadow needs before it is verified."""
+        ...
+
+    def explain(self, exc: CommandFailed) -> CommandFailed: ...
+    def apply(self, remote: Remote, staged: Staged, run: RunNames) -> None:
+        """The staged way: prepare, import the copy in the staging folder, finish."""
+        ...
+
     def verify(self, remote: Remote, run: RunNames,
                manifest: dict[str, Any]) -> dict[str, Any]: ...
     def swap(self, remote: Remote, run: RunNames) -> None: ...

@@ -31,6 +31,7 @@ class DatabaseRecipe:
     """Shared steps; subclasses say how to count rows and which database is live."""
 
     live: str
+    import_failed = "Impor dump ke basis data sementara gagal"
 
     def counts(self, remote: Remote, database: str) -> dict[str, int]:
         raise NotImplementedError
@@ -38,8 +39,11 @@ class DatabaseRecipe:
     def import_dump(self, remote: Remote, *tokens: str | Op) -> None:
         result = remote.run(*tokens, check=False, timeout=6 * 3600)
         if result.status != 0:
-            raise CommandFailed(f"Impor dump ke basis data sementara gagal: "
-                                f"{result.error_text()}")
+            raise CommandFailed(f"{self.import_failed}: {result.error_text()}")
+
+    def explain(self, exc: CommandFailed) -> CommandFailed:
+        """A failed import's message, with what this kind of database adds to it."""
+        return exc
 
     def verify(self, remote: Remote, run: RunNames,
                manifest: dict[str, Any]) -> dict[str, Any]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from restore.errors import BackupInvalid, CommandFailed, RestoreError
 from restore.recipes import RunNames, Staged, TargetSpec
-from restore.safety import AND, FROM, PIPE, absolute_path
+from restore.safety import AND, FROM, PIPE, Op, absolute_path
 from restore.ssh import Remote
 from restore.transfer_process import inspect_in_child
 from restore.tree import Tree, differences, link_digest, name_of, tree_digest
@@ -14,6 +15,7 @@ from restore.tree import Tree, differences, link_digest, name_of, tree_digest
 
 class FilesRecipe:
     kind = "files"
+    import_failed = "Membongkar arsip ke folder sementara gagal"
 
     def __init__(self, spec: TargetSpec) -> None:
         if not spec.app_dir:
@@ -30,8 +32,11 @@ class FilesRecipe:
                                f"{remote.endpoint.label}.")
 
     def space_needed(self, staged_size: int, names: list[str]) -> list[tuple[str, int]]:
+        """Beside the live folder, room for the shadow: an uncompressed archive unpacks to
+        about its own size; a compressed one is reckoned at four times it."""
         parent = self.live.rsplit("/", 1)[0] or "/"
-        return [(parent, staged_size * 4)]
+        plain = all(n.endswith(".tar") for n in names)
+        return [(parent, staged_size + staged_size // 10 if plain else staged_size * 4)]
 
     def pick(self, names: list[str]) -> str:
         for name in names:
@@ -39,32 +44,41 @@ class FilesRecipe:
                 return name
         raise BackupInvalid("Titik backup tidak berisi arsip tar aplikasi.")
 
-    def apply(self, remote: Remote, staged: Staged, run: RunNames) -> None:
-        expected = staged.tree
-        if expected is None:  # not read on its way here: read it where it lies
-            expected = {}
-            inspect_in_child(remote, ["cat", "--", staged.path], staged.name, self.kind,
-                             raw=True, tree=expected)
+    def streams(self, name: str) -> bool:
+        return True  # tar reads an archive once, start to end
+
+    def prepare(self, remote: Remote, staged: Staged, run: RunNames) -> list[str | Op]:
         shadow = run.sibling(self.live, "sh")
-        flag = "-xf" if staged.name.endswith(".tar") else "-xzf"
         remote.run("mkdir", "-m", "0755", "--", shadow)
         if self.spec.run_as:  # tar then writes as that user, and only there
             remote.run("chown", "--", self.spec.run_as, shadow)
+        flag = "-xf" if staged.name.endswith(".tar") else "-xzf"
         # No owners and the umask's modes: nothing setuid, nothing world-writable, lands.
-        result = remote.run("umask", "022", AND,
-                            *self.spec.as_reader("tar", "--no-same-owner",
-                                                 "--no-same-permissions", flag, "-", "-C",
-                                                 shadow),
-                            FROM, staged.path, check=False, timeout=6 * 3600)
-        if result.status != 0:
-            raise CommandFailed(f"Membongkar arsip ke folder sementara gagal: "
-                                f"{result.error_text()}")
+        return ["umask", "022", AND, *self.spec.as_reader(
+            "tar", "--no-same-owner", "--no-same-permissions", flag, "-", "-C", shadow)]
+
+    def finish(self, remote: Remote, staged: Staged, run: RunNames) -> None:
         # The archive's owners are not trusted; the restored tree belongs to whoever owns
         # the live folder (the web server's user, typically), so the application can still
         # write where it wrote before. Without root this changes nothing, and need not.
-        remote.run("chown", "-R", "--no-dereference", f"--reference={self.live}", "--", shadow,
-                   check=False, timeout=3600)
-        self._expected = expected
+        remote.run("chown", "-R", "--no-dereference", f"--reference={self.live}", "--",
+                   run.sibling(self.live, "sh"), check=False, timeout=3600)
+        self._expected = staged.tree  # the entries the reader saw, for `verify`
+
+    def explain(self, exc: CommandFailed) -> CommandFailed:
+        return exc
+
+    def apply(self, remote: Remote, staged: Staged, run: RunNames) -> None:
+        if staged.tree is None:  # not read on its way here: read it where it lies
+            expected: Tree = {}
+            inspect_in_child(remote, ["cat", "--", staged.path], staged.name, self.kind,
+                             raw=True, tree=expected)
+            staged = dataclasses.replace(staged, tree=expected)
+        command = self.prepare(remote, staged, run)
+        result = remote.run(*command, FROM, staged.path, check=False, timeout=6 * 3600)
+        if result.status != 0:
+            raise CommandFailed(f"{self.import_failed}: {result.error_text()}")
+        self.finish(remote, staged, run)
 
     def tree(self, remote: Remote, directory: str) -> Tree:
         """path -> digest of every non-directory entry under `directory`: a file's SHA-256;

@@ -7,7 +7,7 @@ import hashlib
 from restore.errors import BackupInvalid, CommandFailed, RestoreError
 from restore.recipes import RunNames, Staged, TargetSpec
 from restore.recipes.database import DatabaseRecipe
-from restore.safety import FROM, PIPE, Op, identifier
+from restore.safety import PIPE, Op, identifier
 from restore.ssh import Remote
 
 
@@ -113,34 +113,35 @@ class MariaDBRecipe(DatabaseRecipe):
                 return name
         raise BackupInvalid("Titik backup tidak berisi dump MariaDB (.sql atau .sql.gz).")
 
-    def _dump_reader(self, staged: Staged) -> list[str]:
-        if staged.name.endswith(".gz"):
-            return ["gzip", "-dc", "--", staged.path]
-        return ["cat", "--", staged.path]
+    def streams(self, name: str) -> bool:
+        return True  # a dump is read once, start to end
 
-    def apply(self, remote: Remote, staged: Staged, run: RunNames) -> None:
-        # The dump was read statement by statement on its way here (restore.inspect_sql);
-        # the client's sandbox mode is the second lock: no shell, no files, even so.
+    def prepare(self, remote: Remote, staged: Staged, run: RunNames) -> list[str | Op]:
+        # The dump is read statement by statement before it reaches the import
+        # (restore.inspect_sql); the client's sandbox mode is the second lock: no shell,
+        # no files, even so.
         sandbox = ["--sandbox"] if b"--sandbox" in remote.run(
             "mysql", "--help", check=False).stdout else []
         shadow = run.shadow_db
         self.sql(remote, f"CREATE DATABASE {quote_ident(shadow)} CHARACTER SET utf8mb4;")
+        unzip: list[str | Op] = ["gzip", "-dc", PIPE] if staged.name.endswith(".gz") else []
         if not self.spec.db_import_user:
-            if staged.name.endswith(".gz"):
-                tokens: tuple[str | Op, ...] = (*self._dump_reader(staged), PIPE,
-                                                *self.client(*sandbox, shadow))
-            else:
-                tokens = (*self.client(*sandbox, shadow), FROM, staged.path)
-            self.import_dump(remote, *tokens)
-            return
+            return [*unzip, *self.client(*sandbox, shadow)]
         # The import account may do anything inside this shadow and nothing elsewhere (no
         # FILE, no SUPER, no other database). Objects in the dump that name a definer
         # (root, typically) would need SUPER: their DEFINER clauses, which mariadb-dump
         # writes in fixed places outside the rows, are dropped, so they belong to it too.
         self.sql(remote, f"GRANT ALL ON {quote_ident(shadow)}.* TO "
                          f"{self._importer_accounts(remote)};")
-        self.import_dump(remote, *self._dump_reader(staged), PIPE, "sed", "-e", _NO_DEFINER,
-                         PIPE, *self.client(*sandbox, shadow, importing=True))
+        return [*unzip, "sed", "-e", _NO_DEFINER, PIPE,
+                *self.client(*sandbox, shadow, importing=True)]
+
+    def finish(self, remote: Remote, staged: Staged, run: RunNames) -> None:
+        pass
+
+    def apply(self, remote: Remote, staged: Staged, run: RunNames) -> None:
+        command = self.prepare(remote, staged, run)
+        self.import_dump(remote, "cat", "--", staged.path, PIPE, *command)
 
     def _exchange(self, remote: Remote, away: str, incoming: str, *, create: str,
                   after: str = "") -> None:

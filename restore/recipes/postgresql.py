@@ -7,7 +7,7 @@ import hashlib
 from restore.errors import BackupInvalid, CommandFailed, RestoreError
 from restore.recipes import RunNames, Staged, TargetSpec
 from restore.recipes.database import DatabaseRecipe
-from restore.safety import FROM, PIPE, Op, identifier
+from restore.safety import PIPE, Op, identifier
 from restore.ssh import Remote
 from restore.transfer_process import inspect_in_child
 
@@ -95,16 +95,17 @@ class PostgreSQLRecipe(DatabaseRecipe):
                 return name
         raise BackupInvalid("Titik backup tidak berisi dump PostgreSQL.")
 
-    def apply(self, remote: Remote, staged: Staged, run: RunNames) -> None:
+    @staticmethod
+    def _custom(name: str) -> bool:
+        return name.endswith((".dump", ".pgdump", ".backup"))
+
+    def streams(self, name: str) -> bool:
+        # A custom-format dump is judged as the SQL pg_restore turns it into, and only
+        # pg_restore on the target can turn it: it is staged, read there, then imported.
+        return not self._custom(name)
+
+    def prepare(self, remote: Remote, staged: Staged, run: RunNames) -> list[str | Op]:
         shadow = run.shadow_db
-        custom = staged.name.endswith((".dump", ".pgdump", ".backup"))
-        # pg_restore reads the file from its standard input, so it can run as `run_as`.
-        script: list[str | Op] = ["cat", "--", staged.path, PIPE, *self.spec.as_reader(
-            "pg_restore", "--no-owner", "--no-privileges", "-f", "-")]
-        if custom:
-            # A plain dump was read on its way here; a custom one is read now, as the SQL
-            # it turns into, and that same SQL is what psql then runs.
-            inspect_in_child(remote, script, staged.name, self.kind)
         self.sql(remote, f"CREATE DATABASE {quote_ident(shadow)};")
         importer = self.spec.db_import_user
         if importer:
@@ -115,21 +116,37 @@ class PostgreSQLRecipe(DatabaseRecipe):
                              f"{quote_ident(shadow)} TO {quote_ident(importer)};")
             self.sql(remote, f"ALTER SCHEMA public OWNER TO {quote_ident(importer)};", shadow)
         psql = self.spec.as_reader(*self.client(shadow, importer))
-        tokens: tuple[str | Op, ...]
-        if custom:
-            tokens = (*script, PIPE, *psql)
-        elif staged.name.endswith(".gz"):
-            tokens = ("gzip", "-dc", "--", staged.path, PIPE, *psql)
-        else:
-            tokens = (*psql, FROM, staged.path)
+        if self._custom(staged.name):
+            # pg_restore reads the file from its standard input, so it can run as `run_as`.
+            return [*self.spec.as_reader("pg_restore", "--no-owner", "--no-privileges",
+                                         "-f", "-"), PIPE, *psql]
+        if staged.name.endswith(".gz"):
+            return ["gzip", "-dc", PIPE, *psql]
+        return list[str | Op](psql)
+
+    def finish(self, remote: Remote, staged: Staged, run: RunNames) -> None:
+        pass
+
+    def explain(self, exc: CommandFailed) -> CommandFailed:
+        if self.spec.db_import_user and "must be" in exc.message and \
+                "member of role" in exc.message:
+            return CommandFailed(f"{exc.message} Dengan db_import_user, dump harus dibuat "
+                                 "tanpa pemilik: pg_dump --no-owner --no-privileges, atau "
+                                 "format custom (-Fc).")
+        return exc
+
+    def apply(self, remote: Remote, staged: Staged, run: RunNames) -> None:
+        if self._custom(staged.name):
+            # A plain dump is read on its way to the import; a custom one is read here, as
+            # the SQL it turns into, and that same SQL is what psql then runs.
+            inspect_in_child(remote, ["cat", "--", staged.path, PIPE, *self.spec.as_reader(
+                "pg_restore", "--no-owner", "--no-privileges", "-f", "-")], staged.name,
+                self.kind)
+        command = self.prepare(remote, staged, run)
         try:
-            self.import_dump(remote, *tokens)
+            self.import_dump(remote, "cat", "--", staged.path, PIPE, *command)
         except CommandFailed as exc:
-            if importer and "must be" in exc.message and "member of role" in exc.message:
-                raise CommandFailed(f"{exc.message} Dengan db_import_user, dump harus dibuat "
-                                    "tanpa pemilik: pg_dump --no-owner --no-privileges, atau "
-                                    "format custom (-Fc).") from exc
-            raise
+            raise self.explain(exc) from exc
 
     def _rename_pair(self, remote: Remote, away: tuple[str, str], into: tuple[str, str]) -> None:
         live = quote_text(away[0])

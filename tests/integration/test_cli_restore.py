@@ -88,8 +88,7 @@ def test_a_restore_for_a_request_brings_the_data_back_and_moves_the_request_to_v
         run_row = session.execute(select(RestoreRun)).scalar_one()
         assert run_row.status == "succeeded" and run_row.lock_key is None
         phases = [p["phase"] for p in json.loads(run_row.phases) if p["status"] == "done"]
-        assert phases == ["preflight", "transfer", "apply", "verify", "swap", "postcheck",
-                          "cleanup"]
+        assert phases == ["preflight", "apply", "verify", "swap", "postcheck", "cleanup"]
         actions = session.execute(select(AuditEvent.action).order_by(AuditEvent.seq)
                                   ).scalars().all()
         assert actions[-7:] == ["backup_check", "check_backup", "start_restore",

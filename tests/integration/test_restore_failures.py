@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import subprocess
 import tarfile
 from contextlib import suppress
@@ -46,6 +45,11 @@ def site(tmp_path: Path) -> tuple[Path, Path, TargetSpec]:
     return app, root, TargetSpec("files", app_dir=str(app))
 
 
+def moving(progress: Progress) -> bool:
+    """Bytes of the backup are on their way (streaming into the shadow's import)."""
+    return bool(progress.total and progress.done)
+
+
 def untouched(app: Path, before: dict[str, str], staging: Path) -> None:
     assert tree(app) == before
     leftovers = [p.name for p in app.parent.iterdir() if ".pulih-" in p.name]
@@ -72,7 +76,7 @@ def test_a_backup_changed_after_its_check_is_refused_at_the_transfer(
     untouched(app, before, tmp_path / "staging")
 
 
-def test_a_connection_dropped_mid_transfer_stops_the_restore(
+def test_a_connection_dropped_mid_stream_stops_the_restore_and_its_import(
         backup_server: SshServer, target_server: SshServer, site: tuple[Path, Path, TargetSpec],
         tmp_path: Path) -> None:
     app, root, spec = site
@@ -80,7 +84,7 @@ def test_a_connection_dropped_mid_transfer_stops_the_restore(
     killed: list[int] = []
 
     def kill_once(progress: Progress) -> None:
-        if progress.phase.value == "transfer" and progress.done and not killed:
+        if moving(progress) and not killed:
             killed.append(backup_server.kill_sessions())
 
     job = checked_job(42, backup_server, target_server, root, "portal", "20261123-0200", spec,
@@ -90,9 +94,15 @@ def test_a_connection_dropped_mid_transfer_stops_the_restore(
     assert outcome.status == "failed" and outcome.error_code == "connection_lost"
     assert "terputus" in outcome.message and "Data live tidak disentuh" in outcome.message
     untouched(app, before, tmp_path / "staging")
+    assert not importing(job.tag)
 
 
-def test_cancelling_mid_transfer_cleans_up_and_touches_nothing(
+def importing(tag: str) -> bool:
+    """Whether a process of the run's import is still on the (loopback) target."""
+    return subprocess.run(["pgrep", "-f", f"{tag}-impor[t]"]).returncode == 0
+
+
+def test_cancelling_mid_stream_stops_the_import_cleans_up_and_touches_nothing(
         backup_server: SshServer, target_server: SshServer, site: tuple[Path, Path, TargetSpec],
         tmp_path: Path) -> None:
     app, root, spec = site
@@ -112,8 +122,9 @@ def test_cancelling_mid_transfer_cleans_up_and_touches_nothing(
     assert outcome.status == "cancelled" and "dibatalkan" in outcome.message
     assert "Data live tidak disentuh (diperiksa ulang: folder " in outcome.message
     assert seen and seen[0] < BIG
-    assert ("apply", "started", "") not in journal.entries
+    assert ("apply", "done", "") not in journal.entries
     untouched(app, before, tmp_path / "staging")
+    assert not importing(job.tag)
 
 
 def test_live_data_changed_by_someone_else_during_a_failed_restore_is_reported_not_denied(
@@ -124,7 +135,7 @@ def test_live_data_changed_by_someone_else_during_a_failed_restore_is_reported_n
                       tmp_path / "staging")
 
     def meddle(progress: Progress) -> None:
-        if progress.phase.value == "transfer" and progress.done and not job.cancel.is_set():
+        if moving(progress) and not job.cancel.is_set():
             (app / "index.html").rename(app / "index.lama")
             job.cancel.set()
 
@@ -136,35 +147,76 @@ def test_live_data_changed_by_someone_else_during_a_failed_restore_is_reported_n
     assert "hilang: isi index.html; baru: isi index.lama" in outcome.message
 
 
-def test_a_staging_disk_that_fills_during_the_copy_is_named_with_its_host_and_room(
+def test_a_target_disk_that_fills_during_the_import_is_said_and_a_retry_succeeds(
         backup_server: SshServer, target_server: SshServer, site: tuple[Path, Path, TargetSpec],
         tmp_path: Path) -> None:
-    app, root, spec = site
-    before = tree(app)
+    _, root, _ = site
     disk = tmp_path / "disk-kecil"
     disk.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=128m", "tmpfs", str(disk)], check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160m", "tmpfs", str(disk)], check=True)
     try:
+        app = disk / "portal"
+        app.mkdir()
+        (app / "index.html").write_text("<h1>Portal Kukar</h1>")
+        before = tree(app)
+        spec = TargetSpec("files", app_dir=str(app))
         job = checked_job(48, backup_server, target_server, root, "portal", "20261123-0200",
-                          spec, disk)
+                          spec, tmp_path / "staging")
         filled: list[bool] = []
 
         def someone_else_fills_it(progress: Progress) -> None:
-            if progress.phase.value == "transfer" and progress.done and not filled:
+            if moving(progress) and not filled:
                 filled.append(True)
                 with suppress(OSError), (disk / "lain.bin").open("wb") as other:
-                    for _ in range(128):
+                    for _ in range(160):
                         other.write(bytes(1 << 20))
 
         job.on_progress = someone_else_fills_it
         outcome = job.run()
         assert filled and outcome.status == "failed", outcome.message
         assert outcome.error_code == "not_enough_space", outcome.message
-        assert f"Disk penuh di {target_server.endpoint().label}:{disk}/48" in outcome.message
-        assert re.search(r"tersisa \d+ MiB", outcome.message)
+        assert f"Disk penuh di {target_server.endpoint().label}" in outcome.message
+        assert "No space left on device" in outcome.message
         assert "terputus" not in outcome.message
         assert tree(app) == before
-        assert not (disk / "48").exists()
+        assert sorted(p.name for p in disk.iterdir()) == ["lain.bin", "portal"]  # no shadow
+        # Room made again, the same restore goes through.
+        (disk / "lain.bin").unlink()
+        again = checked_job(49, backup_server, target_server, root, "portal", "20261123-0200",
+                            spec, tmp_path / "staging")
+        done = again.run()
+        assert done.status == "succeeded", done.message
+        assert (app / "index.html").read_text() == "<h1>Portal Kukar (backup)</h1>"
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_a_target_with_room_for_the_shadow_but_not_for_a_staged_copy_too_is_restored(
+        backup_server: SshServer, target_server: SshServer, site: tuple[Path, Path, TargetSpec],
+        tmp_path: Path) -> None:
+    """The backup is never copied whole to the target: a disk with room for one copy of
+    the data (the shadow) is enough, where staging plus shadow would need two."""
+    _, root, _ = site
+    size = 160 << 20
+    assert BIG < size < 2 * BIG  # one copy fits, two do not
+    disk = tmp_path / "disk-kecil"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(disk)],
+                   check=True)
+    try:
+        app = disk / "www" / "portal"
+        app.mkdir(parents=True)
+        (app / "index.html").write_text("<h1>Portal Kukar</h1>")
+        journal = MemoryJournal()
+        job = checked_job(50, backup_server, target_server, root, "portal", "20261123-0200",
+                          TargetSpec("files", app_dir=str(app)), disk / "staging",
+                          journal=journal)
+        outcome = job.run()
+        assert outcome.status == "succeeded", outcome.message
+        assert (app / "index.html").read_text() == "<h1>Portal Kukar (backup)</h1>"
+        assert (app / "media" / "video.bin").stat().st_size == BIG
+        assert not any(e[0] == "transfer" for e in journal.entries)
+        assert not list((disk / "staging").glob("50_*/*"))
     finally:
         subprocess.run(["umount", str(disk)], check=True)
 
@@ -219,5 +271,5 @@ def test_not_enough_free_disk_is_found_before_the_transfer(
     outcome = job.run()
     assert outcome.status == "failed" and outcome.error_code == "not_enough_space"
     assert "Ruang disk" in outcome.message and "tidak cukup" in outcome.message
-    assert ("transfer", "started", "") not in journal.entries
+    assert not any(phase in ("transfer", "apply") for phase, _, _ in journal.entries)
     untouched(app, before, tmp_path / "staging")

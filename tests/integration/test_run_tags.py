@@ -7,7 +7,7 @@ import subprocess
 import time
 
 from bot.demo.lab.sshd import SshServer
-from restore.engine import run_tag, stop_run
+from restore.processes import run_tag, stop_run
 from restore.safety import PIPE
 from restore.ssh import connect
 

@@ -35,11 +35,10 @@ from restore.engine import (
     Phase,
     Progress,
     RestoreJob,
-    legacy_pattern,
     live_checked,
-    stop_run,
 )
 from restore.errors import Busy, RestoreError
+from restore.processes import legacy_pattern, stop_run
 from restore.recipes import RunNames, TargetSpec
 from restore.recipes.registry import recipe_for
 from restore.safety import confined
