@@ -50,15 +50,18 @@ def read_into(channel: paramiko.Channel, out: queue.Queue[bytes | BaseException]
 class Pace:
     """At most `limit` bytes a second on average since the start (0: no limit)."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.limit = limit
-        self.started = time.monotonic()
+        self.clock, self.sleep = clock, sleep
+        self.started = clock()
 
     def wait(self, done: int) -> None:
+        """Called after `done` bytes in all have gone: hold back until they were due."""
         if self.limit > 0:
-            ahead = self.started + done / self.limit - time.monotonic()
+            ahead = self.started + done / self.limit - self.clock()
             if ahead > 0:
-                time.sleep(ahead)
+                self.sleep(ahead)
 
 
 _FULL = ("No space left on device", "Disk quota exceeded")

@@ -132,6 +132,8 @@ class BackupServer(Base):
     use_sudo: Mapped[bool] = mapped_column(Boolean, default=False)
     layout: Mapped[str] = mapped_column(String(16), default="points")
     pattern: Mapped[str] = mapped_column(Text, default="")
+    # Bytes per second a backup file may leave this server at (None: no limit).
+    max_rate: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class System(Base):
@@ -161,6 +163,8 @@ class System(Base):
     # contents); None: imported as db_user.
     db_import_user: Mapped[str | None] = mapped_column(String(64))
     staging_dir: Mapped[str | None] = mapped_column(Text)  # None: restore.engine.STAGING_ROOT
+    # Bytes per second a backup file may reach this system at (None: no limit).
+    max_rate: Mapped[int | None] = mapped_column(BigInteger)
     # The unprivileged system user on the target that reads archives and dumps
     # (tar, pg_restore, psql); None: the SSH user.
     run_as: Mapped[str | None] = mapped_column(String(32))

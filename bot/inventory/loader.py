@@ -438,7 +438,7 @@ _SSH_KEYS = {"host", "port", "user", "key", "known_hosts", "sudo"}
 
 def _backup_server(r: _Reader, ctx: _Ctx, t: dict[str, Any],
                    base: Path) -> BackupServerEntry | None:
-    r.unknown_keys(ctx, t, _SSH_KEYS | {"name", "root", "layout", "pattern"})
+    r.unknown_keys(ctx, t, _SSH_KEYS | {"name", "root", "layout", "pattern", "max_rate"})
     name = r.text(ctx, t, "name", pattern=CODE_RE, expected="huruf, angka, . _ - (maks. 32)")
     ssh = _ssh(r, ctx, t, base)
     root = r.text(ctx, t, "root", pattern=SAFE_PATH_RE,
@@ -455,9 +455,10 @@ def _backup_server(r: _Reader, ctx: _Ctx, t: dict[str, Any],
             re.compile(pattern)
         except re.error as exc:
             r.problem(ctx, "pattern", f"bukan regular expression yang sah ({exc})")
+    max_rate = _rate(r, ctx, t)
     if name is None or ssh is None or root is None:
         return None
-    return BackupServerEntry(name, ssh, root, layout, pattern)
+    return BackupServerEntry(name, ssh, root, layout, pattern, max_rate)
 
 
 def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str],
@@ -466,7 +467,7 @@ def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str
                                         "app_dir", "health_url", "backup_server",
                                         "backup_path", "db_host", "db_port", "db_user",
                                         "db_defaults_file", "db_import_user", "run_as",
-                                        "staging_dir"})
+                                        "staging_dir", "max_rate"})
     code = r.text(ctx, t, "code", pattern=CODE_RE, expected="huruf, angka, . _ - (maks. 32)")
     name = r.text(ctx, t, "name")
     agency = r.text(ctx, t, "agency")
@@ -498,6 +499,7 @@ def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str
                                       "tidak di dalam app_dir")
         staging = None
     health = r.engine_value(ctx, t, "health_url", url)
+    max_rate = _rate(r, ctx, t)
     server = r.text(ctx, t, "backup_server")
     if server is not None and server not in servers:
         r.problem(ctx, "backup_server", f"server backup {server!r} tidak dikenal; gunakan "
@@ -515,7 +517,34 @@ def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str
         return None
     assert code and name and agency and recipe and server and ssh
     return SystemEntry(code, name, agency, recipe, ssh, server, backup_path or code,
-                       database, app_dir, health, staging_dir=staging, **db)
+                       database, app_dir, health, staging_dir=staging, max_rate=max_rate,
+                       **db)
+
+
+_RATE_RE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(KB|MB|GB|KiB|MiB|GiB|kbit|Kbit|Mbit|Gbit)/s\s*$")
+_RATE_UNITS = {"KB": 1000, "MB": 1000**2, "GB": 1000**3, "KiB": 1 << 10, "MiB": 1 << 20,
+               "GiB": 1 << 30, "kbit": 125, "Kbit": 125, "Mbit": 125_000,
+               "Gbit": 125_000_000}
+MIN_RATE = 64 << 10  # below this a restore of any real backup would take days
+
+
+def _rate(r: _Reader, ctx: _Ctx, t: dict[str, Any]) -> int | None:
+    """`max_rate`: how fast a backup file may move, e.g. "20 MB/s" or "100 Mbit/s"; bytes
+    per second, or None for no limit."""
+    text = r.text(ctx, t, "max_rate", required=False)
+    if text is None:
+        return None
+    found = _RATE_RE.match(text)
+    if found is None:
+        r.problem(ctx, "max_rate", f"{text!r} tidak sah; seharusnya seperti \"20 MB/s\" atau "
+                                   "\"100 Mbit/s\" (KB, MB, GB, KiB, MiB, GiB, kbit, Mbit, "
+                                   "Gbit per detik)")
+        return None
+    value = int(float(found.group(1).replace(",", ".")) * _RATE_UNITS[found.group(2)])
+    if value < MIN_RATE:
+        r.problem(ctx, "max_rate", f"{text!r} terlalu kecil; paling sedikit 64 KiB/s")
+        return None
+    return value
 
 
 def _inside(path: str, folder: str) -> bool:

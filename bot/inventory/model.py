@@ -83,6 +83,7 @@ class BackupServerEntry:
     root: str
     layout: str = "points"
     pattern: str = ""
+    max_rate: int | None = None  # bytes per second a backup file may leave it at
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ class SystemEntry:
     # Where a restore stages the backup on the target (a folder per run inside it);
     # None: /var/lib/pulih-staging.
     staging_dir: str | None = None
+    max_rate: int | None = None  # bytes per second a backup file may reach it at
 
 
 @dataclass(frozen=True)

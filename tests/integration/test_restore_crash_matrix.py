@@ -35,7 +35,9 @@ from tests.support.restoring import tree
 REPO = Path(__file__).resolve().parents[2]
 DELAY = "0.15"  # seconds each database or file command waits on the slowed target
 WEBSITE = {"index.php": b"<?php echo 'backup';", "data/a.txt": b"satu", "b.txt": b"dua"}
-PHASES = [Phase.TRANSFER, Phase.APPLY, Phase.VERIFY, Phase.SWAP, Phase.POSTCHECK,
+# Both kinds stream the backup into the shadow (no transfer phase of its own): a kill in
+# APPLY lands while the import is prepared or fed.
+PHASES = [Phase.APPLY, Phase.VERIFY, Phase.SWAP, Phase.POSTCHECK,
           Phase.CLEANUP]
 
 
@@ -228,5 +230,56 @@ def test_a_restore_killed_in_any_phase_is_recovered_clean_and_can_be_done_again(
             assert code == 0, (phase, said)
             assert system.state() == states["good"], phase
             states = system.damage()  # broken again for the next
+    finally:
+        drop_simpeg(mariadb)
+
+
+def test_a_restore_killed_mid_stream_with_its_transfer_process_leaves_live_whole(
+        tmp_path: Path, backup_server: SshServer, target_server: SshServer,
+        mariadb: MariaDB) -> None:
+    """The bot and its transfer process killed -9 together while the dump flows into the
+    shadow's import (held at the inventory's max_rate, so the stream lasts): live data is
+    as it was, `pulih recover` leaves nothing of the run, and the restore then succeeds."""
+    root = tmp_path / "srv-backup"
+    states = damaged_simpeg(mariadb, root, LAST_NIGHT, rows=40000)
+    env_file = networked_office(
+        tmp_path, backup_server, target_server, root,
+        system_extra=f'db_host = "{mariadb.socket}"\ndb_user = "root"\nmax_rate = "64 KiB/s"')
+    database = tmp_path / "pulih.sqlite3"
+    code = ("import sys; from tests.support.clock import running; from bot.cli import main;"
+            " sys.exit(main(sys.argv[1:], clock=running()))")
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-c", code, "--env-file", str(env_file), "restore", "simpeg",
+             LAST_NIGHT, "--nip", NIPS["tim_exec"]], cwd=REPO, stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+            start_new_session=True)
+        assert process.stdin is not None
+        process.stdin.write("simpeg\n")
+        process.stdin.close()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and process.poll() is None:
+            importing = subprocess.run(["pgrep", "-f", "pulih-run-.*-impor[t]$"],
+                                       capture_output=True).returncode == 0
+            if importing and any(d.startswith("pulih_sh_")
+                                 for d in mariadb.sql("SHOW DATABASES").split()):
+                break
+            time.sleep(0.05)
+        assert process.poll() is None, "the restore ended before its stream was seen"
+        time.sleep(1.0)  # some rows in the shadow, most of the dump still to come
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        assert snapshot(mariadb) == states["damaged"]
+        found = running_phases(database)
+        assert found is not None
+        run_id, _ = found
+        said_code, said = cli(env_file, "recover")
+        assert said_code == 0 and f"restore #{run_id}" in said, said
+        assert leftovers(names_of(database, run_id), Simpeg(mariadb, root)) == []
+        assert snapshot(mariadb) == states["damaged"]
+        said_code, said = cli(env_file, "restore", "simpeg", LAST_NIGHT, "--nip",
+                              NIPS["tim_exec"], typed="simpeg\n")
+        assert said_code == 0, said
+        assert snapshot(mariadb) == states["good"]
     finally:
         drop_simpeg(mariadb)

@@ -321,6 +321,25 @@ def test_a_systems_own_staging_folder_is_read_and_a_dangerous_one_named(
         assert code == 1 and "(simpeg).staging_dir" in err, bad
 
 
+def test_a_transfer_rate_limit_is_read_in_the_units_people_write_and_nonsense_named(
+        tmp_path: Path) -> None:
+    path = _broken(tmp_path, 'recipe = "mariadb"', 'recipe = "mariadb"\nmax_rate = "100 Mbit/s"')
+    systems = {s.code: s for s in load_inventory(path).systems}
+    assert systems["simpeg"].max_rate == 12_500_000
+    assert systems["portal-pendidikan"].max_rate is None  # no limit unless written
+    for written, value in (("20 MB/s", 20_000_000), ("1,5 MiB/s", 1_572_864),
+                           ("512 KiB/s", 524_288)):
+        path = _broken(tmp_path, 'recipe = "mariadb"',
+                       f'recipe = "mariadb"\nmax_rate = "{written}"')
+        systems = {s.code: s for s in load_inventory(path).systems}
+        assert systems["simpeg"].max_rate == value, written
+    for bad, why in (("cepat", "tidak sah"), ("20 MB", "tidak sah"), ("1 KB/s", "terlalu kecil")):
+        path = _broken(tmp_path, 'recipe = "mariadb"',
+                       f'recipe = "mariadb"\nmax_rate = "{bad}"')
+        code, _, err = check(path)
+        assert code == 1 and "(simpeg).max_rate" in err and why in err, bad
+
+
 def test_one_month_style_for_every_number_of_the_office(tmp_path: Path) -> None:
     path = write_inventory(tmp_path / "office")
     path.write_text(path.read_text() + '\n[letters]\nmonth_style = "romawi"\n')

@@ -124,7 +124,7 @@ def _sync_servers(session: Session, inv: Inventory) -> dict[str, int]:
         row.host, row.port, row.ssh_user = entry.ssh.host, entry.ssh.port, entry.ssh.user
         row.key_path, row.known_hosts_path = str(entry.ssh.key), str(entry.ssh.known_hosts)
         row.root, row.layout, row.pattern = entry.root, entry.layout, entry.pattern
-        row.use_sudo = entry.ssh.sudo
+        row.use_sudo, row.max_rate = entry.ssh.sudo, entry.max_rate
         session.add(row)
         session.flush()
         ids[entry.name] = row.id
@@ -149,7 +149,7 @@ def _sync_systems(session: Session, inv: Inventory, agencies: dict[str, int],
         row.db_host, row.db_port, row.db_user = entry.db_host, entry.db_port, entry.db_user
         row.db_defaults_file, row.use_sudo = entry.db_defaults_file, entry.ssh.sudo
         row.db_import_user, row.run_as = entry.db_import_user, entry.run_as
-        row.staging_dir = entry.staging_dir
+        row.staging_dir, row.max_rate = entry.staging_dir, entry.max_rate
         row.backup_server_id = servers.get(entry.backup_server)
         row.backup_path, row.active = entry.backup_path, True
         session.add(row)

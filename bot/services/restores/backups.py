@@ -33,6 +33,7 @@ class SystemAccess:
     backup: Endpoint
     source: BackupSource
     system_id: int
+    max_rate: int = 0  # bytes per second a backup file may move at (0: no limit)
 
 
 def system_access(session: Session, code: str, zone: ZoneInfo) -> SystemAccess:
@@ -50,8 +51,9 @@ def system_access(session: Session, code: str, zone: ZoneInfo) -> SystemAccess:
                       Path(server.key_path), Path(server.known_hosts_path), server.use_sudo)
     source = BackupSource(server.root, system.backup_path or system.code, server.layout,
                           server.pattern, zone)
+    limits = [rate for rate in (system.max_rate, server.max_rate) if rate]
     return SystemAccess(system.code, system.name, system.recipe, target, backup, source,
-                        system.id)
+                        system.id, min(limits, default=0))
 
 
 def list_backups(access: SystemAccess) -> list[RestorePoint]:

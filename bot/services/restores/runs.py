@@ -150,6 +150,7 @@ def execute(c: Container, ticket: RunTicket, *,
                          cancel or threading.Event(), on_progress)
         job.uid = ticket.uid
         job.staging_root = staging_root or ticket.staging_root
+        job.limit = ticket.access.max_rate
         outcome = job.run()
     finish_run(c, ticket, outcome, then)
     return outcome
