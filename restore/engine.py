@@ -21,7 +21,7 @@ import paramiko
 
 from restore.catalog import RestorePoint
 from restore.errors import Busy, Cancelled, CommandFailed, NotEnoughSpace, RestoreError
-from restore.processes import run_tag, stop_run
+from restore.processes import LOCK_SUFFIX, run_tag, stop_run
 from restore.recipes import Recipe, RunNames, Staged, TargetSpec
 from restore.recipes.registry import recipe_for
 from restore.safety import DISCARD, absolute_path, confined
@@ -263,8 +263,11 @@ class RestoreJob:
         digest = hashlib.sha256("|".join((self.spec.recipe, self.spec.database or "",
                                           self.spec.app_dir or "")).encode()).hexdigest()
         lock = confined(absolute_path(self.staging_root), f"live-{digest[:16]}.lock")
+        # Named apart from the run's work: stopping that work (cleanup, recovery) leaves
+        # the lock alone; it is let go by closing its channel, or with the connection.
         channel = target.open("flock", "-n", "-E", str(LOCK_BUSY), lock, "sh", "-c",
-                              f"echo {LOCK_HELD}; exec cat >/dev/null", timeout=LOCK_WAIT)
+                              f"echo {LOCK_HELD}; exec cat >/dev/null", timeout=LOCK_WAIT,
+                              tag=self.tag + LOCK_SUFFIX)
         said, ended = b"", False
         try:
             while b"\n" not in said:

@@ -14,6 +14,7 @@ _ERE_SPECIAL = set(".[]()*+?{}|^$\\")
 # The streaming import runs under its own tag (the run's, with this suffix), so that the
 # transfer can stop the import alone, before its input ends; stopping the run stops it too.
 IMPORT_SUFFIX = "-import"
+LOCK_SUFFIX = "-lock"  # the run's hold on its live system: not work to stop
 
 
 def run_tag(run_id: int) -> str:
