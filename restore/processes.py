@@ -15,6 +15,7 @@ _ERE_SPECIAL = set(".[]()*+?{}|^$\\")
 # transfer can stop the import alone, before its input ends; stopping the run stops it too.
 IMPORT_SUFFIX = "-import"
 LOCK_SUFFIX = "-lock"  # the run's hold on its live system: not work to stop
+FREEZE_ROUNDS = 10
 
 
 def run_tag(run_id: int) -> str:
@@ -48,7 +49,19 @@ def stop_run(remote: Remote, tag: str, pattern: str = "", wait: float = 20) -> i
     if not leaders:
         return 0
     sessions = ",".join(leaders)
-    members = set(remote.run("pgrep", "-s", sessions, check=False).text.split())
+    # Everything is frozen before anything is killed. Killed one by one, a process that
+    # feeds a pipe (`gzip -dc | mysql`), or the shell whose end makes sshd close the
+    # command's input, would end a reader's input before the reader is killed, and a
+    # database client runs what it holds when its input ends. A process forked while
+    # the first freeze went round is caught by the next: frozen, nothing forks again.
+    members: set[str] = set()
+    for _ in range(FREEZE_ROUNDS):
+        remote.run("pkill", "-STOP", "-s", sessions, check=False)
+        remote.run("pkill", "-STOP", "-f", "--", pattern, check=False)
+        now = set(remote.run("pgrep", "-s", sessions, check=False).text.split())
+        if now == members:
+            break
+        members = now
     remote.run("pkill", "-KILL", "-s", sessions, check=False)
     remote.run("pkill", "-KILL", "-f", "--", pattern, check=False)
     deadline = time.monotonic() + wait

@@ -90,7 +90,8 @@ TO = Op(">")
 QUIET = Op("2>/dev/null")
 DISCARD = Op(">/dev/null")
 FROM = Op("<")
-_OPS = {PIPE.text, AND.text, TO.text, QUIET.text, DISCARD.text, FROM.text}
+TO_ERR = Op(">&2")
+_OPS = {PIPE.text, AND.text, TO.text, QUIET.text, DISCARD.text, FROM.text, TO_ERR.text}
 
 
 def shell(*tokens: str | Op) -> str:

@@ -15,9 +15,9 @@ from __future__ import annotations
 import hashlib
 import queue
 import threading
-import time
 from collections.abc import Callable, Sequence
 from contextlib import suppress
+from typing import Any
 
 import paramiko
 
@@ -30,48 +30,30 @@ from restore.errors import (
     RestoreError,
 )
 from restore.inspect import Inspector, refusal
+from restore.pipe import CHUNK, Inbound, Outbound, open_in, open_out, openssh_usable
 from restore.processes import IMPORT_SUFFIX, stop_run
 from restore.safety import Op
-from restore.ssh import Remote, close_quietly
-from restore.transfer import CHUNK, END, QUEUE_DEPTH, Pace, read_into
+from restore.ssh import Remote
+from restore.transfer import QUEUE_DEPTH, Pace
 
+SSH_FAILED = 255  # the `ssh` client's own failure, not the command's
+START_WAIT = 60.0  # for the import to say it runs, before any byte is sent
 IMPORT_TIMEOUT = 6 * 3600.0  # an import may pause this long (an index built) mid-stream
-KEEP_SAID = 64 * 1024  # the end of what the import says, for its error message
 _FULL = ("No space left on device", "Disk quota exceeded", "Errcode: 28", "is full",
          "could not extend file")
 
 
-class _Said:
-    """Reads what the import prints while it runs (a full window would stall it, and with
-    it the stream); keeps the end of its error output."""
-
-    def __init__(self, channel: paramiko.Channel) -> None:
-        self.channel = channel
-        self.err = bytearray()
-        self.thread = threading.Thread(target=self._drain, daemon=True,
-                                       name="pulih-stream-said")
-        self.thread.start()
-
-    def _drain(self) -> None:
-        with suppress(EOFError, OSError, paramiko.SSHException):
-            while not (self.channel.eof_received and not self.channel.recv_ready()
-                       and not self.channel.recv_stderr_ready()):
-                idle = True
-                if self.channel.recv_ready():
-                    self.channel.recv(CHUNK)
-                    idle = False
-                if self.channel.recv_stderr_ready():
-                    self.err += self.channel.recv_stderr(CHUNK)
-                    del self.err[:-KEEP_SAID]
-                    idle = False
-                if self.channel.closed:
-                    return
-                if idle:
-                    time.sleep(0.01)
-
-    def text(self) -> str:
-        self.thread.join(2)
-        return bytes(self.err).decode("utf-8", "replace").strip()[-500:]
+def _read(inbound: Inbound, out: queue.Queue[bytes | BaseException], stop: threading.Event,
+          digest: Any) -> None:
+    try:
+        while not stop.is_set():
+            data = inbound.recv(CHUNK)
+            digest.update(data)  # hashlib lets go of the interpreter lock on large pieces
+            out.put(data)
+            if not data:
+                return
+    except BaseException as exc:  # handed to the writer, which raises it in its thread
+        out.put(exc)
 
 
 def stream_into(source: Remote, source_path: str, target: Remote,
@@ -79,21 +61,37 @@ def stream_into(source: Remote, source_path: str, target: Remote,
                 inspector: Inspector | None, tag: str,
                 on_progress: Callable[[int], None] = lambda n: None,
                 cancel: threading.Event | None = None, limit: int = 0,
-                failed: str = "Impor ke salinan sementara gagal") -> str:
+                failed: str = "Impor ke salinan sementara gagal",
+                openssh: bool | None = None) -> str:
     """Pour `source_path` into `command` on `target` (which reads it on its input);
     return the SHA-256 of what passed. `tag` is the run's; the import runs under the
     run's tag with IMPORT_SUFFIX, so that it alone can be stopped. `limit`: bytes per
-    second. `failed` begins the message of an import that fails."""
+    second. `failed` begins the message of an import that fails. `openssh`: carry the
+    bytes in `ssh` processes (restore.pipe); None: when they can."""
     cancel = cancel or threading.Event()
+    if openssh is None:
+        openssh = openssh_usable()
     digest = hashlib.sha256()
     done = 0
     pace = Pace(limit)
-    inbound = source.open("cat", "--", source_path, timeout=120)
-    outbound = target.open(*command, timeout=IMPORT_TIMEOUT, tag=tag + IMPORT_SUFFIX)
-    said = _Said(outbound)
+    inbound = open_in(source, ("cat", "--", source_path), openssh)
+    try:
+        outbound = open_out(target, command, tag + IMPORT_SUFFIX, openssh, IMPORT_TIMEOUT)
+    except BaseException:
+        inbound.close()
+        raise
+    if not outbound.started(START_WAIT):
+        status = outbound.exited(1)
+        inbound.close()
+        outbound.close()
+        if status is None:
+            stop_import(target, tag)
+            raise ConnectionLost(f"Impor di {target.endpoint.label} tidak mulai berjalan dalam "
+                                 f"{int(START_WAIT)} detik; pengaliran tidak dimulai.")
+        raise _import_failure(target, outbound.said(), failed)
     chunks: queue.Queue[bytes | BaseException] = queue.Queue(QUEUE_DEPTH)
     stop = threading.Event()
-    reader = threading.Thread(target=read_into, args=(inbound, chunks, stop, digest), daemon=True,
+    reader = threading.Thread(target=_read, args=(inbound, chunks, stop, digest), daemon=True,
                               name="pulih-stream-reader")
     reader.start()
     ended = False
@@ -106,28 +104,36 @@ def stream_into(source: Remote, source_path: str, target: Remote,
             if isinstance(item, BaseException):
                 raise ConnectionLost(f"Sambungan ke {source.endpoint.label} terputus saat "
                                      f"mengalirkan berkas: {item}") from item
-            if item == END:
+            if not item:
                 break
             if inspector is not None:
                 inspector.feed(item)
                 found = inspector.so_far()
                 if found:
                     raise refusal(source_path.rsplit("/", 1)[-1], found)
-            _send(outbound, item, said, target, failed)
+            _send(outbound, item, target, failed)
             done += len(item)
             on_progress(done)
             pace.wait(done)
-        if inbound.recv_exit_status() != 0 or done != size:
+        if inbound.status() != 0:
             raise ConnectionLost(
                 f"Pembacaan dari {source.endpoint.label} berhenti setelah {done} dari {size} "
-                "bita; sambungan terputus atau berkas berubah.")
+                "bita; sambungan terputus.")
+        if done != size:
+            raise ChecksumMismatch(
+                f"Ukuran berkas yang dialirkan ({done} bita) tidak sama dengan hasil "
+                f"pemeriksaan backup ({size} bita): berkas berubah setelah diperiksa. Impor "
+                "dihentikan sebelum selesai dan salinan sementara dibuang; data live tidak "
+                "disentuh.")
         _judge_whole(digest.hexdigest(), expected_sha256, inspector, source_path)
         # Only now may the import see the end of its input, and run what it holds last.
         ended = True
-        outbound.shutdown_write()
-        status = outbound.recv_exit_status()
+        status = outbound.finish()
+        if openssh and status == SSH_FAILED:
+            raise ConnectionLost(f"Sambungan ke {target.endpoint.label} terputus saat "
+                                 f"mengalirkan berkas: {outbound.said() or '-'}")
         if status != 0:
-            raise _import_failure(target, said.text(), failed)
+            raise _import_failure(target, outbound.said(), failed)
     except queue.Empty:
         raise ConnectionLost(f"Tidak ada data dari {source.endpoint.label} selama 3 menit; "
                              "pengaliran dihentikan.") from None
@@ -137,8 +143,8 @@ def stream_into(source: Remote, source_path: str, target: Remote,
         stop.set()
         if not ended:
             stop_import(target, tag)
-        for channel in (inbound, outbound):
-            close_quietly(channel)
+        outbound.close()
+        inbound.close()
         reader.join(5)
     return digest.hexdigest()
 
@@ -153,18 +159,14 @@ def stop_import(target: Remote, tag: str) -> None:
         target.tag = own
 
 
-def _send(channel: paramiko.Channel, data: bytes, said: _Said, target: Remote,
-          failed: str) -> None:
+def _send(outbound: Outbound, data: bytes, target: Remote, failed: str) -> None:
     try:
-        channel.sendall(data)
+        outbound.sendall(data)
     except (paramiko.SSHException, OSError, EOFError) as exc:
         # The import may have stopped on its own (an error, a full disk), closing its
         # input under the send: its own words come before "connection lost".
-        deadline = time.monotonic() + 2
-        while not channel.exit_status_ready() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        if channel.exit_status_ready():
-            raise _import_failure(target, said.text(), failed) from exc
+        if outbound.exited(2) is not None:
+            raise _import_failure(target, outbound.said(), failed) from exc
         raise
 
 

@@ -56,15 +56,17 @@ def stream_in_child(source: Remote, source_path: str, target: Remote,
                     command: Sequence[str | Op], *, size: int, expected_sha256: str, tag: str,
                     on_progress: Callable[[int], None] = lambda n: None,
                     cancel: threading.Event | None = None, recipe: str | None = None,
-                    tree: Tree | None = None, limit: int = 0, failed: str = "") -> str:
+                    tree: Tree | None = None, limit: int = 0, failed: str = "",
+                    openssh: bool | None = None) -> str:
     """As `restore.stream.stream_into` (the file poured into `command` on the target), in
     a child process logged in afresh with the same endpoints; return the SHA-256 it saw.
     The child inspects the file as `recipe` reads it; an archive's entries and their
-    digests fill `tree`. `limit`: bytes per second (0: none)."""
+    digests fill `tree`. `limit`: bytes per second (0: none). `openssh`: whether `ssh`
+    processes carry the bytes (None: when they can; see restore.pipe)."""
     spec = {"source": _endpoint(source), "source_path": source_path,
             "target": _endpoint(target), "into": _words(command), "size": size,
             "sha256": expected_sha256, "recipe": recipe, "tag": tag, "limit": limit,
-            "failed": failed}
+            "failed": failed, "openssh": openssh}
     return _in_child(spec, on_progress, cancel or threading.Event(), tree)
 
 

@@ -16,7 +16,7 @@ from restore.recipes import RunNames, TargetSpec
 from restore.recipes.mariadb import MariaDBRecipe
 from restore.ssh import session
 from tests.support.backups import gz, write_point
-from tests.support.restoring import MemoryJournal, checked_job
+from tests.support.restoring import MemoryJournal, checked_job, unchecked_job
 
 TABLES = ("pegawai", "jabatan")
 
@@ -174,3 +174,39 @@ def test_a_swap_the_server_refuses_leaves_live_untouched_and_no_leftovers(
     assert "swap:started" in journal.statuses() and "swap:done" not in journal.statuses()
     assert snapshot(mariadb, name) == damaged
     assert not [d for d in mariadb.sql("SHOW DATABASES").split() if d.startswith("pulih_")]
+
+
+@pytest.mark.parametrize("byte_pipe", ["openssh", "paramiko"])
+@pytest.mark.parametrize("changed_after_check", [True, False])
+def test_a_last_statement_cut_off_from_its_semicolon_never_runs(
+        mariadb: MariaDB, backup_server: SshServer, target_server: SshServer,
+        live: tuple[str, Path, dict[str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        changed_after_check: bool, byte_pipe: str) -> None:
+    """A client runs what it holds when its input ends, even without a semicolon. The
+    stream lets the import see the end only after the whole file was judged: a backup
+    whose last line drops the live database (swapped in after the check, or there all
+    along and refused when its end is read) leaves live data as it was."""
+    name, root, _ = live
+    if byte_pipe == "paramiko":
+        monkeypatch.setenv("PULIH_SSH_KEY_PASSPHRASE", "")
+        monkeypatch.setattr("restore.pipe.shutil.which", lambda _: None)
+    damaged = damage(mariadb, name)
+    point = root / "simpeg" / "20261123-0200"
+    good = subprocess.run(["gzip", "-dc", str(point / "simpeg.sql.gz")], check=True,
+                          capture_output=True).stdout
+    hostile = good + f"\nDROP DATABASE `{name}`".encode()
+    if changed_after_check:
+        job = checked_job(19, backup_server, target_server, root, "simpeg", "20261123-0200",
+                          spec(mariadb, name), tmp_path / "staging")
+        (point / "simpeg.sql.gz").write_bytes(gz(hostile))
+    else:
+        (point / "simpeg.sql.gz").write_bytes(gz(hostile))
+        job = unchecked_job(19, backup_server, target_server, root, "simpeg", "20261123-0200",
+                            spec(mariadb, name), tmp_path / "staging")
+    outcome = job.run()
+    assert outcome.status == "failed", outcome.message
+    assert outcome.error_code == ("checksum_mismatch" if changed_after_check
+                                  else "backup_unsafe"), outcome.message
+    assert name in mariadb.sql("SHOW DATABASES").split()
+    assert snapshot(mariadb, name) == damaged
+    assert not [d for d in mariadb.sql("SHOW DATABASES").split() if d.startswith("pulih_sh_")]
