@@ -22,6 +22,7 @@ import paramiko
 from restore.catalog import RestorePoint
 from restore.errors import Busy, Cancelled, CommandFailed, NotEnoughSpace, RestoreError
 from restore.processes import LOCK_SUFFIX, run_tag, stop_run
+from restore.pull import Pull, pull_into, relative_to
 from restore.recipes import Recipe, RunNames, Staged, TargetSpec
 from restore.recipes.registry import recipe_for
 from restore.safety import DISCARD, absolute_path, confined
@@ -48,6 +49,7 @@ class Phase(StrEnum):
 
 
 STREAMED = "dialirkan langsung dari server backup ke impor, tanpa salinan staging"
+PULLED = "ditarik langsung oleh server tujuan dari server backup ke impor, tanpa salinan staging"
 PHASE_LABELS = {
     Phase.PREFLIGHT: "Pemeriksaan awal", Phase.TRANSFER: "Pemindahan berkas backup",
     Phase.APPLY: "Pemulihan ke salinan sementara", Phase.VERIFY: "Verifikasi salinan sementara",
@@ -108,6 +110,10 @@ class RestoreJob:
     tag: str = ""
     uid: str = ""  # the run's UUID (hex): see RunNames
     limit: int = 0  # bytes per second the backup file may move at (0: as fast as it goes)
+    # The target fetches the file itself (restore.pull); `pull_base` is the system's folder
+    # on the backup server, which the forced command there serves.
+    pull: Pull | None = None
+    pull_base: str = ""
     _lock: paramiko.Channel | None = field(default=None, init=False, repr=False)
     _refused: bool = field(default=False, init=False, repr=False)  # another run holds it
 
@@ -161,7 +167,7 @@ class RestoreJob:
             before = r.live_state(t)
             self.journal.phase(Phase.PREFLIGHT, "live", json.dumps(before, ensure_ascii=False))
             if streaming:
-                self.journal.phase(Phase.APPLY, "note", STREAMED)
+                self.journal.phase(Phase.APPLY, "note", PULLED if self.pull else STREAMED)
                 self._step(Phase.APPLY, lambda: self._stream(b, t, r, staged))
             else:
                 entries: dict[str, str] = {}
@@ -359,6 +365,17 @@ class RestoreJob:
         """The file poured from the backup server into the shadow's import (restore.stream)."""
         command = recipe.prepare(target, staged, self.names)
         entries: dict[str, str] = {}
+        if self.pull is not None:
+            try:
+                pull_into(target, self.pull,
+                          relative_to(self.pull_base, self.point.path_of(staged.name)), command,
+                          staging_dir=self.staging_dir, tag=self.tag,
+                          expected_sha256=self.digests[staged.name],
+                          failed=recipe.import_failed)
+            except CommandFailed as exc:
+                raise recipe.explain(exc) from exc
+            recipe.finish(target, staged, self.names)
+            return
         try:
             stream_in_child(backup, self.point.path_of(staged.name), target, command,
                             size=staged.size, expected_sha256=self.digests[staged.name],

@@ -169,10 +169,12 @@ class Remote:
 
     def run(self, *tokens: str | Op, sudo: bool | None = None, input: bytes | None = None,
             timeout: float = COMMAND_TIMEOUT, check: bool = True,
-            on_output: Callable[[bytes], None] | None = None) -> CommandResult:
+            on_output: Callable[[bytes], None] | None = None,
+            tag: str | None = None) -> CommandResult:
         """Run a command to completion; CommandFailed on a non-zero exit when `check`. With
-        `on_output`, its output is handed over as it comes (any length), not kept."""
-        channel = self.open(*tokens, sudo=sudo, timeout=timeout)
+        `on_output`, its output is handed over as it comes (any length), not kept. `tag`
+        names it instead of the connection's own tag."""
+        channel = self.open(*tokens, sudo=sudo, timeout=timeout, tag=tag)
         deadline = time.monotonic() + timeout
         out, err = bytearray(), bytearray()
         try:

@@ -165,6 +165,12 @@ class System(Base):
     staging_dir: Mapped[str | None] = mapped_column(Text)  # None: restore.engine.STAGING_ROOT
     # Bytes per second a backup file may reach this system at (None: no limit).
     max_rate: Mapped[int | None] = mapped_column(BigInteger)
+    # The target fetches its backups itself with this key and known_hosts (paths on the
+    # target), from pull_host as pull_user (None: the backup server's); None: it does not.
+    pull_key: Mapped[str | None] = mapped_column(Text)
+    pull_known_hosts: Mapped[str | None] = mapped_column(Text)
+    pull_host: Mapped[str | None] = mapped_column(Text)
+    pull_user: Mapped[str | None] = mapped_column(Text)
     # The unprivileged system user on the target that reads archives and dumps
     # (tar, pg_restore, psql); None: the SSH user.
     run_as: Mapped[str | None] = mapped_column(String(32))

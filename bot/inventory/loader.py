@@ -25,6 +25,7 @@ from bot.inventory.model import (
     LetterSettings,
     Office,
     PersonEntry,
+    PullEntry,
     Signatory,
     SshTarget,
     SystemEntry,
@@ -467,7 +468,8 @@ def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str
                                         "app_dir", "health_url", "backup_server",
                                         "backup_path", "db_host", "db_port", "db_user",
                                         "db_defaults_file", "db_import_user", "run_as",
-                                        "staging_dir", "max_rate"})
+                                        "staging_dir", "max_rate", "pull_key",
+                                        "pull_known_hosts", "pull_host", "pull_user"})
     code = r.text(ctx, t, "code", pattern=CODE_RE, expected="huruf, angka, . _ - (maks. 32)")
     name = r.text(ctx, t, "name")
     agency = r.text(ctx, t, "agency")
@@ -500,6 +502,7 @@ def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str
         staging = None
     health = r.engine_value(ctx, t, "health_url", url)
     max_rate = _rate(r, ctx, t)
+    pull = _pull(r, ctx, t)
     server = r.text(ctx, t, "backup_server")
     if server is not None and server not in servers:
         r.problem(ctx, "backup_server", f"server backup {server!r} tidak dikenal; gunakan "
@@ -518,7 +521,7 @@ def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str
     assert code and name and agency and recipe and server and ssh
     return SystemEntry(code, name, agency, recipe, ssh, server, backup_path or code,
                        database, app_dir, health, staging_dir=staging, max_rate=max_rate,
-                       **db)
+                       pull=pull, **db)
 
 
 _RATE_RE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(KB|MB|GB|KiB|MiB|GiB|kbit|Kbit|Mbit|Gbit)/s\s*$")
@@ -545,6 +548,35 @@ def _rate(r: _Reader, ctx: _Ctx, t: dict[str, Any]) -> int | None:
         r.problem(ctx, "max_rate", f"{text!r} terlalu kecil; paling sedikit 64 KiB/s")
         return None
     return value
+
+
+def _pull(r: _Reader, ctx: _Ctx, t: dict[str, Any]) -> PullEntry | None:
+    """`pull_key` and `pull_known_hosts` (paths on the target, both or neither): the target
+    fetches its backups itself; `pull_host`, `pull_user` where it reaches the backup
+    server otherwise than Pulih does."""
+    expected = "path absolut di server tujuan dari huruf, angka, . _ -"
+    key = r.text(ctx, t, "pull_key", required=False, pattern=SAFE_PATH_RE, expected=expected)
+    known = r.text(ctx, t, "pull_known_hosts", required=False, pattern=SAFE_PATH_RE,
+                   expected=expected)
+    host = r.text(ctx, t, "pull_host", required=False, pattern=HOST_RE,
+                  expected="nama host atau alamat IP")
+    user = r.text(ctx, t, "pull_user", required=False, pattern=USER_RE,
+                  expected="nama pengguna Unix")
+    for name, value in (("pull_key", key), ("pull_known_hosts", known)):
+        if value is not None and "/../" in f"{value}/":
+            r.problem(ctx, name, f"{value!r} tidak boleh memuat '..'")
+            return None
+    if (key is None) != (known is None):
+        missing = "pull_known_hosts" if known is None else "pull_key"
+        r.problem(ctx, missing, "belum diisi; penarikan langsung memerlukan pull_key dan "
+                                "pull_known_hosts (keduanya path di server tujuan)")
+        return None
+    if key is None or known is None:
+        if host is not None or user is not None:
+            r.problem(ctx, "pull_key", "belum diisi; pull_host/pull_user hanya berlaku "
+                                       "bersama pull_key dan pull_known_hosts")
+        return None
+    return PullEntry(key, known, host, user)
 
 
 def _inside(path: str, folder: str) -> bool:

@@ -87,6 +87,17 @@ class BackupServerEntry:
 
 
 @dataclass(frozen=True)
+class PullEntry:
+    """A target that fetches its backups itself: its key and known_hosts (paths on the
+    target), and the backup server as it reaches it (None: the server's own host, user)."""
+
+    key: str
+    known_hosts: str
+    host: str | None = None
+    user: str | None = None
+
+
+@dataclass(frozen=True)
 class SystemEntry:
     code: str
     name: str
@@ -108,6 +119,7 @@ class SystemEntry:
     # None: /var/lib/pulih-staging.
     staging_dir: str | None = None
     max_rate: int | None = None  # bytes per second a backup file may reach it at
+    pull: PullEntry | None = None  # the target fetches its backups itself
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from bot.demo.lab.mariadb import MariaDB
 from bot.demo.lab.simpeg import States, damaged_simpeg, drop_simpeg, snapshot
 from bot.demo.lab.sshd import SshServer
 from bot.services.audit.chain import verify_chain
+from bot.services.office.setup import make_ssh_key
 from bot.services.people.actors import actor_by_nip
 from bot.services.requests.records import NewRequest, Scope, apply_action, submit_request
 from bot.services.restores.backups import record_check, run_check, system_access
@@ -28,13 +29,15 @@ from bot.services.restores.rollbacks import warn_expiring
 from bot.services.restores.runs import DbJournal, recover_interrupted, start_run
 from bot.settings import load_settings
 from bot.workflow.sop import Action
-from restore.engine import Phase
+from restore.engine import PULLED, Phase
 from restore.errors import Busy
 from restore.recipes import RunNames
 from tests.support.clock import LAST_NIGHT, running
 from tests.support.mariadb_lock import ReadLock
 from tests.support.networked_office import networked_office
 from tests.support.office import NIPS, NOW
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -454,3 +457,31 @@ def _in_phase(c: Container, phase: Phase) -> bool:
         row = session.execute(select(RestoreRun)).scalar_one_or_none()
         return row is not None and any(p["phase"] == phase.value
                                        for p in json.loads(row.phases or "[]"))
+
+
+def test_a_system_whose_target_pulls_its_backup_is_restored_that_way_from_the_inventory(
+        tmp_path: Path, backup_server: SshServer, target_server: SshServer,
+        mariadb: MariaDB) -> None:
+    root = tmp_path / "srv-backup"
+    states = damaged_simpeg(mariadb, root, LAST_NIGHT)
+    key = tmp_path / "tarik_ed25519"
+    make_ssh_key(key, "pulih-tarik-simpeg")
+    forced = REPO / "deploy" / "pulih-baca-backup"
+    with (backup_server.folder / "authorized_keys").open("a") as keys:
+        keys.write(f'restrict,command="{forced} {root / "simpeg"}" '
+                   f"{key.with_name(key.name + '.pub').read_text().strip()}\n")
+    env_file = networked_office(
+        tmp_path, backup_server, target_server, root,
+        system_extra=f'db_host = "{mariadb.socket}"\ndb_user = "root"\n'
+                     f'pull_key = "{key}"\npull_known_hosts = "{backup_server.known_hosts}"')
+    try:
+        code, _, err = run(env_file, "restore", "simpeg", LAST_NIGHT, "--nip",
+                             NIPS["tim_exec"], typed="simpeg\n")
+        assert code == 0, err
+        assert snapshot(mariadb) == states["good"]
+        with open_office(env_file).sessions() as session:
+            phases = json.loads(session.execute(select(RestoreRun)).scalar_one().phases)
+        assert {"phase": "apply", "status": "note", "detail": PULLED} in [
+            {k: p[k] for k in ("phase", "status", "detail")} for p in phases]
+    finally:
+        drop_simpeg(mariadb)

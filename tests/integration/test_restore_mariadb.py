@@ -11,7 +11,9 @@ import pytest
 
 from bot.demo.lab.mariadb import MariaDB
 from bot.demo.lab.sshd import SshServer
-from restore.engine import Phase, RestoreJob
+from bot.services.office.setup import make_ssh_key
+from restore.engine import PULLED, Phase, RestoreJob
+from restore.pull import Pull
 from restore.recipes import RunNames, TargetSpec
 from restore.recipes.mariadb import MariaDBRecipe
 from restore.ssh import session
@@ -208,5 +210,54 @@ def test_a_last_statement_cut_off_from_its_semicolon_never_runs(
     assert outcome.error_code == ("checksum_mismatch" if changed_after_check
                                   else "backup_unsafe"), outcome.message
     assert name in mariadb.sql("SHOW DATABASES").split()
+    assert snapshot(mariadb, name) == damaged
+    assert not [d for d in mariadb.sql("SHOW DATABASES").split() if d.startswith("pulih_sh_")]
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def pull_for(backup_server: SshServer, root: Path, tmp_path: Path) -> Pull:
+    """A key on the target that the backup server lets read SIMPEG's folder and nothing
+    else (deploy/pulih-baca-backup as its forced command), its host key pinned."""
+    key = tmp_path / "tarik_ed25519"
+    make_ssh_key(key, "pulih-tarik-simpeg")
+    line = (f'restrict,command="{REPO / "deploy" / "pulih-baca-backup"} {root / "simpeg"}" '
+            f"{key.with_name(key.name + '.pub').read_text().strip()}\n")
+    with (backup_server.folder / "authorized_keys").open("a") as keys:
+        keys.write(line)
+    return Pull("127.0.0.1", backup_server.port, backup_server.endpoint().user, str(key),
+                str(backup_server.known_hosts))
+
+
+def test_a_target_that_pulls_its_backup_itself_is_restored_and_the_digest_checked(
+        mariadb: MariaDB, backup_server: SshServer, target_server: SshServer,
+        live: tuple[str, Path, dict[str, str]], tmp_path: Path) -> None:
+    name, root, backup_state = live
+    damaged = damage(mariadb, name)
+    pull = pull_for(backup_server, root, tmp_path)
+    journal = MemoryJournal()
+    job = checked_job(21, backup_server, target_server, root, "simpeg", "20261123-0200",
+                      spec(mariadb, name), tmp_path / "staging", journal=journal)
+    job.pull, job.pull_base = pull, str(root / "simpeg")
+    outcome = job.run()
+    assert outcome.status == "succeeded", outcome.message
+    assert snapshot(mariadb, name) == backup_state
+    assert ("apply", "note", PULLED) in journal.entries
+    # The key reads that folder's files and nothing else, and runs nothing else.
+    for asked in ("../../../../etc/passwd", "/etc/passwd", "cat /etc/passwd",
+                  "20261123-0200", "20261123-0200/../../simpeg/x", "-n"):
+        run = subprocess.run([*pull.ssh(asked)], capture_output=True)
+        assert run.returncode == 2 and b"ditolak" in run.stderr and run.stdout == b"", asked
+    # A file changed after the check: its digest stops it before the swap.
+    damaged = damage(mariadb, name)
+    again = checked_job(22, backup_server, target_server, root, "simpeg", "20261123-0200",
+                        spec(mariadb, name), tmp_path / "staging")
+    again.pull, again.pull_base = pull, str(root / "simpeg")
+    (root / "simpeg" / "20261123-0200" / "simpeg.sql.gz").write_bytes(
+        gz(b"CREATE TABLE jahat (x INT);\n"))
+    failed = again.run()
+    assert failed.status == "failed" and failed.error_code == "checksum_mismatch", failed.message
+    assert "ditarik" in failed.message
     assert snapshot(mariadb, name) == damaged
     assert not [d for d in mariadb.sql("SHOW DATABASES").split() if d.startswith("pulih_sh_")]

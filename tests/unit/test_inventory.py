@@ -340,6 +340,26 @@ def test_a_transfer_rate_limit_is_read_in_the_units_people_write_and_nonsense_na
         assert code == 1 and "(simpeg).max_rate" in err and why in err, bad
 
 
+def test_a_target_that_pulls_its_backups_needs_its_key_and_known_hosts_both(
+        tmp_path: Path) -> None:
+    pulled = ('recipe = "mariadb"\npull_key = "/etc/pulih/tarik_ed25519"\n'
+              'pull_known_hosts = "/etc/pulih/known_hosts_backup"\npull_host = "10.20.1.11"')
+    systems = {s.code: s for s in load_inventory(_broken(tmp_path, 'recipe = "mariadb"',
+                                                         pulled)).systems}
+    pull = systems["simpeg"].pull
+    assert pull is not None and pull.key == "/etc/pulih/tarik_ed25519"
+    assert pull.known_hosts == "/etc/pulih/known_hosts_backup" and pull.host == "10.20.1.11"
+    assert pull.user is None and systems["portal-pendidikan"].pull is None
+    for bad, named in (('pull_key = "/etc/pulih/k"', "pull_known_hosts"),
+                       ('pull_known_hosts = "/etc/pulih/kh"', "pull_key"),
+                       ('pull_host = "10.0.0.1"', "pull_key"),
+                       ('pull_key = "kunci"\npull_known_hosts = "/etc/kh"', "pull_key"),
+                       ('pull_key = "/etc/../k"\npull_known_hosts = "/etc/kh"', "pull_key")):
+        path = _broken(tmp_path, 'recipe = "mariadb"', f'recipe = "mariadb"\n{bad}')
+        code, _, err = check(path)
+        assert code == 1 and f"(simpeg).{named}" in err, bad
+
+
 def test_one_month_style_for_every_number_of_the_office(tmp_path: Path) -> None:
     path = write_inventory(tmp_path / "office")
     path.write_text(path.read_text() + '\n[letters]\nmonth_style = "romawi"\n')

@@ -18,6 +18,7 @@ from bot.workflow.refusals import NotFound
 from restore.catalog import BackupSource, RestorePoint, list_points, select_point
 from restore.check import CheckReport, check_point
 from restore.errors import BackupInvalid
+from restore.pull import Pull
 from restore.ssh import Endpoint
 from restore.ssh import session as ssh_session
 
@@ -34,6 +35,7 @@ class SystemAccess:
     source: BackupSource
     system_id: int
     max_rate: int = 0  # bytes per second a backup file may move at (0: no limit)
+    pull: Pull | None = None  # the target fetches its backups itself
 
 
 def system_access(session: Session, code: str, zone: ZoneInfo) -> SystemAccess:
@@ -52,8 +54,13 @@ def system_access(session: Session, code: str, zone: ZoneInfo) -> SystemAccess:
     source = BackupSource(server.root, system.backup_path or system.code, server.layout,
                           server.pattern, zone)
     limits = [rate for rate in (system.max_rate, server.max_rate) if rate]
+    pull = None
+    if system.pull_key and system.pull_known_hosts:
+        pull = Pull(system.pull_host or server.host, server.port,
+                    system.pull_user or server.ssh_user, system.pull_key,
+                    system.pull_known_hosts)
     return SystemAccess(system.code, system.name, system.recipe, target, backup, source,
-                        system.id, min(limits, default=0))
+                        system.id, min(limits, default=0), pull)
 
 
 def list_backups(access: SystemAccess) -> list[RestorePoint]:

@@ -151,6 +151,8 @@ def execute(c: Container, ticket: RunTicket, *,
         job.uid = ticket.uid
         job.staging_root = staging_root or ticket.staging_root
         job.limit = ticket.access.max_rate
+        if ticket.access.pull is not None:
+            job.pull, job.pull_base = ticket.access.pull, ticket.access.source.directory
         outcome = job.run()
     finish_run(c, ticket, outcome, then)
     return outcome

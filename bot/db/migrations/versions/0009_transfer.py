@@ -1,5 +1,6 @@
 """backup_servers.max_rate, systems.max_rate: how fast a backup file may move (bytes
-per second), so that a restore never fills an agency's link
+per second), so that a restore never fills an agency's link; systems.pull_*: a target
+that fetches its backups itself (its key and known_hosts, paths on the target)
 
 Revision ID: 0009
 Revises: 0008
@@ -17,13 +18,22 @@ branch_labels = None
 depends_on = None
 
 
+PULL = ("pull_key", "pull_known_hosts", "pull_host", "pull_user")
+
+
 def upgrade() -> None:
     for table in ("backup_servers", "systems"):
         with op.batch_alter_table(table) as batch:
             batch.add_column(sa.Column("max_rate", sa.BigInteger(), nullable=True))
+    with op.batch_alter_table("systems") as batch:
+        for column in PULL:
+            batch.add_column(sa.Column(column, sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("systems") as batch:
+        for column in reversed(PULL):
+            batch.drop_column(column)
     for table in ("systems", "backup_servers"):
         with op.batch_alter_table(table) as batch:
             batch.drop_column("max_rate")
