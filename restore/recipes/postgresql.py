@@ -96,13 +96,13 @@ class PostgreSQLRecipe(DatabaseRecipe):
         raise BackupInvalid("Titik backup tidak berisi dump PostgreSQL.")
 
     @staticmethod
-    def _custom(name: str) -> bool:
+    def custom(name: str) -> bool:
         return name.endswith((".dump", ".pgdump", ".backup"))
 
     def streams(self, name: str) -> bool:
         # A custom-format dump is judged as the SQL pg_restore turns it into, and only
         # pg_restore on the target can turn it: it is staged, read there, then imported.
-        return not self._custom(name)
+        return not self.custom(name)
 
     def prepare(self, remote: Remote, staged: Staged, run: RunNames) -> list[str | Op]:
         shadow = run.shadow_db
@@ -116,7 +116,7 @@ class PostgreSQLRecipe(DatabaseRecipe):
                              f"{quote_ident(shadow)} TO {quote_ident(importer)};")
             self.sql(remote, f"ALTER SCHEMA public OWNER TO {quote_ident(importer)};", shadow)
         psql = self.spec.as_reader(*self.client(shadow, importer))
-        if self._custom(staged.name):
+        if self.custom(staged.name):
             # pg_restore reads the file from its standard input, so it can run as `run_as`.
             return [*self.spec.as_reader("pg_restore", "--no-owner", "--no-privileges",
                                          "-f", "-"), PIPE, *psql]
@@ -136,7 +136,7 @@ class PostgreSQLRecipe(DatabaseRecipe):
         return exc
 
     def apply(self, remote: Remote, staged: Staged, run: RunNames) -> None:
-        if self._custom(staged.name):
+        if self.custom(staged.name):
             # A plain dump is read on its way to the import; a custom one is read here, as
             # the SQL it turns into, and that same SQL is what psql then runs.
             inspect_in_child(remote, ["cat", "--", staged.path, PIPE, *self.spec.as_reader(

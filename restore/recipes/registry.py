@@ -16,3 +16,9 @@ def recipe_for(spec: TargetSpec) -> Recipe:
     if spec.recipe not in recipes:
         raise UnsafeValue(f"Resep restore {spec.recipe!r} tidak diizinkan.")
     return recipes[spec.recipe](spec)
+
+
+def streams(recipe: str, name: str) -> bool:
+    """Whether a file of this kind flows straight into its import (else it is staged on
+    the target first: only a PostgreSQL custom-format dump, see PostgreSQLRecipe)."""
+    return not (recipe == "postgresql" and PostgreSQLRecipe.custom(name))

@@ -94,6 +94,8 @@ async def check_and_confirm(office: Office, who: str = "tim_exec") -> None:
     await member.taps("WITA", TEAM_CHAT)
     card = await shown(fake, TEAM_CHAT, "Hasil pemeriksaan backup")
     assert "bukan bahwa isinya aman" in text_of(card)
+    # The team knows before it taps Restore that the file will flow into the shadow.
+    assert "dialirkan langsung ke salinan sementara (tanpa salinan staging)" in text_of(card)
     # The check ran in the background behind a progress message, which the result
     # replaced (no message is left saying it is still checking).
     progress = [p for p in fake.sent("sendMessage") if "Memeriksa backup untuk" in

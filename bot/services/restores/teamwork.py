@@ -33,6 +33,7 @@ from bot.workflow.sop import Action, State
 from restore.catalog import RestorePoint
 from restore.check import CheckReport, Verdict
 from restore.engine import Outcome
+from restore.recipes.registry import streams
 
 
 @dataclass(frozen=True)
@@ -69,10 +70,19 @@ class CheckDone:
     ticket: str
     system_name: str
     system_code: str
+    way: str = "stream"  # how step 5 will move the file: stream, pull or staged
 
     @property
     def passed(self) -> bool:
         return self.report.verdict is not Verdict.FAILED
+
+
+def restore_way(access: SystemAccess, names: list[str]) -> str:
+    """How step 5 will move this point's file: the target pulls it, it streams through
+    Pulih into the import, or (a format read twice) it is staged on the target first."""
+    if not all(streams(access.recipe, n) for n in names):
+        return "staged"  # copied through Pulih, pulled or not
+    return "pull" if access.pull is not None else "stream"
 
 
 def check_for_request(c: Container, request_id: int, actor: Actor, point: int | str, *,
@@ -95,7 +105,7 @@ def check_for_request(c: Container, request_id: int, actor: Actor, point: int | 
             request = apply_action(session, request_id, actor, Action.CHECK_BACKUP, c.clock(),
                                    zone, data={"check_id": row.id, "point": report.point})
         done = CheckDone(report, row.id, request.version, request.ticket, access.name,
-                         access.code)
+                         access.code, restore_way(access, list(report.digests)))
         if then is not None:
             then(session, done)
         return done
