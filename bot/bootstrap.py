@@ -17,6 +17,7 @@ from bot.services.audit.key import KeySource, key_path
 from bot.services.documents.stationery import Stationery
 from bot.settings import Settings
 from letters.timefmt import utcnow
+from restore.pipe import BYTES_ENV
 from restore.ssh import PASSPHRASE_ENV
 
 
@@ -70,6 +71,8 @@ def bootstrap(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Con
         # The SSH engine, and the transfer process it starts, read the passphrase from
         # the environment; a value from .env is handed on there (the environment wins).
         os.environ.setdefault(PASSPHRASE_ENV, settings.ssh_key_passphrase)
+    if settings.ssh_bytes != "otomatis":
+        os.environ.setdefault(BYTES_ENV, settings.ssh_bytes)  # read the same way
     engine = make_engine(settings.database_url)
     keys = KeySource(key_path(settings.data_dir))
     return Container(settings, engine, make_session_factory(engine, {"audit_key": keys}), clock)

@@ -25,7 +25,8 @@ _DB_SCHEMES = ("sqlite", "postgresql")
 KNOWN = ("BOT_TOKEN", "BOT_API_URL", "BOT_FILE_URL", "DATABASE_URL", "TIMEZONE", "DATA_DIR",
          "INVENTORY", "LOG_LEVEL", "SIGNING_P12", "SIGNING_PASSPHRASE_FILE", "WEBHOOK_URL",
          "WEBHOOK_LISTEN", "WEBHOOK_SECRET_FILE", "SSH_KEY_PASSPHRASE", "ROLLBACK_KEEP_DAYS",
-         "SELF_BACKUP_DIR", "SELF_BACKUP_KEEP_DAYS", "HEALTH_LISTEN", "ENV_FILE")
+         "SELF_BACKUP_DIR", "SELF_BACKUP_KEEP_DAYS", "HEALTH_LISTEN", "ENV_FILE", "SSH_BYTES")
+SSH_BYTES = ("otomatis", "openssh", "paramiko")
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ class Settings:
     webhook_secret_file: Path | None = None
     # The passphrase of the bot's SSH key, when it has one (from the environment or .env)
     ssh_key_passphrase: str | None = None
+    # What carries a restore's bytes: `ssh` processes where installed (otomatis), or
+    # always paramiko (restore.pipe).
+    ssh_bytes: str = "otomatis"
     # How long the copy kept for rollback stays once a restore is done, if the request is
     # not acknowledged (step 8) before; after either, it is removed.
     rollback_keep_days: int = 14
@@ -205,6 +209,10 @@ def load_settings(
             "IANA seperti Asia/Makassar (WITA)"
         )
 
+    ssh_bytes = (get("SSH_BYTES") or "otomatis").lower()
+    if ssh_bytes not in SSH_BYTES:
+        problems.append(f"{PREFIX}SSH_BYTES: {ssh_bytes!r}; pilihan: {', '.join(SSH_BYTES)}")
+
     log_level = (get("LOG_LEVEL") or "INFO").upper()
     if log_level not in _LOG_LEVELS:
         problems.append(
@@ -267,6 +275,7 @@ def load_settings(
         signing_p12=Path(p12).expanduser() if p12 else None,
         signing_passphrase_file=Path(passfile).expanduser() if passfile else None,
         ssh_key_passphrase=get("SSH_KEY_PASSPHRASE"),
+        ssh_bytes=ssh_bytes,
         webhook_url=webhook_url,
         webhook_listen=(host, int(port_text)),
         webhook_secret_file=Path(secret_file).expanduser() if secret_file else None,

@@ -377,13 +377,15 @@ class RestoreJob:
             recipe.finish(target, staged, self.names)
             return
         try:
-            stream_in_child(backup, self.point.path_of(staged.name), target, command,
-                            size=staged.size, expected_sha256=self.digests[staged.name],
-                            tag=self.tag, on_progress=self._bytes(Phase.APPLY, staged.size),
-                            cancel=self.cancel, recipe=self.spec.recipe, tree=entries,
-                            limit=self.limit, failed=recipe.import_failed)
+            _, carrier = stream_in_child(
+                backup, self.point.path_of(staged.name), target, command, size=staged.size,
+                expected_sha256=self.digests[staged.name], tag=self.tag,
+                on_progress=self._bytes(Phase.APPLY, staged.size), cancel=self.cancel,
+                recipe=self.spec.recipe, tree=entries, limit=self.limit,
+                failed=recipe.import_failed)
         except CommandFailed as exc:
             raise recipe.explain(exc) from exc
+        self.journal.phase(Phase.APPLY, "note", f"dibawa oleh {carrier}")
         if recipe.kind == "files":
             staged = dataclasses.replace(staged, tree=entries)
         recipe.finish(target, staged, self.names)

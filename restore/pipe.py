@@ -28,6 +28,7 @@ import paramiko
 from restore.safety import AND, TO_ERR, Op
 from restore.ssh import PASSPHRASE_ENV, Remote, close_quietly
 
+BYTES_ENV = "PULIH_SSH_BYTES"  # "paramiko": never OpenSSH processes (see Settings)
 CHUNK = 1 << 20
 STARTED = "PULIH-IMPOR-BERJALAN"  # the first line a command fed by a stream says
 KEEP_SAID = 64 * 1024  # the end of what a command says on its error output
@@ -68,7 +69,10 @@ class Outbound(Protocol):
 
 
 def openssh_usable() -> bool:
-    """Whether OpenSSH can carry the bytes without asking anything (no passphrase)."""
+    """Whether OpenSSH can carry the bytes without asking anything (no passphrase), and
+    the office has not chosen paramiko (PULIH_SSH_BYTES)."""
+    if os.environ.get(BYTES_ENV, "").lower() == "paramiko":
+        return False
     return shutil.which("ssh") is not None and not os.environ.get(PASSPHRASE_ENV)
 
 

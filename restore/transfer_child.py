@@ -106,7 +106,7 @@ def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
                                failed=spec.get("failed") or "Impor gagal",
                                openssh=openssh)
             _write_tree(spec.get("tree_to"), reader)
-            stdout.write(f"OK {seen}\n")
+            stdout.write(f"OK {seen} {'ssh' if openssh else 'paramiko'}\n")
             stdout.flush()
             return 0
         seen = stream_copy(source, spec["source_path"], target, spec["target_path"],

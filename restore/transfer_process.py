@@ -57,9 +57,10 @@ def stream_in_child(source: Remote, source_path: str, target: Remote,
                     on_progress: Callable[[int], None] = lambda n: None,
                     cancel: threading.Event | None = None, recipe: str | None = None,
                     tree: Tree | None = None, limit: int = 0, failed: str = "",
-                    openssh: bool | None = None) -> str:
+                    openssh: bool | None = None) -> tuple[str, str]:
     """As `restore.stream.stream_into` (the file poured into `command` on the target), in
-    a child process logged in afresh with the same endpoints; return the SHA-256 it saw.
+    a child process logged in afresh with the same endpoints; return the SHA-256 it saw
+    and what carried the bytes ("ssh" processes or "paramiko").
     The child inspects the file as `recipe` reads it; an archive's entries and their
     digests fill `tree`. `limit`: bytes per second (0: none). `openssh`: whether `ssh`
     processes carry the bytes (None: when they can; see restore.pipe)."""
@@ -67,7 +68,9 @@ def stream_in_child(source: Remote, source_path: str, target: Remote,
             "target": _endpoint(target), "into": _words(command), "size": size,
             "sha256": expected_sha256, "recipe": recipe, "tag": tag, "limit": limit,
             "failed": failed, "openssh": openssh}
-    return _in_child(spec, on_progress, cancel or threading.Event(), tree)
+    seen, _, carrier = _in_child(spec, on_progress, cancel or threading.Event(),
+                                 tree).partition(" ")
+    return seen, carrier
 
 
 def inspect_in_child(remote: Remote, command: Sequence[str | Op], name: str, recipe: str, *,
