@@ -173,7 +173,7 @@ def main() -> int:
                     raise RuntimeError(run.stderr)
                 result: dict[str, float] = json.loads(run.stdout)
                 peak = max(peak, int(result["peak_kib"]))
-                assert dest.stat().st_size == size
+                assert dest.stat().st_size == spec["size"]
                 dest.unlink()
                 return result
 
