@@ -362,31 +362,28 @@ class RestoreJob:
                       tag=self.tag, limit=self.limit)
 
     def _stream(self, backup: Remote, target: Remote, recipe: Recipe, staged: Staged) -> None:
-        """The file poured from the backup server into the shadow's import (restore.stream)."""
+        """The file poured into the shadow's import: through this host (restore.stream),
+        or fetched by the target itself (restore.pull)."""
         command = recipe.prepare(target, staged, self.names)
+        source = self.point.path_of(staged.name)
         entries: dict[str, str] = {}
-        if self.pull is not None:
-            try:
-                pull_into(target, self.pull,
-                          relative_to(self.pull_base, self.point.path_of(staged.name)), command,
+        try:
+            if self.pull is not None:
+                pull_into(target, self.pull, relative_to(self.pull_base, source), command,
                           staging_dir=self.staging_dir, tag=self.tag,
                           expected_sha256=self.digests[staged.name],
                           failed=recipe.import_failed)
-            except CommandFailed as exc:
-                raise recipe.explain(exc) from exc
-            recipe.finish(target, staged, self.names)
-            return
-        try:
-            _, carrier = stream_in_child(
-                backup, self.point.path_of(staged.name), target, command, size=staged.size,
-                expected_sha256=self.digests[staged.name], tag=self.tag,
-                on_progress=self._bytes(Phase.APPLY, staged.size), cancel=self.cancel,
-                recipe=self.spec.recipe, tree=entries, limit=self.limit,
-                failed=recipe.import_failed)
+            else:
+                _, carrier = stream_in_child(
+                    backup, source, target, command, size=staged.size,
+                    expected_sha256=self.digests[staged.name], tag=self.tag,
+                    on_progress=self._bytes(Phase.APPLY, staged.size), cancel=self.cancel,
+                    recipe=self.spec.recipe, tree=entries, limit=self.limit,
+                    failed=recipe.import_failed)
+                self.journal.phase(Phase.APPLY, "note", f"dibawa oleh {carrier}")
         except CommandFailed as exc:
             raise recipe.explain(exc) from exc
-        self.journal.phase(Phase.APPLY, "note", f"dibawa oleh {carrier}")
-        if recipe.kind == "files":
+        if recipe.kind == "files" and self.pull is None:
             staged = dataclasses.replace(staged, tree=entries)
         recipe.finish(target, staged, self.names)
 

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+_DISK_FULL = ("No space left on device", "Disk quota exceeded", "Errcode: 28", "is full",
+              "could not extend file")
+
+
+def disk_full(said: str) -> bool:
+    """Whether a command's error output says its disk (or quota) is full: the words of
+    coreutils and tar, MariaDB and PostgreSQL."""
+    return any(words in said for words in _DISK_FULL)
+
 
 class RestoreError(Exception):
     """A failure with a message fit to show the team; live data was not touched unless said.

@@ -130,11 +130,9 @@ class _Tail:
 
     def started(self, wait: float) -> bool:
         deadline = time.monotonic() + wait
-        while not self.seen_start.is_set() and not self.ended.is_set():
-            if self.seen_start.wait(min(0.05, max(deadline - time.monotonic(), 0))):
-                break
-            if time.monotonic() >= deadline:
-                break
+        while not self.ended.is_set() and time.monotonic() < deadline:
+            if self.seen_start.wait(0.05):
+                return True
         return self.seen_start.is_set()
 
     def text(self) -> str:

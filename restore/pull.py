@@ -17,7 +17,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from restore.errors import ChecksumMismatch, CommandFailed, ConnectionLost, NotEnoughSpace
+from restore.errors import (
+    ChecksumMismatch,
+    CommandFailed,
+    ConnectionLost,
+    NotEnoughSpace,
+    disk_full,
+)
 from restore.pipe import CIPHERS
 from restore.processes import IMPORT_SUFFIX
 from restore.safety import Op, confined, file_name, relative_path, shell
@@ -25,8 +31,6 @@ from restore.ssh import Remote
 
 PULL_TIMEOUT = 6 * 3600.0
 MARK = "PULIH-TARIK"
-_FULL = ("No space left on device", "Disk quota exceeded", "Errcode: 28", "is full",
-         "could not extend file")
 # Run on the target by `sh -c`, with its words as arguments (nothing is put into the text):
 # $1 the FIFO the hash reads, $2 where the hash goes, $3 the import's command line (quoted
 # by restore.safety.shell), then the `ssh` command that prints the backup file.
@@ -106,7 +110,7 @@ def pull_into(target: Remote, pull: Pull, relative: str, command: Sequence[str |
             f"hasil pemeriksaan backup ({expected_sha256}): berkas berubah setelah diperiksa. "
             "Salinan sementara dibuang; data live tidak disentuh.")
     if result.status != 0:
-        if any(words in error for words in _FULL):
+        if disk_full(error):
             raise NotEnoughSpace(f"Disk penuh di {target.endpoint.label} saat mengisi "
                                  f"salinan sementara: {error}. Data live tidak disentuh.")
         raise CommandFailed(f"{failed}: {error or '-'}")

@@ -17,7 +17,6 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from contextlib import suppress
-from typing import Any
 
 import paramiko
 
@@ -28,32 +27,18 @@ from restore.errors import (
     ConnectionLost,
     NotEnoughSpace,
     RestoreError,
+    disk_full,
 )
 from restore.inspect import Inspector, refusal
-from restore.pipe import CHUNK, Inbound, Outbound, open_in, open_out, openssh_usable
+from restore.pipe import Outbound, open_in, open_out, openssh_usable
 from restore.processes import IMPORT_SUFFIX, stop_run
 from restore.safety import Op
 from restore.ssh import Remote
-from restore.transfer import QUEUE_DEPTH, Pace
+from restore.transfer import QUEUE_DEPTH, Pace, read_into
 
 SSH_FAILED = 255  # the `ssh` client's own failure, not the command's
 START_WAIT = 60.0  # for the import to say it runs, before any byte is sent
 IMPORT_TIMEOUT = 6 * 3600.0  # an import may pause this long (an index built) mid-stream
-_FULL = ("No space left on device", "Disk quota exceeded", "Errcode: 28", "is full",
-         "could not extend file")
-
-
-def _read(inbound: Inbound, out: queue.Queue[bytes | BaseException], stop: threading.Event,
-          digest: Any) -> None:
-    try:
-        while not stop.is_set():
-            data = inbound.recv(CHUNK)
-            digest.update(data)  # hashlib lets go of the interpreter lock on large pieces
-            out.put(data)
-            if not data:
-                return
-    except BaseException as exc:  # handed to the writer, which raises it in its thread
-        out.put(exc)
 
 
 def stream_into(source: Remote, source_path: str, target: Remote,
@@ -82,16 +67,17 @@ def stream_into(source: Remote, source_path: str, target: Remote,
         raise
     if not outbound.started(START_WAIT):
         status = outbound.exited(1)
+        if status is None:  # stopped while its input is open, as on any failure
+            stop_import(target, tag)
         inbound.close()
         outbound.close()
         if status is None:
-            stop_import(target, tag)
             raise ConnectionLost(f"Impor di {target.endpoint.label} tidak mulai berjalan dalam "
                                  f"{int(START_WAIT)} detik; pengaliran tidak dimulai.")
         raise _import_failure(target, outbound.said(), failed)
     chunks: queue.Queue[bytes | BaseException] = queue.Queue(QUEUE_DEPTH)
     stop = threading.Event()
-    reader = threading.Thread(target=_read, args=(inbound, chunks, stop, digest), daemon=True,
+    reader = threading.Thread(target=read_into, args=(inbound, chunks, stop, digest), daemon=True,
                               name="pulih-stream-reader")
     reader.start()
     ended = False
@@ -184,7 +170,7 @@ def _judge_whole(seen: str, expected: str, inspector: Inspector | None,
 
 
 def _import_failure(target: Remote, text: str, failed: str) -> RestoreError:
-    if any(words in text for words in _FULL):
+    if disk_full(text):
         return NotEnoughSpace(
             f"Disk penuh di {target.endpoint.label} saat mengisi salinan sementara: {text}. "
             "Kosongkan ruang di sana lalu ulangi; data live tidak disentuh.")

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import suppress
-from typing import Any
+from typing import Any, Protocol
 
 import paramiko
 
@@ -23,6 +23,7 @@ from restore.errors import (
     ConnectionLost,
     NotEnoughSpace,
     RestoreError,
+    disk_full,
 )
 from restore.inspect import Inspector, refusal
 from restore.safety import TO, Op
@@ -33,8 +34,14 @@ QUEUE_DEPTH = 16  # at most ~16 MiB in flight, whatever the backup's size
 END = b""  # the reader's last item: the source's end of file
 
 
-def read_into(channel: paramiko.Channel, out: queue.Queue[bytes | BaseException],
-            stop: threading.Event, digest: Any) -> None:
+class Readable(Protocol):
+    def recv(self, size: int) -> bytes: ...
+
+
+def read_into(channel: Readable, out: queue.Queue[bytes | BaseException],
+              stop: threading.Event, digest: Any) -> None:
+    """Read `channel` to its end into `out` (an empty piece last, or the error), hashing
+    what passes."""
     try:
         while not stop.is_set():
             data = channel.recv(CHUNK)
@@ -64,7 +71,6 @@ class Pace:
                 self.sleep(ahead)
 
 
-_FULL = ("No space left on device", "Disk quota exceeded")
 
 
 def _write_failure(target: Remote, channel: paramiko.Channel,
@@ -82,7 +88,7 @@ def _write_failure(target: Remote, channel: paramiko.Channel,
     if not text:
         return None
     folder = path.rsplit("/", 1)[0] or "/"
-    if any(words in text for words in _FULL):
+    if disk_full(text):
         free = "?"
         with suppress(RestoreError):
             answer = target.run("df", "-P", "-B1M", "--", folder, check=False, timeout=30)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from restore.errors import BackupInvalid, CommandFailed
-from restore.recipes import RunNames
+from restore.recipes import RunNames, Staged
 from restore.safety import Op
 from restore.ssh import Remote
 
@@ -40,6 +40,9 @@ class DatabaseRecipe:
         result = remote.run(*tokens, check=False, timeout=6 * 3600)
         if result.status != 0:
             raise CommandFailed(f"{self.import_failed}: {result.error_text()}")
+
+    def finish(self, remote: Remote, staged: Staged, run: RunNames) -> None:
+        """Nothing: an imported database is ready to be verified."""
 
     def explain(self, exc: CommandFailed) -> CommandFailed:
         """A failed import's message, with what this kind of database adds to it."""

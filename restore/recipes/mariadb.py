@@ -136,9 +136,6 @@ class MariaDBRecipe(DatabaseRecipe):
         return [*unzip, "sed", "-e", _NO_DEFINER, PIPE,
                 *self.client(*sandbox, shadow, importing=True)]
 
-    def finish(self, remote: Remote, staged: Staged, run: RunNames) -> None:
-        pass
-
     def apply(self, remote: Remote, staged: Staged, run: RunNames) -> None:
         command = self.prepare(remote, staged, run)
         self.import_dump(remote, "cat", "--", staged.path, PIPE, *command)

@@ -124,9 +124,6 @@ class PostgreSQLRecipe(DatabaseRecipe):
             return ["gzip", "-dc", PIPE, *psql]
         return list[str | Op](psql)
 
-    def finish(self, remote: Remote, staged: Staged, run: RunNames) -> None:
-        pass
-
     def explain(self, exc: CommandFailed) -> CommandFailed:
         if self.spec.db_import_user and "must be" in exc.message and \
                 "member of role" in exc.message:

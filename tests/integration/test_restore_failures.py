@@ -6,6 +6,7 @@ import io
 import os
 import subprocess
 import tarfile
+import time
 from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -48,6 +49,15 @@ def site(tmp_path: Path) -> tuple[Path, Path, TargetSpec]:
 def moving(progress: Progress) -> bool:
     """Bytes of the backup are on their way (streaming into the shadow's import)."""
     return bool(progress.total and progress.done)
+
+
+def unmount(disk: Path) -> None:
+    """Unmount a test's small disk; a process of the run may take a moment to let go of it
+    (the lock holder on the target ends when its channel's end of input arrives)."""
+    deadline = time.monotonic() + 30
+    while subprocess.run(["umount", str(disk)], capture_output=True).returncode != 0:
+        assert time.monotonic() < deadline, f"{disk} stayed busy"
+        time.sleep(0.2)
 
 
 def untouched(app: Path, before: dict[str, str], staging: Path) -> None:
@@ -188,7 +198,7 @@ def test_a_target_disk_that_fills_during_the_import_is_said_and_a_retry_succeeds
         assert done.status == "succeeded", done.message
         assert (app / "index.html").read_text() == "<h1>Portal Kukar (backup)</h1>"
     finally:
-        subprocess.run(["umount", str(disk)], check=True)
+        unmount(disk)
 
 
 def test_a_target_with_room_for_the_shadow_but_not_for_a_staged_copy_too_is_restored(
@@ -218,7 +228,7 @@ def test_a_target_with_room_for_the_shadow_but_not_for_a_staged_copy_too_is_rest
         assert not any(e[0] == "transfer" for e in journal.entries)
         assert not list((disk / "staging").glob("50_*/*"))
     finally:
-        subprocess.run(["umount", str(disk)], check=True)
+        unmount(disk)
 
 
 def test_a_changed_target_host_key_is_refused_before_anything_happens(

@@ -151,9 +151,10 @@ def _sync_systems(session: Session, inv: Inventory, agencies: dict[str, int],
         row.db_import_user, row.run_as = entry.db_import_user, entry.run_as
         row.staging_dir, row.max_rate = entry.staging_dir, entry.max_rate
         pull = entry.pull
-        row.pull_key, row.pull_known_hosts = (pull.key, pull.known_hosts) if pull else (None,
-                                                                                         None)
-        row.pull_host, row.pull_user = (pull.host, pull.user) if pull else (None, None)
+        row.pull_key = pull.key if pull else None
+        row.pull_known_hosts = pull.known_hosts if pull else None
+        row.pull_host = pull.host if pull else None
+        row.pull_user = pull.user if pull else None
         row.backup_server_id = servers.get(entry.backup_server)
         row.backup_path, row.active = entry.backup_path, True
         session.add(row)
