@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, unquote
 
 # Not a secret: the token the stand-in accepts; it works nowhere else.
@@ -92,6 +92,10 @@ class _Server(ThreadingHTTPServer):
 
 
 class FakeTelegram:
+    # Every port a stand-in of this process has listened on: a test run tells a
+    # connection to a stand-in from any other (tests/conftest.py).
+    ports: ClassVar[set[int]] = set()
+
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.chats: dict[int, Chat] = {}
@@ -131,6 +135,7 @@ class FakeTelegram:
                 fake._download(self)
 
         self._server = _Server(("127.0.0.1", 0), Handler)
+        FakeTelegram.ports.add(self._server.server_address[1])
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
