@@ -10,10 +10,14 @@ random backup file of the given size, then, each round, pours it backup -> targe
    processes (the default where OpenSSH is installed) and by paramiko, and
 2. through `ssh backup cat FILE | ssh target 'cat > FILE'`, with OpenSSH's default
    cipher and with Pulih's cipher order,
-and prints the best and median MB/s of each, Pulih's ratios against the faster pipeline,
+3. pulled by the target itself (`pull_into`: the target's own `ssh` with a forced-command
+   key, `deploy/pulih-baca-backup`, hashed on the target through `tee`), against the
+   single hop an engineer would type on the target, `ssh backup cat FILE > FILE` (both
+   ciphers again),
+and prints the best and median MB/s of each, Pulih's ratios against the faster baseline,
 and Pulih's peak resident memory; then 256 MiB under a `--cap-mib` cap (the rate while
 bytes move, against the cap). Then
-3. a whole files restore (`RestoreJob`: stream into the shadow, verification of every
+4. a whole files restore (`RestoreJob`: stream into the shadow, verification of every
    file against the archive, swap, check) of a `--restore-mib` archive holding one large
    file and `--files` small ones, in a process that has loaded what `pulih` loads, and
    prints its time and peak resident memory (its own and its transfer child's).
@@ -39,7 +43,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.demo.lab.sshd import SshServer, ssh_server  # noqa: E402
+from bot.services.office.setup import make_ssh_key  # noqa: E402
 from restore.pipe import CIPHERS  # noqa: E402
+from restore.pull import Pull, pull_into  # noqa: E402
+from restore.safety import TO  # noqa: E402
+from restore.ssh import connect  # noqa: E402
 
 CHILD = r"""
 import json, resource, sys, time
@@ -135,6 +143,18 @@ def endpoint_dict(server: SshServer) -> dict[str, object]:
             "key_path": str(e.key_path), "known_hosts": str(e.known_hosts), "sudo": False}
 
 
+def pull_setup(backup: SshServer, folder: Path) -> Pull:
+    """A key the target uses to read `folder` on the backup server and nothing else."""
+    key = folder / "tarik_ed25519"
+    make_ssh_key(key, "pulih-tarik-bench")
+    command = ROOT / "deploy" / "pulih-baca-backup"
+    with (backup.folder / "authorized_keys").open("a") as keys:
+        keys.write(f'restrict,command="{command} {folder}" '
+                   f"{key.with_name(key.name + '.pub').read_text().strip()}\n")
+    return Pull("127.0.0.1", backup.port, backup.endpoint().user, str(key),
+                str(backup.known_hosts))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024)
@@ -159,7 +179,11 @@ def main() -> int:
             spec = {"backup": endpoint_dict(backup), "target": endpoint_dict(target),
                     "source": str(source), "size": size, "sha256": digest.hexdigest()}
             times: dict[str, list[float]] = {"openssh": [], "paramiko": [], "pipeline": [],
-                                             "pipeline-gcm": []}
+                                             "pipeline-gcm": [], "pull": [], "hop": [],
+                                             "hop-gcm": []}
+            pull = pull_setup(backup, folder)
+            stage = folder / "stage"
+            stage.mkdir()
             peak = 0
 
             def through_pulih(way: str, dest: Path, limit: int = 0) -> dict[str, float]:
@@ -189,6 +213,27 @@ def main() -> int:
                                 f" | {shlex.join([*target.ssh_command(), *extra])} "
                                 f"{shlex.quote('cat > ' + str(dest))}")
                     subprocess.run(["bash", "-o", "pipefail", "-c", pipeline], check=True)
+                    times[way].append(time.perf_counter() - start)
+                    assert dest.stat().st_size == size
+                    dest.unlink()
+                dest = folder / f"pull-{round_}.bin"
+                remote = connect(target.endpoint())
+                try:
+                    start = time.perf_counter()
+                    pull_into(remote, pull, source.name, ["cat", TO, str(dest)],
+                              staging_dir=str(stage), tag="pulih-run-0-pull",
+                              expected_sha256=spec["sha256"], failed="tarik gagal")
+                    times["pull"].append(time.perf_counter() - start)
+                finally:
+                    remote.close()
+                assert dest.stat().st_size == size
+                dest.unlink()
+                for way, extra in (("hop", []), ("hop-gcm", ["-c", CIPHERS])):
+                    dest = folder / f"{way}-{round_}.bin"
+                    hop = (f"{shlex.join([*backup.ssh_command(), *extra])} "
+                           f"{shlex.quote('cat ' + str(source))} > {shlex.quote(str(dest))}")
+                    start = time.perf_counter()
+                    subprocess.run([*target.ssh_command(), hop], check=True)
                     times[way].append(time.perf_counter() - start)
                     assert dest.stat().st_size == size
                     dest.unlink()
@@ -231,6 +276,13 @@ def main() -> int:
     for way in ("openssh", "paramiko"):
         print(f"ratio Pulih ({way})/OpenSSH: best {best / min(times[way]):5.2f}, median "
               f"{middle / statistics.median(times[way]):5.2f}  (target >= 1.0)")
+    print(line("Pulih, pulled by the target", times["pull"]))
+    print(line("ssh backup cat > file, on target", times["hop"]))
+    print(line("  the same, Pulih's cipher order", times["hop-gcm"]))
+    best = min(min(times["hop"]), min(times["hop-gcm"]))
+    middle = min(statistics.median(times["hop"]), statistics.median(times["hop-gcm"]))
+    print(f"ratio Pulih (pull)/single hop: best {best / min(times['pull']):5.2f}, median "
+          f"{middle / statistics.median(times['pull']):5.2f}  (target >= 0.9)")
     print(f"Pulih peak memory      : {peak / 1024:8.1f} MB  (target < 150 MB)")
     if capped is not None:
         rate = capped / (1 << 20)

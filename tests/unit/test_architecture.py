@@ -9,6 +9,8 @@ from pathlib import Path
 
 import grimp
 
+from tests.support.office import write_inventory
+
 PACKAGES = ("bot", "handlers", "restore", "letters")
 
 
@@ -85,3 +87,23 @@ def test_the_benchmarks_run_on_the_lab_without_the_test_runner() -> None:
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            check=True, cwd=Path(__file__).resolve().parents[2])
     assert shown.stdout.strip() == "[]"
+
+
+def test_a_restore_process_does_not_carry_the_document_engine(tmp_path: Path) -> None:
+    """A restore (the bot's runner, `pulih restore`) reads the office's facts but makes no
+    document: fpdf, its fonts and numpy stay out of its memory until a document is made."""
+    inventory = write_inventory(tmp_path / "office")
+    code = ("import sys\n"
+            "import bot.cli, bot.services.restores.teamwork, restore.engine\n"
+            "from bot.bootstrap import OfficeFacts\n"
+            "from pathlib import Path\n"
+            "from bot.inventory.loader import load_inventory\n"
+            "from bot.services.documents.stationery import Stationery\n"
+            f"inventory = load_inventory(Path({str(inventory)!r}))\n"
+            "facts = OfficeFacts(inventory.team_chat_id, Stationery.from_inventory(inventory))\n"
+            "print(sorted(m for m in ('fpdf', 'fontTools', 'numpy') if m in sys.modules))\n"
+            "facts.stationery.setup\n"
+            "print('fpdf' in sys.modules)")
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, cwd=Path(__file__).resolve().parents[2])
+    assert shown.stdout.split("\n")[:2] == ["[]", "True"]

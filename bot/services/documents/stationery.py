@@ -4,12 +4,18 @@ them; loaded once per process, into the container."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.inventory.model import Agency, Inventory, LetterSettings, Office
 from letters.facts import Case, Official, Party
-from letters.fonts import FontFiles, bundled_fonts
-from letters.page import Letterhead, PageSetup
-from letters.render import OfficeInfo
+
+if TYPE_CHECKING:
+    from letters.page import Letterhead, PageSetup
+    from letters.render import OfficeInfo
+
+# The page classes are imported where a document needs them: they load fpdf, its fonts
+# and numpy (some 70 MB), which every process that reads the office's facts (a restore's,
+# the CLI's) would otherwise carry without using.
 
 
 @dataclass(frozen=True)
@@ -43,12 +49,17 @@ class Stationery:
 
     @property
     def setup(self) -> PageSetup:
+        from letters.fonts import FontFiles, bundled_fonts
+        from letters.page import PageSetup
+
         fonts = bundled_fonts() if self.letters.fonts is None else FontFiles(*self.letters.fonts)
         return PageSetup(paper=self.letters.paper, margins=self.letters.margins,
                          font_size=self.letters.font_size, fonts=fonts)
 
     @property
     def letterhead(self) -> Letterhead:
+        from letters.page import Letterhead
+
         o = self.office
         contact = ", ".join(part for part in (
             f"Telepon {o.phone}" if o.phone else "", f"Laman {o.website}" if o.website else "",
@@ -57,11 +68,15 @@ class Stationery:
                           contact, o.logo)
 
     def agency_letterhead(self, case: Case) -> Letterhead:
+        from letters.page import Letterhead
+
         address = (", ".join(case.agency.address),) if case.agency.address else ()
         return Letterhead(self.office.government, case.agency.name, address)
 
     @property
     def info(self) -> OfficeInfo:
+        from letters.render import OfficeInfo
+
         government = self.office.government.removeprefix("Pemerintah ").strip()
         return OfficeInfo(head=f"Kepala {self.office.name} {government}",
                           city=self.office.city, tembusan=self.letters.tembusan)
