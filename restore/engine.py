@@ -13,9 +13,10 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import paramiko
 
@@ -35,6 +36,9 @@ LOCK_BUSY = 75  # flock's exit status when another run holds the system's lock
 LOCK_HELD = "PULIH-TERKUNCI"
 LOCK_WAIT = 30.0  # seconds for the lock holder to say it holds the lock
 STAGING_ROOT = "/var/lib/pulih-staging"  # on the target; root-owned, not world-writable /tmp
+
+_A = TypeVar("_A")
+_B = TypeVar("_B")
 
 
 class Phase(StrEnum):
@@ -155,9 +159,17 @@ class RestoreJob:
             r = recipe
             # Recorded before the first command runs: recovery stops what carries it.
             self.journal.phase(Phase.PREFLIGHT, "tag", self.tag)
-            target = connect(self.target)
-            target.cancel, target.tag = self.cancel, self.tag
-            backup = connect(self.backup)
+            # Both logins at once: each is a round trip or two the team would wait for.
+            with ThreadPoolExecutor(1, thread_name_prefix="pulih-login") as logins:
+                reaching = logins.submit(connect, self.backup)
+                try:
+                    target = connect(self.target)
+                except BaseException:
+                    with contextlib.suppress(Exception):
+                        reaching.result().close()
+                    raise
+                target.cancel, target.tag = self.cancel, self.tag
+                backup = reaching.result()
             name = recipe.pick([f.name for f in self.point.files])
             staged = Staged(name, confined(self.staging_dir, name),
                             next(f.size for f in self.point.files if f.name == name))
@@ -187,7 +199,8 @@ class RestoreJob:
                 # old live state; a rollback checks it first (restores.rollback_run).
                 outcome.post_check, outcome.rollback_digest = self._step(
                     Phase.POSTCHECK,
-                    lambda: (self._post_check(t, r), r.rollback_digest(t, self.names)))
+                    lambda: side_by_side(lambda: self._post_check(t, r),
+                                         lambda: r.rollback_digest(t, self.names)))
             except RestoreError as exc:
                 self._step(Phase.ROLLBACK, lambda: r.rollback(t, self.names))
                 swapped, rolled_back = False, True
@@ -399,6 +412,14 @@ class RestoreJob:
             self.journal.phase(Phase.CLEANUP, "done", "rollback disimpan" if swapped else "")
         except RestoreError as exc:
             self.journal.phase(Phase.CLEANUP, "failed", exc.message)
+
+
+def side_by_side(first: Callable[[], _A], second: Callable[[], _B]) -> tuple[_A, _B]:
+    """Both at once (`second` on a thread of its own, each on its own channel) and both
+    finished before this returns, whichever fails: the first's error wins."""
+    with ThreadPoolExecutor(1, thread_name_prefix="pulih-side") as pool:
+        later = pool.submit(second)
+        return first(), later.result()
 
 
 def live_checked(target: Remote, recipe: Recipe, before: list[str], message: str,
