@@ -16,7 +16,10 @@ from bot.db.migrate import head_revision
 from bot.demo.lab.loopback import free_port
 from bot.demo.lab.sshd import SshServer
 from bot.demo.standin import TOKEN, FakeTelegram
+from bot.services.office.setup import make_ssh_key
 from tests.support.office import inventory_text
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -127,3 +130,53 @@ def test_doctor_without_a_token_or_an_upgraded_database_says_what_to_run(
            "pulih db upgrade" in lines
     assert any(line.startswith("FAIL inventaris:") for line in lines), lines
     assert "WARN Bot API: PULIH_BOT_TOKEN belum diisi (wajib untuk pulih run)" in lines
+
+
+def test_doctor_says_whether_a_target_that_pulls_its_backups_can_and_may_only_read_them(
+        tmp_path: Path, backup_server: SshServer, target_server: SshServer,
+        standin: FakeTelegram, private_files: None) -> None:
+    """SIMPEG's VPS fetches its backups itself with three keys in turn: one the backup
+    server restricts to pulih-baca-backup (ready), one it does not know (the VPS cannot
+    log in), and one it lets run anything (refused: the key must be restricted)."""
+    office = tmp_path / "office"
+    office.mkdir()
+    keys = {kind: office / f"tarik_{kind}" for kind in ("terbatas", "asing", "bebas")}
+    for kind, key in keys.items():
+        make_ssh_key(key, f"pulih-tarik-{kind}")
+    public = {kind: key.with_name(key.name + ".pub").read_text().strip()
+              for kind, key in keys.items()}
+    with (backup_server.folder / "authorized_keys").open("a") as authorized:
+        authorized.write(f'restrict,command="{REPO / "deploy" / "pulih-baca-backup"} '
+                         f'{tmp_path / "srv" / "simpeg"}" {public["terbatas"]}\n')
+        authorized.write(f"{public['bebas']}\n")
+    (tmp_path / "srv" / "simpeg").mkdir(parents=True)
+    base = inventory_text(
+        backup_server.user_key, backup_server.known_hosts, backup_port=backup_server.port,
+        target_port=target_server.port, target_key=target_server.user_key,
+        target_known=target_server.known_hosts, web_app_dir=str(tmp_path / "www"),
+        portal_extra='db_host = "127.0.0.1"')
+    inventory = office / "inventory.toml"
+    env = tmp_path / "pulih.env"
+    env.write_text(f"PULIH_DATA_DIR={tmp_path / 'data'}\nPULIH_INVENTORY={inventory}\n"
+                   f"PULIH_BOT_TOKEN={TOKEN}\nPULIH_BOT_API_URL={standin.url}/bot\n"
+                   f"PULIH_BOT_FILE_URL={standin.url}/file/bot\n", encoding="utf-8")
+
+    def pulls_with(kind: str) -> list[str]:
+        inventory.write_text(change_system(
+            base, "simpeg", 'code = "simpeg"',
+            f'code = "simpeg"\npull_key = "{keys[kind]}"\n'
+            f'pull_known_hosts = "{backup_server.known_hosts}"'), encoding="utf-8")
+        _, lines = doctor(env)
+        return [line for line in lines if "tarik simpeg" in line]
+
+    assert main(["--env-file", str(env), "init"], out=io.StringIO()) == 0
+    assert pulls_with("terbatas") == [
+        f"OK   tarik simpeg: simpeg menarik backup dari 127.0.0.1:{backup_server.port}: "
+        "kunci diterima, kunci host cocok, hanya pulih-baca-backup yang dijalankan"]
+    [unknown] = pulls_with("asing")
+    assert unknown.startswith(f"FAIL tarik simpeg: simpeg tidak dapat masuk ke 127.0.0.1:"
+                              f"{backup_server.port} dengan kunci tariknya: "), unknown
+    assert "Permission denied" in unknown
+    [open_key] = pulls_with("bebas")
+    assert open_key.startswith("FAIL tarik simpeg: kunci tarik simpeg di 127.0.0.1 tidak "
+                               "dibatasi pada pulih-baca-backup"), open_key

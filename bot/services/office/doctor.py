@@ -23,11 +23,12 @@ from bot.db.models import Person, System
 from bot.errors import ConfigError
 from bot.examples import example
 from bot.inventory.loader import load_inventory
-from bot.inventory.model import Inventory, SshTarget
+from bot.inventory.model import Inventory, SshTarget, SystemEntry
 from bot.services.audit.key import key_path
 from bot.settings import Settings
 from letters.timefmt import local_date, tanggal
 from restore.errors import RestoreError
+from restore.pull import Pull
 from restore.ssh import Endpoint, connect
 
 CERT_WARN_DAYS = 30
@@ -35,6 +36,10 @@ DISK_WARN = 2 * 1024**3  # bytes free under the data folder
 DISK_FAIL = 256 * 1024**2
 SSH_TIMEOUT = 10.0
 PARALLEL = 8
+# A name no backup folder holds: asked for by `pulih doctor`, refused by the forced command
+# (and, were the key not restricted to it, a command not found: harmless either way).
+PULL_PROBE = "pulih-periksa-kunci-tarik"
+PULL_REFUSED = "pulih-baca-backup: ditolak"
 
 
 class Level(enum.IntEnum):
@@ -180,10 +185,52 @@ def _reach(subject: str, name: str, target: SshTarget) -> Finding:
                                       "cocok")
 
 
+def _pulls(inventory: Inventory) -> list[tuple[SystemEntry, Pull]]:
+    """Every system whose target fetches its backups itself, and how it does."""
+    servers = {b.name: b for b in inventory.backup_servers}
+    return [(s, Pull(s.pull.host or servers[s.backup_server].ssh.host,
+                     servers[s.backup_server].ssh.port,
+                     s.pull.user or servers[s.backup_server].ssh.user, s.pull.key,
+                     s.pull.known_hosts))
+            for s in inventory.systems if s.pull is not None]
+
+
+def _pull_works(system: SystemEntry, pull: Pull) -> Finding:
+    """The target asks the backup server for a file that is not there, as a restore would
+    ask for one that is: the forced command's refusal proves the key is accepted, the
+    backup server's host key matches the pinned one, and the key runs nothing else."""
+    subject = f"tarik {system.code}"
+    t = system.ssh
+    endpoint = Endpoint(system.code, t.host, t.port, t.user, t.key, t.known_hosts, t.sudo)
+    try:
+        remote = connect(endpoint, timeout=SSH_TIMEOUT)
+        try:
+            answer = remote.run(*pull.ssh(PULL_PROBE), check=False, timeout=3 * SSH_TIMEOUT)
+        finally:
+            remote.close()
+    except RestoreError as exc:
+        return Finding(Level.FAIL, subject, exc.message)
+    said = answer.error_text() or "-"
+    if answer.status == 2 and PULL_REFUSED in answer.stderr.decode("utf-8", "replace"):
+        return Finding(Level.OK, subject, f"{system.code} menarik backup dari {pull.host}:"
+                                          f"{pull.port}: kunci diterima, kunci host cocok, "
+                                          "hanya pulih-baca-backup yang dijalankan")
+    if answer.status == 255:
+        return Finding(Level.FAIL, subject, f"{system.code} tidak dapat masuk ke {pull.host}:"
+                                            f"{pull.port} dengan kunci tariknya: {said}")
+    return Finding(Level.FAIL, subject, f"kunci tarik {system.code} di {pull.host} tidak "
+                                        "dibatasi pada pulih-baca-backup (baris "
+                                        f"authorized_keys: lihat README): {said}")
+
+
 def _reachable(inventory: Inventory) -> Iterator[Finding]:
     targets = _targets(inventory)
     with ThreadPoolExecutor(min(PARALLEL, max(1, len(targets)))) as pool:
         yield from pool.map(lambda each: _reach(*each), targets)
+    pulls = _pulls(inventory)
+    if pulls:
+        with ThreadPoolExecutor(min(PARALLEL, len(pulls))) as pool:
+            yield from pool.map(lambda each: _pull_works(*each), pulls)
 
 
 def _bot_api(settings: Settings) -> Iterator[Finding]:
