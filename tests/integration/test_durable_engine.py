@@ -1,0 +1,98 @@
+"""DBOS Transact, the durable engine issue 19's mass restore is to run on, checked before
+Pulih builds on it: its queue keeps the limits an office sets (restores at once in all,
+and per backup server), and a restore whose process is killed is taken up by the next
+start, its finished steps kept and its interrupted step run again (which is why every
+restore step must be safe to run twice). The application is tests/support/durable_probe.py,
+each run a process of its own on a SQLite system database."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.support.durable_probe import GLOBAL_LIMIT, PER_SERVER
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def probe(mode: str, folder: Path, **kw: Any) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "tests.support.durable_probe", mode,
+                             str(folder)], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, **kw)
+
+
+def events(folder: Path) -> list[dict[str, Any]]:
+    lines = (folder / "events.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def most_at_once(seen: list[dict[str, Any]], server: str | None = None) -> int:
+    """The most `work` steps running at the same moment (of one backup server's)."""
+    running = most = 0
+    marks = sorted((e["at"], e["kind"] == "work-start") for e in seen
+                   if e["kind"] in ("work-start", "work-end")
+                   and server in (None, e["server"]))
+    for _, starts in marks:  # at a tie an end is counted before a start
+        running += 1 if starts else -1
+        most = max(most, running)
+    return most
+
+
+def test_the_queue_runs_every_restore_and_never_more_at_once_than_the_office_allows(
+        tmp_path: Path) -> None:
+    run = probe("limits", tmp_path)
+    out, _ = run.communicate(timeout=120)
+    assert run.returncode == 0
+    assert json.loads(out.strip().splitlines()[-1]) == [f"s{n:02d}" for n in range(12)]
+    seen = events(tmp_path)
+    assert sorted(e["key"] for e in seen if e["kind"] == "finish") == \
+        [f"s{n:02d}" for n in range(12)]
+    assert 2 <= most_at_once(seen) <= GLOBAL_LIMIT
+    for server in ("backup-0", "backup-1", "backup-2"):
+        assert 1 <= most_at_once(seen, server) <= PER_SERVER, server
+
+
+def run_until_killed(first: subprocess.Popen[str], folder: Path) -> None:
+    """Wait until both restores are in their long step, then kill their process."""
+    assert first.stdout is not None
+    assert first.stdout.readline().strip() == "READY"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if (folder / "events.jsonl").exists() and \
+                sum(e["kind"] == "work-start" for e in events(folder)) == 2:
+            break
+        time.sleep(0.05)
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait(30)
+
+
+def test_a_restore_whose_process_is_killed_is_finished_by_the_next_start_its_done_steps_kept(
+        tmp_path: Path) -> None:
+    with probe("start", tmp_path, start_new_session=True) as first:
+        killed = first.pid
+        try:
+            run_until_killed(first, tmp_path)
+        finally:
+            if first.poll() is None:
+                os.killpg(first.pid, signal.SIGKILL)
+                first.wait(30)
+    assert first.returncode == -signal.SIGKILL
+
+    second = probe("recover", tmp_path)
+    out, _ = second.communicate(timeout=120)
+    assert second.returncode == 0
+    assert json.loads(out.strip().splitlines()[-1]) == ["a", "b"]
+    seen = events(tmp_path)
+    for key in ("a", "b"):
+        mine = [e for e in seen if e["key"] == key]
+        # The finished step is not run again; the interrupted one is, in the new process.
+        assert [e["pid"] for e in mine if e["kind"] == "begin"] == [killed]
+        starts = [e["pid"] for e in mine if e["kind"] == "work-start"]
+        assert starts[0] == killed and len(starts) == 2 and starts[1] == second.pid
+        assert [e["pid"] for e in mine if e["kind"] == "finish"] == [second.pid]
