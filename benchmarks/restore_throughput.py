@@ -43,9 +43,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.demo.lab.sshd import SshServer, ssh_server  # noqa: E402
-from bot.services.office.setup import make_ssh_key  # noqa: E402
 from restore.pipe import CIPHERS  # noqa: E402
-from restore.pull import Pull, pull_into  # noqa: E402
+from restore.pull import pull_into  # noqa: E402
 from restore.safety import TO  # noqa: E402
 from restore.ssh import connect  # noqa: E402
 
@@ -143,18 +142,6 @@ def endpoint_dict(server: SshServer) -> dict[str, object]:
             "key_path": str(e.key_path), "known_hosts": str(e.known_hosts), "sudo": False}
 
 
-def pull_setup(backup: SshServer, folder: Path) -> Pull:
-    """A key the target uses to read `folder` on the backup server and nothing else."""
-    key = folder / "tarik_ed25519"
-    make_ssh_key(key, "pulih-tarik-bench")
-    command = ROOT / "deploy" / "pulih-baca-backup"
-    with (backup.folder / "authorized_keys").open("a") as keys:
-        keys.write(f'restrict,command="{command} {folder}" '
-                   f"{key.with_name(key.name + '.pub').read_text().strip()}\n")
-    return Pull("127.0.0.1", backup.port, backup.endpoint().user, str(key),
-                str(backup.known_hosts))
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024)
@@ -181,7 +168,8 @@ def main() -> int:
             times: dict[str, list[float]] = {"openssh": [], "paramiko": [], "pipeline": [],
                                              "pipeline-gcm": [], "pull": [], "hop": [],
                                              "hop-gcm": []}
-            pull = pull_setup(backup, folder)
+            pull = backup.allow_pull(folder / "tarik_ed25519", folder,
+                                     ROOT / "deploy" / "pulih-baca-backup")
             stage = folder / "stage"
             stage.mkdir()
             peak = 0

@@ -21,7 +21,6 @@ from bot.demo.lab.mariadb import MariaDB
 from bot.demo.lab.simpeg import States, damaged_simpeg, drop_simpeg, snapshot
 from bot.demo.lab.sshd import SshServer
 from bot.services.audit.chain import verify_chain
-from bot.services.office.setup import make_ssh_key
 from bot.services.people.actors import actor_by_nip
 from bot.services.requests.records import NewRequest, Scope, apply_action, submit_request
 from bot.services.restores.backups import record_check, run_check, system_access
@@ -465,11 +464,7 @@ def test_a_system_whose_target_pulls_its_backup_is_restored_that_way_from_the_in
     root = tmp_path / "srv-backup"
     states = damaged_simpeg(mariadb, root, LAST_NIGHT)
     key = tmp_path / "tarik_ed25519"
-    make_ssh_key(key, "pulih-tarik-simpeg")
-    forced = REPO / "deploy" / "pulih-baca-backup"
-    with (backup_server.folder / "authorized_keys").open("a") as keys:
-        keys.write(f'restrict,command="{forced} {root / "simpeg"}" '
-                   f"{key.with_name(key.name + '.pub').read_text().strip()}\n")
+    backup_server.allow_pull(key, root / "simpeg", REPO / "deploy" / "pulih-baca-backup")
     env_file = networked_office(
         tmp_path, backup_server, target_server, root,
         system_extra=f'db_host = "{mariadb.socket}"\ndb_user = "root"\n'

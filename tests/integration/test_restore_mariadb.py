@@ -11,7 +11,6 @@ import pytest
 
 from bot.demo.lab.mariadb import MariaDB
 from bot.demo.lab.sshd import SshServer
-from bot.services.office.setup import make_ssh_key
 from restore.engine import PULLED, Phase, RestoreJob
 from restore.pull import Pull
 from restore.recipes import RunNames, TargetSpec
@@ -219,14 +218,8 @@ REPO = Path(__file__).resolve().parents[2]
 def pull_for(backup_server: SshServer, root: Path, tmp_path: Path) -> Pull:
     """A key on the target that the backup server lets read SIMPEG's folder and nothing
     else (deploy/pulih-baca-backup as its forced command), its host key pinned."""
-    key = tmp_path / "tarik_ed25519"
-    make_ssh_key(key, "pulih-tarik-simpeg")
-    line = (f'restrict,command="{REPO / "deploy" / "pulih-baca-backup"} {root / "simpeg"}" '
-            f"{key.with_name(key.name + '.pub').read_text().strip()}\n")
-    with (backup_server.folder / "authorized_keys").open("a") as keys:
-        keys.write(line)
-    return Pull("127.0.0.1", backup_server.port, backup_server.endpoint().user, str(key),
-                str(backup_server.known_hosts))
+    return backup_server.allow_pull(tmp_path / "tarik_ed25519", root / "simpeg",
+                                    REPO / "deploy" / "pulih-baca-backup")
 
 
 def test_a_target_that_pulls_its_backup_itself_is_restored_and_the_digest_checked(

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bot.demo.lab.loopback import free_port, missing, niced, program, stop
 from bot.services.office.setup import make_ssh_key
+from restore.pull import Pull
 from restore.ssh import Endpoint
 
 SSHD = program("sshd") or "/usr/sbin/sshd"
@@ -43,6 +44,17 @@ class SshServer:
         user = pwd.getpwuid(os.geteuid()).pw_name  # the sshd lets in whoever runs it
         return Endpoint(self.name, "127.0.0.1", self.port, user, key or self.user_key,
                         known_hosts or self.known_hosts, sudo)
+
+    def allow_pull(self, key: Path, folder: Path, command: Path) -> Pull:
+        """Make `key` (on the target: this machine) and let it run `command FOLDER` here
+        and nothing else, as a system whose target pulls its backups itself is set up
+        (the line README gives for authorized_keys); how the target then reaches us."""
+        make_ssh_key(key, f"pulih-tarik-{folder.name}")
+        public = key.with_name(key.name + ".pub").read_text().strip()
+        with (self.folder / "authorized_keys").open("a") as keys:
+            keys.write(f'restrict,command="{command} {folder}" {public}\n')
+        return Pull("127.0.0.1", self.port, self.endpoint().user, str(key),
+                    str(self.known_hosts))
 
     def ssh_command(self) -> list[str]:
         """OpenSSH's own client logging in here, as an engineer would by hand."""
