@@ -228,8 +228,8 @@ def main() -> int:
     print(f"  restore     : {minutes(restored)}   Pulih langkah 5 / tangan: "
           f"{seen[5] / restored:.2f}x  (target <= 1.1x; median of {len(hands)}, "
           f"{spread[0]:.1f}-{spread[1]:.1f} s)")
-    # On a machine whose cores the bare import already keeps busy, every CPU second
-    # Pulih adds (reading each statement before it runs, hashing) is a second of wall time.
+    # Whether the CPU Pulih adds (reading each statement before it runs, hashing) finds an
+    # idle core, or is paid in wall time.
     print(f"  inti CPU terpakai rata-rata: tangan "
           f"{statistics.median(h[2] for h in hands):.2f}, Pulih langkah 5 "
           f"{marks['cores']:.2f}, dari {os.cpu_count()}; membaca setiap pernyataan dump "
