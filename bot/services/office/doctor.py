@@ -174,11 +174,14 @@ def _files(inventory: Inventory) -> Iterator[Finding]:
             yield Finding(Level.OK, "known_hosts", f"{path}")
 
 
+def _endpoint(name: str, target: SshTarget) -> Endpoint:
+    return Endpoint(name, target.host, target.port, target.user, target.key,
+                    target.known_hosts, target.sudo)
+
+
 def _reach(subject: str, name: str, target: SshTarget) -> Finding:
-    endpoint = Endpoint(name, target.host, target.port, target.user, target.key,
-                        target.known_hosts, target.sudo)
     try:
-        connect(endpoint, timeout=SSH_TIMEOUT).close()
+        connect(_endpoint(name, target), timeout=SSH_TIMEOUT).close()
     except RestoreError as exc:
         return Finding(Level.FAIL, subject, exc.message)
     return Finding(Level.OK, subject, f"{target.host}:{target.port} terhubung, kunci host "
@@ -187,12 +190,15 @@ def _reach(subject: str, name: str, target: SshTarget) -> Finding:
 
 def _pulls(inventory: Inventory) -> list[tuple[SystemEntry, Pull]]:
     """Every system whose target fetches its backups itself, and how it does."""
-    servers = {b.name: b for b in inventory.backup_servers}
-    return [(s, Pull(s.pull.host or servers[s.backup_server].ssh.host,
-                     servers[s.backup_server].ssh.port,
-                     s.pull.user or servers[s.backup_server].ssh.user, s.pull.key,
-                     s.pull.known_hosts))
-            for s in inventory.systems if s.pull is not None]
+    servers = {b.name: b.ssh for b in inventory.backup_servers}
+    found = []
+    for system in inventory.systems:
+        if system.pull is not None:
+            server, pull = servers[system.backup_server], system.pull
+            found.append((system, Pull(pull.host or server.host, server.port,
+                                       pull.user or server.user, pull.key,
+                                       pull.known_hosts)))
+    return found
 
 
 def _pull_works(system: SystemEntry, pull: Pull) -> Finding:
@@ -200,10 +206,8 @@ def _pull_works(system: SystemEntry, pull: Pull) -> Finding:
     ask for one that is: the forced command's refusal proves the key is accepted, the
     backup server's host key matches the pinned one, and the key runs nothing else."""
     subject = f"tarik {system.code}"
-    t = system.ssh
-    endpoint = Endpoint(system.code, t.host, t.port, t.user, t.key, t.known_hosts, t.sudo)
     try:
-        remote = connect(endpoint, timeout=SSH_TIMEOUT)
+        remote = connect(_endpoint(system.code, system.ssh), timeout=SSH_TIMEOUT)
         try:
             answer = remote.run(*pull.ssh(PULL_PROBE), check=False, timeout=3 * SSH_TIMEOUT)
         finally:
