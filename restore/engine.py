@@ -29,7 +29,7 @@ from restore.recipes.registry import recipe_for
 from restore.safety import DISCARD, absolute_path, confined
 from restore.safety import url as safe_url
 from restore.ssh import Endpoint, Remote, connect
-from restore.transfer_process import copy_in_child, stream_in_child
+from restore.transfer_process import ReadyChild, copy_in_child, stream_in_child
 
 _UNTOUCHED = re.compile(r"[;.]?\s*[Dd]ata live tidak disentuh\.?$")
 LOCK_BUSY = 75  # flock's exit status when another run holds the system's lock
@@ -120,6 +120,7 @@ class RestoreJob:
     pull_base: str = ""
     _lock: paramiko.Channel | None = field(default=None, init=False, repr=False)
     _refused: bool = field(default=False, init=False, repr=False)  # another run holds it
+    _carrier: ReadyChild | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.tag = self.tag or run_tag(self.run_id)
@@ -157,8 +158,16 @@ class RestoreJob:
         try:
             recipe = recipe_for(self.spec)
             r = recipe
+            name = recipe.pick([f.name for f in self.point.files])
+            staged = Staged(name, confined(self.staging_dir, name),
+                            next(f.size for f in self.point.files if f.name == name))
+            streaming = r.streams(name)
             # Recorded before the first command runs: recovery stops what carries it.
             self.journal.phase(Phase.PREFLIGHT, "tag", self.tag)
+            if streaming and self.pull is None:
+                # The process that will carry the bytes starts now, and logs in, while
+                # pre-flight runs: its start is time the team would otherwise wait.
+                self._carrier = ReadyChild(self.backup, self.target, self.tag)
             # Both logins at once: each is a round trip or two the team would wait for.
             with ThreadPoolExecutor(1, thread_name_prefix="pulih-login") as logins:
                 reaching = logins.submit(connect, self.backup)
@@ -170,11 +179,7 @@ class RestoreJob:
                     raise
                 target.cancel, target.tag = self.cancel, self.tag
                 backup = reaching.result()
-            name = recipe.pick([f.name for f in self.point.files])
-            staged = Staged(name, confined(self.staging_dir, name),
-                            next(f.size for f in self.point.files if f.name == name))
             t, b = target, backup
-            streaming = r.streams(name)
             self._step(Phase.PREFLIGHT, lambda: self._preflight(t, r, staged, streaming))
             before = r.live_state(t)
             self.journal.phase(Phase.PREFLIGHT, "live", json.dumps(before, ensure_ascii=False))
@@ -219,6 +224,9 @@ class RestoreJob:
             elif not swapped and not exc.message.endswith("disentuh."):
                 outcome.message += " Data live tidak disentuh."
         finally:
+            if self._carrier is not None:
+                self._carrier.close()
+                self._carrier = None
             if target is not None:
                 # What follows puts things in order; it must finish, and not be taken for
                 # the run's own work by the cleanup that stops it.
@@ -392,7 +400,7 @@ class RestoreJob:
                     expected_sha256=self.digests[staged.name], tag=self.tag,
                     on_progress=self._bytes(Phase.APPLY, staged.size), cancel=self.cancel,
                     recipe=self.spec.recipe, tree=entries, limit=self.limit,
-                    failed=recipe.import_failed)
+                    failed=recipe.import_failed, ready=self._carrier)
                 self.journal.phase(Phase.APPLY, "note", f"dibawa oleh {carrier}")
         except CommandFailed as exc:
             raise recipe.explain(exc) from exc

@@ -8,7 +8,8 @@ lines `P <bytes>` while copying, then `OK <sha256>` or `E <code> <message as JSO
 Given a `command` instead of a target, it reads what that command prints on the source
 through the SQL inspector, copying nothing (PostgreSQL's custom format, as SQL). Given
 `tree_to`, it writes there the digests the archive reader took of each entry (records
-`<digest>\0<path bytes>\0`)."""
+`<digest>\0<path bytes>\0`). A first line with `ready` (and the endpoints only) has it log
+in at once and wait for a second line with the work; EOF instead ends it quietly."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from restore.inspect import inspector_for
 from restore.inspect_sql import SqlInspector
 from restore.pipe import openssh_usable
 from restore.safety import Op
-from restore.ssh import Endpoint, connect
+from restore.ssh import Endpoint, Remote, connect
 from restore.stream import stop_import, stream_into
 from restore.transfer import stream_copy, stream_inspect
 from restore.tree import raw_name
@@ -63,8 +64,43 @@ def _words(spec: list[Any]) -> list[str | Op]:
     return [w if isinstance(w, str) else Op(w["op"]) for w in spec]
 
 
+def _log_in(spec: dict[str, Any]) -> tuple[Remote | None, Remote | None, RestoreError | None]:
+    """Log in to the source and (if named) the target at once; the first failure, if any,
+    instead of raising, with whatever connection was made (for closing)."""
+    remotes: dict[str, Remote] = {}
+    failures: list[RestoreError] = []
+
+    def one(role: str) -> None:
+        try:
+            remotes[role] = connect(endpoint_from(spec[role]))
+            remotes[role].tag = spec.get("tag")
+        except RestoreError as exc:
+            failures.append(exc)
+
+    others = [threading.Thread(target=one, args=("target",), name="pulih-child-login")] \
+        if spec.get("target") else []
+    for thread in others:
+        thread.start()
+    one("source")
+    for thread in others:
+        thread.join()
+    return remotes.get("source"), remotes.get("target"), failures[0] if failures else None
+
+
 def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
-    spec = json.loads(stdin.readline())
+    line = stdin.readline()
+    if not line:
+        return 0
+    spec = json.loads(line)
+    source = target = failure = None
+    if spec.get("ready"):
+        # Started ahead of its work (transfer_process.ReadyChild): log in now, then wait.
+        source, target, failure = _log_in(spec)
+        line = stdin.readline()
+        if not line:  # the run ended before its transfer
+            _close(source, target)
+            return 0
+        spec = {**spec, **json.loads(line)}
     openssh = spec.get("openssh")
     if openssh is None:
         openssh = openssh_usable()
@@ -80,10 +116,12 @@ def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
             stdout.write(f"P {done}\n")
             stdout.flush()
 
-    source = target = None
     try:
-        source = connect(endpoint_from(spec["source"]))
-        source.tag = spec.get("tag")
+        if not spec.get("ready"):
+            source, target, failure = _log_in(spec)
+        if failure is not None:
+            raise failure
+        assert source is not None
         if spec.get("command"):
             command = _words(spec["command"])
             inspector = (inspector_for(spec["recipe"], spec["name"]) if spec.get("raw")
@@ -93,8 +131,7 @@ def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
             stdout.write("OK -\n")
             stdout.flush()
             return 0
-        target = connect(endpoint_from(spec["target"]))
-        target.tag = spec.get("tag")
+        assert target is not None
         reader = inspector_for(spec.get("recipe") or "", spec["source_path"])
         if spec.get("into"):
             tag, into = spec["tag"], target
@@ -119,12 +156,16 @@ def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
         stdout.flush()
         return 1
     finally:
-        for remote in (source, target):
-            if remote is not None:
-                remote.close()
+        _close(source, target)
     stdout.write(f"OK {seen}\n")
     stdout.flush()
     return 0
+
+
+def _close(*remotes: Remote | None) -> None:
+    for remote in remotes:
+        if remote is not None:
+            remote.close()
 
 
 def _write_tree(path: str | None, inspector: object) -> None:

@@ -21,10 +21,11 @@ from typing import IO, Any
 from restore import errors
 from restore.errors import Cancelled, RestoreError
 from restore.safety import Op
-from restore.ssh import Remote
+from restore.ssh import Endpoint, Remote
 from restore.tree import Tree, name_of
 
 log = logging.getLogger("pulih.transfer")
+UNUSED_WAIT = 5.0  # seconds a child started ahead and never used may take to log out
 _ERRORS: dict[str, type[RestoreError]] = {
     cls.code: cls for cls in vars(errors).values()
     if isinstance(cls, type) and issubclass(cls, RestoreError)}
@@ -46,8 +47,8 @@ def copy_in_child(source: Remote, source_path: str, target: Remote, target_path:
     the child also inspects the file as that recipe will read it; an archive's entries
     and their digests then fill `tree`. `tag` names the commands it runs (`Remote.tag`).
     `limit`: bytes per second (0: none)."""
-    spec = {"source": _endpoint(source), "source_path": source_path,
-            "target": _endpoint(target), "target_path": target_path, "size": size,
+    spec = {"source": _endpoint(source.endpoint), "source_path": source_path,
+            "target": _endpoint(target.endpoint), "target_path": target_path, "size": size,
             "sha256": expected_sha256, "recipe": recipe, "tag": tag, "limit": limit}
     return _in_child(spec, on_progress, cancel or threading.Event(), tree)
 
@@ -57,20 +58,67 @@ def stream_in_child(source: Remote, source_path: str, target: Remote,
                     on_progress: Callable[[int], None] = lambda n: None,
                     cancel: threading.Event | None = None, recipe: str | None = None,
                     tree: Tree | None = None, limit: int = 0, failed: str = "",
-                    openssh: bool | None = None) -> tuple[str, str]:
+                    openssh: bool | None = None,
+                    ready: ReadyChild | None = None) -> tuple[str, str]:
     """As `restore.stream.stream_into` (the file poured into `command` on the target), in
     a child process logged in afresh with the same endpoints; return the SHA-256 it saw
     and what carried the bytes ("ssh" processes or "paramiko").
     The child inspects the file as `recipe` reads it; an archive's entries and their
     digests fill `tree`. `limit`: bytes per second (0: none). `openssh`: whether `ssh`
-    processes carry the bytes (None: when they can; see restore.pipe)."""
-    spec = {"source": _endpoint(source), "source_path": source_path,
-            "target": _endpoint(target), "into": _words(command), "size": size,
+    processes carry the bytes (None: when they can; see restore.pipe). `ready`: a child
+    started ahead for these two endpoints (see ReadyChild), used instead of a new one."""
+    spec = {"source": _endpoint(source.endpoint), "source_path": source_path,
+            "target": _endpoint(target.endpoint), "into": _words(command), "size": size,
             "sha256": expected_sha256, "recipe": recipe, "tag": tag, "limit": limit,
             "failed": failed, "openssh": openssh}
     seen, _, carrier = _in_child(spec, on_progress, cancel or threading.Event(),
-                                 tree).partition(" ")
+                                 tree, ready).partition(" ")
     return seen, carrier
+
+
+class ReadyChild:
+    """A transfer process started before its work is known, so that Python's start and
+    both logins happen while the restore's pre-flight does: the first line it reads names
+    the two servers (it logs in to both at once), the second its work. Closed unused, it
+    logs out and ends; `take` hands it to the one transfer it serves."""
+
+    def __init__(self, source: Endpoint, target: Endpoint, tag: str) -> None:
+        self._stderr = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - lives on
+        self._process: subprocess.Popen[str] | None = _spawn(self._stderr)
+        assert self._process.stdin is not None
+        hello = {"ready": True, "source": _endpoint(source), "target": _endpoint(target),
+                 "tag": tag}
+        with contextlib.suppress(BrokenPipeError):  # a child that died says so on use
+            self._process.stdin.write(json.dumps(hello) + "\n")
+            self._process.stdin.flush()
+
+    def take(self) -> tuple[subprocess.Popen[str], IO[str]]:
+        if self._process is None:
+            raise RestoreError("Proses pemindahan berkas sudah dipakai.")
+        process, self._process = self._process, None
+        return process, self._stderr
+
+    def close(self) -> None:
+        """End it if it was never used (the run stopped before its transfer)."""
+        process, self._process = self._process, None
+        if process is not None:
+            with contextlib.suppress(BrokenPipeError):
+                assert process.stdin is not None
+                process.stdin.close()  # EOF before any work: it logs out and ends
+            try:
+                process.wait(UNUSED_WAIT)
+            except subprocess.TimeoutExpired:  # still logging in to a server that hangs
+                process.kill()
+                process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
+        self._stderr.close()
+
+    def __enter__(self) -> ReadyChild:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def inspect_in_child(remote: Remote, command: Sequence[str | Op], name: str, recipe: str, *,
@@ -81,18 +129,19 @@ def inspect_in_child(remote: Remote, command: Sequence[str | Op], name: str, rec
     with `raw` the file `name` itself as that recipe reads it (archive, gzip); BackupUnsafe
     (raised here) when it holds what a backup of one system should not. An archive's
     entries and their digests fill `tree`."""
-    spec = {"source": _endpoint(remote), "command": _words(command), "name": name, "recipe": recipe,
-            "raw": raw, "tag": remote.tag}
+    spec = {"source": _endpoint(remote.endpoint), "command": _words(command), "name": name,
+            "recipe": recipe, "raw": raw, "tag": remote.tag}
     _in_child(spec, on_progress, cancel or threading.Event(), tree)
 
 
 def _in_child(spec: dict[str, Any], on_progress: Callable[[int], None],
-              cancel: threading.Event, tree: Tree | None = None) -> str:
+              cancel: threading.Event, tree: Tree | None = None,
+              ready: ReadyChild | None = None) -> str:
     if tree is None:
-        return _run_child(spec, on_progress, cancel)
+        return _run_child(spec, on_progress, cancel, ready)
     with tempfile.TemporaryDirectory(prefix="pulih-tree-") as folder:
         path = Path(folder) / "tree"
-        answer = _run_child({**spec, "tree_to": str(path)}, on_progress, cancel)
+        answer = _run_child({**spec, "tree_to": str(path)}, on_progress, cancel, ready)
         if path.exists():
             fields = path.read_bytes().split(b"\0")
             tree.update((name_of(raw), digest.decode("ascii"))
@@ -100,12 +149,21 @@ def _in_child(spec: dict[str, Any], on_progress: Callable[[int], None],
         return answer
 
 
+def _spawn(stderr: IO[str]) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-P", "-m", "restore.transfer_child"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
+                            text=True, encoding="utf-8", env=_child_env())
+
+
 def _run_child(spec: dict[str, Any], on_progress: Callable[[int], None],
-               cancel: threading.Event) -> str:
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as stderr, \
-            subprocess.Popen([sys.executable, "-P", "-m", "restore.transfer_child"],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
-                             text=True, encoding="utf-8", env=_child_env()) as child:
+               cancel: threading.Event, ready: ReadyChild | None = None) -> str:
+    if ready is not None:
+        started, stderr_file = ready.take()
+        spec = {k: v for k, v in spec.items() if k not in ("source", "target")}
+    else:
+        stderr_file = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - below
+        started = _spawn(stderr_file)
+    with stderr_file as stderr, started as child:
         assert child.stdin is not None and child.stdout is not None
         lines: queue.Queue[str | None] = queue.Queue()
         reader = threading.Thread(target=_lines, args=(child.stdout, lines), daemon=True,
@@ -171,7 +229,7 @@ def _words(command: Sequence[str | Op]) -> list[str | dict[str, str]]:
     return [w if isinstance(w, str) else {"op": w.text} for w in command]
 
 
-def _endpoint(remote: Remote) -> dict[str, object]:
-    fields = dataclasses.asdict(remote.endpoint)
+def _endpoint(endpoint: Endpoint) -> dict[str, object]:
+    fields = dataclasses.asdict(endpoint)
     return {**fields, "key_path": str(fields["key_path"]),
             "known_hosts": str(fields["known_hosts"])}

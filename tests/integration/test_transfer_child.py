@@ -3,6 +3,7 @@ result is the checked digest, and it never outlives the restore that started it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ import pytest
 from bot.demo.lab.sshd import SshServer
 from restore.errors import Cancelled, ChecksumMismatch, ConnectionLost, RestoreError
 from restore.ssh import session
-from restore.transfer_process import copy_in_child
+from restore.transfer_process import ReadyChild, copy_in_child, stream_in_child
 
 
 def _file(folder: Path, size: int) -> tuple[Path, str]:
@@ -118,3 +120,70 @@ def test_a_child_that_dies_without_answering_fails_the_copy_plainly(
                                     "rinciannya di log Pulih. Data live tidak disentuh.")
     assert "proses pemindahan berkas berhenti (kode 1)" in caplog.text
     assert not (tmp_path / "d").exists()
+
+
+def _peer_ports(pid: int) -> set[int]:
+    """The remote ports of the established TCP connections process `pid` holds."""
+    inodes = {os.readlink(f"/proc/{pid}/fd/{fd}")[8:-1] for fd in os.listdir(f"/proc/{pid}/fd")
+              if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:[")}
+    ports = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[9] in inodes and fields[3] == "01":  # ESTABLISHED
+            ports.add(int(fields[2].split(":")[1], 16))
+    return ports
+
+
+def test_a_transfer_process_started_ahead_is_logged_in_before_its_work_arrives(
+        tmp_path: Path, backup_server: SshServer, target_server: SshServer) -> None:
+    source, digest = _file(tmp_path, 2 * 1024 * 1024 + 5)
+    arrived = tmp_path / "tiba"
+    ready = ReadyChild(backup_server.endpoint(), target_server.endpoint(), "pulih-run-7-uji")
+    try:
+        pid = ready._process.pid if ready._process else 0
+        wanted = {backup_server.port, target_server.port}
+        deadline = time.monotonic() + 30
+        while not wanted <= _peer_ports(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert wanted <= _peer_ports(pid)  # both logins made, no work given yet
+        with session(backup_server.endpoint()) as backup, \
+                session(target_server.endpoint()) as target:
+            seen, _ = stream_in_child(backup, str(source), target,
+                                      ["dd", f"of={arrived}", "status=none"],
+                                      size=source.stat().st_size, expected_sha256=digest,
+                                      tag="pulih-run-7-uji", ready=ready)
+    finally:
+        ready.close()
+    assert seen == digest
+    assert arrived.read_bytes() == source.read_bytes()
+
+
+def test_a_transfer_process_started_ahead_and_not_needed_logs_out_and_ends(
+        backup_server: SshServer, target_server: SshServer) -> None:
+    ready = ReadyChild(backup_server.endpoint(), target_server.endpoint(), "pulih-run-8-uji")
+    process = ready._process
+    assert process is not None
+    ready.close()
+    assert process.returncode == 0  # ended by itself, not killed
+    with pytest.raises(RestoreError, match="sudah dipakai"):
+        ready.take()
+
+
+def test_a_refused_login_of_a_transfer_process_started_ahead_fails_its_work_plainly(
+        tmp_path: Path, backup_server: SshServer, target_server: SshServer) -> None:
+    """The target's host key is not the one pinned: the work it is given fails with that
+    reason, and nothing arrives."""
+    stranger = tmp_path / "known_hosts"
+    stranger.write_text(backup_server.known_hosts.read_text().replace(
+        f"[127.0.0.1]:{backup_server.port}", f"[127.0.0.1]:{target_server.port}"))
+    wrong = dataclasses.replace(target_server.endpoint(), known_hosts=stranger)
+    source, digest = _file(tmp_path, 1000)
+    with ReadyChild(backup_server.endpoint(), wrong, "pulih-run-9-uji") as ready, \
+            session(backup_server.endpoint()) as backup, \
+            session(target_server.endpoint()) as target, \
+            pytest.raises(RestoreError, match="BERBEDA dari yang tercatat") as failed:
+        stream_in_child(backup, str(source), target, ["dd", f"of={tmp_path / 'x'}"],
+                        size=1000, expected_sha256=digest, tag="pulih-run-9-uji",
+                        ready=ready)
+    assert failed.value.code == "host_key_changed"
+    assert not (tmp_path / "x").exists()
