@@ -102,7 +102,8 @@ class RestoreJob:
     target: Endpoint
     backup: Endpoint
     spec: TargetSpec
-    point: RestorePoint
+    # The point to restore, or how to find it on the backup server once logged in there.
+    point: RestorePoint | Callable[[Remote], RestorePoint]
     digests: dict[str, str]
     manifest: dict[str, Any]
     journal: Journal
@@ -128,6 +129,17 @@ class RestoreJob:
     @property
     def names(self) -> RunNames:
         return RunNames(self.run_id, self.uid)
+
+    @property
+    def _found(self) -> RestorePoint:
+        assert isinstance(self.point, RestorePoint), "located at the start of run()"
+        return self.point
+
+    def _locate(self, backup: Remote) -> RestorePoint:
+        """The point, found on the backup server over the run's own connection."""
+        assert not isinstance(self.point, RestorePoint)
+        self.point = self.point(backup)
+        return self.point
 
     @property
     def staging_dir(self) -> str:
@@ -158,13 +170,11 @@ class RestoreJob:
         try:
             recipe = recipe_for(self.spec)
             r = recipe
-            name = recipe.pick([f.name for f in self.point.files])
-            staged = Staged(name, confined(self.staging_dir, name),
-                            next(f.size for f in self.point.files if f.name == name))
-            streaming = r.streams(name)
+            known = self.point if isinstance(self.point, RestorePoint) else None
             # Recorded before the first command runs: recovery stops what carries it.
             self.journal.phase(Phase.PREFLIGHT, "tag", self.tag)
-            if streaming and self.pull is None:
+            if self.pull is None and (r.streams(r.pick([f.name for f in known.files]))
+                                      if known else r.kind != "postgresql"):
                 # The process that will carry the bytes starts now, and logs in, while
                 # pre-flight runs: its start is time the team would otherwise wait.
                 self._carrier = ReadyChild(self.backup, self.target, self.tag)
@@ -180,6 +190,11 @@ class RestoreJob:
                 target.cancel, target.tag = self.cancel, self.tag
                 backup = reaching.result()
             t, b = target, backup
+            point = known or self._locate(b)
+            name = recipe.pick([f.name for f in point.files])
+            staged = Staged(name, confined(self.staging_dir, name),
+                            next(f.size for f in point.files if f.name == name))
+            streaming = r.streams(name)
             self._step(Phase.PREFLIGHT, lambda: self._preflight(t, r, staged, streaming))
             before = r.live_state(t)
             self.journal.phase(Phase.PREFLIGHT, "live", json.dumps(before, ensure_ascii=False))
@@ -376,7 +391,7 @@ class RestoreJob:
 
     def _transfer(self, backup: Remote, target: Remote, staged: Staged,
                   entries: dict[str, str]) -> None:
-        copy_in_child(backup, self.point.path_of(staged.name), target, staged.path,
+        copy_in_child(backup, self._found.path_of(staged.name), target, staged.path,
                       size=staged.size, expected_sha256=self.digests[staged.name],
                       on_progress=self._bytes(Phase.TRANSFER, staged.size),
                       cancel=self.cancel, recipe=self.spec.recipe, tree=entries,
@@ -386,7 +401,7 @@ class RestoreJob:
         """The file poured into the shadow's import: through this host (restore.stream),
         or fetched by the target itself (restore.pull)."""
         command = recipe.prepare(target, staged, self.names)
-        source = self.point.path_of(staged.name)
+        source = self._found.path_of(staged.name)
         entries: dict[str, str] = {}
         try:
             if self.pull is not None:

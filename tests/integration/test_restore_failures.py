@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import tarfile
 import time
@@ -16,7 +17,7 @@ import pytest
 
 from bot.demo.lab.sshd import SshServer
 from bot.services.office.setup import make_ssh_key
-from restore.catalog import BackupFile, RestorePoint
+from restore.catalog import BackupFile, BackupSource, RestorePoint, find_point
 from restore.engine import Progress, RestoreJob
 from restore.recipes import TargetSpec
 from tests.support.backups import write_point
@@ -282,4 +283,27 @@ def test_not_enough_free_disk_is_found_before_the_transfer(
     assert outcome.status == "failed" and outcome.error_code == "not_enough_space"
     assert "Ruang disk" in outcome.message and "tidak cukup" in outcome.message
     assert not any(phase in ("transfer", "apply") for phase, _, _ in journal.entries)
+    untouched(app, before, tmp_path / "staging")
+
+
+def test_a_point_removed_after_its_check_fails_the_restore_before_anything_changes(
+        backup_server: SshServer, target_server: SshServer, site: tuple[Path, Path, TargetSpec],
+        tmp_path: Path) -> None:
+    """The run finds its point on the backup server over its own connection; gone since
+    the check, it says so, and the target is left as it was."""
+    app, root, spec = site
+    before = tree(app)
+    source = BackupSource(str(root), "portal")
+    shutil.rmtree(root / "portal" / "20261123-0200")
+    journal = MemoryJournal()
+    job = RestoreJob(47, target_server.endpoint(), backup_server.endpoint(), spec,
+                     lambda remote: find_point(remote, source, "20261123-0200"),
+                     {"site.tar": "0" * 64}, {}, journal, staging_root=str(tmp_path / "staging"))
+    outcome = job.run()
+    assert outcome.status == "failed" and outcome.error_code == "backup_invalid"
+    assert outcome.message == ("Titik backup 20261123-0200 tidak ditemukan di "
+                               f"{backup_server.endpoint().label}. Pulih belum mengubah apa "
+                               "pun di server tujuan.")
+    assert not any(phase in ("preflight", "transfer", "apply") and status == "started"
+                   for phase, status, _ in journal.entries)
     untouched(app, before, tmp_path / "staging")

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.demo.lab.sshd import SshServer
+from restore.catalog import RestorePoint
 from restore.engine import STREAMED
 from restore.recipes import TargetSpec
 from tests.support.backups import write_point
@@ -60,7 +61,7 @@ def test_a_two_gib_backup_streams_into_the_shadow_five_times_in_a_row(
     checked = checked_job(71, backup_server, target_server, tmp_path / "srv-backup", "arsip",
                           "20261123-0200", TargetSpec("files", app_dir=str(app)),
                           tmp_path / "staging")
-    assert checked.point.size > 2 * 1024 ** 3
+    assert isinstance(checked.point, RestorePoint) and checked.point.size > 2 * 1024 ** 3
     for round_ in range(ROUNDS):
         # Odd rounds carry the bytes in paramiko, as where no OpenSSH client is installed.
         paramiko_only = round_ % 2 == 1

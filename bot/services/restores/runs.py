@@ -138,22 +138,16 @@ def execute(c: Container, ticket: RunTicket, *,
             staging_root: str | None = None, then: RunEnd | None = None) -> Outcome:
     """Carry out a started run (blocking) and record how it ended."""
     journal = DbJournal(c, ticket.run_id)
-    try:
-        with ssh_session(ticket.access.backup) as remote:
-            point = find_point(remote, ticket.access.source, ticket.point)
-    except RestoreError as exc:
-        outcome = Outcome("failed", exc.message + " Data live tidak disentuh.",
-                          error_code=exc.code)
-    else:
-        job = RestoreJob(ticket.run_id, ticket.access.target, ticket.access.backup, ticket.spec,
-                         point, ticket.digests, ticket.manifest, journal,
-                         cancel or threading.Event(), on_progress)
-        job.uid = ticket.uid
-        job.staging_root = staging_root or ticket.staging_root
-        job.limit = ticket.access.max_rate
-        if ticket.access.pull is not None:
-            job.pull, job.pull_base = ticket.access.pull, ticket.access.source.directory
-        outcome = job.run()
+    source, name = ticket.access.source, ticket.point
+    job = RestoreJob(ticket.run_id, ticket.access.target, ticket.access.backup, ticket.spec,
+                     lambda remote: find_point(remote, source, name), ticket.digests,
+                     ticket.manifest, journal, cancel or threading.Event(), on_progress)
+    job.uid = ticket.uid
+    job.staging_root = staging_root or ticket.staging_root
+    job.limit = ticket.access.max_rate
+    if ticket.access.pull is not None:
+        job.pull, job.pull_base = ticket.access.pull, ticket.access.source.directory
+    outcome = job.run()
     finish_run(c, ticket, outcome, then)
     return outcome
 
