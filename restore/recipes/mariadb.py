@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from restore.errors import BackupInvalid, CommandFailed, RestoreError
 from restore.recipes import RunNames, Staged, TargetSpec
@@ -19,6 +21,8 @@ def quote_ident(name: str) -> str:
 def quote_text(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
+
+SPREAD = 4  # connections a count or a checksum of a database's tables is spread over
 
 # DEFINER clauses where mariadb-dump writes them (trigger, view, event and routine heads),
 # never on a line of rows (INSERT or, with --replace, REPLACE).
@@ -37,6 +41,9 @@ class MariaDBRecipe(DatabaseRecipe):
             raise BackupInvalid("Sistem MariaDB tanpa nama basis data di inventaris.")
         self.spec = spec
         self.live = identifier(spec.database)
+        # Learnt by pre-flight's one query, which saves a round trip each later.
+        self._datadir: str | None = None
+        self._accounts: str | None = None
 
     def client(self, *extra: str, importing: bool = False) -> list[str]:
         """The mysql client as `db_user`; `importing`: as `db_import_user`, whose password
@@ -55,15 +62,22 @@ class MariaDBRecipe(DatabaseRecipe):
             words += ["-u", user]
         return [*words, "-N", "-B", "--default-character-set=utf8mb4", *extra]
 
+    def _accounts_query(self) -> str:
+        return ("SELECT GROUP_CONCAT(CONCAT(QUOTE(User), '@', QUOTE(Host)) SEPARATOR ', ') "
+                f"FROM mysql.user WHERE User = {quote_text(self.spec.db_import_user or '')}")
+
     def _importer_accounts(self, remote: Remote) -> str:
         """Every account of `db_import_user` (user@host), quoted, for GRANT and REVOKE."""
-        importer = self.spec.db_import_user or ""
-        rows = self.sql(remote, "SELECT CONCAT(QUOTE(User), '@', QUOTE(Host)) FROM mysql.user "
-                                f"WHERE User = {quote_text(importer)};").split()
-        if not rows:
-            raise RestoreError(f"Akun impor {importer!r} tidak ada di server MariaDB "
-                               f"{remote.endpoint.label}; buat dulu (lihat README).")
-        return ", ".join(rows)
+        if self._accounts is None:
+            self._accounts = self._known_accounts(
+                self.sql(remote, self._accounts_query() + ";").strip(), remote)
+        return self._accounts
+
+    def _known_accounts(self, found: str, remote: Remote) -> str:
+        if found in ("", "NULL"):
+            raise RestoreError(f"Akun impor {self.spec.db_import_user!r} tidak ada di server "
+                               f"MariaDB {remote.endpoint.label}; buat dulu (lihat README).")
+        return found
 
     def sql(self, remote: Remote, statements: str, *, check: bool = True,
             timeout: float = 600) -> str:
@@ -80,28 +94,69 @@ class MariaDBRecipe(DatabaseRecipe):
                                 "table_type = 'BASE TABLE' ORDER BY table_name;")
         return [line for line in text.splitlines() if line]
 
+    def _shares(self, remote: Remote, database: str) -> list[list[str]]:
+        """The database's tables dealt to up to SPREAD connections, largest first to the
+        least loaded, so that a count or a checksum takes about its largest table's time
+        rather than the sum of all (the server reads each table on its own thread)."""
+        text = self.sql(remote, "SELECT table_name, data_length + index_length FROM "
+                                "information_schema.tables WHERE table_schema = "
+                                f"{quote_text(database)} AND table_type = 'BASE TABLE';")
+        sized = sorted(((int(size) if size.isdigit() else 0, name) for name, _, size in
+                        (line.rpartition("\t") for line in text.splitlines() if line)),
+                       reverse=True)
+        count = min(SPREAD, len(sized))
+        loads: list[int] = [0] * count
+        shares: list[list[str]] = [[] for _ in range(count)]
+        for size, name in sized:
+            least = loads.index(min(loads))
+            loads[least] += size
+            shares[least].append(name)
+        return [sorted(names) for names in shares]
+
+    def _on_each(self, remote: Remote, shares: list[list[str]],
+                 statement: Callable[[list[str]], str]) -> list[str]:
+        """`statement` of each share, each on a connection of its own, all at once; their
+        outputs in the shares' order."""
+        with ThreadPoolExecutor(max(len(shares), 1), thread_name_prefix="pulih-sql") as pool:
+            return list(pool.map(lambda share: self.sql(remote, statement(share),
+                                                        timeout=6 * 3600), shares))
+
     def counts(self, remote: Remote, database: str) -> dict[str, int]:
-        names = self.tables(remote, database)
-        if not names:
-            return {}
-        query = "".join(f"SELECT COUNT(*) FROM {quote_ident(database)}.{quote_ident(n)};\n"
-                        for n in names)
-        values = [int(v) for v in self.sql(remote, query, timeout=3600).split()]
-        return dict(zip(names, values, strict=True))
+        shares = self._shares(remote, database)
+        db = quote_ident(database)
+        outputs = self._on_each(remote, shares, lambda names: "".join(
+            f"SELECT COUNT(*) FROM {db}.{quote_ident(n)};\n" for n in names))
+        counts: dict[str, int] = {}
+        for names, output in zip(shares, outputs, strict=True):
+            counts.update(zip(names, (int(v) for v in output.split()), strict=True))
+        return dict(sorted(counts.items()))
 
     def database_exists(self, remote: Remote, name: str) -> bool:
         return bool(self.sql(remote, "SELECT schema_name FROM information_schema.schemata "
                                      f"WHERE schema_name = {quote_text(name)};").strip())
 
     def preflight(self, remote: Remote) -> None:
-        if self.sql(remote, "SELECT 1;", check=False).strip() != "1":
+        # One query: the server answers, the live database is there, where its files are,
+        # and (with an import account) that account's every user@host.
+        fields = ["1", "(SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = "
+                  f"{quote_text(self.live)})", "@@datadir"]
+        if self.spec.db_import_user:
+            fields.append(f"({self._accounts_query()})")
+        row = self.sql(remote, f"SELECT {', '.join(fields)};", check=False).rstrip("\n")
+        answer = row.split("\t") if "\n" not in row else []
+        if len(answer) != len(fields) or answer[0] != "1":
             raise RestoreError(f"Server MariaDB di {remote.endpoint.label} tidak menjawab.")
-        if not self.database_exists(remote, self.live):
+        if answer[1] == "0":
             raise RestoreError(f"Basis data live {self.live!r} tidak ada di "
                                f"{remote.endpoint.label}; periksa inventaris.")
+        self._datadir = answer[2] if answer[2] not in ("", "NULL") else "/var/lib/mysql"
+        if self.spec.db_import_user:
+            self._accounts = self._known_accounts(answer[3], remote)
 
     def datadir(self, remote: Remote) -> str:
-        return self.sql(remote, "SELECT @@datadir;").strip() or "/var/lib/mysql"
+        if self._datadir is None:
+            self._datadir = self.sql(remote, "SELECT @@datadir;").strip() or "/var/lib/mysql"
+        return self._datadir
 
     def space_needed(self, staged_size: int, names: list[str]) -> list[tuple[str, int]]:
         compressed = any(n.endswith(".gz") for n in names)
@@ -123,15 +178,16 @@ class MariaDBRecipe(DatabaseRecipe):
         sandbox = ["--sandbox"] if b"--sandbox" in remote.run(
             "mysql", "--help", check=False).stdout else []
         shadow = run.shadow_db
-        self.sql(remote, f"CREATE DATABASE {quote_ident(shadow)} CHARACTER SET utf8mb4;")
+        create = f"CREATE DATABASE {quote_ident(shadow)} CHARACTER SET utf8mb4;"
         unzip: list[str | Op] = ["gzip", "-dc", PIPE] if staged.name.endswith(".gz") else []
         if not self.spec.db_import_user:
+            self.sql(remote, create)
             return [*unzip, *self.client(*sandbox, shadow)]
         # The import account may do anything inside this shadow and nothing elsewhere (no
         # FILE, no SUPER, no other database). Objects in the dump that name a definer
         # (root, typically) would need SUPER: their DEFINER clauses, which mariadb-dump
         # writes in fixed places outside the rows, are dropped, so they belong to it too.
-        self.sql(remote, f"GRANT ALL ON {quote_ident(shadow)}.* TO "
+        self.sql(remote, f"{create}\nGRANT ALL ON {quote_ident(shadow)}.* TO "
                          f"{self._importer_accounts(remote)};")
         return [*unzip, "sed", "-e", _NO_DEFINER, PIPE,
                 *self.client(*sandbox, shadow, importing=True)]
@@ -144,8 +200,13 @@ class MariaDBRecipe(DatabaseRecipe):
                   after: str = "") -> None:
         """Move the live tables into `away` and the tables of `incoming` into live, in one
         RENAME TABLE: atomic, so either every table moves or none does."""
-        live_tables = self.tables(remote, self.live)
-        new_tables = self.tables(remote, incoming)
+        both = self.sql(remote, "SELECT table_schema, table_name FROM information_schema.tables "
+                                f"WHERE table_schema IN ({quote_text(self.live)}, "
+                                f"{quote_text(incoming)}) AND table_type = 'BASE TABLE' "
+                                "ORDER BY table_name;")
+        pairs = [line.split("\t", 1) for line in both.splitlines() if "\t" in line]
+        live_tables = [name for schema, name in pairs if schema == self.live]
+        new_tables = [name for schema, name in pairs if schema == incoming]
         to, live, src = (quote_ident(n) for n in (away, self.live, incoming))
         moves = [f"{live}.{quote_ident(t)} TO {to}.{quote_ident(t)}" for t in live_tables]
         moves += [f"{src}.{quote_ident(t)} TO {live}.{quote_ident(t)}" for t in new_tables]
@@ -190,18 +251,24 @@ class MariaDBRecipe(DatabaseRecipe):
 
     def live_state(self, remote: Remote) -> list[str]:
         """What is compared to say the live database was not touched: it, and its tables."""
-        if not self.database_exists(remote, self.live):
+        live = quote_text(self.live)
+        rows = self.sql(remote, f"SELECT 0, schema_name FROM information_schema.schemata WHERE "
+                                f"schema_name = {live} UNION ALL SELECT 1, table_name FROM "
+                                f"information_schema.tables WHERE table_schema = {live} AND "
+                                "table_type = 'BASE TABLE' ORDER BY 1, 2;")
+        found = [line.split("\t", 1) for line in rows.splitlines() if "\t" in line]
+        if not any(kind == "0" for kind, _ in found):
             return []
-        return [f"basis data {self.live}", *(f"tabel {t}" for t in self.tables(remote, self.live))]
+        return [f"basis data {self.live}", *(f"tabel {t}" for kind, t in found if kind == "1")]
 
     def rollback_digest(self, remote: Remote, run: RunNames) -> str:
         """The content of the copy kept for rollback, table by table (CHECKSUM TABLE)."""
-        names = self.tables(remote, run.rollback_db)
-        if not names:
+        shares = self._shares(remote, run.rollback_db)
+        if not shares:
             return hashlib.sha256(b"").hexdigest()
-        rows = self.sql(remote, "CHECKSUM TABLE " + ", ".join(
-            f"{quote_ident(run.rollback_db)}.{quote_ident(n)}" for n in names) + " EXTENDED;",
-            timeout=6 * 3600)
+        db = quote_ident(run.rollback_db)
+        rows = "\n".join(self._on_each(remote, shares, lambda names: "CHECKSUM TABLE " + ", ".join(
+            f"{db}.{quote_ident(n)}" for n in names) + " EXTENDED;"))
         sums = sorted(f"{line.split(chr(9))[0].split('.', 1)[-1]}:{line.split(chr(9))[-1]}"
                       for line in rows.splitlines() if line)
         return hashlib.sha256("\n".join(sums).encode()).hexdigest()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -253,3 +254,37 @@ def test_a_target_that_pulls_its_backup_itself_is_restored_and_the_digest_checke
     assert "ditarik" in failed.message
     assert snapshot(mariadb, name) == damaged
     assert not [d for d in mariadb.sql("SHOW DATABASES").split() if d.startswith("pulih_sh_")]
+
+
+def test_many_tables_are_counted_and_fingerprinted_exactly_over_several_connections(
+        mariadb: MariaDB, target_server: SshServer, tmp_path: Path) -> None:
+    """Rows are counted, and the copy kept for rollback fingerprinted, table by table on
+    up to four connections at once: the figures are the same as one connection's, and
+    the fingerprint as the one a run recorded before (one CHECKSUM TABLE for all)."""
+    name = f"banyak_{tmp_path.name[-8:].replace('-', '_')}"
+    rows = {f"t{n:02d}": n * 37 for n in range(1, 10)}
+    mariadb.sql(f"DROP DATABASE IF EXISTS `{name}`; CREATE DATABASE `{name}`")
+    for table, count in rows.items():
+        mariadb.sql(f"CREATE TABLE `{table}` (id INT PRIMARY KEY, isi VARCHAR(40)); INSERT "
+                    f"INTO `{table}` SELECT seq, CONCAT('baris ', seq) FROM seq_1_to_{count}",
+                    name)
+    mariadb.sql("CREATE VIEW tampilan AS SELECT * FROM t01", name)  # not a table: not counted
+    recipe = MariaDBRecipe(spec(mariadb, name))
+    run = RunNames(31)
+    try:
+        with session(target_server.endpoint()) as remote:
+            assert recipe.counts(remote, name) == rows
+            mariadb.sql(f"CREATE DATABASE `{run.rollback_db}`")
+            mariadb.sql("RENAME TABLE " + ", ".join(
+                f"`{name}`.`{t}` TO `{run.rollback_db}`.`{t}`" for t in rows))
+            sums = mariadb.sql("CHECKSUM TABLE " + ", ".join(
+                f"`{run.rollback_db}`.`{t}`" for t in rows) + " EXTENDED")
+            one_connection = hashlib.sha256("\n".join(sorted(
+                f"{line.split(chr(9))[0].split('.', 1)[-1]}:{line.split(chr(9))[-1]}"
+                for line in sums.splitlines() if line)).encode()).hexdigest()
+            assert recipe.rollback_digest(remote, run) == one_connection
+            mariadb.sql(f"UPDATE `{run.rollback_db}`.t05 SET isi = 'diubah' WHERE id = 3")
+            assert recipe.rollback_digest(remote, run) != one_connection
+    finally:
+        mariadb.sql(f"DROP DATABASE IF EXISTS `{name}`; "
+                    f"DROP DATABASE IF EXISTS `{run.rollback_db}`")
