@@ -45,7 +45,8 @@ class MariaDBRecipe(DatabaseRecipe):
         self._datadir: str | None = None
         self._accounts: str | None = None
 
-    def client(self, *extra: str, importing: bool = False) -> list[str]:
+    def client(self, *extra: str, importing: bool = False,
+               charset: str = "utf8mb4") -> list[str]:
         """The mysql client as `db_user`; `importing`: as `db_import_user`, whose password
         is in the defaults file's `[client_import]` group."""
         words = ["mysql"]
@@ -60,7 +61,7 @@ class MariaDBRecipe(DatabaseRecipe):
         user = self.spec.db_import_user if importing else self.spec.db_user
         if user:
             words += ["-u", user]
-        return [*words, "-N", "-B", "--default-character-set=utf8mb4", *extra]
+        return [*words, "-N", "-B", f"--default-character-set={charset}", *extra]
 
     def _accounts_query(self) -> str:
         return ("SELECT GROUP_CONCAT(CONCAT(QUOTE(User), '@', QUOTE(Host)) SEPARATOR ', ') "
@@ -180,9 +181,13 @@ class MariaDBRecipe(DatabaseRecipe):
         shadow = run.shadow_db
         create = f"CREATE DATABASE {quote_ident(shadow)} CHARACTER SET utf8mb4;"
         unzip: list[str | Op] = ["gzip", "-dc", PIPE] if staged.name.endswith(".gz") else []
+        # The dump's bytes reach the server as they are, read in the character set its
+        # own SET NAMES names (mariadb-dump always writes one). The client then splits
+        # statements byte by byte: a third less of its CPU, which the import waits for.
+        words = [*sandbox, shadow]
         if not self.spec.db_import_user:
             self.sql(remote, create)
-            return [*unzip, *self.client(*sandbox, shadow)]
+            return [*unzip, *self.client(*words, charset="binary")]
         # The import account may do anything inside this shadow and nothing elsewhere (no
         # FILE, no SUPER, no other database). Objects in the dump that name a definer
         # (root, typically) would need SUPER: their DEFINER clauses, which mariadb-dump
@@ -190,7 +195,7 @@ class MariaDBRecipe(DatabaseRecipe):
         self.sql(remote, f"{create}\nGRANT ALL ON {quote_ident(shadow)}.* TO "
                          f"{self._importer_accounts(remote)};")
         return [*unzip, "sed", "-e", _NO_DEFINER, PIPE,
-                *self.client(*sandbox, shadow, importing=True)]
+                *self.client(*words, importing=True, charset="binary")]
 
     def apply(self, remote: Remote, staged: Staged, run: RunNames) -> None:
         command = self.prepare(remote, staged, run)

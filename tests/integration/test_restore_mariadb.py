@@ -288,3 +288,35 @@ def test_many_tables_are_counted_and_fingerprinted_exactly_over_several_connecti
     finally:
         mariadb.sql(f"DROP DATABASE IF EXISTS `{name}`; "
                     f"DROP DATABASE IF EXISTS `{run.rollback_db}`")
+
+
+@pytest.mark.parametrize("names", ["", "SET NAMES utf8mb4;\n"])
+def test_text_comes_back_byte_for_byte_whether_or_not_the_dump_names_its_character_set(
+        mariadb: MariaDB, backup_server: SshServer, target_server: SshServer,
+        tmp_path: Path, names: str) -> None:
+    """An old application's latin1 table, dumped without SET NAMES (--skip-set-charset),
+    and a utf8mb4 one: each byte of text is restored as the dump holds it."""
+    name = f"lama_{tmp_path.name[-8:].replace('-', '_')}"
+    mariadb.sql(f"DROP DATABASE IF EXISTS `{name}`; CREATE DATABASE `{name}`; "
+                f"CREATE TABLE `{name}`.dummy (x INT)")
+    latin1 = "Peñajam Paser Utara, Muara Kaman".encode("latin1") if not names else \
+        "Peñajam Paser Utara, Muara Kaman".encode()
+    charset = "latin1" if not names else "utf8mb4"
+    dump = (names.encode() + f"CREATE TABLE `wilayah` (`id` int PRIMARY KEY, `nama` varchar(60)) "
+            f"DEFAULT CHARSET={charset};\nINSERT INTO `wilayah` VALUES (1,'".encode()
+            + latin1 + b"');\n")
+    root = tmp_path / "srv-backup"
+    write_point(root / "lama", "20261123-0200", {"lama.sql.gz": gz(dump)},
+                manifest={"wilayah": 1})
+    try:
+        outcome = checked_job(33, backup_server, target_server, root, "lama", "20261123-0200",
+                              spec(mariadb, name), tmp_path / "staging").run()
+        assert outcome.status == "succeeded", outcome.message
+        stored = mariadb.sql(f"SELECT HEX(nama) FROM `{name}`.wilayah")
+        assert bytes.fromhex(stored) == latin1
+        assert mariadb.sql(f"SELECT nama FROM `{name}`.wilayah").strip() == \
+            "Peñajam Paser Utara, Muara Kaman"
+    finally:
+        for db in mariadb.sql("SHOW DATABASES").split():
+            if db == name or db.startswith("pulih_"):
+                mariadb.sql(f"DROP DATABASE IF EXISTS `{db}`")
