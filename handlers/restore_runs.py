@@ -133,22 +133,35 @@ class RestoreRunner:
                    then: Callable[[Session, int, Actor, Outcome], None],
                    done: Callable[[], None]) -> None:
         zone = self.container.settings.timezone
+        loop = asyncio.get_running_loop()
+        # A run that succeeds is told as soon as its data is live and checked; the
+        # fingerprint of the copy kept for rollback and the clean-up go on behind.
+        settled: asyncio.Future[Outcome] = loop.create_future()
+
+        def tell(outcome: Outcome) -> None:
+            if not settled.done():
+                settled.set_result(outcome)
+
+        def on_settled(outcome: Outcome) -> None:  # from the worker thread
+            loop.call_soon_threadsafe(tell, outcome)
+
         work = functools.partial(execute, self.container, live.ticket, cancel=live.cancel,
-                                 on_progress=live.update, then=then)
-        future = asyncio.get_running_loop().run_in_executor(self.pool, work)
+                                 on_progress=live.update, then=then, on_settled=on_settled)
+        future = loop.run_in_executor(self.pool, work)
         shown = ""
+        outcome: Outcome | None = None
         try:
             while True:
-                finished, _ = await asyncio.wait({future}, timeout=self.refresh)
+                finished, _ = await asyncio.wait({future, settled}, timeout=self.refresh,
+                                                 return_when=asyncio.FIRST_COMPLETED)
                 if finished:
                     break
                 text = progress_text(live, zone)
                 if text != shown and await self._edit(bot, live, text, cancel_markup(live)):
                     shown = text
-            outcome: Outcome | None = future.result()
+            outcome = settled.result() if settled.done() else future.result()
         except Exception:
             log.exception("restore #%s berhenti karena gangguan", live.ticket.run_id)
-            outcome = None
         finally:
             self.live.pop(live.ticket.run_id, None)
         text, buttons = await asyncio.to_thread(self._result, live, outcome)
@@ -158,6 +171,12 @@ class RestoreRunner:
             except TelegramError:
                 log.warning("hasil restore #%s tidak terkirim ke grup", live.ticket.run_id)
         done()
+        if not future.done():
+            try:
+                await future
+            except Exception:
+                log.exception("restore #%s berhenti karena gangguan setelah berhasil",
+                              live.ticket.run_id)
 
     async def _edit(self, bot: Bot, live: LiveRun, text: str,
                     buttons: InlineKeyboardMarkup | None, tries: int = 1) -> bool:

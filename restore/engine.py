@@ -16,7 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 import paramiko
 
@@ -36,9 +36,6 @@ LOCK_BUSY = 75  # flock's exit status when another run holds the system's lock
 LOCK_HELD = "PULIH-TERKUNCI"
 LOCK_WAIT = 30.0  # seconds for the lock holder to say it holds the lock
 STAGING_ROOT = "/var/lib/pulih-staging"  # on the target; root-owned, not world-writable /tmp
-
-_A = TypeVar("_A")
-_B = TypeVar("_B")
 
 
 class Phase(StrEnum):
@@ -93,7 +90,7 @@ class Outcome:
     post_check: dict[str, Any] = field(default_factory=dict)
     swapped: bool = False
     error_code: str = ""
-    rollback_digest: str = ""  # of the copy kept for rollback, taken right after the swap
+    rollback_digest: str = ""  # of the copy kept for rollback, taken once the run settled
 
 
 @dataclass
@@ -120,6 +117,9 @@ class RestoreJob:
     pull: Pull | None = None
     pull_base: str = ""
     _lock: paramiko.Channel | None = field(default=None, init=False, repr=False)
+    # Called once the restored data is live and checked, before the copy kept for rollback
+    # is fingerprinted and the run's leftovers removed: whoever waits hears it at once.
+    settled: Callable[[Outcome], None] | None = None
     _refused: bool = field(default=False, init=False, repr=False)  # another run holds it
     _carrier: ReadyChild | None = field(default=None, init=False, repr=False)
 
@@ -215,12 +215,7 @@ class RestoreJob:
             self._step(Phase.SWAP, lambda: r.swap(t, self.names))
             swapped = True
             try:
-                # The copy kept for rollback is fingerprinted now, while it is exactly the
-                # old live state; a rollback checks it first (restores.rollback_run).
-                outcome.post_check, outcome.rollback_digest = self._step(
-                    Phase.POSTCHECK,
-                    lambda: side_by_side(lambda: self._post_check(t, r),
-                                         lambda: r.rollback_digest(t, self.names)))
+                outcome.post_check = self._step(Phase.POSTCHECK, lambda: self._post_check(t, r))
             except RestoreError as exc:
                 self._step(Phase.ROLLBACK, lambda: r.rollback(t, self.names))
                 swapped, rolled_back = False, True
@@ -229,6 +224,8 @@ class RestoreJob:
             outcome.status, outcome.swapped = "succeeded", True
             outcome.message = ("Restore selesai dan terverifikasi; kondisi sebelumnya disimpan "
                                "untuk rollback.")
+            if self.settled is not None:
+                self.settled(outcome)
         except Cancelled as exc:
             outcome.status, outcome.message, outcome.error_code = "cancelled", exc.message, \
                 exc.code
@@ -254,6 +251,8 @@ class RestoreJob:
                                 outcome.message.removesuffix(" Data live tidak disentuh.")
                                 + " Penggantian ternyata sudah terjadi: data hasil restore kini "
                                 "live dan kondisi sebelumnya tersimpan untuk rollback.")
+                    if outcome.status == "succeeded":
+                        outcome.rollback_digest = self._fingerprint(target, recipe)
                     self._cleanup(target, recipe, swapped)
                     if before is not None and not swapped:
                         # The claim about live data is replaced by one that was checked.
@@ -423,6 +422,17 @@ class RestoreJob:
             staged = dataclasses.replace(staged, tree=entries)
         recipe.finish(target, staged, self.names)
 
+    def _fingerprint(self, target: Remote, recipe: Recipe) -> str:
+        """The copy kept for rollback, fingerprinted while it is still exactly the old live
+        state (nothing but a rollback touches it); a rollback checks it first
+        (restores.rollback_run). Empty when it cannot be taken."""
+        try:
+            return recipe.rollback_digest(target, self.names)
+        except RestoreError as exc:
+            self.journal.phase(Phase.CLEANUP, "note",
+                               f"Sidik salinan rollback tidak dapat diambil: {exc.message}")
+            return ""
+
     def _cleanup(self, target: Remote, recipe: Recipe, swapped: bool) -> None:
         """Stop what this run may still have running on the target (a cancelled import, a
         hash), then remove the staging copy and whatever the shadow left; never live data."""
@@ -435,14 +445,6 @@ class RestoreJob:
             self.journal.phase(Phase.CLEANUP, "done", "rollback disimpan" if swapped else "")
         except RestoreError as exc:
             self.journal.phase(Phase.CLEANUP, "failed", exc.message)
-
-
-def side_by_side(first: Callable[[], _A], second: Callable[[], _B]) -> tuple[_A, _B]:
-    """Both at once (`second` on a thread of its own, each on its own channel) and both
-    finished before this returns, whichever fails: the first's error wins."""
-    with ThreadPoolExecutor(1, thread_name_prefix="pulih-side") as pool:
-        later = pool.submit(second)
-        return first(), later.result()
 
 
 def live_checked(target: Remote, recipe: Recipe, before: list[str], message: str,

@@ -25,12 +25,21 @@ from bot.services.people.actors import actor_by_nip
 from bot.services.requests.records import NewRequest, Scope, apply_action, submit_request
 from bot.services.restores.backups import record_check, run_check, system_access
 from bot.services.restores.rollbacks import warn_expiring
-from bot.services.restores.runs import DbJournal, recover_interrupted, start_run
+from bot.services.restores.runs import (
+    DbJournal,
+    RunTicket,
+    execute,
+    recover_interrupted,
+    rollback_run,
+    start_run,
+)
 from bot.settings import load_settings
 from bot.workflow.sop import Action
-from restore.engine import PULLED, Phase
+from restore.engine import PULLED, Outcome, Phase
 from restore.errors import Busy
 from restore.recipes import RunNames
+from restore.recipes.registry import recipe_for
+from restore.ssh import session as ssh_session
 from tests.support.clock import LAST_NIGHT, running
 from tests.support.mariadb_lock import ReadLock
 from tests.support.networked_office import networked_office
@@ -93,9 +102,13 @@ def test_a_restore_for_a_request_brings_the_data_back_and_moves_the_request_to_v
         assert phases == ["preflight", "apply", "verify", "swap", "postcheck", "cleanup"]
         actions = session.execute(select(AuditEvent.action).order_by(AuditEvent.seq)
                                   ).scalars().all()
-        assert actions[-7:] == ["backup_check", "check_backup", "start_restore",
+        # The request moves on once the data is live and checked; the fingerprint of the
+        # copy kept for rollback is recorded after, and only then is the system free.
+        assert actions[-8:] == ["backup_check", "check_backup", "start_restore",
                                 "restore_started", "restore_succeeded", "finish_restore",
-                                "verify"]
+                                "verify", "rollback_copy_sealed"]
+        kept = json.loads(run_row.verification)["rollback_sha256"]
+        assert len(kept) == 64
         assert verify_chain(session).ok
     # rollback puts the damaged state back and the request records it
     code, out, err = run(env_file, "rollback", str(run_row.id), "--nip", NIPS["tim_other"],
@@ -251,6 +264,17 @@ def test_a_system_stages_in_its_own_folder_and_a_crash_there_is_cleaned_up_too(
 def _crashed_run(c: Container, done: tuple[Phase, ...], running: Phase
                  ) -> tuple[RunNames, int]:
     """A run for a request, recorded up to `running` started, as a crash would leave it."""
+    ticket, request_id = _started_run(c)
+    journal = DbJournal(c, ticket.run_id)
+    for phase in done:
+        journal.phase(phase, "started")
+        journal.phase(phase, "done")
+    journal.phase(running, "started")
+    return RunNames(ticket.run_id, ticket.uid), request_id
+
+
+def _started_run(c: Container) -> tuple[RunTicket, int]:
+    """A run for an assigned request, started after its backup was checked."""
     zone = c.settings.timezone
     assigned_request(c)
     with c.sessions() as session:
@@ -264,12 +288,7 @@ def _crashed_run(c: Container, done: tuple[Phase, ...], running: Phase
                              request_id=request_id)
         apply_action(session, request_id, actor, Action.CHECK_BACKUP, NOW, zone)
         ticket = start_run(session, access, check, actor, NOW, zone, request_id)
-    journal = DbJournal(c, ticket.run_id)
-    for phase in done:
-        journal.phase(phase, "started")
-        journal.phase(phase, "done")
-    journal.phase(running, "started")
-    return RunNames(ticket.run_id, ticket.uid), request_id
+    return ticket, request_id
 
 
 BEFORE_SWAP = (Phase.PREFLIGHT, Phase.TRANSFER, Phase.APPLY, Phase.VERIFY)
@@ -480,3 +499,84 @@ def test_a_system_whose_target_pulls_its_backup_is_restored_that_way_from_the_in
             {k: p[k] for k in ("phase", "status", "detail")} for p in phases]
     finally:
         drop_simpeg(mariadb)
+
+
+def test_success_is_told_before_the_rollback_copy_is_fingerprinted_and_rollback_waits_for_it(
+        office: tuple[Path, States], mariadb: MariaDB) -> None:
+    """The team hears "berhasil" as soon as the restored data is live and checked; the
+    fingerprint of the copy kept for rollback is taken after, and until it is recorded a
+    rollback is refused with a reason and the system stays locked."""
+    env_file, states = office
+    c = open_office(env_file)
+    ticket, request_id = _started_run(c)
+    names = RunNames(ticket.run_id, ticket.uid)
+    seen: dict[str, object] = {}
+
+    def on_settled(outcome: Outcome) -> None:
+        with c.sessions() as session:
+            row = session.get(RestoreRun, names.run_id)
+            assert row is not None
+            seen["status"], seen["locked"] = row.status, row.lock_key is not None
+            seen["kept"] = json.loads(row.verification).get("rollback_sha256")
+            request = session.get(Request, request_id)
+            seen["request"] = request.state if request else None
+            seen["rollback_copy"] = names.rollback_db in mariadb.sql("SHOW DATABASES").split()
+            person = actor_by_nip(session, NIPS["tim_other"])
+        with pytest.raises(Busy) as refused:
+            rollback_run(c, names.run_id, person, "Uji")
+        seen["refusal"] = refused.value.message
+        with c.unit_of_work() as session, pytest.raises(Busy) as again:
+            check = session.execute(select(BackupCheck)).scalars().first()
+            assert check is not None
+            start_run(session, ticket.access, check, person, NOW, c.settings.timezone)
+        seen["second"] = again.value.message
+        seen["live"] = snapshot(mariadb) == states["good"]
+
+    outcome = execute(c, ticket, on_settled=on_settled)
+    assert outcome.status == "succeeded"
+    assert seen == {"status": "succeeded", "locked": True, "kept": "", "request": "verified",
+                    "rollback_copy": True, "live": True,
+                    "refusal": f"Restore #{names.run_id} masih mengambil sidik salinan "
+                               "rollback-nya dan merapikan server tujuan; coba lagi sebentar "
+                               "lagi.",
+                    "second": f"Restore #{names.run_id} untuk sistem ini baru saja berhasil dan "
+                              "masih merapikan server tujuan; coba lagi sebentar lagi."}
+    with c.sessions() as session:
+        row = session.get(RestoreRun, names.run_id)
+        assert row is not None and row.lock_key is None
+        kept = json.loads(row.verification)["rollback_sha256"]
+    assert kept == outcome.rollback_digest and len(kept) == 64
+    with ssh_session(ticket.access.target) as remote:
+        assert recipe_for(ticket.spec).rollback_digest(remote, names) == kept
+    code, _, err = run(env_file, "rollback", str(names.run_id), "--nip", NIPS["tim_other"],
+                       "--reason", "Aplikasi belum kompatibel")
+    assert code == 0, err
+    assert snapshot(mariadb) == states["damaged"]
+    c.close()
+
+
+def test_a_crash_after_success_was_told_is_sealed_at_start_up(
+        office: tuple[Path, States], mariadb: MariaDB) -> None:
+    """The bot stopped between telling the team and its last record: the next start
+    removes what the run left on the target, fingerprints the copy kept for rollback and
+    frees the system, without a second word to the team."""
+    env_file, states = office
+    c = open_office(env_file)
+    code, _, err = run(env_file, "restore", "simpeg", LAST_NIGHT, "--nip", NIPS["tim_exec"],
+                       "--yes")
+    assert code == 0, err
+    with c.unit_of_work() as session:  # as the crash would have left it
+        row = session.execute(select(RestoreRun)).scalar_one()
+        names = RunNames(row.id, row.uid or "")
+        kept = json.loads(row.verification)["rollback_sha256"]
+        row.lock_key = row.system_id
+        row.verification = json.dumps({**json.loads(row.verification), "rollback_sha256": ""})
+    mariadb.sql(f"CREATE DATABASE {names.shadow_db}")  # emptied by the swap, not yet dropped
+    assert recover_interrupted(c) == []  # nothing interrupted: the run had succeeded
+    with c.sessions() as session:
+        row = session.execute(select(RestoreRun)).scalar_one()
+        assert row.status == "succeeded" and row.lock_key is None
+        assert json.loads(row.verification)["rollback_sha256"] == kept
+    assert names.shadow_db not in mariadb.sql("SHOW DATABASES").split()
+    assert snapshot(mariadb) == states["good"]
+    c.close()

@@ -32,7 +32,8 @@ _ACTIONS = {a.value: label for a, label in ACTION_LABELS.items()} | {
     "restore_rolled_back": "rollback lewat SSH selesai",
     "restore_interrupted": "restore terputus karena Pulih berhenti"}
 # Events that are bookkeeping rather than steps people took.
-_QUIET = frozenset({"number_allocated", "link_invited", "telegram_linked"})
+_QUIET = frozenset({"number_allocated", "link_invited", "telegram_linked",
+                    "rollback_copy_sealed"})
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ The SSH work happens in `execute`, which blocks: the bot calls it in a worker th
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import uuid
 from collections.abc import Callable
@@ -43,6 +44,8 @@ from restore.recipes import RunNames, TargetSpec
 from restore.recipes.registry import recipe_for
 from restore.safety import confined
 from restore.ssh import session as ssh_session
+
+log = logging.getLogger("pulih.restores")
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,9 @@ def start_run(session: Session, access: SystemAccess, check: BackupCheck, actor:
 
 
 def _busy(session: Session, active: RestoreRun) -> Busy:
+    if active.status == "succeeded":  # told, and still fingerprinting its rollback copy
+        return Busy(f"Restore #{active.id} untuk sistem ini baru saja berhasil dan masih "
+                    "merapikan server tujuan; coba lagi sebentar lagi.")
     who = session.get(Person, active.started_by) if active.started_by else None
     name = who.name if who else "petugas lain"
     return Busy(f"Restore #{active.id} untuk sistem ini sedang berjalan (dimulai {name}); "
@@ -135,32 +141,57 @@ RunEnd = Callable[[Session, int, Actor, Outcome], None]
 def execute(c: Container, ticket: RunTicket, *,
             cancel: threading.Event | None = None,
             on_progress: Callable[[Progress], None] = lambda p: None,
-            staging_root: str | None = None, then: RunEnd | None = None) -> Outcome:
-    """Carry out a started run (blocking) and record how it ended."""
+            staging_root: str | None = None, then: RunEnd | None = None,
+            on_settled: Callable[[Outcome], None] = lambda o: None) -> Outcome:
+    """Carry out a started run (blocking) and record how it ended. A run that succeeds is
+    recorded as soon as the restored data is live and checked, and `on_settled` told;
+    the fingerprint of the copy kept for rollback and the clean-up on the target follow,
+    and the system's lock is let go only after them (`seal_run`)."""
     journal = DbJournal(c, ticket.run_id)
+    settled: list[Outcome] = []
+
+    def settle(outcome: Outcome) -> None:
+        try:
+            finish_run(c, ticket, outcome, then, sealed=False)
+        except Exception:  # recorded in full at the end instead
+            log.exception("hasil restore #%s belum tercatat; dicatat di akhir", ticket.run_id)
+            return
+        settled.append(outcome)
+        try:
+            on_settled(outcome)
+        except Exception:
+            log.exception("pemberitahuan hasil restore #%s gagal", ticket.run_id)
+
     source, name = ticket.access.source, ticket.point
     job = RestoreJob(ticket.run_id, ticket.access.target, ticket.access.backup, ticket.spec,
                      lambda remote: find_point(remote, source, name), ticket.digests,
-                     ticket.manifest, journal, cancel or threading.Event(), on_progress)
+                     ticket.manifest, journal, cancel or threading.Event(), on_progress,
+                     settled=settle)
     job.uid = ticket.uid
     job.staging_root = staging_root or ticket.staging_root
     job.limit = ticket.access.max_rate
     if ticket.access.pull is not None:
         job.pull, job.pull_base = ticket.access.pull, ticket.access.source.directory
     outcome = job.run()
-    finish_run(c, ticket, outcome, then)
+    if settled:
+        seal_run(c, ticket.run_id, outcome.rollback_digest)
+    else:
+        finish_run(c, ticket, outcome, then)
     return outcome
 
 
 def finish_run(c: Container, ticket: RunTicket, outcome: Outcome,
-               then: RunEnd | None = None) -> None:
-    """Release the lock, store the result, and move the request along."""
+               then: RunEnd | None = None, sealed: bool = True) -> None:
+    """Store the result, move the request along, and (`sealed`: nothing of the run is
+    left to do) release the system's lock."""
     now = c.clock()
     zone = c.settings.timezone
     with c.unit_of_work() as session:
         run = session.get(RestoreRun, ticket.run_id)
         assert run is not None
-        run.status, run.finished_at, run.lock_key = outcome.status, now, None
+        run.status, run.finished_at = outcome.status, now
+        if sealed:
+            run.lock_key = None
         run.error = outcome.message if outcome.status != "succeeded" else ""
         run.verification = json.dumps({"shadow": outcome.verification,
                                        "live": outcome.post_check,
@@ -189,6 +220,21 @@ def finish_run(c: Container, ticket: RunTicket, outcome: Outcome,
             then(session, ticket.request_id, ticket.actor, outcome)
 
 
+def seal_run(c: Container, run_id: int, digest: str) -> None:
+    """A settled run's last record: the fingerprint of the copy kept for rollback (empty:
+    it could not be taken), and the system's lock released."""
+    with c.unit_of_work() as session:
+        run = session.get(RestoreRun, run_id)
+        assert run is not None
+        run.lock_key = None
+        if digest:
+            run.verification = json.dumps({**json.loads(run.verification or "{}"),
+                                           "rollback_sha256": digest}, ensure_ascii=False)
+        append_event(session, action="rollback_copy_sealed", now=c.clock(),
+                     request_id=run.request_id,
+                     data={"run_id": run_id, "rollback_sha256": digest})
+
+
 def rollback_run(c: Container, run_id: int, actor: Actor, reason: str,
                  then: Callable[[Session, int], None] | None = None,
                  request_id: int | None = None) -> None:
@@ -201,6 +247,9 @@ def rollback_run(c: Container, run_id: int, actor: Actor, reason: str,
                 not run.rollback_ref or \
                 (request_id is not None and run.request_id != request_id):
             raise NotFound(f"Restore #{run_id} tidak punya salinan untuk rollback.")
+        if run.lock_key is not None:
+            raise Busy(f"Restore #{run_id} masih mengambil sidik salinan rollback-nya dan "
+                       "merapikan server tujuan; coba lagi sebentar lagi.")
         system = session.get(System, run.system_id)
         assert system is not None
         access = system_access(session, system.code, zone)
@@ -312,7 +361,43 @@ def recover_interrupted(c: Container, then: Interrupted | None = None) -> list[i
                 if then is not None:
                     then(session, request_id, actor, message)
         recovered.append(run_id)
+    seal_settled(c)
     return recovered
+
+
+def seal_settled(c: Container) -> list[int]:
+    """At start-up: runs that succeeded, and were told, but stopped before their last
+    record (a crash while the copy kept for rollback was fingerprinted): their leftovers
+    on the target are removed, the copy fingerprinted as it is now, and the lock let go.
+    A target that cannot be reached keeps the lock (and refuses a rollback) until a later
+    start-up reaches it."""
+    zone = c.settings.timezone
+    with c.sessions() as session:
+        unsealed = session.execute(select(RestoreRun).where(
+            RestoreRun.status == "succeeded", RestoreRun.lock_key.is_not(None))).scalars().all()
+        work = []
+        for run in unsealed:
+            system = session.get(System, run.system_id)
+            assert system is not None
+            tags = [p["detail"] for p in json.loads(run.phases) if p["status"] == "tag"]
+            work.append((RunNames(run.id, run.uid or ""), run.request_id,
+                         system_access(session, system.code, zone), target_spec(system),
+                         tags[-1] if tags else "", system.staging_dir or STAGING_ROOT))
+    sealed = []
+    for names, request_id, access, spec, tag, root in work:
+        try:
+            _clean_target(access, spec, names, {"started", "done"}, None, tag, root)
+            with ssh_session(access.target) as remote:
+                digest = recipe_for(spec).rollback_digest(remote, names)
+        except RestoreError as exc:
+            with c.unit_of_work() as session:
+                append_event(session, action="restore_recovery_failed", now=c.clock(),
+                             request_id=request_id, note=exc.message,
+                             data={"run_id": names.run_id})
+            continue
+        seal_run(c, names.run_id, digest)
+        sealed.append(names.run_id)
+    return sealed
 
 
 def _state(session: Session, request_id: int) -> State:
