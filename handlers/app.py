@@ -77,6 +77,7 @@ async def _post_init(application: PulihApp) -> None:
                                                                 reply_markup=None)
             except TelegramError as exc:
                 log.warning("tombol pesan restore lama tidak dapat dihapus: %s", exc)
+    chat.restores.ready()
     # A message caught mid-send by a crash goes again (README: the one window left).
     chat.receipts = Receipts(container.settings.data_dir / RECEIPTS_FILE)
     settled, again = await asyncio.to_thread(reconcile, container, container.clock(),

@@ -27,6 +27,7 @@ from bot.workflow.rules import Actor
 from handlers.callbacks import Tap, button, choice_button
 from letters.timefmt import durasi, ukuran
 from restore.engine import PHASE_LABELS, Outcome, Phase, Progress
+from restore.transfer_process import close_spare, keep_spare
 
 log = logging.getLogger("pulih.restore_runs")
 STEPS = (Phase.PREFLIGHT, Phase.TRANSFER, Phase.APPLY, Phase.VERIFY, Phase.SWAP,
@@ -119,6 +120,11 @@ class RestoreRunner:
         live.cancel.set()
         return True
 
+    def ready(self) -> None:
+        """Have a transfer process started for the next restore (restore.transfer_process:
+        its Python start then is not time the team waits)."""
+        keep_spare()
+
     async def stop(self) -> None:
         """On shutdown: every run stops before the swap (live data untouched) and ends."""
         for live in self.live.values():
@@ -128,6 +134,7 @@ class RestoreRunner:
         if self.tasks:
             await asyncio.wait(self.tasks, timeout=120)
         self.pool.shutdown(wait=False)
+        await asyncio.to_thread(close_spare)
 
     async def _run(self, bot: Bot, live: LiveRun,
                    then: Callable[[Session, int, Actor, Outcome], None],

@@ -20,6 +20,7 @@ from typing import IO, Any
 
 from restore import errors
 from restore.errors import Cancelled, RestoreError
+from restore.pipe import openssh_usable
 from restore.safety import Op
 from restore.ssh import Endpoint, Remote
 from restore.tree import Tree, name_of
@@ -70,7 +71,8 @@ def stream_in_child(source: Remote, source_path: str, target: Remote,
     spec = {"source": _endpoint(source.endpoint), "source_path": source_path,
             "target": _endpoint(target.endpoint), "into": _words(command), "size": size,
             "sha256": expected_sha256, "recipe": recipe, "tag": tag, "limit": limit,
-            "failed": failed, "openssh": openssh}
+            "failed": failed,
+            "openssh": openssh_usable() if openssh is None else openssh}
     seen, _, carrier = _in_child(spec, on_progress, cancel or threading.Event(),
                                  tree, ready).partition(" ")
     return seen, carrier
@@ -83,8 +85,14 @@ class ReadyChild:
     logs out and ends; `take` hands it to the one transfer it serves."""
 
     def __init__(self, source: Endpoint, target: Endpoint, tag: str) -> None:
-        self._stderr = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - lives on
-        self._process: subprocess.Popen[str] | None = _spawn(self._stderr)
+        spare = _take_spare()
+        self._stderr: IO[str]
+        if spare is None:
+            self._stderr = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
+            self._process: subprocess.Popen[str] | None = _spawn(self._stderr)
+        else:
+            self._process, self._stderr = spare
+            keep_spare()  # for the next restore
         assert self._process.stdin is not None
         hello = {"ready": True, "source": _endpoint(source), "target": _endpoint(target),
                  "tag": tag}
@@ -102,16 +110,7 @@ class ReadyChild:
         """End it if it was never used (the run stopped before its transfer)."""
         process, self._process = self._process, None
         if process is not None:
-            with contextlib.suppress(BrokenPipeError):
-                assert process.stdin is not None
-                process.stdin.close()  # EOF before any work: it logs out and ends
-            try:
-                process.wait(UNUSED_WAIT)
-            except subprocess.TimeoutExpired:  # still logging in to a server that hangs
-                process.kill()
-                process.wait()
-            if process.stdout is not None:
-                process.stdout.close()
+            _end_unused(process)
         self._stderr.close()
 
     def __enter__(self) -> ReadyChild:
@@ -147,6 +146,56 @@ def _in_child(spec: dict[str, Any], on_progress: Callable[[int], None],
             tree.update((name_of(raw), digest.decode("ascii"))
                         for digest, raw in zip(fields[0::2], fields[1::2], strict=False))
         return answer
+
+
+_spare_lock = threading.Lock()
+_spare: tuple[subprocess.Popen[str], IO[str]] | None = None
+
+
+def keep_spare() -> None:
+    """Keep one transfer process started (Python up, its modules loaded) for this
+    process's next restore, which then only has to log in (the bot, while it runs)."""
+    global _spare
+    with _spare_lock:
+        if _spare is not None and _spare[0].poll() is None:
+            return
+        stderr = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - lives on
+        _spare = (_spawn(stderr), stderr)
+
+
+def close_spare() -> None:
+    """End the spare process, if any (the bot stopping)."""
+    taken = _take_spare(alive_only=False)
+    if taken is not None:
+        process, stderr = taken
+        _end_unused(process)
+        stderr.close()
+
+
+def _take_spare(alive_only: bool = True) -> tuple[subprocess.Popen[str], IO[str]] | None:
+    global _spare
+    with _spare_lock:
+        taken, _spare = _spare, None
+    if taken is not None and alive_only and taken[0].poll() is not None:
+        _end_unused(taken[0])
+        taken[1].close()
+        return None
+    return taken
+
+
+def _end_unused(process: subprocess.Popen[str]) -> None:
+    """End a transfer process given no work: EOF, and it logs out (if it had logged in)
+    and ends; one that hangs (logging in to a silent server) is killed."""
+    with contextlib.suppress(BrokenPipeError):
+        assert process.stdin is not None
+        process.stdin.close()
+    try:
+        process.wait(UNUSED_WAIT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
 
 
 def _spawn(stderr: IO[str]) -> subprocess.Popen[str]:

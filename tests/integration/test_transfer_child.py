@@ -17,9 +17,16 @@ from pathlib import Path
 import pytest
 
 from bot.demo.lab.sshd import SshServer
+from restore import transfer_process
 from restore.errors import Cancelled, ChecksumMismatch, ConnectionLost, RestoreError
 from restore.ssh import session
-from restore.transfer_process import ReadyChild, copy_in_child, stream_in_child
+from restore.transfer_process import (
+    ReadyChild,
+    close_spare,
+    copy_in_child,
+    keep_spare,
+    stream_in_child,
+)
 
 
 def _file(folder: Path, size: int) -> tuple[Path, str]:
@@ -187,3 +194,32 @@ def test_a_refused_login_of_a_transfer_process_started_ahead_fails_its_work_plai
                         ready=ready)
     assert failed.value.code == "host_key_changed"
     assert not (tmp_path / "x").exists()
+
+
+def test_a_running_bot_keeps_one_transfer_process_started_for_the_next_restore(
+        tmp_path: Path, backup_server: SshServer, target_server: SshServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next restore takes the spare (and another is started); what carries the bytes
+    is decided by the bot's settings now, not those of when the spare started."""
+    keep_spare()
+    try:
+        spare = transfer_process._spare
+        assert spare is not None
+        monkeypatch.setenv("PULIH_SSH_BYTES", "paramiko")
+        source, digest = _file(tmp_path, 300_000)
+        with ReadyChild(backup_server.endpoint(), target_server.endpoint(),
+                        "pulih-run-10-uji") as ready:
+            assert ready._process is spare[0]
+            following = transfer_process._spare
+            assert following is not None and following[0].pid != spare[0].pid
+            with session(backup_server.endpoint()) as backup, \
+                    session(target_server.endpoint()) as target:
+                seen, carrier = stream_in_child(
+                    backup, str(source), target, ["dd", f"of={tmp_path / 'tiba'}"],
+                    size=300_000, expected_sha256=digest, tag="pulih-run-10-uji", ready=ready)
+        assert (seen, carrier) == (digest, "paramiko")
+        assert (tmp_path / "tiba").read_bytes() == source.read_bytes()
+    finally:
+        close_spare()
+    assert transfer_process._spare is None
+    assert following[0].returncode == 0  # told to end, and ended by itself
