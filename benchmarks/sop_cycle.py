@@ -155,19 +155,22 @@ def where_step_five_went(run: RestoreRun, marks: dict[str, float],
     assert run.finished_at is not None
     took = (run.finished_at - run.started_at).total_seconds()
     phases: list[tuple[str, float]] = []
+    behind: list[tuple[str, float]] = []  # after the run was told settled
     begun: dict[str, datetime] = {}
     for entry in json.loads(run.phases):
         at = datetime.fromisoformat(entry["at"])
         if entry["status"] == "started":
             begun[entry["phase"]] = at
         elif entry["status"] in ("done", "failed") and entry["phase"] in begun:
-            phases.append((f"  fase {entry['phase']}",
-                           (at - begun.pop(entry["phase"])).total_seconds()))
+            start = begun.pop(entry["phase"])
+            (phases if start < run.finished_at else behind).append(
+                (f"  fase {entry['phase']}", (at - start).total_seconds()))
     return [("ketuk 'Restore titik ini' sampai pertanyaan nama", marks["prompt"]),
             ("restore tercatat (mulai sampai selesai)", took), *phases,
             ("  di luar fase (koneksi, pencatatan)", took - sum(s for _, s in phases)),
             ("nama diketik sampai mulai, dan selesai sampai BERHASIL tampil",
-             seen - marks["named"] - took)]
+             seen - marks["named"] - took),
+            *((f"setelah BERHASIL, di belakang:{label[1:]}", s) for label, s in behind)]
 
 
 def reading_cpu(dump: Path) -> float:

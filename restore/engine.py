@@ -251,9 +251,8 @@ class RestoreJob:
                                 outcome.message.removesuffix(" Data live tidak disentuh.")
                                 + " Penggantian ternyata sudah terjadi: data hasil restore kini "
                                 "live dan kondisi sebelumnya tersimpan untuk rollback.")
-                    if outcome.status == "succeeded":
-                        outcome.rollback_digest = self._fingerprint(target, recipe)
-                    self._cleanup(target, recipe, swapped)
+                    outcome.rollback_digest = self._cleanup(
+                        target, recipe, swapped, fingerprint=outcome.status == "succeeded")
                     if before is not None and not swapped:
                         # The claim about live data is replaced by one that was checked.
                         said = _UNTOUCHED.sub("", outcome.message).rstrip()
@@ -433,10 +432,13 @@ class RestoreJob:
                                f"Sidik salinan rollback tidak dapat diambil: {exc.message}")
             return ""
 
-    def _cleanup(self, target: Remote, recipe: Recipe, swapped: bool) -> None:
-        """Stop what this run may still have running on the target (a cancelled import, a
+    def _cleanup(self, target: Remote, recipe: Recipe, swapped: bool,
+                 fingerprint: bool = False) -> str:
+        """With `fingerprint`, first fingerprint the copy kept for rollback (returned).
+        Stop what this run may still have running on the target (a cancelled import, a
         hash), then remove the staging copy and whatever the shadow left; never live data."""
         self.journal.phase(Phase.CLEANUP, "started")
+        digest = self._fingerprint(target, recipe) if fingerprint else ""
         try:
             stop_run(target, self.tag)
             target.run("rm", "-rf", "--", self.staging_dir, check=False)
@@ -445,6 +447,7 @@ class RestoreJob:
             self.journal.phase(Phase.CLEANUP, "done", "rollback disimpan" if swapped else "")
         except RestoreError as exc:
             self.journal.phase(Phase.CLEANUP, "failed", exc.message)
+        return digest
 
 
 def live_checked(target: Remote, recipe: Recipe, before: list[str], message: str,
