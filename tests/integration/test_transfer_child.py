@@ -131,8 +131,14 @@ def test_a_child_that_dies_without_answering_fails_the_copy_plainly(
 
 def _peer_ports(pid: int) -> set[int]:
     """The remote ports of the established TCP connections process `pid` holds."""
-    inodes = {os.readlink(f"/proc/{pid}/fd/{fd}")[8:-1] for fd in os.listdir(f"/proc/{pid}/fd")
-              if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:[")}
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except FileNotFoundError:  # closed since it was listed (the process is starting)
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
     ports = set()
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
