@@ -87,12 +87,13 @@ class ReadyChild:
     def __init__(self, source: Endpoint, target: Endpoint, tag: str) -> None:
         spare = _take_spare()
         self._stderr: IO[str]
+        # The next spare is started when this run ends, not while it needs the CPU.
+        self._replace = spare is not None
         if spare is None:
             self._stderr = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
             self._process: subprocess.Popen[str] | None = _spawn(self._stderr)
         else:
             self._process, self._stderr = spare
-            keep_spare()  # for the next restore
         assert self._process.stdin is not None
         hello = {"ready": True, "source": _endpoint(source), "target": _endpoint(target),
                  "tag": tag}
@@ -112,6 +113,9 @@ class ReadyChild:
         if process is not None:
             _end_unused(process)
         self._stderr.close()
+        if self._replace:
+            self._replace = False
+            keep_spare()
 
     def __enter__(self) -> ReadyChild:
         return self

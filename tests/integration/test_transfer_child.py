@@ -205,8 +205,8 @@ def test_a_refused_login_of_a_transfer_process_started_ahead_fails_its_work_plai
 def test_a_running_bot_keeps_one_transfer_process_started_for_the_next_restore(
         tmp_path: Path, backup_server: SshServer, target_server: SshServer,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """The next restore takes the spare (and another is started); what carries the bytes
-    is decided by the bot's settings now, not those of when the spare started."""
+    """The next restore takes the spare (another is started when it ends); what carries
+    the bytes is decided by the bot's settings now, not those of when the spare started."""
     keep_spare()
     try:
         spare = transfer_process._spare
@@ -216,8 +216,7 @@ def test_a_running_bot_keeps_one_transfer_process_started_for_the_next_restore(
         with ReadyChild(backup_server.endpoint(), target_server.endpoint(),
                         "pulih-run-10-uji") as ready:
             assert ready._process is spare[0]
-            following = transfer_process._spare
-            assert following is not None and following[0].pid != spare[0].pid
+            assert transfer_process._spare is None  # the next is started when this ends
             with session(backup_server.endpoint()) as backup, \
                     session(target_server.endpoint()) as target:
                 seen, carrier = stream_in_child(
@@ -225,6 +224,8 @@ def test_a_running_bot_keeps_one_transfer_process_started_for_the_next_restore(
                     size=300_000, expected_sha256=digest, tag="pulih-run-10-uji", ready=ready)
         assert (seen, carrier) == (digest, "paramiko")
         assert (tmp_path / "tiba").read_bytes() == source.read_bytes()
+        following = transfer_process._spare
+        assert following is not None and following[0].pid != spare[0].pid
     finally:
         close_spare()
     assert transfer_process._spare is None
