@@ -150,24 +150,40 @@ class Round:
 
 def where_step_five_went(run: RestoreRun, marks: dict[str, float],
                          seen: float) -> list[tuple[str, float]]:
-    """Step 5 as seen in chat, split: the chat's round trips, and each phase of the run as
-    its record timed it."""
+    """Step 5 as seen in chat, split: the chat's round trips, each phase of the run as its
+    record timed it, and what its record shows between them."""
     assert run.finished_at is not None
     took = (run.finished_at - run.started_at).total_seconds()
     phases: list[tuple[str, float]] = []
     behind: list[tuple[str, float]] = []  # after the run was told settled
     begun: dict[str, datetime] = {}
+    tagged = first = last = None
     for entry in json.loads(run.phases):
         at = datetime.fromisoformat(entry["at"])
+        if entry["status"] == "tag":
+            tagged = at
         if entry["status"] == "started":
+            first = first or at
             begun[entry["phase"]] = at
         elif entry["status"] in ("done", "failed") and entry["phase"] in begun:
             start = begun.pop(entry["phase"])
-            (phases if start < run.finished_at else behind).append(
-                (f"  fase {entry['phase']}", (at - start).total_seconds()))
+            if start < run.finished_at:
+                phases.append((f"  fase {entry['phase']}", (at - start).total_seconds()))
+                last = at
+            else:
+                behind.append((f"  fase {entry['phase']}", (at - start).total_seconds()))
+    assert tagged is not None and first is not None and last is not None
+    outside = took - sum(s for _, s in phases)
+    opening = (tagged - run.started_at).total_seconds()
+    logins = (first - tagged).total_seconds()
+    closing = (run.finished_at - last).total_seconds()
     return [("ketuk 'Restore titik ini' sampai pertanyaan nama", marks["prompt"]),
             ("restore tercatat (mulai sampai selesai)", took), *phases,
-            ("  di luar fase (koneksi, pencatatan)", took - sum(s for _, s in phases)),
+            ("  di luar fase (koneksi, pencatatan)", outside),
+            ("    dicatat mulai sampai catatan pertama mesin restore", opening),
+            ("    login ke kedua server dan mencari titik backup", logins),
+            ("    di antara fase (catatan tiap fase)", outside - opening - logins - closing),
+            ("    pemeriksaan terakhir sampai hasil tercatat", closing),
             ("nama diketik sampai mulai, dan selesai sampai BERHASIL tampil",
              seen - marks["named"] - took),
             *((f"setelah BERHASIL, di belakang:{label[1:]}", s) for label, s in behind)]

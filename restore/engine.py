@@ -215,7 +215,8 @@ class RestoreJob:
             self._step(Phase.SWAP, lambda: r.swap(t, self.names))
             swapped = True
             try:
-                outcome.post_check = self._step(Phase.POSTCHECK, lambda: self._post_check(t, r))
+                outcome.post_check = self._step(
+                    Phase.POSTCHECK, lambda: self._post_check(t, r, outcome.verification))
             except RestoreError as exc:
                 self._step(Phase.ROLLBACK, lambda: r.rollback(t, self.names))
                 swapped, rolled_back = False, True
@@ -343,8 +344,9 @@ class RestoreJob:
                 self._lock.close()
             self._lock = None
 
-    def _post_check(self, target: Remote, recipe: Recipe) -> dict[str, Any]:
-        result = recipe.post_check(target, self.manifest)
+    def _post_check(self, target: Remote, recipe: Recipe,
+                    verified: dict[str, Any]) -> dict[str, Any]:
+        result = recipe.post_check(target, verified)
         if self.spec.health_url:
             result["health"] = self._health(target, self.spec.health_url)
         return result

@@ -26,7 +26,7 @@ from typing import IO, Protocol
 import paramiko
 
 from restore.safety import AND, TO_ERR, Op
-from restore.ssh import PASSPHRASE_ENV, Remote, close_quietly
+from restore.ssh import PASSPHRASE_ENV, Endpoint, Remote, close_quietly
 
 BYTES_ENV = "PULIH_SSH_BYTES"  # "paramiko": never OpenSSH processes (see Settings)
 CHUNK = 1 << 20
@@ -76,19 +76,26 @@ def openssh_usable() -> bool:
     return shutil.which("ssh") is not None and not os.environ.get(PASSPHRASE_ENV)
 
 
-def ssh_argv(remote: Remote, tokens: Sequence[str | Op], tag: str | None = None) -> list[str]:
-    """The `ssh` command that runs `tokens` on `remote` exactly as `Remote.open` would:
-    the same key, strict checking against the same known_hosts, nothing else read (no
-    user or system config, no agent, no other key), never a question asked."""
-    e = remote.endpoint
-    return ["ssh", "-F", "/dev/null", "-T", "-x", "-a",
+def endpoint_options(e: Endpoint) -> list[str]:
+    """The `ssh` options that reach `e` exactly as `Remote.open` would: the same key,
+    strict checking against the same known_hosts, nothing else read (no user or system
+    config, no agent, no other key), never a question asked."""
+    return ["-F", "/dev/null", "-T", "-x", "-a",
             "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
             "-o", f"UserKnownHostsFile={e.known_hosts}", "-o", "GlobalKnownHostsFile=/dev/null",
             "-o", "CheckHostIP=no", "-o", "UpdateHostKeys=no",
             "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none", "-i", str(e.key_path),
             "-o", "ConnectTimeout=15", "-o", "ServerAliveInterval=15",
             "-o", "ServerAliveCountMax=4", "-o", "LogLevel=ERROR", "-c", CIPHERS,
-            "-p", str(e.port), "-l", e.user, "--", e.host,
+            "-p", str(e.port), "-l", e.user]
+
+
+def ssh_argv(remote: Remote, tokens: Sequence[str | Op], tag: str | None = None) -> list[str]:
+    """The `ssh` command that runs `tokens` on `remote` as `Remote.open` would; through
+    the remote's logged-in master connection (restore.mux) when it has one."""
+    shared = ["-o", "ControlMaster=no", "-o", f"ControlPath={remote.control}"] \
+        if remote.control else []
+    return ["ssh", *endpoint_options(remote.endpoint), *shared, "--", remote.endpoint.host,
             remote.command_line(tuple(tokens), None, tag)]
 
 

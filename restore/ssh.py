@@ -133,6 +133,9 @@ class Remote:
         # Set by a restore: every command runs under a shell named after the run, so that
         # what it left running can be found and stopped after a crash (restore.engine).
         self.tag: str | None = None
+        # An OpenSSH master's socket logged in to this endpoint (restore.mux): the `ssh`
+        # processes that carry bytes (restore.pipe) start as its sessions.
+        self.control: str | None = None
 
     @property
     def transport(self) -> paramiko.Transport:

@@ -26,6 +26,7 @@ from typing import Any, TextIO
 from restore.errors import RestoreError
 from restore.inspect import inspector_for
 from restore.inspect_sql import SqlInspector
+from restore.mux import Masters
 from restore.pipe import openssh_usable
 from restore.safety import Op
 from restore.ssh import Endpoint, Remote, connect
@@ -50,10 +51,15 @@ def endpoint_from(spec: dict[str, Any]) -> Endpoint:
 # Run before the child exits because its parent is gone (cancelled, or dead): stop the
 # import a stream feeds while its input is still open.
 _ON_GONE: list[Callable[[], None]] = []
+# Set once the answer is given: the parent's EOF then lets the child close what it
+# opened (its logged-in connections among them) instead of ending it on the spot.
+_ANSWERED = threading.Event()
 
 
 def _watch_parent(stdin: TextIO) -> None:
     stdin.read()  # returns at EOF only
+    if _ANSWERED.is_set():
+        return
     for last_word in _ON_GONE:
         with suppress(Exception):
             last_word()
@@ -93,17 +99,25 @@ def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
         return 0
     spec = json.loads(line)
     source = target = failure = None
+    masters: Masters | None = None
     if spec.get("ready"):
-        # Started ahead of its work (transfer_process.ReadyChild): log in now, then wait.
+        # Started ahead of its work (transfer_process.ReadyChild): log in now, then wait;
+        # the `ssh` processes that may carry the bytes get their connections made too.
+        if openssh_usable() and spec.get("target"):
+            masters = Masters(endpoint_from(spec["source"]), endpoint_from(spec["target"]))
         source, target, failure = _log_in(spec)
         line = stdin.readline()
         if not line:  # the run ended before its transfer
             _close(source, target)
+            if masters is not None:
+                masters.close()
             return 0
         spec = {**spec, **json.loads(line)}
     openssh = spec.get("openssh")
     if openssh is None:
         openssh = openssh_usable()
+    if masters is not None and openssh and failure is None:
+        masters.lend(source, target)
     if not (spec.get("into") and openssh):
         os.nice(NICE)
     threading.Thread(target=_watch_parent, args=(stdin,), daemon=True).start()
@@ -143,6 +157,7 @@ def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
                                failed=spec.get("failed") or "Impor gagal",
                                openssh=openssh)
             _write_tree(spec.get("tree_to"), reader)
+            _ANSWERED.set()
             stdout.write(f"OK {seen} {'ssh' if openssh else 'paramiko'}\n")
             stdout.flush()
             return 0
@@ -152,11 +167,15 @@ def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
                            limit=int(spec.get("limit") or 0))
         _write_tree(spec.get("tree_to"), reader)
     except RestoreError as exc:
+        _ANSWERED.set()
         stdout.write(f"E {exc.code} {json.dumps(exc.message)}\n")
         stdout.flush()
         return 1
     finally:
         _close(source, target)
+        if masters is not None:
+            masters.close()
+    _ANSWERED.set()
     stdout.write(f"OK {seen}\n")
     stdout.flush()
     return 0

@@ -135,7 +135,7 @@ class FilesRecipe:
             raise CommandFailed(f"Menukar folder gagal, folder lama dikembalikan: "
                                 f"{moved.error_text()}")
 
-    def post_check(self, remote: Remote, manifest: dict[str, Any]) -> dict[str, Any]:
+    def post_check(self, remote: Remote, verified: dict[str, Any]) -> dict[str, Any]:
         found = self.tree(remote, self.live)
         return {"files": len(found), "tree_sha256": tree_digest(found)}
 

@@ -61,11 +61,17 @@ class PostgreSQLRecipe(DatabaseRecipe):
         return self.sql(remote, "SELECT 1 FROM pg_database WHERE datname = "
                                 f"{quote_text(name)};").strip() == "1"
 
-    def counts(self, remote: Remote, database: str) -> dict[str, int]:
+    def _qualified(self, remote: Remote, database: str) -> list[str]:
         text = self.sql(remote, "SELECT schemaname || '.' || tablename FROM pg_tables WHERE "
                                 "schemaname NOT IN ('pg_catalog', 'information_schema') "
                                 "ORDER BY 1;", database)
-        names = [line for line in text.splitlines() if line]
+        return [line for line in text.splitlines() if line]
+
+    def tables(self, remote: Remote, database: str) -> list[str]:
+        return [n.removeprefix("public.") for n in self._qualified(remote, database)]
+
+    def counts(self, remote: Remote, database: str) -> dict[str, int]:
+        names = self._qualified(remote, database)
         if not names:
             return {}
         query = "".join(

@@ -33,7 +33,9 @@ def test_one_request_travels_all_eight_steps_in_telegram(office: Office,
             await file_and_assign(office)
             result = await check_and_restore(office)
             assert "Dijalankan oleh: Dimas Pratama" in text_of(result)
-            assert "Data live: tabel dan baris: Sesuai: 1 tabel, 3 baris" in text_of(result)
+            assert "Salinan sementara: tabel dan baris: Sesuai: 1 tabel, 3 baris" \
+                in text_of(result)
+            assert "Data live: tabel: Sesuai: 1 tabel" in text_of(result)
             await shown(fake, kabid.user_id, "LANGKAH 6")
             await shown(fake, kabid.user_id, "KONSEP")  # the draft report, before deciding
             assert await kabid.taps("Sahkan") == "Tersimpan."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -177,6 +177,50 @@ def test_a_swap_the_server_refuses_leaves_live_untouched_and_no_leftovers(
     assert "swap:started" in journal.statuses() and "swap:done" not in journal.statuses()
     assert snapshot(mariadb, name) == damaged
     assert not [d for d in mariadb.sql("SHOW DATABASES").split() if d.startswith("pulih_")]
+
+
+class SwappedThen(MemoryJournal):
+    """Runs `then` on the live database the moment the swap is done, before the check."""
+
+    def __init__(self, then: Callable[[], object]) -> None:
+        super().__init__()
+        self.then = then
+
+    def phase(self, phase: Phase, status: str, detail: str = "") -> None:
+        super().phase(phase, status, detail)
+        if (phase, status) == (Phase.POSTCHECK, "started"):
+            self.then()
+
+
+def test_the_application_writing_right_after_the_swap_does_not_undo_the_restore(
+        mariadb: MariaDB, backup_server: SshServer, target_server: SshServer,
+        live: tuple[str, Path, dict[str, str]], tmp_path: Path) -> None:
+    name, root, backup_state = live
+    damage(mariadb, name)
+    journal = SwappedThen(lambda: mariadb.sql(
+        "INSERT INTO pegawai (id, nama) VALUES (9001, 'baru dari aplikasi')", name))
+    outcome = checked_job(15, backup_server, target_server, root, "simpeg", "20261123-0200",
+                          spec(mariadb, name), tmp_path / "staging", journal=journal).run()
+    assert outcome.status == "succeeded", outcome.message
+    assert outcome.post_check == {"tables_present": 2}
+    restored = snapshot(mariadb, name)
+    assert restored["jabatan"] == backup_state["jabatan"]
+    assert restored["pegawai"] == backup_state["pegawai"] + "9001\tbaru dari aplikasi\tNULL\tNULL\n"
+
+
+def test_a_live_table_gone_between_the_swap_and_its_check_puts_the_old_state_back(
+        mariadb: MariaDB, backup_server: SshServer, target_server: SshServer,
+        live: tuple[str, Path, dict[str, str]], tmp_path: Path) -> None:
+    name, root, _ = live
+    damaged = damage(mariadb, name)
+    journal = SwappedThen(lambda: mariadb.sql("DROP TABLE jabatan", name))
+    outcome = checked_job(16, backup_server, target_server, root, "simpeg", "20261123-0200",
+                          spec(mariadb, name), tmp_path / "staging", journal=journal).run()
+    assert outcome.status == "failed" and not outcome.swapped
+    assert "Pemeriksaan setelah penggantian gagal (tabel basis data live tidak sama dengan " \
+           "salinan sementara yang diverifikasi (hilang: jabatan; lebih: -))" in outcome.message
+    assert "data live dikembalikan ke kondisi sebelum restore" in outcome.message
+    assert snapshot(mariadb, name) == damaged
 
 
 @pytest.mark.parametrize("byte_pipe", ["openssh", "paramiko"])

@@ -89,7 +89,8 @@ def test_a_postgresql_database_is_restored_exactly_from_custom_and_plain_dumps(
                           tmp_path / "staging").run()
     assert outcome.status == "succeeded", outcome.message
     assert pg_snapshot(pg_server, name) == backup_state
-    assert outcome.post_check["tables"] == {"sekolah": 400, "arsip.log": 2}
+    assert outcome.verification["tables"] == {"sekolah": 400, "arsip.log": 2}
+    assert outcome.post_check == {"tables_present": 2}
     recipe = PostgreSQLRecipe(spec)
     with session(target_server.endpoint()) as remote:
         assert recipe.rollback_digest(remote, RunNames(run_id)) == outcome.rollback_digest

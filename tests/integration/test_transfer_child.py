@@ -230,3 +230,89 @@ def test_a_running_bot_keeps_one_transfer_process_started_for_the_next_restore(
         close_spare()
     assert transfer_process._spare is None
     assert following[0].returncode == 0  # told to end, and ended by itself
+
+
+def _ssh_children(pid: int) -> dict[int, str]:
+    """The `ssh` processes `pid` started, with their command lines."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            line = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid and line.startswith("ssh "):
+            found[int(entry)] = line
+    return found
+
+
+def test_the_ssh_process_carrying_the_bytes_uses_a_connection_made_before_its_work(
+        tmp_path: Path, backup_server: SshServer, target_server: SshServer) -> None:
+    """No login while the team waits: the `ssh` that feeds the import holds no connection
+    of its own; it is a session of a master that logged in when the run began."""
+    source, digest = _file(tmp_path, 1024 * 1024)
+    arrived, go = tmp_path / "tiba", tmp_path / "lanjut"
+    ready = ReadyChild(backup_server.endpoint(), target_server.endpoint(), "pulih-run-11-uji")
+    pid = ready._process.pid if ready._process else 0
+    outcome: list[object] = []
+    try:
+        with session(backup_server.endpoint()) as backup, \
+                session(target_server.endpoint()) as target:
+            # The import holds on after reading everything, until the test has looked.
+            command = ["sh", "-c", f"cat > {arrived}; while [ ! -e {go} ]; do sleep 0.05; done"]
+            streaming = threading.Thread(target=lambda: outcome.append(stream_in_child(
+                backup, str(source), target, command, size=source.stat().st_size,
+                expected_sha256=digest, tag="pulih-run-11-uji", ready=ready)))
+            streaming.start()
+            deadline = time.monotonic() + 30
+            while not (arrived.exists() and arrived.stat().st_size == source.stat().st_size) \
+                    and time.monotonic() < deadline:
+                time.sleep(0.05)
+            carriers = _ssh_children(pid)
+            masters = {p: line for p, line in carriers.items() if " -M " in line}
+            feeding = {p: line for p, line in carriers.items() if " -M " not in line}
+            assert len(masters) == 2
+            assert {port for p in masters for port in _peer_ports(p)} == \
+                {backup_server.port, target_server.port}
+            assert feeding and all("ControlMaster=no" in line for line in feeding.values())
+            assert all(not _peer_ports(p) for p in feeding)  # no TCP of its own
+            folder = Path(next(iter(masters.values())).split("ControlPath=")[1].split()[0]).parent
+            assert folder.stat().st_mode & 0o777 == 0o700
+            go.touch()
+            streaming.join(30)
+    finally:
+        ready.close()
+    assert outcome == [(digest, "ssh")]
+    assert arrived.read_bytes() == source.read_bytes()
+    assert not _ssh_children(pid) and not folder.exists()
+
+
+def test_the_logged_in_connections_of_a_transfer_process_killed_outright_end_with_it(
+        backup_server: SshServer, target_server: SshServer) -> None:
+    ready = ReadyChild(backup_server.endpoint(), target_server.endpoint(), "pulih-run-12-uji")
+    process = ready._process
+    assert process is not None
+    deadline = time.monotonic() + 30
+    while len(masters := _ssh_children(process.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(masters) == 2
+    for pid in masters:  # logged in
+        while not _peer_ports(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    process.kill()
+    process.wait()
+    deadline = time.monotonic() + 15
+    while any(Path(f"/proc/{p}").exists() and "Z" not in _state(p) for p in masters) \
+            and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [p for p in masters if Path(f"/proc/{p}").exists() and "Z" not in _state(p)]
+    ready.close()
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return "Z"

@@ -123,6 +123,10 @@ def verification_checks(verification: dict[str, Any]) -> tuple[Check, ...]:
             total = sum(int(v) for v in tables.values())
             checks.append(Check(f"{where}: tabel dan baris", method,
                                 f"Sesuai: {len(tables)} tabel, {total} baris"))
+        present = part.get("tables_present")
+        if present:
+            checks.append(Check(f"{where}: tabel", "Daftar tabel dibandingkan dengan salinan "
+                                "sementara yang diverifikasi", f"Sesuai: {present} tabel"))
         files = part.get("files")
         if files:
             checks.append(Check(f"{where}: berkas", "Jumlah berkas dibandingkan",
