@@ -16,7 +16,7 @@ from telegram import CallbackQuery, InlineKeyboardButton, Update
 
 from bot.services.chats.conversations import CONFIRM, Pending, forget, remember
 from bot.services.requests.views import run_header, system_code
-from bot.services.restores.runs import remember_message, rollback_run
+from bot.services.restores.runs import expect_run, remember_message, rollback_run
 from bot.services.restores.teamwork import (
     CheckDone,
     accept_restored,
@@ -219,6 +219,10 @@ async def _confirm(update: Update, query: CallbackQuery, context: PulihContext, 
                        say(context, "type_system_name"),
                        text(context, "team_confirm", who=query.from_user.full_name, code=code,
                             ticket=ticket), code)
+    try:  # while the name is typed; the run logs in itself should this fail
+        await asyncio.to_thread(expect_run, context.pulih.container, code)
+    except Exception:
+        log.exception("login awal untuk restore %s gagal", code)
 
 
 async def _cancel(update: Update, query: CallbackQuery, context: PulihContext, tap: Tap,

@@ -141,15 +141,18 @@ _PG_KEYWORDS = [
 ]
 _PG_NAMES = re.compile(r"\bPULIH_\w+")
 
-# A whole line that is one statement of plain rows, as the dump tools write them: accepted
-# at C speed. Strings have no line break, numbers no `--`: anything else takes the slow path.
+# A whole line that is one statement of plain rows, as the dump tools write them (their
+# key words in capitals): accepted at C speed. Strings have no line break, numbers no
+# `--`: anything else, lower-case key words included, takes the slow path. Matched case
+# by case, the scan is an eighth faster than ignoring case (restore.inspect_sql is most
+# of the CPU a streamed restore adds on its host).
 _MY_ROW_LINE = re.compile(
-    r"INSERT INTO `(?!pulih_)[A-Za-z0-9_$]+`(?: \((?:`[A-Za-z0-9_$ ]+`(?:, ?)?)*\))? VALUES "
-    r"(?:[(,) ]|'[^'\\\n]*+(?:\\.[^'\\\n]*+)*+'|(?:[0-9.eE+]|-(?!-))++|NULL|_binary|"
-    r"0x[0-9A-Fa-f]++)*+;\n", re.IGNORECASE)
+    r"INSERT INTO `(?!(?i:pulih_))[A-Za-z0-9_$]+`(?: \((?:`[A-Za-z0-9_$ ]+`(?:, ?)?)*\))? "
+    r"VALUES (?:[(,) ]|'[^'\\\n]*+(?:\\.[^'\\\n]*+)*+'|(?:[0-9.eE+]|-(?!-))++|NULL|_binary|"
+    r"0x[0-9A-Fa-f]++)*+;\n")
 _PG_ROW_LINE = re.compile(
-    r"INSERT INTO (?!pulih_)[A-Za-z0-9_.\"]+(?: \([A-Za-z0-9_\", ]*\))? VALUES "
-    r"(?:[(,) ]|'[^'\n]*+'|(?:[0-9.eE+]|-(?!-))++|NULL|true|false)*+;\n", re.IGNORECASE)
+    r"INSERT INTO (?!(?i:pulih_))[A-Za-z0-9_.\"]+(?: \([A-Za-z0-9_\", ]*\))? VALUES "
+    r"(?:[(,) ]|'[^'\n]*+'|(?:[0-9.eE+]|-(?!-))++|NULL|true|false)*+;\n")
 
 _ROWS = re.compile(r"\s*(?:INSERT|REPLACE)\s+(?:INTO\s+)?([^\s(]+)\s*(?:\([^)]*\)\s*)?VALUES\b")
 _VALUES = re.compile(r"[\s0-9.+\-(),']+|\b(?:NULL|TRUE|FALSE|DEFAULT|_BINARY)\b|\b0X[0-9A-F]*\b|"

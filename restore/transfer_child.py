@@ -106,13 +106,23 @@ def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
         if openssh_usable() and spec.get("target"):
             masters = Masters(endpoint_from(spec["source"]), endpoint_from(spec["target"]))
         source, target, failure = _log_in(spec)
+        # Logged in ahead of a confirmation that may never come: ends by itself.
+        expiry = threading.Timer(float(spec.get("idle") or 0), _expire,
+                                 args=(source, target, masters))
+        expiry.daemon = True
+        if spec.get("idle"):
+            expiry.start()
         line = stdin.readline()
+        expiry.cancel()
         if not line:  # the run ended before its transfer
             _close(source, target)
             if masters is not None:
                 masters.close()
             return 0
         spec = {**spec, **json.loads(line)}
+        for remote in (source, target):
+            if remote is not None:  # the run's tag, known only now for one logged in ahead
+                remote.tag = spec.get("tag")
     openssh = spec.get("openssh")
     if openssh is None:
         openssh = openssh_usable()
@@ -179,6 +189,14 @@ def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
     stdout.write(f"OK {seen}\n")
     stdout.flush()
     return 0
+
+
+def _expire(source: Remote | None, target: Remote | None, masters: Masters | None) -> None:
+    """Never given work within its time: log out and end (the parent offers it for less)."""
+    _close(source, target)
+    if masters is not None:
+        masters.close()
+    os._exit(0)
 
 
 def _close(*remotes: Remote | None) -> None:

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -85,21 +86,15 @@ class ReadyChild:
     logs out and ends; `take` hands it to the one transfer it serves."""
 
     def __init__(self, source: Endpoint, target: Endpoint, tag: str) -> None:
-        spare = _take_spare()
         self._stderr: IO[str]
-        # The next spare is started when this run ends, not while it needs the CPU.
-        self._replace = spare is not None
-        if spare is None:
-            self._stderr = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
-            self._process: subprocess.Popen[str] | None = _spawn(self._stderr)
-        else:
-            self._process, self._stderr = spare
-        assert self._process.stdin is not None
-        hello = {"ready": True, "source": _endpoint(source), "target": _endpoint(target),
-                 "tag": tag}
-        with contextlib.suppress(BrokenPipeError):  # a child that died says so on use
-            self._process.stdin.write(json.dumps(hello) + "\n")
-            self._process.stdin.flush()
+        self._process: subprocess.Popen[str] | None
+        self._replace = False
+        warmed = _take_warm(source, target)
+        if warmed is not None:  # logged in while the team member typed the confirmation
+            self._process, self._stderr = warmed
+            return
+        # A spare taken is replaced when this run ends, not while it needs the CPU.
+        self._process, self._stderr, self._replace = _greet(source, target, tag)
 
     def take(self) -> tuple[subprocess.Popen[str], IO[str]]:
         if self._process is None:
@@ -154,6 +149,69 @@ def _in_child(spec: dict[str, Any], on_progress: Callable[[int], None],
 
 _spare_lock = threading.Lock()
 _spare: tuple[subprocess.Popen[str], IO[str]] | None = None
+WARM_FOR = 300.0  # seconds a process logged in ahead of a confirmation is offered
+IDLE_END = WARM_FOR + 60  # ... and after which, never given work, it ends by itself
+_warm: dict[tuple[Endpoint, Endpoint], tuple[subprocess.Popen[str], IO[str], float]] = {}
+
+
+def _greet(source: Endpoint, target: Endpoint, tag: str,
+           idle: float = IDLE_END) -> tuple[subprocess.Popen[str], IO[str], bool]:
+    """The spare (or a new transfer process), told to log in to both servers now; and
+    whether it was the spare."""
+    spare = _take_spare()
+    stderr: IO[str]
+    if spare is None:
+        stderr = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - handed on
+        process = _spawn(stderr)
+    else:
+        process, stderr = spare
+    assert process.stdin is not None
+    hello = {"ready": True, "source": _endpoint(source), "target": _endpoint(target),
+             "tag": tag, "idle": idle}
+    with contextlib.suppress(BrokenPipeError):  # a child that died says so on use
+        process.stdin.write(json.dumps(hello) + "\n")
+        process.stdin.flush()
+    return process, stderr, spare is not None
+
+
+def warm(source: Endpoint, target: Endpoint, idle: float = IDLE_END) -> None:
+    """A restore between these servers is about to be confirmed (the team member is
+    typing the system's name): log a transfer process in to both now, so that the run
+    finds its logins made. One per pair of servers; offered for WARM_FOR seconds, and
+    ended by itself after `idle` seconds without work."""
+    _expire_warm()
+    with _spare_lock:
+        known = _warm.get((source, target))
+        if known is not None and known[0].poll() is None:
+            return
+    process, stderr, was_spare = _greet(source, target, "", idle)
+    with _spare_lock:
+        _warm[(source, target)] = (process, stderr, time.monotonic())
+    if was_spare:
+        keep_spare()
+
+
+def _take_warm(source: Endpoint,
+               target: Endpoint) -> tuple[subprocess.Popen[str], IO[str]] | None:
+    _expire_warm()
+    with _spare_lock:
+        found = _warm.pop((source, target), None)
+    if found is None:
+        return None
+    if found[0].poll() is not None:
+        found[1].close()
+        return None
+    return found[0], found[1]
+
+
+def _expire_warm(everything: bool = False) -> None:
+    now = time.monotonic()
+    with _spare_lock:
+        old = [key for key, (_, _, at) in _warm.items() if everything or now - at > WARM_FOR]
+        ended = [_warm.pop(key) for key in old]
+    for process, stderr, _ in ended:
+        _end_unused(process)
+        stderr.close()
 
 
 def keep_spare() -> None:
@@ -168,7 +226,8 @@ def keep_spare() -> None:
 
 
 def close_spare() -> None:
-    """End the spare process, if any (the bot stopping)."""
+    """End the spare process, if any, and those logged in ahead (the bot stopping)."""
+    _expire_warm(everything=True)
     taken = _take_spare(alive_only=False)
     if taken is not None:
         process, stderr = taken

@@ -316,3 +316,60 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except FileNotFoundError:
         return "Z"
+
+
+def test_the_run_takes_the_process_logged_in_while_its_confirmation_was_typed(
+        tmp_path: Path, backup_server: SshServer, target_server: SshServer) -> None:
+    """Logged in before the run had a number; the run's tag names its commands all the
+    same (what recovery finds and stops)."""
+    data = os.urandom(500_000)
+    digest = hashlib.sha256(data).hexdigest()
+    source = tmp_path / "dump.sql.gz"
+    os.mkfifo(source)  # `cat` on the backup server waits here until the test has looked
+    arrived = tmp_path / "tiba"
+    transfer_process.warm(backup_server.endpoint(), target_server.endpoint())
+    try:
+        warmed = transfer_process._warm[(backup_server.endpoint(), target_server.endpoint())][0]
+        deadline = time.monotonic() + 30
+        wanted = {backup_server.port, target_server.port}
+        while not wanted <= _peer_ports(warmed.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert wanted <= _peer_ports(warmed.pid)
+        outcome: list[object] = []
+        with ReadyChild(backup_server.endpoint(), target_server.endpoint(),
+                        "pulih-run-13-uji") as ready, \
+                session(backup_server.endpoint()) as backup, \
+                session(target_server.endpoint()) as target:
+            assert ready._process is warmed
+            streaming = threading.Thread(target=lambda: outcome.append(stream_in_child(
+                backup, str(source), target, ["dd", f"of={arrived}", "status=none"],
+                size=len(data), expected_sha256=digest, tag="pulih-run-13-uji",
+                ready=ready)))
+            streaming.start()
+            tagged = ""
+            while f"cat -- {source}" not in tagged and time.monotonic() < deadline:
+                tagged = subprocess.run(["pgrep", "-af", "pulih-run-13-uj[i]"],
+                                        capture_output=True, text=True).stdout
+                time.sleep(0.05)
+            assert f"cat -- {source}" in tagged  # the backup side's command, by the run's tag
+            source.write_bytes(data)
+            streaming.join(30)
+        assert outcome == [(digest, "ssh")]
+        assert arrived.read_bytes() == data
+    finally:
+        close_spare()
+
+
+def test_a_process_logged_in_for_a_confirmation_never_typed_logs_out_by_itself(
+        backup_server: SshServer, target_server: SshServer) -> None:
+    transfer_process.warm(backup_server.endpoint(), target_server.endpoint(), idle=1.0)
+    try:
+        warmed = transfer_process._warm[(backup_server.endpoint(), target_server.endpoint())][0]
+        deadline = time.monotonic() + 30
+        while len(masters := _ssh_children(warmed.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert warmed.wait(30) == 0  # ended by itself, not killed
+        assert not [p for p in masters if Path(f"/proc/{p}").exists() and "Z" not in _state(p)]
+    finally:
+        close_spare()
+    assert not transfer_process._warm

@@ -44,6 +44,7 @@ from restore.recipes import RunNames, TargetSpec
 from restore.recipes.registry import recipe_for
 from restore.safety import confined
 from restore.ssh import session as ssh_session
+from restore.transfer_process import warm
 
 log = logging.getLogger("pulih.restores")
 
@@ -69,6 +70,19 @@ def target_spec(system: System) -> TargetSpec:
                       db_host=system.db_host, db_port=system.db_port, db_user=system.db_user,
                       db_defaults_file=system.db_defaults_file, health_url=system.health_url,
                       db_import_user=system.db_import_user, run_as=system.run_as)
+
+
+def expect_run(c: Container, system_code: str) -> None:
+    """A restore of the system is about to be confirmed (the team member is typing its
+    name): where its bytes will pass through this host, a transfer process logs in to
+    both servers now (restore.transfer_process.warm), and the run finds that done."""
+    with c.sessions() as session:
+        try:
+            access = system_access(session, system_code, c.settings.timezone)
+        except NotFound:
+            return
+    if access.pull is None and access.recipe != "postgresql":
+        warm(access.backup, access.target)
 
 
 def start_run(session: Session, access: SystemAccess, check: BackupCheck, actor: Actor,
