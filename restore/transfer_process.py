@@ -151,6 +151,7 @@ _spare_lock = threading.Lock()
 _spare: tuple[subprocess.Popen[str], IO[str]] | None = None
 WARM_FOR = 300.0  # seconds a process logged in ahead of a confirmation is offered
 IDLE_END = WARM_FOR + 60  # ... and after which, never given work, it ends by itself
+WARM_MAX = 4  # logged in ahead at once: taps on many cards do not start a process each
 _warm: dict[tuple[Endpoint, Endpoint], tuple[subprocess.Popen[str], IO[str], float]] = {}
 
 
@@ -177,12 +178,17 @@ def _greet(source: Endpoint, target: Endpoint, tag: str,
 def warm(source: Endpoint, target: Endpoint, idle: float = IDLE_END) -> None:
     """A restore between these servers is about to be confirmed (the team member is
     typing the system's name): log a transfer process in to both now, so that the run
-    finds its logins made. One per pair of servers; offered for WARM_FOR seconds, and
-    ended by itself after `idle` seconds without work."""
+    finds its logins made. One per pair of servers, WARM_MAX at most (others log in when
+    their run starts); offered for WARM_FOR seconds, and ended by itself after `idle`
+    seconds without work."""
     _expire_warm()
     with _spare_lock:
         known = _warm.get((source, target))
-        if known is not None and known[0].poll() is None:
+        if known is not None and known[0].poll() is not None:  # ended: logged in no more
+            _warm.pop((source, target))
+            known[1].close()
+            known = None
+        if known is not None or len(_warm) >= WARM_MAX:
             return
     process, stderr, was_spare = _greet(source, target, "", idle)
     with _spare_lock:

@@ -373,3 +373,20 @@ def test_a_process_logged_in_for_a_confirmation_never_typed_logs_out_by_itself(
     finally:
         close_spare()
     assert not transfer_process._warm
+
+
+def test_taps_on_many_cards_log_in_ahead_for_a_few_systems_only(
+        backup_server: SshServer, target_server: SshServer) -> None:
+    targets = [dataclasses.replace(target_server.endpoint(), name=f"sistem-{n}")
+               for n in range(transfer_process.WARM_MAX + 2)]
+    try:
+        for target in targets:
+            transfer_process.warm(backup_server.endpoint(), target)
+            transfer_process.warm(backup_server.endpoint(), target)  # a double tap
+        assert sorted(target.name for _, target in transfer_process._warm) == \
+            [f"sistem-{n}" for n in range(transfer_process.WARM_MAX)]
+        warmed = [process for process, _, _ in transfer_process._warm.values()]
+    finally:
+        close_spare()
+    assert not transfer_process._warm
+    assert all(process.returncode is not None for process in warmed)
