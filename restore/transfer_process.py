@@ -156,9 +156,10 @@ _warm: dict[tuple[Endpoint, Endpoint], tuple[subprocess.Popen[str], IO[str], flo
 
 
 def _greet(source: Endpoint, target: Endpoint, tag: str,
-           idle: float = IDLE_END) -> tuple[subprocess.Popen[str], IO[str], bool]:
-    """The spare (or a new transfer process), told to log in to both servers now; and
-    whether it was the spare."""
+           idle: float = 0.0) -> tuple[subprocess.Popen[str], IO[str], bool]:
+    """The spare (or a new transfer process), told to log in to both servers now (and,
+    with `idle`, to end by itself after that many seconds without work); and whether it
+    was the spare."""
     spare = _take_spare()
     stderr: IO[str]
     if spare is None:
@@ -192,7 +193,10 @@ def warm(source: Endpoint, target: Endpoint, idle: float = IDLE_END) -> None:
             return
     process, stderr, was_spare = _greet(source, target, "", idle)
     with _spare_lock:
-        _warm[(source, target)] = (process, stderr, time.monotonic())
+        twin = _warm.setdefault((source, target), (process, stderr, time.monotonic()))
+    if twin[0] is not process:  # a second tap logged in for the same pair meanwhile
+        _end_unused(process)
+        stderr.close()
     if was_spare:
         keep_spare()
 
