@@ -134,6 +134,8 @@ class BackupServer(Base):
     pattern: Mapped[str] = mapped_column(Text, default="")
     # Bytes per second a backup file may leave this server at (None: no limit).
     max_rate: Mapped[int | None] = mapped_column(BigInteger)
+    max_restores: Mapped[int] = mapped_column(Integer, default=2)  # reading from it at once
+    zone: Mapped[str | None] = mapped_column(String(32))  # its data centre
 
 
 class System(Base):
@@ -171,6 +173,8 @@ class System(Base):
     pull_known_hosts: Mapped[str | None] = mapped_column(Text)
     pull_host: Mapped[str | None] = mapped_column(Text)
     pull_user: Mapped[str | None] = mapped_column(Text)
+    priority: Mapped[int] = mapped_column(Integer, default=5)  # 1 first .. 9 last
+    zone: Mapped[str | None] = mapped_column(String(32))  # its data centre
     # The unprivileged system user on the target that reads archives and dumps
     # (tar, pg_restore, psql); None: the SSH user.
     run_as: Mapped[str | None] = mapped_column(String(32))

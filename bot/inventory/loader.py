@@ -439,7 +439,8 @@ _SSH_KEYS = {"host", "port", "user", "key", "known_hosts", "sudo"}
 
 def _backup_server(r: _Reader, ctx: _Ctx, t: dict[str, Any],
                    base: Path) -> BackupServerEntry | None:
-    r.unknown_keys(ctx, t, _SSH_KEYS | {"name", "root", "layout", "pattern", "max_rate"})
+    r.unknown_keys(ctx, t, _SSH_KEYS | {"name", "root", "layout", "pattern", "max_rate",
+                                        "max_restores", "zone"})
     name = r.text(ctx, t, "name", pattern=CODE_RE, expected="huruf, angka, . _ - (maks. 32)")
     ssh = _ssh(r, ctx, t, base)
     root = r.text(ctx, t, "root", pattern=SAFE_PATH_RE,
@@ -457,9 +458,12 @@ def _backup_server(r: _Reader, ctx: _Ctx, t: dict[str, Any],
         except re.error as exc:
             r.problem(ctx, "pattern", f"bukan regular expression yang sah ({exc})")
     max_rate = _rate(r, ctx, t)
+    at_once = _whole(r, ctx, t, "max_restores", 1, 16, 2)
+    zone = r.text(ctx, t, "zone", required=False, pattern=CODE_RE,
+                  expected="huruf, angka, . _ - (maks. 32)")
     if name is None or ssh is None or root is None:
         return None
-    return BackupServerEntry(name, ssh, root, layout, pattern, max_rate)
+    return BackupServerEntry(name, ssh, root, layout, pattern, max_rate, at_once, zone)
 
 
 def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str],
@@ -469,7 +473,8 @@ def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str
                                         "backup_path", "db_host", "db_port", "db_user",
                                         "db_defaults_file", "db_import_user", "run_as",
                                         "staging_dir", "max_rate", "pull_key",
-                                        "pull_known_hosts", "pull_host", "pull_user"})
+                                        "pull_known_hosts", "pull_host", "pull_user",
+                                        "priority", "zone"})
     code = r.text(ctx, t, "code", pattern=CODE_RE, expected="huruf, angka, . _ - (maks. 32)")
     name = r.text(ctx, t, "name")
     agency = r.text(ctx, t, "agency")
@@ -503,6 +508,9 @@ def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str
     health = r.engine_value(ctx, t, "health_url", url)
     max_rate = _rate(r, ctx, t)
     pull = _pull(r, ctx, t)
+    priority = _whole(r, ctx, t, "priority", 1, 9, 5)
+    zone = r.text(ctx, t, "zone", required=False, pattern=CODE_RE,
+                  expected="huruf, angka, . _ - (maks. 32)")
     server = r.text(ctx, t, "backup_server")
     if server is not None and server not in servers:
         r.problem(ctx, "backup_server", f"server backup {server!r} tidak dikenal; gunakan "
@@ -521,7 +529,7 @@ def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str
     assert code and name and agency and recipe and server and ssh
     return SystemEntry(code, name, agency, recipe, ssh, server, backup_path or code,
                        database, app_dir, health, staging_dir=staging, max_rate=max_rate,
-                       pull=pull, **db)
+                       pull=pull, priority=priority, zone=zone, **db)
 
 
 _RATE_RE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(KB|MB|GB|KiB|MiB|GiB|kbit|Kbit|Mbit|Gbit)/s\s*$")
@@ -529,6 +537,20 @@ _RATE_UNITS = {"KB": 1000, "MB": 1000**2, "GB": 1000**3, "KiB": 1 << 10, "MiB": 
                "GiB": 1 << 30, "kbit": 125, "Kbit": 125, "Mbit": 125_000,
                "Gbit": 125_000_000}
 MIN_RATE = 64 << 10  # below this a restore of any real backup would take days
+
+
+def _whole(r: _Reader, ctx: _Ctx, t: dict[str, Any], key: str, low: int, high: int,
+           default: int) -> int:
+    """An optional whole number from `low` to `high`; `default` when absent or wrong (a
+    wrong one is named)."""
+    value = t.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        r.problem(ctx, key, f"{value!r} tidak sah; seharusnya bilangan bulat {low} sampai "
+                            f"{high}")
+        return default
+    return value
 
 
 def _rate(r: _Reader, ctx: _Ctx, t: dict[str, Any]) -> int | None:

@@ -84,6 +84,8 @@ class BackupServerEntry:
     layout: str = "points"
     pattern: str = ""
     max_rate: int | None = None  # bytes per second a backup file may leave it at
+    max_restores: int = 2  # restores reading from it at once (issue 19's queue partition)
+    zone: str | None = None  # the data centre it stands in
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,8 @@ class SystemEntry:
     staging_dir: str | None = None
     max_rate: int | None = None  # bytes per second a backup file may reach it at
     pull: PullEntry | None = None  # the target fetches its backups itself
+    priority: int = 5  # 1 first (public services) .. 9 last, when restores must wait
+    zone: str | None = None  # the data centre it stands in
 
 
 @dataclass(frozen=True)

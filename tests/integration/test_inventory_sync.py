@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot.bootstrap import Container
-from bot.db.models import AuditEvent, Delegation, Person, RoleAssignment, System
+from bot.db.models import AuditEvent, BackupServer, Delegation, Person, RoleAssignment, System
 from bot.inventory.loader import load_inventory
 from bot.services.office.inventory_sync import sync_inventory
 from tests.support.office import NIPS, NOW
@@ -68,3 +68,19 @@ def test_a_telegram_id_written_in_the_inventory_moves_to_that_person(
     with container.sessions() as session:
         owner = session.execute(select(Person).where(Person.telegram_id == 777002)).scalar_one()
         assert owner.nip == NIPS["kabid_a"]
+
+
+def test_limits_priorities_and_zones_follow_the_file(container: Container) -> None:
+    path = container.settings.inventory_path
+    text = path.read_text(encoding="utf-8")
+    text = text.replace('name = "backup-dc"', 'name = "backup-dc"\nmax_restores = 3\n'
+                                              'zone = "dc-tenggarong"', 1)
+    text = text.replace('recipe = "mariadb"', 'recipe = "mariadb"\npriority = 1\n'
+                                              'zone = "dc-tenggarong"', 1)
+    path.write_text(text, encoding="utf-8")
+    assert _sync(container, path) is True
+    with container.sessions() as session:
+        server = session.execute(select(BackupServer)).scalar_one()
+        assert (server.max_restores, server.zone) == (3, "dc-tenggarong")
+        rows = {(s.priority, s.zone) for s in session.execute(select(System)).scalars()}
+    assert rows == {(1, "dc-tenggarong"), (5, None)}

@@ -340,6 +340,37 @@ def test_a_transfer_rate_limit_is_read_in_the_units_people_write_and_nonsense_na
         assert code == 1 and "(simpeg).max_rate" in err and why in err, bad
 
 
+def test_restores_at_once_per_backup_server_priorities_and_zones_are_read_and_nonsense_named(
+        tmp_path: Path) -> None:
+    inventory = load_inventory(write_inventory(tmp_path / "office"))
+    assert [(s.max_restores, s.zone) for s in inventory.backup_servers] == [(2, None)]
+    assert {(s.priority, s.zone) for s in inventory.systems} == {(5, None)}  # defaults
+    path = _broken(tmp_path, 'recipe = "mariadb"',
+                   'recipe = "mariadb"\npriority = 1\nzone = "dc-tenggarong"')
+    systems = {s.code: s for s in load_inventory(path).systems}
+    assert (systems["simpeg"].priority, systems["simpeg"].zone) == (1, "dc-tenggarong")
+    assert (systems["portal-pendidikan"].priority, systems["portal-pendidikan"].zone) == \
+        (5, None)
+    for bad in ("0", "10", '"tinggi"', "true", "1.5"):
+        path = _broken(tmp_path, 'recipe = "mariadb"', f'recipe = "mariadb"\npriority = {bad}')
+        code, _, err = check(path)
+        assert code == 1 and "(simpeg).priority" in err and "bilangan bulat 1 sampai 9" in err, \
+            bad
+    path = _broken(tmp_path, 'recipe = "mariadb"', 'recipe = "mariadb"\nzone = "dc 1; rm"')
+    code, _, err = check(path)
+    assert code == 1 and "(simpeg).zone" in err
+    server = load_inventory(write_inventory(tmp_path / "office")).backup_servers[0]
+    path = _broken(tmp_path, f'root = "{server.root}"',
+                   f'root = "{server.root}"\nmax_restores = 3\nzone = "dc-samarinda"')
+    assert [(s.max_restores, s.zone) for s in load_inventory(path).backup_servers] == \
+        [(3, "dc-samarinda")]
+    for bad in ("0", "17", '"dua"'):
+        path = _broken(tmp_path, f'root = "{server.root}"',
+                       f'root = "{server.root}"\nmax_restores = {bad}')
+        code, _, err = check(path)
+        assert code == 1 and ".max_restores" in err and "1 sampai 16" in err, bad
+
+
 def test_a_target_that_pulls_its_backups_needs_its_key_and_known_hosts_both(
         tmp_path: Path) -> None:
     pulled = ('recipe = "mariadb"\npull_key = "/etc/pulih/tarik_ed25519"\n'

@@ -125,6 +125,7 @@ def _sync_servers(session: Session, inv: Inventory) -> dict[str, int]:
         row.key_path, row.known_hosts_path = str(entry.ssh.key), str(entry.ssh.known_hosts)
         row.root, row.layout, row.pattern = entry.root, entry.layout, entry.pattern
         row.use_sudo, row.max_rate = entry.ssh.sudo, entry.max_rate
+        row.max_restores, row.zone = entry.max_restores, entry.zone
         session.add(row)
         session.flush()
         ids[entry.name] = row.id
@@ -150,6 +151,7 @@ def _sync_systems(session: Session, inv: Inventory, agencies: dict[str, int],
         row.db_defaults_file, row.use_sudo = entry.db_defaults_file, entry.ssh.sudo
         row.db_import_user, row.run_as = entry.db_import_user, entry.run_as
         row.staging_dir, row.max_rate = entry.staging_dir, entry.max_rate
+        row.priority, row.zone = entry.priority, entry.zone
         pull = entry.pull
         row.pull_key = pull.key if pull else None
         row.pull_known_hosts = pull.known_hosts if pull else None
