@@ -16,7 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.bootstrap import Container
 from bot.demo.lab.sshd import SshServer
+from bot.services.restores.backups import system_access
+from bot.services.restores.runs import expect_run
 from restore import transfer_process
 from restore.errors import Cancelled, ChecksumMismatch, ConnectionLost, RestoreError
 from restore.ssh import session
@@ -390,3 +393,18 @@ def test_taps_on_many_cards_log_in_ahead_for_a_few_systems_only(
         close_spare()
     assert not transfer_process._warm
     assert all(process.returncode is not None for process in warmed)
+
+
+def test_tapping_restore_logs_in_ahead_for_that_systems_servers_only_where_bytes_pass_here(
+        container: Container) -> None:
+    try:
+        with container.sessions() as session:
+            simpeg, portal = (system_access(session, code, container.settings.timezone)
+                              for code in ("simpeg", "portal-pendidikan"))
+        expect_run(container, "simpeg")
+        expect_run(container, "portal-pendidikan")  # PostgreSQL: checked on the target
+        expect_run(container, "tidak-terdaftar")
+        assert list(transfer_process._warm) == [(simpeg.backup, simpeg.target)]
+        assert (portal.backup, portal.target) not in transfer_process._warm
+    finally:
+        close_spare()
