@@ -285,7 +285,9 @@ def _run_child(spec: dict[str, Any], on_progress: Callable[[int], None],
     else:
         stderr_file = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - below
         started = _spawn(stderr_file)
-    with stderr_file as stderr, started as child:
+    child = started
+    answer: str | None = None
+    with stderr_file as stderr:
         assert child.stdin is not None and child.stdout is not None
         lines: queue.Queue[str | None] = queue.Queue()
         reader = threading.Thread(target=_lines, args=(child.stdout, lines), daemon=True,
@@ -299,12 +301,13 @@ def _run_child(spec: dict[str, Any], on_progress: Callable[[int], None],
         finally:
             with contextlib.suppress(BrokenPipeError):
                 child.stdin.close()  # EOF: the child stops if it has not already
-            try:
-                child.wait(30)  # a stream's child stops the import before it exits
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
-            reader.join(5)
+            if answer is not None and answer.startswith("OK "):
+                # Its work is done and answered; it only logs out now (0.1 s), which
+                # nobody need wait for.
+                threading.Thread(target=_reap, args=(child, reader), daemon=True,
+                                 name="pulih-transfer-reap").start()
+            else:
+                _reap(child, reader)  # a stream's child stops the import before it exits
         if answer is None:
             stderr.seek(0)
             log.error("proses pemindahan berkas berhenti (kode %s): %s", child.returncode,
@@ -317,6 +320,18 @@ def _run_child(spec: dict[str, Any], on_progress: Callable[[int], None],
         return rest
     code, _, message = rest.partition(" ")
     raise _ERRORS.get(code, RestoreError)(json.loads(message))
+
+
+def _reap(child: subprocess.Popen[str], reader: threading.Thread) -> None:
+    """Wait for a transfer process told to end (EOF), killing one that hangs."""
+    try:
+        child.wait(30)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+    reader.join(5)
+    if child.stdout is not None:
+        child.stdout.close()
 
 
 def _follow(lines: queue.Queue[str | None], on_progress: Callable[[int], None],

@@ -289,6 +289,9 @@ def test_the_ssh_process_carrying_the_bytes_uses_a_connection_made_before_its_wo
         ready.close()
     assert outcome == [(digest, "ssh")]
     assert arrived.read_bytes() == source.read_bytes()
+    deadline = time.monotonic() + 15  # it logs out after answering, on its own time
+    while _state(pid) != "Z" and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert not _ssh_children(pid) and not folder.exists()
 
 
