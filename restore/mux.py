@@ -80,4 +80,8 @@ class Masters:
     def close(self) -> None:
         for master in self.masters:
             master.close()
+        self.forget()
+
+    def forget(self) -> None:
+        """Remove the sockets' folder (no new session can start; running ones go on)."""
         shutil.rmtree(self.folder, ignore_errors=True)

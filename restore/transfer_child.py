@@ -105,6 +105,9 @@ def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
         # the `ssh` processes that may carry the bytes get their connections made too.
         if openssh_usable() and spec.get("target"):
             masters = Masters(endpoint_from(spec["source"]), endpoint_from(spec["target"]))
+            # Ended by its parent before answering: the masters go with this process
+            # (their input closes); their sockets' folder is removed here.
+            _ON_GONE.append(masters.forget)
         source, target, failure = _log_in(spec)
         # Logged in ahead of a confirmation that may never come: ends by itself.
         expiry = threading.Timer(float(spec.get("idle") or 0), _expire,
