@@ -3,8 +3,9 @@ says. The inspectors themselves: `restore.inspect_sql`, `restore.inspect_tar`.""
 
 from __future__ import annotations
 
-import zlib
 from typing import Protocol
+
+from isal import isal_zlib as zlib  # zlib's interface, about three times as fast
 
 from restore.errors import BackupUnsafe
 from restore.inspect_sql import Finding, SqlInspector
@@ -40,7 +41,7 @@ class Gunzipped:
             self.midway = True
             try:
                 out = self.unzip.decompress(data, _PIECE)
-            except zlib.error as exc:
+            except zlib.error as exc:  # type: ignore[misc]  # isal's stub: an instance
                 self.broken = str(exc)
                 return
             self.inner.feed(out)

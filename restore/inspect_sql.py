@@ -142,17 +142,30 @@ _PG_KEYWORDS = [
 _PG_NAMES = re.compile(r"\bPULIH_\w+")
 
 # A whole line that is one statement of plain rows, as the dump tools write them (their
-# key words in capitals): accepted at C speed. Strings have no line break, numbers no
-# `--`: anything else, lower-case key words included, takes the slow path. Matched case
-# by case, the scan is an eighth faster than ignoring case (restore.inspect_sql is most
-# of the CPU a streamed restore adds on its host).
-_MY_ROW_LINE = re.compile(
-    r"INSERT INTO `(?!(?i:pulih_))[A-Za-z0-9_$]+`(?: \((?:`[A-Za-z0-9_$ ]+`(?:, ?)?)*\))? "
-    r"VALUES (?:[(,) ]|'[^'\\\n]*+(?:\\.[^'\\\n]*+)*+'|(?:[0-9.eE+]|-(?!-))++|NULL|_binary|"
-    r"0x[0-9A-Fa-f]++)*+;\n")
-_PG_ROW_LINE = re.compile(
-    r"INSERT INTO (?!(?i:pulih_))[A-Za-z0-9_.\"]+(?: \([A-Za-z0-9_\", ]*\))? VALUES "
-    r"(?:[(,) ]|'[^'\n]*+'|(?:[0-9.eE+]|-(?!-))++|NULL|true|false)*+;\n")
+# key words in capitals), is accepted by one match; anything else, lower-case key words or
+# an E-string included, takes the slow path. The shape is what keeps this fast
+# (restore.inspect_sql is most of the CPU a streamed restore adds on its host): a string is
+# `'[^']*'`, which `re` runs as a tight loop, so MariaDB's escaped backslashes and quotes
+# are first turned into NULs (text like any other inside a string; outside one the shape
+# refuses them, as the server would have read them as something other than a value), and
+# values between strings are one run of characters, not one match per character.
+_MY_ROW_SHAPE = re.compile(
+    rb"INSERT INTO `(?!(?i:pulih_))[A-Za-z0-9_$]+`(?: \((?:`[A-Za-z0-9_$ ]+`(?:, ?)?)*\))? "
+    rb"VALUES (?:'[^']*+'|[(,) 0-9.eE+]++|-(?!-)|NULL|_binary)*+;")
+_PG_ROW_SHAPE = re.compile(
+    rb"INSERT INTO (?!(?i:pulih_))[A-Za-z0-9_.\"]+(?: \([A-Za-z0-9_\", ]*\))? VALUES "
+    rb"(?:(?<![eE])'[^']*+'|[(,) 0-9.eE+]++|-(?!-)|NULL|true|false)*+;")
+
+
+def _my_plain_rows(raw: bytes) -> bool:
+    if b"\\" in raw:
+        raw = raw.replace(b"\\\\", b"\0\0").replace(b"\\'", b"\0\0")
+    return _MY_ROW_SHAPE.fullmatch(raw) is not None
+
+
+def _pg_plain_rows(raw: bytes) -> bool:
+    return _PG_ROW_SHAPE.fullmatch(raw) is not None
+
 
 _ROWS = re.compile(r"\s*(?:INSERT|REPLACE)\s+(?:INTO\s+)?([^\s(]+)\s*(?:\([^)]*\)\s*)?VALUES\b")
 _VALUES = re.compile(r"[\s0-9.+\-(),']+|\b(?:NULL|TRUE|FALSE|DEFAULT|_BINARY)\b|\b0X[0-9A-F]*\b|"
@@ -175,7 +188,7 @@ class SqlInspector:
         self.mysql = dialect == "mariadb"
         self.ends = _MY_ENDS if self.mysql else _PG_ENDS
         self.quote = "`" if self.mysql else '"'  # how a name is quoted
-        self._row_line = _MY_ROW_LINE if self.mysql else _PG_ROW_LINE
+        self._plain_rows = _my_plain_rows if self.mysql else _pg_plain_rows
         self.line = 0
         self.mode = "code"  # code, a quote key of self.ends, block, dollar, copy
         self.tag = ""
@@ -206,6 +219,16 @@ class SqlInspector:
             self._flag("baris terlalu panjang", f"lebih dari {MAX_LINE >> 20} MiB", self.line)
             self.pending = b""
         for raw in lines:
+            # The two kinds of line most of a dump is made of are judged as bytes, no text.
+            if self.mode == "copy" and not self.copy_next:
+                self.line += 1
+                if raw.startswith(b"\\.") and not raw[2:].strip(b"\r"):
+                    self.mode = "code"
+                continue
+            if self.mode == "code" and not self.has_code and not self.copy_next and \
+                    self.delimiter == ";" and self._plain_rows(raw):
+                self.line += 1
+                continue
             self._line(raw.decode("latin-1") + "\n")
 
     def so_far(self) -> list[Finding]:
@@ -257,9 +280,6 @@ class SqlInspector:
                 self.mode = "code"
             return
         pos, end = 0, len(text)
-        if self.mode == "code" and not self.has_code and self.delimiter == ";" and \
-                self._row_line.fullmatch(text):
-            return
         if self.mode == "code" and not self.has_code:
             pos = self._line_start(text)
         while pos < end and not self.too_many:

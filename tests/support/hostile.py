@@ -63,6 +63,9 @@ MARIADB = [
     Payload("comments do not nest", "/* /* */ \\! touch {canary} */", "perintah klien"),
     Payload("escape after a row on the same line",
             "INSERT INTO `pegawai` VALUES (9,1,'x');\\! touch {canary}", "perintah klien"),
+    Payload("escape between rows after an escaped backslash",
+            "INSERT INTO `pegawai` VALUES (9,'a\\\\'),(\\! touch {canary} #'),(1);",
+            "perintah klien"),
     Payload("table reading a file",
             "CREATE TABLE baca (x TEXT) ENGINE=CONNECT TABLE_TYPE=DOS "
             "FILE_NAME='/etc/passwd';", "membaca berkas atau server lain"),
@@ -115,6 +118,9 @@ POSTGRESQL = [
     Payload("escape after a row on the same line",
             "INSERT INTO public.pegawai VALUES (9, 'x', 1);\\! touch {canary}",
             "perintah klien"),
+    Payload("statement behind an E-string on a row's line",
+            "INSERT INTO public.pegawai VALUES (E'\\'', 1); COPY (SELECT 1) TO PROGRAM "
+            "$$touch {canary}$$; --');", "menjalankan program"),
 ]
 
 
