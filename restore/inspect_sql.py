@@ -157,14 +157,20 @@ _PG_ROW_SHAPE = re.compile(
     rb"(?:(?<![eE])'[^']*+'|[(,) 0-9.eE+]++|-(?!-)|NULL|true|false)*+;")
 
 
-def _my_plain_rows(raw: bytes) -> bool:
-    if b"\\" in raw:
-        raw = raw.replace(b"\\\\", b"\0\0").replace(b"\\'", b"\0\0")
-    return _MY_ROW_SHAPE.fullmatch(raw) is not None
+def _my_plain_rows(data: bytes, start: int, end: int) -> bool:
+    if data.find(b"\\", start, end) >= 0:
+        line = data[start:end].replace(b"\\\\", b"\0\0").replace(b"\\'", b"\0\0")
+        return _MY_ROW_SHAPE.fullmatch(line) is not None
+    return _MY_ROW_SHAPE.fullmatch(data, start, end) is not None
 
 
-def _pg_plain_rows(raw: bytes) -> bool:
-    return _PG_ROW_SHAPE.fullmatch(raw) is not None
+def _pg_plain_rows(data: bytes, start: int, end: int) -> bool:
+    return _PG_ROW_SHAPE.fullmatch(data, start, end) is not None
+
+
+# pg_dump --inserts writes a short line per row: a run of them is matched at once. (Not
+# so for MariaDB, whose backslashes must be read first; its lines are long anyway.)
+_PG_ROW_LINES = re.compile(b"(?:" + _PG_ROW_SHAPE.pattern + b"\n)++")
 
 
 _ROWS = re.compile(r"\s*(?:INSERT|REPLACE)\s+(?:INTO\s+)?([^\s(]+)\s*(?:\([^)]*\)\s*)?VALUES\b")
@@ -210,26 +216,82 @@ class SqlInspector:
     # -- feeding --------------------------------------------------------------------------
 
     def feed(self, data: bytes) -> None:
+        # Lines are found and judged where they lie in `data`, not split out: most of a dump
+        # is rows and COPY data, judged as bytes without a copy (see _plain_rows, _copy_end).
         if self.too_many:
             return
-        data = self.pending + data
-        lines = data.split(b"\n")
-        self.pending = lines.pop()
-        if len(self.pending) > MAX_LINE:
-            self._flag("baris terlalu panjang", f"lebih dari {MAX_LINE >> 20} MiB", self.line)
-            self.pending = b""
-        for raw in lines:
-            # The two kinds of line most of a dump is made of are judged as bytes, no text.
+        pos, end = 0, len(data)
+        if self.pending:
+            nl = data.find(b"\n")
+            if nl < 0:
+                self._hold(self.pending + data)
+                return
+            line = self.pending + data[:nl + 1]
+            self.pending, pos = b"", nl + 1
+            self._one(line, 0, len(line) - 1)
+        while pos < end and not self.too_many:
             if self.mode == "copy" and not self.copy_next:
-                self.line += 1
-                if raw.startswith(b"\\.") and not raw[2:].strip(b"\r"):
+                pos = self._copy_end(data, pos)
+                continue
+            if not self.mysql and self.mode == "code" and not self.has_code and \
+                    not self.copy_next:
+                rows = _PG_ROW_LINES.match(data, pos)
+                if rows:
+                    self.line += data.count(b"\n", pos, rows.end())
+                    pos = rows.end()
+                    continue
+            nl = data.find(b"\n", pos)
+            if nl < 0:
+                self._hold(data[pos:])
+                return
+            self._one(data, pos, nl)
+            pos = nl + 1
+
+    def _hold(self, rest: bytes) -> None:
+        """The start of a line whose end is still to come."""
+        if len(rest) > MAX_LINE:
+            self._flag("baris terlalu panjang", f"lebih dari {MAX_LINE >> 20} MiB", self.line)
+            rest = b""
+        self.pending = rest
+
+    def _one(self, data: bytes, start: int, nl: int) -> None:
+        """The line data[start:nl], `nl` being its line break."""
+        if self.mode == "copy" and not self.copy_next:
+            self.line += 1
+            if data.startswith(b"\\.", start) and not data[start + 2:nl].strip(b"\r"):
+                self.mode = "code"
+            return
+        if self.mode == "code" and not self.has_code and not self.copy_next and \
+                self.delimiter == ";" and self._plain_rows(data, start, nl):
+            self.line += 1
+            return
+        self._line(data[start:nl + 1].decode("latin-1"))
+
+    def _copy_end(self, data: bytes, pos: int) -> int:
+        """COPY data from `pos`: where it ends (after its `\\.` line), or the end of `data`
+        with an unfinished last line held back. Only the lines are counted."""
+        at = pos
+        while True:
+            mark = data.find(b"\\.", at)
+            if mark < 0:
+                break
+            if mark == pos or data[mark - 1] == 0x0A:
+                after = mark + 2
+                while after < len(data) and data[after] == 0x0D:
+                    after += 1
+                if after == len(data):  # the line may still be the end: decide with the rest
+                    self.line += data.count(b"\n", pos, mark)
+                    self._hold(data[mark:])
+                    return len(data)
+                if data[after] == 0x0A:
+                    self.line += data.count(b"\n", pos, after + 1)
                     self.mode = "code"
-                continue
-            if self.mode == "code" and not self.has_code and not self.copy_next and \
-                    self.delimiter == ";" and self._plain_rows(raw):
-                self.line += 1
-                continue
-            self._line(raw.decode("latin-1") + "\n")
+                    return after + 1
+            at = mark + 1
+        last = data.rfind(b"\n", pos)
+        self.line += data.count(b"\n", pos, last + 1)
+        self._hold(data[last + 1:])
+        return len(data)
 
     def so_far(self) -> list[Finding]:
         return list(self.found)

@@ -104,24 +104,44 @@ def test_an_honest_dump_passes_however_it_is_cut(dialect: str, dump: str, piece:
     assert inspect(dialect, dump, piece) == []
 
 
-def _named(dialect: str, dump: str, payload: Payload) -> None:
+def _named(dialect: str, dump: str, payload: Payload, piece: int) -> None:
     first = dump.count("\n") + 1
     text = payload.sql.format(**VALUES)
-    found = inspect(dialect, dump + text + "\n")
+    found = inspect(dialect, dump + text + "\n", piece)
     assert found, payload.name
     lines = {f"baris {n}" for n in range(first, first + text.count("\n") + 1)}
     assert found[0].where in lines, (payload.name, found)
     assert payload.why in found[0].why, (payload.name, found)
 
 
+@pytest.mark.parametrize("piece", [7, 1 << 20])
 @pytest.mark.parametrize("payload", MARIADB, ids=[p.name for p in MARIADB])
-def test_a_hostile_mariadb_dump_is_named_at_its_line(payload: Payload) -> None:
-    _named("mariadb", MARIADB_DUMP, payload)
+def test_a_hostile_mariadb_dump_is_named_at_its_line(payload: Payload, piece: int) -> None:
+    _named("mariadb", MARIADB_DUMP, payload, piece)
 
 
+@pytest.mark.parametrize("piece", [7, 1 << 20])
 @pytest.mark.parametrize("payload", POSTGRESQL, ids=[p.name for p in POSTGRESQL])
-def test_a_hostile_postgresql_dump_is_named_at_its_line(payload: Payload) -> None:
-    _named("postgresql", POSTGRESQL_DUMP, payload)
+def test_a_hostile_postgresql_dump_is_named_at_its_line(payload: Payload, piece: int) -> None:
+    _named("postgresql", POSTGRESQL_DUMP, payload, piece)
+
+
+@pytest.mark.parametrize("piece", [1000, 1 << 16])
+@pytest.mark.parametrize("dialect", ["mariadb", "postgresql"])
+def test_a_statement_after_thousands_of_rows_is_named_at_its_exact_line(
+        dialect: str, piece: int) -> None:
+    if dialect == "mariadb":
+        rows = "".join(f"INSERT INTO `pegawai` VALUES ({i},2,'O\\'Brien \\\\',-1.5e3,NULL),"
+                       f"({i + 1},3,'x',0,NULL);\n" for i in range(0, 6000, 2))
+    else:
+        copy = "".join(f"{i}\tbaris \\\\. {i}\t{i}\r\n" for i in range(3000))
+        rows = (f"COPY public.pegawai (id, program, \"grant\") FROM stdin;\n{copy}\\.\r\n"
+                + "".join(f"INSERT INTO public.pegawai VALUES ({i}, 'it''s', -{i});\n"
+                          for i in range(3000)))
+    dump = MARIADB_DUMP if dialect == "mariadb" else POSTGRESQL_DUMP
+    text = dump + rows + "\\! touch /tmp/pulih-canary\n" + rows
+    line = text.count("\n", 0, text.index("pulih-canary")) + 1
+    assert [f.where for f in inspect(dialect, text, piece)] == [f"baris {line}"]
 
 
 def test_copy_data_is_data_but_what_follows_it_is_read_again() -> None:
