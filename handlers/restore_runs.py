@@ -27,6 +27,7 @@ from bot.workflow.rules import Actor
 from handlers.callbacks import Tap, button, choice_button
 from letters.timefmt import durasi, ukuran
 from restore.engine import PHASE_LABELS, Outcome, Phase, Progress
+from restore.parked import close_parked
 from restore.transfer_process import close_spare, keep_spare
 
 log = logging.getLogger("pulih.restore_runs")
@@ -135,6 +136,7 @@ class RestoreRunner:
             await asyncio.wait(self.tasks, timeout=120)
         self.pool.shutdown(wait=False)
         await asyncio.to_thread(close_spare)
+        await asyncio.to_thread(close_parked)
 
     async def _run(self, bot: Bot, live: LiveRun,
                    then: Callable[[Session, int, Actor, Outcome], None],

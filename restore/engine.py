@@ -22,13 +22,14 @@ import paramiko
 
 from restore.catalog import RestorePoint
 from restore.errors import Busy, Cancelled, CommandFailed, NotEnoughSpace, RestoreError
+from restore.parked import take as take_parked
 from restore.processes import LOCK_SUFFIX, run_tag, stop_run
 from restore.pull import Pull, pull_into, relative_to
 from restore.recipes import Recipe, RunNames, Staged, TargetSpec
 from restore.recipes.registry import recipe_for
 from restore.safety import DISCARD, absolute_path, confined
 from restore.safety import url as safe_url
-from restore.ssh import Endpoint, Remote, connect
+from restore.ssh import Endpoint, Remote
 from restore.transfer_process import ReadyChild, copy_in_child, stream_in_child
 
 _UNTOUCHED = re.compile(r"[;.]?\s*[Dd]ata live tidak disentuh\.?$")
@@ -180,9 +181,9 @@ class RestoreJob:
                 self._carrier = ReadyChild(self.backup, self.target, self.tag)
             # Both logins at once: each is a round trip or two the team would wait for.
             with ThreadPoolExecutor(1, thread_name_prefix="pulih-login") as logins:
-                reaching = logins.submit(connect, self.backup)
+                reaching = logins.submit(take_parked, self.backup)
                 try:
-                    target = connect(self.target)
+                    target = take_parked(self.target)
                 except BaseException:
                     with contextlib.suppress(Exception):
                         reaching.result().close()

@@ -231,6 +231,10 @@ class Remote:
                                 f"(kode {status}): {result.error_text() or '-'}")
         return result
 
+    def alive(self) -> bool:
+        transport = self.client.get_transport()
+        return transport is not None and transport.is_active()
+
     def close(self) -> None:
         self.client.close()
 

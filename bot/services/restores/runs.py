@@ -39,6 +39,7 @@ from restore.engine import (
     live_checked,
 )
 from restore.errors import Busy, RestoreError
+from restore.parked import park
 from restore.processes import legacy_pattern, stop_run
 from restore.recipes import RunNames, TargetSpec
 from restore.recipes.registry import recipe_for
@@ -74,13 +75,15 @@ def target_spec(system: System) -> TargetSpec:
 
 def expect_run(c: Container, system_code: str) -> None:
     """A restore of the system is about to be confirmed (the team member is typing its
-    name): where its bytes will pass through this host, a transfer process logs in to
-    both servers now (restore.transfer_process.warm), and the run finds that done."""
+    name): the run's own logins to both servers are made now (restore.parked), and where
+    its bytes will pass through this host, a transfer process logs in to both as well
+    (restore.transfer_process.warm); the run finds that done."""
     with c.sessions() as session:
         try:
             access = system_access(session, system_code, c.settings.timezone)
         except NotFound:
             return
+    park(access.backup, access.target)
     if access.pull is None and access.recipe != "postgresql":
         warm(access.backup, access.target)
 
