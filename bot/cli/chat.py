@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import itertools
 import logging
+import signal
 from typing import TextIO
 
 from telegram import Bot
@@ -43,10 +44,32 @@ def _run(c: Container, out: TextIO, err: TextIO) -> int:
 async def _reach_bot_api(c: Container, err: TextIO) -> bool:
     """Ask the Bot API who the bot is before serving: a rejected token ends the command
     with one line (False); a Bot API that cannot be reached is retried with growing
-    pauses, one line each time, until it answers."""
+    pauses, one line each time, until it answers. Ctrl+C ends the waiting wherever it
+    lands (KeyboardInterrupt), a request under way included: it is watched here rather
+    than left to the cancellation of whatever the loop was awaiting at that moment."""
+    loop = asyncio.get_running_loop()
+    asked = asyncio.Event()
+    loop.add_signal_handler(signal.SIGINT, asked.set)
+    trying = asyncio.ensure_future(_ask_until_answered(c, err, asked))
+    stopping = asyncio.ensure_future(asked.wait())
+    try:
+        await asyncio.wait({trying, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+        stopping.cancel()
+    if asked.is_set():
+        trying.cancel()
+        await asyncio.wait({trying}, timeout=5)
+        raise KeyboardInterrupt
+    return trying.result()
+
+
+async def _ask_until_answered(c: Container, err: TextIO, asked: asyncio.Event) -> bool:
     token = c.settings.require_bot_token()
     server = c.settings.bot_api_url.rsplit("/", 1)[0]
     for attempt in itertools.count():
+        if asked.is_set():
+            return False
         try:
             async with Bot(token, base_url=c.settings.bot_api_url,
                            base_file_url=c.settings.bot_file_url) as bot:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from bot.demo.lab.loopback import free_port
@@ -62,10 +63,45 @@ def test_an_unreachable_bot_api_is_said_in_one_line_and_retried_until_ctrl_c(
     process = subprocess.Popen([*command, "run"], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     assert process.stderr is not None
-    first = process.stderr.readline()  # the process says so before its first pause
-    process.send_signal(signal.SIGINT)
-    out, rest = process.communicate(timeout=60)
+    try:
+        first = process.stderr.readline()  # the process says so before its first pause
+        process.send_signal(signal.SIGINT)
+        out, rest = process.communicate(timeout=60)
+    finally:
+        _stop(process)
     assert first == (f"Bot API di {nobody} tidak dapat dihubungi (NetworkError); mencoba lagi "
                      "dalam 5 detik.\n")
     assert process.returncode == 0 and "Pulih dihentikan." in out
     assert "Traceback" not in rest and TOKEN not in first + out + rest
+
+
+def test_ctrl_c_while_the_bot_api_is_slow_to_answer_ends_pulih_run_before_it_answers(
+        tmp_path: Path) -> None:
+    with fake_telegram() as fake:
+        fake.fail_next("getMe", Fault(502, "Bad Gateway", delay=40))
+        env = {**office_env(tmp_path), "PULIH_BOT_TOKEN": TOKEN,
+               "PULIH_BOT_API_URL": f"{fake.url}/bot",
+               "PULIH_BOT_FILE_URL": f"{fake.url}/file/bot"}
+        assert pulih(env, "db", "upgrade").returncode == 0
+        command, env = clocked(env)
+        process = subprocess.Popen([*command, "run"], env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while fake.faults_left() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert fake.faults_left() == 0  # its getMe is under way, answered in 40 s
+            time.sleep(0.5)
+            process.send_signal(signal.SIGINT)
+            out, rest = process.communicate(timeout=30)
+        finally:
+            _stop(process)
+    assert process.returncode == 0 and "Pulih dihentikan." in out
+    assert "Traceback" not in rest and "mencoba lagi" not in rest
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    """A `pulih run` a failed test leaves behind is ended, not left to a later test."""
+    if process.poll() is None:
+        process.kill()
+        process.communicate(timeout=30)

@@ -13,17 +13,26 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
-from tests.support.durable_probe import GLOBAL_LIMIT, PER_SERVER
+import pytest
+
+from bot.demo.lab.postgres import create_database
+from tests.support.durable_probe import (
+    GLOBAL_LIMIT,
+    PER_SERVER,
+    SERVER_LIMITS,
+    SLOTTED_RESTORES,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def probe(mode: str, folder: Path, **kw: Any) -> subprocess.Popen[str]:
+def probe(mode: str, folder: Path, *more: str, **kw: Any) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "tests.support.durable_probe", mode,
-                             str(folder)], cwd=REPO, stdout=subprocess.PIPE,
+                             str(folder), *more], cwd=REPO, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True, **kw)
 
 
@@ -96,3 +105,50 @@ def test_a_restore_whose_process_is_killed_is_finished_by_the_next_start_its_don
         starts = [e["pid"] for e in mine if e["kind"] == "work-start"]
         assert starts[0] == killed and len(starts) == 2 and starts[1] == second.pid
         assert [e["pid"] for e in mine if e["kind"] == "finish"] == [second.pid]
+
+
+@pytest.mark.postgres
+def test_two_workers_keep_each_backup_servers_own_limit_and_the_limit_in_all(
+        tmp_path: Path, pg_server: str) -> None:
+    """Servers allowed 1 and 3 restores at once (bot.durable.partitions' slots), 3 in all,
+    two worker processes taking from the same queue in a shared PostgreSQL (on SQLite two
+    processes were seen running 4 at once: more than one worker needs PostgreSQL)."""
+    shared = {**os.environ, "PULIH_PROBE_DATABASE": create_database(
+        pg_server, f"probe_{uuid.uuid4().hex[:12]}").replace("+psycopg", "")}
+    with probe("serve", tmp_path, "worker-b", env=shared) as other:
+        first = probe("slots", tmp_path, "worker-a", env=shared)
+        out, _ = first.communicate(timeout=120)
+        other.wait(60)
+    assert first.returncode == 0 and other.returncode == 0
+    expected = [f"{server}-{n}" for server, count in SLOTTED_RESTORES.items()
+                for n in range(count)]
+    assert json.loads(out.strip().splitlines()[-1]) == expected
+    seen = events(tmp_path)
+    assert sorted(e["key"] for e in seen if e["kind"] == "finish") == sorted(expected)
+    assert most_at_once(seen) <= GLOBAL_LIMIT
+    for server, limit in SERVER_LIMITS.items():
+        assert 1 <= most_at_once(seen, server) <= limit, server
+    assert most_at_once(seen, "backup-1") > 1  # its slots did run side by side
+    assert {e["pid"] for e in seen} == {first.pid, other.pid}  # both workers took work
+
+
+def test_a_killed_workers_restores_are_finished_by_another_worker_its_done_steps_kept(
+        tmp_path: Path) -> None:
+    with probe("start", tmp_path, "worker-a", start_new_session=True) as first:
+        killed = first.pid
+        try:
+            run_until_killed(first, tmp_path)
+        finally:
+            if first.poll() is None:
+                os.killpg(first.pid, signal.SIGKILL)
+                first.wait(30)
+    other = probe("takeover", tmp_path, "worker-b", "worker-a")
+    out, _ = other.communicate(timeout=120)
+    assert other.returncode == 0
+    assert json.loads(out.strip().splitlines()[-1]) == ["a", "b"]
+    seen = events(tmp_path)
+    for key in ("a", "b"):
+        mine = [e for e in seen if e["key"] == key]
+        assert [e["pid"] for e in mine if e["kind"] == "begin"] == [killed]
+        assert [e["pid"] for e in mine if e["kind"] == "work-start"] == [killed, other.pid]
+        assert [e["pid"] for e in mine if e["kind"] == "finish"] == [other.pid]
