@@ -27,6 +27,7 @@ from bot.workflow.rules import Actor
 from handlers.callbacks import Tap, button, choice_button
 from letters.timefmt import durasi, ukuran
 from restore.engine import PHASE_LABELS, Outcome, Phase, Progress
+from restore.mux import clear_stale
 from restore.parked import close_parked
 from restore.transfer_process import close_spare, keep_spare
 
@@ -123,7 +124,9 @@ class RestoreRunner:
 
     def ready(self) -> None:
         """Have a transfer process started for the next restore (restore.transfer_process:
-        its Python start then is not time the team waits)."""
+        its Python start then is not time the team waits); and remove what transfer
+        processes killed outright left behind (restore.mux: their sockets' folders)."""
+        clear_stale()
         keep_spare()
 
     async def stop(self) -> None:

@@ -5,15 +5,18 @@ TCP, key exchange with its post-quantum half, authentication) while the team wai
 
 A master runs one command of its own, which reads its input to the end: it lives as long
 as this process holds that input open, and after that (this process ended, or died) only
-until the sessions it carries end. Its socket sits in a folder only this user may open.
-Should a master not be up when the bytes are to move, they go over a login of their own,
-as without one.
+until the sessions it carries end. Its socket sits in a folder only this user may open:
+one per transfer process, named after its pid, inside this user's own `pulih-ssh-<uid>`
+folder, so that the folders of processes killed outright can be found and removed
+(`clear_stale`, when the bot starts). Should a master not be up when the bytes are to
+move, they go over a login of their own, as without one.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 import time
@@ -63,7 +66,9 @@ class Masters:
     """Masters to a run's endpoints, started together, lent to its Remotes."""
 
     def __init__(self, *endpoints: Endpoint) -> None:
-        self.folder = tempfile.mkdtemp(prefix="pulih-ssh-")  # mode 0700
+        parent = _parent()
+        self.folder = tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=parent) if parent \
+            else tempfile.mkdtemp(prefix="pulih-ssh-")  # mode 0700 either way
         self.masters = [Master(e, str(Path(self.folder) / str(n)))
                         for n, e in enumerate(endpoints)]
 
@@ -85,3 +90,42 @@ class Masters:
     def forget(self) -> None:
         """Remove the sockets' folder (no new session can start; running ones go on)."""
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _parent() -> str | None:
+    """This user's folder for the masters' sockets, made 0700 if missing; None when what
+    is there is not a folder of this user's that only this user may open (another user
+    made it first, or it is a link): each process then takes a folder of its own."""
+    path = Path(tempfile.gettempdir()) / f"pulih-ssh-{os.getuid()}"
+    with suppress(FileExistsError):
+        os.mkdir(path, 0o700)
+    found = os.lstat(path)
+    if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.getuid() or \
+            found.st_mode & 0o077:
+        return None
+    return str(path)
+
+
+def clear_stale() -> list[str]:
+    """Remove the socket folders of transfer processes that are gone without removing
+    them (killed outright: their masters ended with them); return those removed."""
+    parent = _parent()
+    if parent is None:
+        return []
+    removed = []
+    for entry in os.scandir(parent):
+        owner = entry.name.split("-", 1)[0]
+        if owner.isdigit() and not _alive(int(owner)):
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(entry.path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -22,6 +22,7 @@ from bot.services.restores.backups import system_access
 from bot.services.restores.runs import expect_run
 from restore import transfer_process
 from restore.errors import Cancelled, ChecksumMismatch, ConnectionLost, RestoreError
+from restore.mux import clear_stale
 from restore.ssh import session
 from restore.transfer_process import (
     ReadyChild,
@@ -307,6 +308,7 @@ def test_the_logged_in_connections_of_a_transfer_process_killed_outright_end_wit
     for pid in masters:  # logged in
         while not _peer_ports(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
+    folder = _socket_folder(masters)
     process.kill()
     process.wait()
     deadline = time.monotonic() + 15
@@ -315,6 +317,26 @@ def test_the_logged_in_connections_of_a_transfer_process_killed_outright_end_wit
         time.sleep(0.1)
     assert not [p for p in masters if Path(f"/proc/{p}").exists() and "Z" not in _state(p)]
     ready.close()
+    # Killed outright, it could not remove its sockets' folder: the bot's start does,
+    # and leaves a living transfer process's folder alone.
+    assert folder.is_dir() and folder.name.startswith(f"{process.pid}-")
+    living = ReadyChild(backup_server.endpoint(), target_server.endpoint(), "pulih-run-13-uji")
+    try:
+        assert living._process is not None
+        deadline = time.monotonic() + 30
+        while len(others := _ssh_children(living._process.pid)) < 2 and \
+                time.monotonic() < deadline:
+            time.sleep(0.05)
+        kept = _socket_folder(others)
+        assert str(folder) in clear_stale()
+        assert not folder.exists() and kept.is_dir()
+    finally:
+        living.close()
+
+
+def _socket_folder(masters: dict[int, str]) -> Path:
+    line = next(iter(masters.values()))
+    return Path(line.split("ControlPath=")[1].split()[0]).parent
 
 
 def _state(pid: int) -> str:
