@@ -18,6 +18,7 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationBuilder, JobQueue
 
 from bot.bootstrap import Container
+from bot.durable.engine import DurableQueue, system_database_url
 from bot.errors import ConfigError
 from bot.render import render_phrase
 from bot.services.audit.anchors import post_daily_anchor
@@ -78,6 +79,9 @@ async def _post_init(application: PulihApp) -> None:
             except TelegramError as exc:
                 log.warning("tombol pesan restore lama tidak dapat dihapus: %s", exc)
     chat.restores.ready()
+    # The restore queue starts here, after recovery: a run cut off mid-way was settled
+    # above; one that was still waiting its turn is taken up, and watched again.
+    await chat.restores.resume(application.bot)
     # A message caught mid-send by a crash goes again (README: the one window left).
     chat.receipts = Receipts(container.settings.data_dir / RECEIPTS_FILE)
     settled, again = await asyncio.to_thread(reconcile, container, container.clock(),
@@ -265,7 +269,9 @@ def build_application(container: Container, *, token: str | None = None,
         .build()
     )
     application.bot_data.runtime = ChatRuntime(
-        container, RestoreRunner(container, restore_slots, progress_every),
+        container, RestoreRunner(container, restore_slots, progress_every, DurableQueue(
+            system_database_url(settings.database_url, settings.data_dir),
+            limit=restore_slots)),
         CheckRunner(container, restore_slots, progress_every),
         jobs=jobs, sweep_interval=sweep_interval,
         delivery_interval=delivery_interval, housekeeping_first=housekeeping_first,

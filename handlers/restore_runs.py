@@ -1,7 +1,9 @@
-"""Restores started from the team group: each runs in a worker thread of its own pool (a
-bounded number at once, so handlers keep their threads), while one message in the group
-shows its phase, a progress bar, rate and ETA, edited no more often than Telegram allows.
-The run's end is recorded by the service; this module only shows it."""
+"""Restores started from the team group: each waits its turn in the restore queue
+(bot.durable: N at once in all, each backup server's own limit, priority per system) and
+runs in one of its worker threads, or, without the queue, in a pool of this process; one
+message in the group shows its phase (or that it waits), a progress bar, rate and ETA,
+edited no more often than Telegram allows. The run's end is recorded by the service; this
+module only shows it."""
 
 from __future__ import annotations
 
@@ -20,13 +22,25 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from bot.bootstrap import Container
+from bot.durable.engine import POSTPONED, SETTLED, DurableQueue
 from bot.render import render_phrase, render_text
-from bot.services.restores.runs import RunTicket, execute
+from bot.services.requests.views import run_header
+from bot.services.restores.runs import (
+    RunEnd,
+    RunTicket,
+    cancel_queued,
+    execute,
+    queue_place,
+    take_queued,
+    waiting_runs,
+)
+from bot.services.restores.teamwork import after_run
 from bot.services.restores.views import run_result
 from bot.workflow.rules import Actor
 from handlers.callbacks import Tap, button, choice_button
 from letters.timefmt import durasi, ukuran
 from restore.engine import PHASE_LABELS, Outcome, Phase, Progress
+from restore.errors import RestoreError
 from restore.mux import clear_stale
 from restore.parked import close_parked
 from restore.transfer_process import close_spare, keep_spare
@@ -49,6 +63,7 @@ class LiveRun:
     cancel: threading.Event = field(default_factory=threading.Event)
     progress: Progress | None = None
     cancelled_by: str = ""
+    waiting: bool = False  # in the restore queue, its turn not yet come
 
     def update(self, progress: Progress) -> None:  # called from the worker thread
         self.progress = progress
@@ -69,6 +84,7 @@ def progress_text(live: LiveRun, zone: Any) -> str:
     return render_text(
         "chat/restore_progress.txt.j2", zone, **live.values, cancelled_by=live.cancelled_by,
         index=STEPS.index(phase) + 1 if phase in STEPS else len(STEPS), steps=len(STEPS),
+        waiting=live.waiting,
         phase=p.label if p else PHASE_LABELS[phase],
         bar=("#" * int(share * BAR)).ljust(BAR, ".") if share is not None else "",
         percent=int(share * 100) if share is not None else 0,
@@ -93,34 +109,130 @@ async def show_progress(bot: Bot, live: LiveRun, zone: Any) -> int | None:
     return None
 
 
+@dataclass
+class _Watch:
+    """What the worker carrying out a queued run tells the chat, and how."""
+
+    then: RunEnd
+    on_settled: Callable[[Outcome], None]
+    on_end: Callable[[Outcome | BaseException], None]
+
+
 class RestoreRunner:
     """Starts runs, shows their progress, lets the team cancel them."""
 
-    def __init__(self, container: Container, slots: int = 2, refresh: float = 3.0) -> None:
+    def __init__(self, container: Container, slots: int = 2, refresh: float = 3.0,
+                 queue: DurableQueue | None = None) -> None:
         self.container = container
         self.refresh = refresh
+        self.queue = queue
         self.pool = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="pulih-restore")
         self.live: dict[int, LiveRun] = {}
+        self.watches: dict[int, _Watch] = {}
         self.tasks: set[asyncio.Task[None]] = set()
+        self.stopping = False
 
     def start(self, bot: Bot, live: LiveRun,
               then: Callable[[Session, int, Actor, Outcome], None],
-              done: Callable[[], None]) -> None:
-        """Run in the background; `done` is called after the run's end is shown."""
+              done: Callable[[], None], *, enqueue: bool = True) -> None:
+        """Run in the background; `done` is called after the run's end is shown.
+        `enqueue` False: the run is already in the queue (watched again after a restart)."""
         self.live[live.ticket.run_id] = live
-        task = asyncio.get_running_loop().create_task(self._run(bot, live, then, done))
+        task = asyncio.get_running_loop().create_task(
+            self._run(bot, live, then, done, enqueue))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
     def cancel(self, run_id: int, by: str, request_id: int) -> bool:
         """Ask run `run_id` of request `request_id` to stop; False when this process runs
-        no such run for that request (a button carried over from another card)."""
+        no such run for that request (a button carried over from another card). A run
+        still waiting its turn is settled as cancelled at once."""
         live = self.live.get(run_id)
         if live is None or live.ticket.request_id != request_id:
             return False
         live.cancelled_by = by
         live.cancel.set()
+        if live.waiting and self.queue is not None:
+            task = asyncio.get_running_loop().create_task(self._drop_waiting(live))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
         return True
+
+    async def _drop_waiting(self, live: LiveRun) -> None:
+        run_id = live.ticket.run_id
+        watch = self.watches.get(run_id)
+        message = "Restore dibatalkan sebelum gilirannya tiba; data live tidak disentuh."
+        try:
+            dropped = await asyncio.to_thread(cancel_queued, self.container, run_id, message,
+                                              watch.then if watch else None)
+            if dropped and self.queue is not None:
+                await asyncio.to_thread(self.queue.drop, live.ticket.uid)
+        except Exception:
+            log.exception("restore #%s dalam antrean tidak dapat dibatalkan", run_id)
+            return
+        if dropped and watch is not None:
+            watch.on_end(Outcome("cancelled", message))
+
+    async def resume(self, bot: Bot) -> None:
+        """At start-up: the restore queue is launched in this process, and each run still
+        waiting its turn is watched again by its progress message (what a run had begun
+        was settled before, by recovery)."""
+        if self.queue is None:
+            return
+        waiting = await asyncio.to_thread(waiting_runs, self.container)
+        for run in waiting:
+            ticket = run.ticket
+            values = await asyncio.to_thread(self._header, ticket)
+            chat_id, message_id = run.message or (self.container.office.team_chat_id, 0)
+            live = LiveRun(ticket, chat_id, message_id, values, run.started, waiting=True)
+            self.start(bot, live, after_run(self.container), lambda: None, enqueue=False)
+        await asyncio.sleep(0)  # each watcher registers before the queue can start its run
+        await asyncio.to_thread(self.start_queue)
+        for run in waiting:  # put in line again: one cut off before its enqueue is not lost
+            await asyncio.to_thread(self._enqueue, run.ticket)
+
+    def _header(self, ticket: RunTicket) -> dict[str, Any]:
+        with self.container.sessions() as session:
+            return run_header(session, ticket.request_id or 0, ticket.point, ticket.actor.name)
+
+    def start_queue(self) -> None:
+        """Launch the restore queue in this process (blocking: call it off the loop);
+        what waited, or was cut off, when it last stopped is taken up."""
+        if self.queue is not None:
+            self.queue.start(self._carry)
+
+    def _carry(self, run_id: int) -> str:
+        """A queued run's turn (in one of the queue's worker threads): carried out here,
+        shown by the message that watches it. One whose turn comes as the bot stops stays
+        queued, for the next start."""
+        if self.stopping:
+            return POSTPONED
+        live, watch = self.live.get(run_id), self.watches.get(run_id)
+        try:
+            ticket = take_queued(self.container, run_id)
+        except BaseException as exc:
+            if watch is not None:
+                watch.on_end(exc)
+            raise
+        if ticket is None:  # settled meanwhile (cancelled while waiting; recovery)
+            if watch is not None:
+                watch.on_end(RestoreError(f"Restore #{run_id} tidak lagi menunggu giliran."))
+            return SETTLED
+        if live is not None:
+            live.waiting = False
+        try:
+            outcome = execute(self.container, ticket,
+                              cancel=live.cancel if live else None,
+                              on_progress=live.update if live else (lambda p: None),
+                              then=watch.then if watch else after_run(self.container),
+                              on_settled=watch.on_settled if watch else (lambda o: None))
+        except BaseException as exc:
+            if watch is not None:
+                watch.on_end(exc)
+            raise
+        if watch is not None:
+            watch.on_end(outcome)
+        return outcome.status
 
     def ready(self) -> None:
         """Have a transfer process started for the next restore (restore.transfer_process:
@@ -130,20 +242,31 @@ class RestoreRunner:
         keep_spare()
 
     async def stop(self) -> None:
-        """On shutdown: every run stops before the swap (live data untouched) and ends."""
+        """On shutdown: every run stops before the swap (live data untouched) and ends;
+        runs still waiting their turn stay in the queue for the next start."""
+        self.stopping = True
         for live in self.live.values():
+            # A waiting run is not started any more (it keeps its place); one whose turn
+            # came at this very moment stops as any running one does.
             live.cancelled_by = live.cancelled_by or render_phrase(
                 "bot_stopping", self.container.settings.timezone)
             live.cancel.set()
+        waiting = {run_id for run_id, live in self.live.items() if live.waiting}
+        for run_id in waiting:
+            watch = self.watches.get(run_id)
+            if watch is not None:
+                watch.on_end(asyncio.CancelledError())
         if self.tasks:
             await asyncio.wait(self.tasks, timeout=120)
         self.pool.shutdown(wait=False)
+        if self.queue is not None:
+            await asyncio.to_thread(self.queue.stop)
         await asyncio.to_thread(close_spare)
         await asyncio.to_thread(close_parked)
 
     async def _run(self, bot: Bot, live: LiveRun,
                    then: Callable[[Session, int, Actor, Outcome], None],
-                   done: Callable[[], None]) -> None:
+                   done: Callable[[], None], enqueue: bool = True) -> None:
         zone = self.container.settings.timezone
         loop = asyncio.get_running_loop()
         # A run that succeeds is told as soon as its data is live and checked; the
@@ -157,9 +280,31 @@ class RestoreRunner:
         def on_settled(outcome: Outcome) -> None:  # from the worker thread
             loop.call_soon_threadsafe(tell, outcome)
 
-        work = functools.partial(execute, self.container, live.ticket, cancel=live.cancel,
-                                 on_progress=live.update, then=then, on_settled=on_settled)
-        future = loop.run_in_executor(self.pool, work)
+        future: asyncio.Future[Outcome]
+        if self.queue is None:
+            work = functools.partial(execute, self.container, live.ticket, cancel=live.cancel,
+                                     on_progress=live.update, then=then, on_settled=on_settled)
+            future = loop.run_in_executor(self.pool, work)
+        else:
+            future = loop.create_future()
+
+            def end(result: Outcome | BaseException) -> None:
+                if future.done():
+                    return
+                if isinstance(result, asyncio.CancelledError):
+                    future.cancel()
+                elif isinstance(result, BaseException):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+
+            def on_end(result: Outcome | BaseException) -> None:  # from any thread
+                loop.call_soon_threadsafe(end, result)
+
+            self.watches[live.ticket.run_id] = _Watch(then, on_settled, on_end)
+            live.waiting = True
+            if enqueue:
+                await asyncio.to_thread(self._enqueue, live.ticket)
         shown = ""
         outcome: Outcome | None = None
         try:
@@ -172,6 +317,10 @@ class RestoreRunner:
                 if text != shown and await self._edit(bot, live, text, cancel_markup(live)):
                     shown = text
             outcome = settled.result() if settled.done() else future.result()
+        except asyncio.CancelledError:  # the bot stops while this run waits its turn
+            self.live.pop(live.ticket.run_id, None)
+            self.watches.pop(live.ticket.run_id, None)
+            return
         except Exception:
             log.exception("restore #%s berhenti karena gangguan", live.ticket.run_id)
         finally:
@@ -189,6 +338,13 @@ class RestoreRunner:
             except Exception:
                 log.exception("restore #%s berhenti karena gangguan setelah berhasil",
                               live.ticket.run_id)
+        self.watches.pop(live.ticket.run_id, None)
+
+    def _enqueue(self, ticket: RunTicket) -> None:
+        assert self.queue is not None
+        with self.container.unit_of_work() as session:
+            slot, priority = queue_place(session, ticket.run_id)
+        self.queue.enqueue(ticket.run_id, ticket.uid, slot, priority)
 
     async def _edit(self, bot: Bot, live: LiveRun, text: str,
                     buttons: InlineKeyboardMarkup | None, tries: int = 1) -> bool:

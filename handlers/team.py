@@ -309,7 +309,8 @@ async def _start_restore(update: Update, context: PulihContext, pending: Awaited
     tap = pending.tap
     try:
         ticket = await asyncio.to_thread(begin_restore, container, tap.request_id, actor,
-                                         tap.argument or 0, tap.version)
+                                         tap.argument or 0, tap.version,
+                                         chat.restores.queue is not None)
     except (Refusal, RestoreError) as problem:
         answer.say(say(context, "restore_not_started", problem=problem.message))
         await send(context, answer, over)
@@ -317,7 +318,8 @@ async def _start_restore(update: Update, context: PulihContext, pending: Awaited
     await send(context, answer, over)
     values = await in_session(context, lambda s: run_header(s, tap.request_id, ticket.point,
                                                             actor.name))
-    live = LiveRun(ticket, chat.team_chat_id, 0, values, container.clock())
+    live = LiveRun(ticket, chat.team_chat_id, 0, values, container.clock(),
+                   waiting=chat.restores.queue is not None)
     # The progress message is sent directly (its id is needed for the live updates);
     # should Telegram refuse it, the run goes on and its end is posted as a new message.
     shown = await show_progress(context.bot, live, container.settings.timezone)

@@ -316,6 +316,8 @@ class RestoreRun(Base):
     # Where the chat shows the run's progress (JSON {"chat": id, "message": id}): after a
     # crash, that message's buttons (Batal) are taken away.
     message_ref: Mapped[str | None] = mapped_column(Text)
+    # The restore queue's partition it waits and runs in (bot.durable.partitions).
+    queue_slot: Mapped[str | None] = mapped_column(String(80))
 
 
 class Document(Base):

@@ -26,9 +26,10 @@ def _at(minutes: int) -> datetime:
     return NOW + timedelta(minutes=minutes)
 
 
-def walk_to_report(session: Session,
-                   reason: str = "Tabel siswa rusak setelah pembaruan.",
-                   letter_number: str | None = AGENCY_LETTER) -> Request:
+def walk_to_check(session: Session,
+                  reason: str = "Tabel siswa rusak setelah pembaruan.",
+                  letter_number: str | None = AGENCY_LETTER) -> tuple[Request, BackupCheck]:
+    """A request of portal-pendidikan through step 4: its backup point checked and passed."""
     requester = actor_by_nip(session, NIPS["requester"])
     kadis = actor_by_nip(session, NIPS["kadis"])
     kabid = actor_by_nip(session, NIPS["kabid_a"])
@@ -53,6 +54,16 @@ def walk_to_report(session: Session,
     session.flush()
     apply_action(session, request.id, tim, Action.CHECK_BACKUP, _at(42), WITA,
                  data={"check_id": check.id})
+    return request, check
+
+
+def walk_to_report(session: Session,
+                   reason: str = "Tabel siswa rusak setelah pembaruan.",
+                   letter_number: str | None = AGENCY_LETTER) -> Request:
+    request, check = walk_to_check(session, reason, letter_number)
+    tim = actor_by_nip(session, NIPS["tim_exec"])
+    system = session.get(System, request.system_id)
+    assert system is not None
     phases = []
     for index, name in enumerate(("preflight", "transfer", "apply", "verify", "swap",
                                   "postcheck")):

@@ -16,12 +16,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.bootstrap import Container
-from bot.db.models import BackupCheck, Person, Request, RestoreRun, System
+from bot.db.models import BackupCheck, BackupServer, Person, Request, RestoreRun, System
+from bot.durable.partitions import choose_slot
 from bot.services.audit.chain import append_event
 from bot.services.people.actors import actor_for_person
 from bot.services.requests.records import apply_action, ensure_allowed
@@ -89,8 +90,10 @@ def expect_run(c: Container, system_code: str) -> None:
 
 
 def start_run(session: Session, access: SystemAccess, check: BackupCheck, actor: Actor,
-              now: datetime, zone: ZoneInfo, request_id: int | None = None) -> RunTicket:
-    """Take the system's lock and record the run; Busy if another restore holds it."""
+              now: datetime, zone: ZoneInfo, request_id: int | None = None,
+              queued: bool = False) -> RunTicket:
+    """Take the system's lock and record the run; Busy if another restore holds it.
+    `queued`: it waits in the restore queue (bot.durable) until its turn."""
     if check.system_id != access.system_id or check.status == "failed":
         raise RestoreError("Restore hanya dari titik backup yang lulus pemeriksaan (langkah 4).")
     active = session.execute(select(RestoreRun).where(RestoreRun.lock_key == access.system_id)
@@ -100,7 +103,8 @@ def start_run(session: Session, access: SystemAccess, check: BackupCheck, actor:
     result = json.loads(check.result)
     run = RestoreRun(request_id=request_id, system_id=access.system_id,
                      backup_check_id=check.id, started_by=actor.person_id,
-                     lock_key=access.system_id, status="running", phase="", started_at=now,
+                     lock_key=access.system_id, status="queued" if queued else "running",
+                     phase="", started_at=now,
                      phases="[]", verification="{}", uid=uuid.uuid4().hex)
     session.add(run)
     try:
@@ -123,6 +127,9 @@ def start_run(session: Session, access: SystemAccess, check: BackupCheck, actor:
 
 
 def _busy(session: Session, active: RestoreRun) -> Busy:
+    if active.status == "queued":
+        return Busy(f"Restore #{active.id} untuk sistem ini sudah dalam antrean; restore "
+                    "kedua ditolak.")
     if active.status == "succeeded":  # told, and still fingerprinting its rollback copy
         return Busy(f"Restore #{active.id} untuk sistem ini baru saja berhasil dan masih "
                     "merapikan server tujuan; coba lagi sebentar lagi.")
@@ -130,6 +137,95 @@ def _busy(session: Session, active: RestoreRun) -> Busy:
     name = who.name if who else "petugas lain"
     return Busy(f"Restore #{active.id} untuk sistem ini sedang berjalan (dimulai {name}); "
                 "restore kedua ditolak.")
+
+
+def queue_place(session: Session, run_id: int) -> tuple[str, int]:
+    """Where run `run_id` waits in the restore queue: its backup server's least loaded slot
+    (bot.durable.partitions), recorded on the run; and its system's priority."""
+    run = session.get(RestoreRun, run_id)
+    assert run is not None
+    system = session.get(System, run.system_id)
+    assert system is not None and system.backup_server_id is not None
+    server = session.get(BackupServer, system.backup_server_id)
+    assert server is not None
+    load: dict[str, float] = {}
+    for slot in session.execute(select(RestoreRun.queue_slot).where(
+            RestoreRun.status.in_(("queued", "running")), RestoreRun.id != run_id,
+            RestoreRun.queue_slot.is_not(None))).scalars():
+        if slot is not None:
+            load[slot] = load.get(slot, 0) + 1
+    run.queue_slot = choose_slot(server.name, server.max_restores, load)
+    return run.queue_slot, system.priority
+
+
+def take_queued(c: Container, run_id: int) -> RunTicket | None:
+    """Its turn has come: a queued run is marked running (from now) and its ticket given;
+    None if it is not waiting any more (cancelled meanwhile, or settled by recovery)."""
+    zone = c.settings.timezone
+    with c.unit_of_work() as session:
+        taken = session.execute(update(RestoreRun).where(
+            RestoreRun.id == run_id, RestoreRun.status == "queued").values(
+            status="running", started_at=c.clock())).rowcount  # type: ignore[attr-defined]
+        if not taken:
+            return None
+        run = session.get(RestoreRun, run_id)
+        assert run is not None
+        return _ticket(session, run, zone)
+
+
+def _ticket(session: Session, run: RestoreRun, zone: ZoneInfo) -> RunTicket:
+    system = session.get(System, run.system_id)
+    check = session.get(BackupCheck, run.backup_check_id or 0)
+    person = session.get(Person, run.started_by or 0)
+    assert system is not None and check is not None and person is not None
+    result = json.loads(check.result)
+    return RunTicket(run.id, run.uid or "", system.staging_dir or STAGING_ROOT,
+                     system_access(session, system.code, zone), target_spec(system),
+                     check.point, result.get("digests", {}), result.get("manifest", {}),
+                     run.request_id, actor_for_person(session, person))
+
+
+def cancel_queued(c: Container, run_id: int, message: str,
+                  then: RunEnd | None = None) -> bool:
+    """A run cancelled before its turn came: recorded as cancelled now, its lock let go;
+    False if it had already begun (its own cancel then stops it)."""
+    zone = c.settings.timezone
+    with c.unit_of_work() as session:
+        taken = session.execute(update(RestoreRun).where(
+            RestoreRun.id == run_id, RestoreRun.status == "queued").values(
+            status="cancelled")).rowcount  # type: ignore[attr-defined]
+        if not taken:
+            return False
+        run = session.get(RestoreRun, run_id)
+        assert run is not None
+        ticket = _ticket(session, run, zone)
+    finish_run(c, ticket, Outcome("cancelled", message))
+    return True
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A run waiting in the restore queue, as its watcher needs it after a restart."""
+
+    ticket: RunTicket
+    message: tuple[int, int] | None  # (chat id, message id) of its progress message
+    started: datetime
+
+
+def waiting_runs(c: Container) -> list[Waiting]:
+    """Runs waiting in the restore queue (requests' runs), oldest first."""
+    zone = c.settings.timezone
+    with c.sessions() as session:
+        runs = session.execute(select(RestoreRun).where(
+            RestoreRun.status == "queued", RestoreRun.request_id.is_not(None)).order_by(
+            RestoreRun.id)).scalars().all()
+        found = []
+        for run in runs:
+            ref = json.loads(run.message_ref) if run.message_ref else None
+            found.append(Waiting(_ticket(session, run, zone),
+                                 (int(ref["chat"]), int(ref["message"])) if ref else None,
+                                 run.started_at))
+    return found
 
 
 class DbJournal:

@@ -121,9 +121,10 @@ def earlier_point(c: Container, request_id: int, check_id: int) -> str:
 
 
 def begin_restore(c: Container, request_id: int, actor: Actor, check_id: int,
-                  version: int) -> RunTicket:
+                  version: int, queued: bool = False) -> RunTicket:
     """Step 5 starts: the system's lock taken and the run recorded, if the card the member
-    confirmed is still current. Busy if another restore of the system runs."""
+    confirmed is still current. Busy if another restore of the system runs. `queued`: it
+    waits in the restore queue for its turn (bot.durable)."""
     zone = c.settings.timezone
     with c.unit_of_work() as session:
         request = get_request(session, request_id)
@@ -135,7 +136,8 @@ def begin_restore(c: Container, request_id: int, actor: Actor, check_id: int,
         if check is None or check.request_id != request_id:
             raise NotFound("Pemeriksaan backup itu tidak ditemukan untuk permohonan ini.")
         access = system_access(session, request.system.code, zone)
-        return start_run(session, access, check, actor, c.clock(), zone, request_id)
+        return start_run(session, access, check, actor, c.clock(), zone, request_id,
+                         queued=queued)
 
 
 def submit_report(session: Session, request_id: int, actor: Actor, now: datetime,

@@ -1,0 +1,123 @@
+"""The restore queue on DBOS Transact: a restore confirmed in chat is a durable workflow
+on one partitioned queue. The queue keeps the limits (N in all; each backup server's own
+through its slots, bot.durable.partitions; each system one at a time through the run's
+lock) and each system's priority within its server's slots; a restore still waiting
+survives a crash of the process and starts after the next launch.
+
+One DBOS per process (the library holds it globally): `DurableQueue.start` launches it
+for this process's database, `stop` destroys it. The work itself is not here: the
+process that runs restores registers what carrying out a run means (`carry`), so that
+this module knows no chat and no SSH."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from dbos import DBOS, DBOSConfig, SetEnqueueOptions, SetWorkflowID
+
+log = logging.getLogger("pulih.queue")
+
+QUEUE = "pulih-restores"
+POLL = 0.05  # seconds between the queue's looks for work it may start
+SETTLED = "settled"  # what the step returns for a run already ended elsewhere
+POSTPONED = "postponed"  # ... for a run whose turn came as the process stopped (still queued)
+_IN_LINE = ("ENQUEUED", "PENDING")
+
+_lock = threading.Lock()
+_carry: Callable[[int], str] | None = None
+
+
+@DBOS.step()
+def carry_out(run_id: int) -> str:
+    """Step: carry out restore run `run_id` (recorded as queued) to its end; what it ended
+    as. Run again after a crash, it finds the run settled by recovery and does nothing."""
+    carry = _carry
+    if carry is None:
+        raise RuntimeError("tidak ada yang menjalankan restore di proses ini")
+    return carry(run_id)
+
+
+@DBOS.workflow()
+def restore_workflow(run_id: int) -> str:
+    return carry_out(run_id)
+
+
+def workflow_ids(run_uid: str) -> Iterator[str]:
+    """The workflows a run may have had: one, and another each time it was put in line
+    again after its workflow ended without carrying it out (postponed by a stop)."""
+    yield f"restore-{run_uid}"
+    for n in itertools.count(2):
+        yield f"restore-{run_uid}-{n}"
+
+
+def _current(run_uid: str) -> tuple[str, bool]:
+    """The run's workflow id to use now, and whether that workflow is in line already."""
+    for candidate in workflow_ids(run_uid):
+        status = DBOS.get_workflow_status(candidate)
+        if status is None:
+            return candidate, False
+        if status.status in _IN_LINE:
+            return candidate, True
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def system_database_url(database_url: str, data_dir: Path) -> str:
+    """Where DBOS keeps the queue: beside Pulih's own tables in PostgreSQL (its own schema),
+    a file of its own beside Pulih's SQLite database."""
+    if database_url.startswith("postgresql"):
+        return database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    return f"sqlite:///{data_dir / 'antrean-restore.sqlite3'}"
+
+
+class DurableQueue:
+    """This process's handle on the restore queue."""
+
+    def __init__(self, url: str, *, limit: int, executor: str = "local") -> None:
+        self.url, self.limit, self.executor = url, limit, executor
+        self.started = False
+
+    def start(self, carry: Callable[[int], str]) -> None:
+        """Launch DBOS here, taking work from the queue with `carry` (restores that were
+        waiting, or cut off, when the process last stopped are taken up now)."""
+        global _carry
+        with _lock:
+            _carry = carry
+            config: DBOSConfig = {"name": "pulih", "system_database_url": self.url,
+                                  "executor_id": self.executor, "log_level": "WARNING"}
+            DBOS(config=config)
+            DBOS.launch()
+            DBOS.register_queue(QUEUE, global_concurrency=self.limit,
+                                partition_concurrency=1, polling_interval_sec=POLL)
+            self.started = True
+
+    def enqueue(self, run_id: int, run_uid: str, slot: str, priority: int) -> None:
+        """Put run `run_id` in line, unless it is already (the same run twice is one
+        workflow in line)."""
+        queue = DBOS.retrieve_queue(QUEUE)
+        assert queue is not None
+        with _lock:
+            wanted, in_line = _current(run_uid)
+            if in_line:
+                return
+            with SetWorkflowID(wanted), \
+                    SetEnqueueOptions(queue_partition_key=slot, priority=priority):
+                queue.enqueue(restore_workflow, run_id)
+
+    def drop(self, run_uid: str) -> None:
+        """A run settled before it began (cancelled while waiting): its workflow goes."""
+        with _lock:
+            current, in_line = _current(run_uid)
+            if in_line:
+                DBOS.cancel_workflow(current)
+
+    def stop(self) -> None:
+        global _carry
+        with _lock:
+            if self.started:
+                DBOS.destroy()
+                self.started = False
+            _carry = None
