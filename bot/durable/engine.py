@@ -26,6 +26,9 @@ POLL = 0.05  # seconds between the queue's looks for work it may start
 SETTLED = "settled"  # what the step returns for a run already ended elsewhere
 POSTPONED = "postponed"  # ... for a run whose turn came as the process stopped (still queued)
 _IN_LINE = ("ENQUEUED", "PENDING")
+# Changed only when restore_workflow's steps change shape (then waiting runs must be
+# carried over by a migration of their own).
+APPLICATION_VERSION = "pulih-restore-1"
 
 _lock = threading.Lock()
 _carry: Callable[[int], str] | None = None
@@ -86,8 +89,13 @@ class DurableQueue:
         global _carry
         with _lock:
             _carry = carry
+            # One version, named here, not DBOS's hash of this process's code: a restore
+            # left waiting or cut off by a process whose code differed (an upgrade of
+            # Pulih, or another program sharing the library) is still taken up, and a
+            # cut-off one does not hold its backup server's slot for ever.
             config: DBOSConfig = {"name": "pulih", "system_database_url": self.url,
-                                  "executor_id": self.executor, "log_level": "WARNING"}
+                                  "executor_id": self.executor, "log_level": "WARNING",
+                                  "application_version": APPLICATION_VERSION}
             DBOS(config=config)
             DBOS.launch()
             DBOS.register_queue(QUEUE, global_concurrency=self.limit,
