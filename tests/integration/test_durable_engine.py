@@ -81,17 +81,22 @@ def run_until_killed(first: subprocess.Popen[str], folder: Path) -> None:
     first.wait(30)
 
 
-def test_a_restore_whose_process_is_killed_is_finished_by_the_next_start_its_done_steps_kept(
-        tmp_path: Path) -> None:
-    with probe("start", tmp_path, start_new_session=True) as first:
-        killed = first.pid
+def killed_while_working(folder: Path, *more: str) -> int:
+    """A probe that starts two long restores, killed outright in their long step; its pid."""
+    with probe("start", folder, *more, start_new_session=True) as first:
         try:
-            run_until_killed(first, tmp_path)
+            run_until_killed(first, folder)
         finally:
             if first.poll() is None:
                 os.killpg(first.pid, signal.SIGKILL)
                 first.wait(30)
     assert first.returncode == -signal.SIGKILL
+    return first.pid
+
+
+def test_a_restore_whose_process_is_killed_is_finished_by_the_next_start_its_done_steps_kept(
+        tmp_path: Path) -> None:
+    killed = killed_while_working(tmp_path)
 
     second = probe("recover", tmp_path)
     out, _ = second.communicate(timeout=120)
@@ -134,14 +139,7 @@ def test_two_workers_keep_each_backup_servers_own_limit_and_the_limit_in_all(
 
 def test_a_killed_workers_restores_are_finished_by_another_worker_its_done_steps_kept(
         tmp_path: Path) -> None:
-    with probe("start", tmp_path, "worker-a", start_new_session=True) as first:
-        killed = first.pid
-        try:
-            run_until_killed(first, tmp_path)
-        finally:
-            if first.poll() is None:
-                os.killpg(first.pid, signal.SIGKILL)
-                first.wait(30)
+    killed = killed_while_working(tmp_path, "worker-a")
     other = probe("takeover", tmp_path, "worker-b", "worker-a")
     out, _ = other.communicate(timeout=120)
     assert other.returncode == 0

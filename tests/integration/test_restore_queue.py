@@ -84,6 +84,18 @@ def one_at_a_time(container: Container) -> None:
             server.max_restores = 1
 
 
+def one_running(container: Container,
+                queue: DurableQueue) -> tuple[Work, tuple[int, str, str, int]]:
+    """A queue where each server runs one restore at a time, and simpeg's holding it."""
+    one_at_a_time(container)
+    work = Work()
+    queue.start(work)
+    first = waiting(container, "simpeg", 5)
+    queue.enqueue(*first)
+    until(lambda: work.order == [first[0]])
+    return work, first
+
+
 def until(predicate: Callable[[], bool], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -93,12 +105,7 @@ def until(predicate: Callable[[], bool], timeout: float = 30) -> None:
 
 def test_a_server_allowed_one_restore_runs_its_waiting_ones_most_urgent_first(
         container: Container, queue: DurableQueue) -> None:
-    one_at_a_time(container)
-    work = Work()
-    queue.start(work)
-    first = waiting(container, "simpeg", 5)
-    queue.enqueue(*first)
-    until(lambda: work.order == [first[0]])
+    work, first = one_running(container, queue)
     later = waiting(container, "web-kominfo", 9)
     urgent = waiting(container, "portal-pendidikan", 1)
     for run in (later, urgent):
@@ -129,12 +136,7 @@ def test_a_server_allowed_two_runs_two_at_once_in_its_two_slots(
 
 def test_a_run_cancelled_while_waiting_never_starts(
         container: Container, queue: DurableQueue) -> None:
-    one_at_a_time(container)
-    work = Work()
-    queue.start(work)
-    first = waiting(container, "simpeg", 5)
-    queue.enqueue(*first)
-    until(lambda: work.order == [first[0]])
+    work, first = one_running(container, queue)
     dropped = waiting(container, "web-kominfo", 5)
     queue.enqueue(*dropped)
     queue.drop(dropped[1])
