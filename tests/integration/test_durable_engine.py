@@ -98,18 +98,21 @@ def test_a_restore_whose_process_is_killed_is_finished_by_the_next_start_its_don
         tmp_path: Path) -> None:
     killed = killed_while_working(tmp_path)
 
-    second = probe("recover", tmp_path)
-    out, _ = second.communicate(timeout=120)
-    assert second.returncode == 0
+    taken_up(tmp_path, killed, probe("recover", tmp_path))
+
+
+def taken_up(folder: Path, killed: int, by: subprocess.Popen[str]) -> None:
+    """Both restores of the killed process finished by `by`: the finished step is not run
+    again; the interrupted one is, in the new process."""
+    out, _ = by.communicate(timeout=120)
+    assert by.returncode == 0
     assert json.loads(out.strip().splitlines()[-1]) == ["a", "b"]
-    seen = events(tmp_path)
+    seen = events(folder)
     for key in ("a", "b"):
         mine = [e for e in seen if e["key"] == key]
-        # The finished step is not run again; the interrupted one is, in the new process.
         assert [e["pid"] for e in mine if e["kind"] == "begin"] == [killed]
-        starts = [e["pid"] for e in mine if e["kind"] == "work-start"]
-        assert starts[0] == killed and len(starts) == 2 and starts[1] == second.pid
-        assert [e["pid"] for e in mine if e["kind"] == "finish"] == [second.pid]
+        assert [e["pid"] for e in mine if e["kind"] == "work-start"] == [killed, by.pid]
+        assert [e["pid"] for e in mine if e["kind"] == "finish"] == [by.pid]
 
 
 @pytest.mark.postgres
@@ -140,13 +143,4 @@ def test_two_workers_keep_each_backup_servers_own_limit_and_the_limit_in_all(
 def test_a_killed_workers_restores_are_finished_by_another_worker_its_done_steps_kept(
         tmp_path: Path) -> None:
     killed = killed_while_working(tmp_path, "worker-a")
-    other = probe("takeover", tmp_path, "worker-b", "worker-a")
-    out, _ = other.communicate(timeout=120)
-    assert other.returncode == 0
-    assert json.loads(out.strip().splitlines()[-1]) == ["a", "b"]
-    seen = events(tmp_path)
-    for key in ("a", "b"):
-        mine = [e for e in seen if e["key"] == key]
-        assert [e["pid"] for e in mine if e["kind"] == "begin"] == [killed]
-        assert [e["pid"] for e in mine if e["kind"] == "work-start"] == [killed, other.pid]
-        assert [e["pid"] for e in mine if e["kind"] == "finish"] == [other.pid]
+    taken_up(tmp_path, killed, probe("takeover", tmp_path, "worker-b", "worker-a"))
