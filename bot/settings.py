@@ -25,7 +25,10 @@ _DB_SCHEMES = ("sqlite", "postgresql")
 KNOWN = ("BOT_TOKEN", "BOT_API_URL", "BOT_FILE_URL", "DATABASE_URL", "TIMEZONE", "DATA_DIR",
          "INVENTORY", "LOG_LEVEL", "SIGNING_P12", "SIGNING_PASSPHRASE_FILE", "WEBHOOK_URL",
          "WEBHOOK_LISTEN", "WEBHOOK_SECRET_FILE", "SSH_KEY_PASSPHRASE", "ROLLBACK_KEEP_DAYS",
-         "SELF_BACKUP_DIR", "SELF_BACKUP_KEEP_DAYS", "HEALTH_LISTEN", "ENV_FILE", "SSH_BYTES")
+         "SELF_BACKUP_DIR", "SELF_BACKUP_KEEP_DAYS", "HEALTH_LISTEN", "ENV_FILE", "SSH_BYTES",
+         "RESTORES_AT_ONCE", "RESTORE_IN_BOT", "WORKER_ZONE", "WORKER_GONE_AFTER")
+_YES, _NO = ("ya", "yes", "true", "1"), ("tidak", "no", "false", "0")
+_ZONE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 SSH_BYTES = ("otomatis", "openssh", "paramiko")
 
 
@@ -62,6 +65,15 @@ class Settings:
     self_backup_keep_days: int = 14
     # Where GET /sehat answers for monitoring (None: no health endpoint).
     health_listen: tuple[str, int] | None = None
+    # The restore queue (issue 19): restores at once in all (N; each backup server's own
+    # limit is in the inventory), whether the bot's process carries restores out itself
+    # (False: only `pulih worker` processes do), and the zone (data centre) whose work
+    # this host's worker takes (None: work without a zone).
+    restores_at_once: int = 4
+    restore_in_bot: bool = True
+    worker_zone: str | None = None
+    # Seconds a worker may be silent before another of its zone takes its restores over.
+    worker_gone_after: int = 30
 
     def require_bot_token(self) -> str:
         """The bot token, or a ConfigError saying how to set it."""
@@ -261,6 +273,27 @@ def load_settings(
         else:
             health = (h_host, int(h_port))
 
+    at_once = get("RESTORES_AT_ONCE") or "4"
+    if not at_once.isdigit() or not 1 <= int(at_once) <= 64:
+        problems.append(f"{PREFIX}RESTORES_AT_ONCE: {at_once!r}; seharusnya jumlah restore "
+                        "sekaligus 1-64")
+        at_once = "4"
+    in_bot = (get("RESTORE_IN_BOT") or "ya").lower()
+    if in_bot not in _YES + _NO:
+        problems.append(f"{PREFIX}RESTORE_IN_BOT: {in_bot!r}; seharusnya ya atau tidak")
+        in_bot = "ya"
+    worker_zone = get("WORKER_ZONE")
+    if worker_zone is not None and not _ZONE.match(worker_zone):
+        problems.append(f"{PREFIX}WORKER_ZONE: {worker_zone!r}; seharusnya nama zona seperti "
+                        "di inventaris (huruf, angka, . _ -, paling panjang 32)")
+        worker_zone = None
+
+    gone_after = get("WORKER_GONE_AFTER") or "30"
+    if not gone_after.isdigit() or not 4 <= int(gone_after) <= 3600:
+        problems.append(f"{PREFIX}WORKER_GONE_AFTER: {gone_after!r}; seharusnya jumlah detik "
+                        "4-3600")
+        gone_after = "30"
+
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -283,4 +316,8 @@ def load_settings(
         self_backup_dir=Path(backup_dir).expanduser() if backup_dir else None,
         self_backup_keep_days=int(backup_keep),
         health_listen=health,
+        restores_at_once=int(at_once),
+        restore_in_bot=in_bot in _YES,
+        worker_zone=worker_zone,
+        worker_gone_after=int(gone_after),
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import re
@@ -33,6 +34,7 @@ from bot.services.requests.filing import prune_uploads
 from bot.services.restores.rollbacks import prune_rollbacks, warn_expiring
 from bot.services.restores.runs import progress_messages, recover_interrupted
 from bot.services.restores.teamwork import after_interruption
+from bot.services.restores.worker import BOT_WORKER
 from bot.settings import Settings
 from handlers import register
 from handlers.arrivals import Arrivals, PulihApplication, catch_up
@@ -66,7 +68,7 @@ async def _post_init(application: PulihApp) -> None:
     # Restores a crash cut off are settled before anything else (live data put right),
     # and the team group hears of each.
     recovered = await asyncio.to_thread(
-        recover_interrupted, container,
+        functools.partial(recover_interrupted, executor=BOT_WORKER), container,
         after_interruption(container))
     if recovered:
         log.warning("restore terputus dibereskan saat mulai: %s", recovered)
@@ -271,7 +273,8 @@ def build_application(container: Container, *, token: str | None = None,
     application.bot_data.runtime = ChatRuntime(
         container, RestoreRunner(container, restore_slots, progress_every, DurableQueue(
             system_database_url(settings.database_url, settings.data_dir),
-            limit=restore_slots)),
+            limit=settings.restores_at_once, zone=settings.worker_zone,
+            carries=settings.restore_in_bot)),
         CheckRunner(container, restore_slots, progress_every),
         jobs=jobs, sweep_interval=sweep_interval,
         delivery_interval=delivery_interval, housekeeping_first=housekeeping_first,

@@ -22,25 +22,25 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from bot.bootstrap import Container
-from bot.durable.engine import POSTPONED, SETTLED, DurableQueue
+from bot.durable.engine import DurableQueue
 from bot.render import render_phrase, render_text
 from bot.services.requests.views import run_header
+from bot.services.restores.progress import RunView, ask_cancel, run_view
 from bot.services.restores.runs import (
     RunEnd,
     RunTicket,
     cancel_queued,
     execute,
     queue_place,
-    take_queued,
     waiting_runs,
 )
 from bot.services.restores.teamwork import after_run
 from bot.services.restores.views import run_result
+from bot.services.restores.worker import RestoreWorker, Watcher
 from bot.workflow.rules import Actor
 from handlers.callbacks import Tap, button, choice_button
 from letters.timefmt import durasi, ukuran
 from restore.engine import PHASE_LABELS, Outcome, Phase, Progress
-from restore.errors import RestoreError
 from restore.mux import clear_stale
 from restore.parked import close_parked
 from restore.transfer_process import close_spare, keep_spare
@@ -131,6 +131,11 @@ class RestoreRunner:
         self.watches: dict[int, _Watch] = {}
         self.tasks: set[asyncio.Task[None]] = set()
         self.stopping = False
+        # The bot's own worker (the single-host default), unless only `pulih worker`
+        # processes carry restores out.
+        self.worker = RestoreWorker(container, queue, watcher=self._watcher,
+                                    postpone=lambda: self.stopping) \
+            if queue is not None and queue.carries else None
 
     def start(self, bot: Bot, live: LiveRun,
               then: Callable[[Session, int, Actor, Outcome], None],
@@ -152,11 +157,19 @@ class RestoreRunner:
             return False
         live.cancelled_by = by
         live.cancel.set()
-        if live.waiting and self.queue is not None:
-            task = asyncio.get_running_loop().create_task(self._drop_waiting(live))
+        if self.queue is not None:  # the worker carrying it may be in another process
+            work = self._drop_waiting(live) if live.waiting else \
+                asyncio.to_thread(ask_cancel, self.container, run_id, by)
+            task = asyncio.get_running_loop().create_task(self._quietly(work, run_id))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
         return True
+
+    async def _quietly(self, work: Any, run_id: int) -> None:
+        try:
+            await work
+        except Exception:
+            log.exception("permintaan batal restore #%s tidak tercatat", run_id)
 
     async def _drop_waiting(self, live: LiveRun) -> None:
         run_id = live.ticket.run_id
@@ -179,60 +192,41 @@ class RestoreRunner:
         was settled before, by recovery)."""
         if self.queue is None:
             return
-        waiting = await asyncio.to_thread(waiting_runs, self.container)
+        waiting = await asyncio.to_thread(waiting_runs, self.container, self.queue.executor)
         for run in waiting:
             ticket = run.ticket
             values = await asyncio.to_thread(self._header, ticket)
             chat_id, message_id = run.message or (self.container.office.team_chat_id, 0)
-            live = LiveRun(ticket, chat_id, message_id, values, run.started, waiting=True)
+            live = LiveRun(ticket, chat_id, message_id, values, run.started,
+                           waiting=not run.running)
             self.start(bot, live, after_run(self.container), lambda: None, enqueue=False)
         await asyncio.sleep(0)  # each watcher registers before the queue can start its run
         await asyncio.to_thread(self.start_queue)
         for run in waiting:  # put in line again: one cut off before its enqueue is not lost
-            await asyncio.to_thread(self._enqueue, run.ticket)
+            if not run.running:
+                await asyncio.to_thread(self._enqueue, run.ticket)
 
     def _header(self, ticket: RunTicket) -> dict[str, Any]:
         with self.container.sessions() as session:
             return run_header(session, ticket.request_id or 0, ticket.point, ticket.actor.name)
 
     def start_queue(self) -> None:
-        """Launch the restore queue in this process (blocking: call it off the loop);
-        what waited, or was cut off, when it last stopped is taken up."""
-        if self.queue is not None:
-            self.queue.start(self._carry)
+        """Launch the restore queue in this process (blocking: call it off the loop), with
+        the bot's own worker, which takes up what waited, or was cut off, when it last
+        stopped."""
+        if self.worker is not None:
+            self.worker.start()
+        elif self.queue is not None:
+            self.queue.start()
 
-    def _carry(self, run_id: int) -> str:
-        """A queued run's turn (in one of the queue's worker threads): carried out here,
-        shown by the message that watches it. One whose turn comes as the bot stops stays
-        queued, for the next start."""
-        if self.stopping:
-            return POSTPONED
+    def _watcher(self, run_id: int) -> Watcher | None:
+        """How the bot's worker tells a run's progress message what it does (called when
+        the run's turn comes, in one of the queue's threads)."""
         live, watch = self.live.get(run_id), self.watches.get(run_id)
-        try:
-            ticket = take_queued(self.container, run_id)
-        except BaseException as exc:
-            if watch is not None:
-                watch.on_end(exc)
-            raise
-        if ticket is None:  # settled meanwhile (cancelled while waiting; recovery)
-            if watch is not None:
-                watch.on_end(RestoreError(f"Restore #{run_id} tidak lagi menunggu giliran."))
-            return SETTLED
-        if live is not None:
-            live.waiting = False
-        try:
-            outcome = execute(self.container, ticket,
-                              cancel=live.cancel if live else None,
-                              on_progress=live.update if live else (lambda p: None),
-                              then=watch.then if watch else after_run(self.container),
-                              on_settled=watch.on_settled if watch else (lambda o: None))
-        except BaseException as exc:
-            if watch is not None:
-                watch.on_end(exc)
-            raise
-        if watch is not None:
-            watch.on_end(outcome)
-        return outcome.status
+        if live is None or watch is None:
+            return None
+        live.waiting = False
+        return Watcher(live.cancel, live.update, watch.then, watch.on_settled, watch.on_end)
 
     def ready(self) -> None:
         """Have a transfer process started for the next restore (restore.transfer_process:
@@ -251,15 +245,21 @@ class RestoreRunner:
             live.cancelled_by = live.cancelled_by or render_phrase(
                 "bot_stopping", self.container.settings.timezone)
             live.cancel.set()
-        waiting = {run_id for run_id, live in self.live.items() if live.waiting}
-        for run_id in waiting:
+        # Runs still waiting, and those other workers carry out, go on without this
+        # process: their watchers end (and start again with the next start).
+        here = self.worker.running if self.worker is not None else {}
+        elsewhere = {run_id for run_id, live in self.live.items()
+                     if live.waiting or (self.queue is not None and run_id not in here)}
+        for run_id in elsewhere:
             watch = self.watches.get(run_id)
             if watch is not None:
                 watch.on_end(asyncio.CancelledError())
         if self.tasks:
             await asyncio.wait(self.tasks, timeout=120)
         self.pool.shutdown(wait=False)
-        if self.queue is not None:
+        if self.worker is not None:
+            await asyncio.to_thread(self.worker.stop)
+        elif self.queue is not None:
             await asyncio.to_thread(self.queue.stop)
         await asyncio.to_thread(close_spare)
         await asyncio.to_thread(close_parked)
@@ -313,10 +313,20 @@ class RestoreRunner:
                                                  return_when=asyncio.FIRST_COMPLETED)
                 if finished:
                     break
+                if self.queue is not None and not self._carried_here(live.ticket.run_id):
+                    view = await asyncio.to_thread(run_view, self.container, live.ticket.run_id)
+                    if view is not None and view.worker != self.queue.executor:
+                        self._follow(live, view)
+                        if view.ended:
+                            outcome = Outcome(view.status, view.error)
+                            break
                 text = progress_text(live, zone)
                 if text != shown and await self._edit(bot, live, text, cancel_markup(live)):
                     shown = text
-            outcome = settled.result() if settled.done() else future.result()
+            if outcome is None:
+                outcome = settled.result() if settled.done() else future.result()
+            elif not future.done():  # carried out elsewhere: it has ended there
+                future.set_result(outcome)
         except asyncio.CancelledError:  # the bot stops while this run waits its turn
             self.live.pop(live.ticket.run_id, None)
             self.watches.pop(live.ticket.run_id, None)
@@ -340,11 +350,30 @@ class RestoreRunner:
                               live.ticket.run_id)
         self.watches.pop(live.ticket.run_id, None)
 
+    @property
+    def carries_here(self) -> bool:
+        """Whether restores may be carried out in this process (so logins made ahead for
+        one are of use)."""
+        return self.queue is None or self.worker is not None
+
+    def _carried_here(self, run_id: int) -> bool:
+        return self.worker is not None and run_id in self.worker.running
+
+    @staticmethod
+    def _follow(live: LiveRun, view: RunView) -> None:
+        """A run carried out by a worker in another process, as recorded by it."""
+        live.waiting = view.status == "queued"
+        if view.progress is not None:
+            live.progress = view.progress
+        if view.cancel_by and not live.cancelled_by:
+            live.cancelled_by = view.cancel_by
+            live.cancel.set()
+
     def _enqueue(self, ticket: RunTicket) -> None:
         assert self.queue is not None
         with self.container.unit_of_work() as session:
-            slot, priority = queue_place(session, ticket.run_id)
-        self.queue.enqueue(ticket.run_id, ticket.uid, slot, priority)
+            place = queue_place(session, ticket.run_id)
+        self.queue.enqueue(ticket.run_id, ticket.uid, place.slot, place.priority, place.zone)
 
     async def _edit(self, bot: Bot, live: LiveRun, text: str,
                     buttons: InlineKeyboardMarkup | None, tries: int = 1) -> bool:

@@ -220,7 +220,8 @@ async def _confirm(update: Update, query: CallbackQuery, context: PulihContext, 
                        text(context, "team_confirm", who=query.from_user.full_name, code=code,
                             ticket=ticket), code)
     try:  # while the name is typed; the run logs in itself should this fail
-        await asyncio.to_thread(expect_run, context.pulih.container, code)
+        if context.pulih.restores.carries_here:
+            await asyncio.to_thread(expect_run, context.pulih.container, code)
     except Exception:
         log.exception("login awal untuk restore %s gagal", code)
 

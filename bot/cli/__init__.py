@@ -24,6 +24,7 @@ from bot.db.models import Request
 from bot.errors import ConfigError, PulihError
 from bot.examples import example
 from bot.inventory.exposure import exposed_files, unconfined_imports
+from bot.inventory.loader import CODE_RE as ZONE_RE
 from bot.inventory.loader import NIP_DIGITS, load_inventory
 from bot.render import render_text
 from bot.services.audit import chain as audit
@@ -60,6 +61,12 @@ def nip(text: str) -> str:
     if len(text) != NIP_DIGITS:
         raise argparse.ArgumentTypeError(f"NIP {text} ada {len(text)} digit; NIP ASN "
                                          f"{NIP_DIGITS} digit")
+    return text
+
+
+def _zone(text: str) -> str:
+    if not ZONE_RE.match(text):
+        raise argparse.ArgumentTypeError(f"{text!r}: huruf, angka, . _ -, paling panjang 32")
     return text
 
 
@@ -174,6 +181,18 @@ def _parser() -> Parser:
     parser.command(commands, "doctor", "periksa kesiapan: pengaturan, basis data, inventaris, "
                                        "kunci, server, Bot API, sertifikat, disk")
     parser.command(commands, "run", "jalankan bot Telegram (long polling, koneksi keluar saja)")
+    wk = parser.command(commands, "worker", "jalankan restore dari antrean di host ini "
+                                            "(butuh PostgreSQL bersama)")
+    wk.add_argument("--zone", metavar="ZONA", type=_zone,
+                    help="hanya restore sistem di zona (pusat data) ini (bawaan: "
+                         "PULIH_WORKER_ZONE, atau yang tanpa zona)")
+    wk.add_argument("--name", metavar="NAMA", type=_zone,
+                    help="nama worker ini, tetap antar-restart (bawaan: nama host@zona)")
+    wk.add_argument("--grace", metavar="DETIK", type=int, default=600,
+                    help="saat dihentikan: berapa detik restore yang berjalan boleh "
+                         "menyelesaikan diri (bawaan: 600)")
+    parser.command(commands, "queue", "antrean restore: yang menunggu, yang berjalan, dan "
+                                      "worker-nya")
     people = parser.command(commands, "people", "pegawai dan akun Telegram mereka")
     people_cmd = people.commands("people_command")
     people.command(people_cmd, "list", "semua pegawai: peran, terhubung atau belum, terakhir "
@@ -315,6 +334,9 @@ def _dispatch(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO,
     if command == "self-backup":
         from bot.cli.self_backup import self_backup_commands
         return self_backup_commands(args, c, out, err, stdin)
+    if command in ("worker", "queue"):
+        from bot.cli.worker import worker_commands
+        return worker_commands(args, c, out, err)
     if command == "run":
         from bot.cli.chat import chat_commands
         return chat_commands(args, c, out, err)

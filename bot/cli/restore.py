@@ -14,6 +14,8 @@ from bot.services.requests.records import apply_action, ensure_allowed, find_req
 from bot.services.restores.backups import record_check, run_check
 from bot.services.restores.rollbacks import kept_copies, prune_rollbacks
 from bot.services.restores.runs import execute, recover_interrupted, rollback_run, start_run
+from bot.services.restores.worker import BOT_WORKER
+from bot.services.restores.workers import gone_workers
 from bot.workflow.refusals import NotAllowed
 from bot.workflow.rules import Actor
 from bot.workflow.sop import Action, Role, State, transition_for
@@ -27,7 +29,8 @@ def restore_commands(args: argparse.Namespace, c: Container, out: TextIO, err: T
     if args.command == "rollbacks":
         return _rollbacks(args, c, out)
     if args.command == "recover":
-        runs = recover_interrupted(c)
+        # The bot's runs, and those of workers gone silent; a living worker's are its own.
+        runs = recover_interrupted(c, executor=BOT_WORKER, gone=gone_workers(c))
         print(f"{len(runs)} restore terhenti dibereskan" + (f": {runs}" if runs else "."),
               file=out)
         with c.sessions() as session:

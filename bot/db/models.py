@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -318,6 +319,27 @@ class RestoreRun(Base):
     message_ref: Mapped[str | None] = mapped_column(Text)
     # The restore queue's partition it waits and runs in (bot.durable.partitions).
     queue_slot: Mapped[str | None] = mapped_column(String(80))
+    # The worker carrying it out (restore_workers.executor), how far it is (JSON, written
+    # by that worker every second or so) and who asked it to stop: shared through the
+    # database, since the bot and the worker may be on different hosts.
+    worker: Mapped[str | None] = mapped_column(String(120))
+    progress: Mapped[str | None] = mapped_column(Text)
+    cancel_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class RestoreWorker(Base):
+    """A process that carries out queued restores, as it last said it was alive. Times
+    are seconds since the epoch on the worker's own host (NTP keeps hosts within far less
+    than the time after which a silent worker counts as gone)."""
+
+    __tablename__ = "restore_workers"
+
+    executor: Mapped[str] = mapped_column(String(120), primary_key=True)
+    zone: Mapped[str | None] = mapped_column(String(32))
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    started: Mapped[float] = mapped_column(Float)
+    seen: Mapped[float] = mapped_column(Float)
 
 
 class Document(Base):

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from dbos import DBOS, DBOSConfig, SetEnqueueOptions, SetWorkflowID
+from dbos import DBOS, DBOSConfig, Queue, SetEnqueueOptions, SetWorkflowID
 
 log = logging.getLogger("pulih.queue")
 
@@ -76,16 +76,25 @@ def system_database_url(database_url: str, data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'antrean-restore.sqlite3'}"
 
 
-class DurableQueue:
-    """This process's handle on the restore queue."""
+def queue_name(zone: str | None) -> str:
+    """The queue of a zone's restores (each data centre its own, taken by its workers)."""
+    return QUEUE if zone is None else f"{QUEUE}@{zone}"
 
-    def __init__(self, url: str, *, limit: int, executor: str = "local") -> None:
+
+class DurableQueue:
+    """This process's handle on the restore queue: it takes the work of its `zone` when
+    it `carries` restores out, and puts any zone's work in line."""
+
+    def __init__(self, url: str, *, limit: int, executor: str = "local",
+                 zone: str | None = None, carries: bool = True) -> None:
         self.url, self.limit, self.executor = url, limit, executor
+        self.zone, self.carries = zone, carries
         self.started = False
 
-    def start(self, carry: Callable[[int], str]) -> None:
-        """Launch DBOS here, taking work from the queue with `carry` (restores that were
-        waiting, or cut off, when the process last stopped are taken up now)."""
+    def start(self, carry: Callable[[int], str] | None = None) -> None:
+        """Launch DBOS here; with `carry` (and `carries`), taking its zone's work from
+        the queue (restores that were waiting, or that this process had begun, when it
+        last stopped are taken up now)."""
         global _carry
         with _lock:
             _carry = carry
@@ -97,23 +106,35 @@ class DurableQueue:
                                   "executor_id": self.executor, "log_level": "WARNING",
                                   "application_version": APPLICATION_VERSION}
             DBOS(config=config)
+            taking = self.carries and carry is not None
+            DBOS.listen_queues([queue_name(self.zone)] if taking else [])
             DBOS.launch()
-            DBOS.register_queue(QUEUE, global_concurrency=self.limit,
-                                partition_concurrency=1, polling_interval_sec=POLL)
             self.started = True
+            if taking:
+                self._queue(self.zone)
 
-    def enqueue(self, run_id: int, run_uid: str, slot: str, priority: int) -> None:
-        """Put run `run_id` in line, unless it is already (the same run twice is one
-        workflow in line)."""
-        queue = DBOS.retrieve_queue(QUEUE)
-        assert queue is not None
+    def _queue(self, zone: str | None) -> Queue:
+        name = queue_name(zone)
+        return DBOS.retrieve_queue(name) or DBOS.register_queue(
+            name, global_concurrency=self.limit, partition_concurrency=1,
+            polling_interval_sec=POLL)
+
+    def enqueue(self, run_id: int, run_uid: str, slot: str, priority: int,
+                zone: str | None = None) -> None:
+        """Put run `run_id` in line in its zone's queue, unless it is already (the same
+        run twice is one workflow in line)."""
         with _lock:
+            queue = self._queue(zone)
             wanted, in_line = _current(run_uid)
             if in_line:
                 return
             with SetWorkflowID(wanted), \
                     SetEnqueueOptions(queue_partition_key=slot, priority=priority):
                 queue.enqueue(restore_workflow, run_id)
+
+    def in_line(self, run_uid: str) -> bool:
+        with _lock:
+            return _current(run_uid)[1]
 
     def drop(self, run_uid: str) -> None:
         """A run settled before it began (cancelled while waiting): its workflow goes."""
@@ -122,10 +143,17 @@ class DurableQueue:
             if in_line:
                 DBOS.cancel_workflow(current)
 
-    def stop(self) -> None:
+    def take_over(self, executor: str) -> int:
+        """The restores a worker that is gone had begun are put back in line, for the
+        living (this one or another of its zone); how many."""
+        return len(DBOS._recover_pending_workflows([executor]))
+
+    def stop(self, grace: int = 0) -> None:
+        """Stop taking work, let what runs here finish for up to `grace` seconds, and
+        shut DBOS down (what is still running then is cut off, for recovery)."""
         global _carry
         with _lock:
             if self.started:
-                DBOS.destroy()
+                DBOS.destroy(workflow_completion_timeout_sec=grace)
                 self.started = False
             _carry = None

@@ -13,7 +13,7 @@ from bot.db.models import Base
 TABLES = {"agencies", "people", "link_codes", "role_assignments", "delegations",
           "backup_servers", "systems", "requests", "audit_events", "audit_head", "deadlines",
           "backup_checks", "restore_runs", "documents", "letter_numbers", "outbox",
-          "document_jobs", "conversations", "inbox",
+          "document_jobs", "conversations", "inbox", "restore_workers",
           "alembic_version"}
 
 

@@ -69,8 +69,8 @@ def waiting(container: Container, code: str, priority: int) -> tuple[int, str, s
                          lock_key=system.id)
         session.add(run)
         session.flush()
-        slot, rank = queue_place(session, run.id)
-        return run.id, run.uid or "", slot, rank
+        place = queue_place(session, run.id)
+        return run.id, run.uid or "", place.slot, place.priority
 
 
 def _status(workflow: str) -> str | None:

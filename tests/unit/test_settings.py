@@ -140,3 +140,24 @@ def test_the_secrets_to_mask_are_the_token_the_database_password_and_the_key_pas
         env_file=env_file)
     assert settings.secrets() == ["123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghi", "S3cret-DB",
                                   "frasa-kunci-rahasia"]
+
+
+def test_the_restore_queue_settings_default_to_the_single_host_and_refuse_bad_values(
+        tmp_path: Path) -> None:
+    s = load_settings(environ={}, env_file=tmp_path / "none.env")
+    assert (s.restores_at_once, s.restore_in_bot, s.worker_zone, s.worker_gone_after) == \
+        (4, True, None, 30)
+    s = load_settings(environ={"PULIH_RESTORES_AT_ONCE": "8", "PULIH_RESTORE_IN_BOT": "tidak",
+                               "PULIH_WORKER_ZONE": "dc-tenggarong",
+                               "PULIH_WORKER_GONE_AFTER": "60"},
+                      env_file=tmp_path / "none.env")
+    assert (s.restores_at_once, s.restore_in_bot, s.worker_zone, s.worker_gone_after) == \
+        (8, False, "dc-tenggarong", 60)
+    with pytest.raises(ConfigError) as error:
+        load_settings(environ={"PULIH_RESTORES_AT_ONCE": "0", "PULIH_RESTORE_IN_BOT": "mungkin",
+                               "PULIH_WORKER_ZONE": "dc tenggarong; rm",
+                               "PULIH_WORKER_GONE_AFTER": "1"},
+                      env_file=tmp_path / "none.env")
+    assert [p.split(":")[0] for p in error.value.problems] == [
+        "PULIH_RESTORES_AT_ONCE", "PULIH_RESTORE_IN_BOT", "PULIH_WORKER_ZONE",
+        "PULIH_WORKER_GONE_AFTER"]

@@ -19,6 +19,7 @@ from bot.db.models import (
     RestoreRun,
 )
 from bot.services.requests.records import SCOPE_LABELS, Scope
+from bot.services.restores import AGAIN
 from bot.workflow.sop import STEPS, Action
 from letters.facts import BackupSource, Case, Check, Hop, Official, Party, Phase
 from restore.engine import PHASE_LABELS
@@ -93,7 +94,10 @@ def _phases(run: RestoreRun, executor: str) -> tuple[Phase, ...]:
     for entry in json.loads(run.phases):
         name = entry["phase"]
         at = _parse_time(entry.get("at"))
-        if entry["status"] == "started":
+        if entry["status"] == AGAIN:  # taken back after its worker stopped: the last
+            started.clear()           # attempt, from a clean target, is the restore
+            phases.clear()
+        elif entry["status"] == "started":
             started[name] = at
         elif entry["status"] in ("done", "failed"):
             label = _PHASE_NAMES.get(name, name)

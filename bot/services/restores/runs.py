@@ -10,13 +10,13 @@ import json
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,7 @@ from bot.durable.partitions import choose_slot
 from bot.services.audit.chain import append_event
 from bot.services.people.actors import actor_for_person
 from bot.services.requests.records import apply_action, ensure_allowed
+from bot.services.restores import AGAIN
 from bot.services.restores.backups import SystemAccess, system_access
 from bot.workflow.refusals import NotFound
 from bot.workflow.rules import Actor
@@ -65,6 +66,7 @@ class RunTicket:
     manifest: dict[str, Any]
     request_id: int | None
     actor: Actor
+    worker: str | None = None  # the restore worker carrying it out (None: this process)
 
 
 def target_spec(system: System) -> TargetSpec:
@@ -139,9 +141,18 @@ def _busy(session: Session, active: RestoreRun) -> Busy:
                 "restore kedua ditolak.")
 
 
-def queue_place(session: Session, run_id: int) -> tuple[str, int]:
-    """Where run `run_id` waits in the restore queue: its backup server's least loaded slot
-    (bot.durable.partitions), recorded on the run; and its system's priority."""
+@dataclass(frozen=True)
+class Place:
+    """Where a run waits in the restore queue (bot.durable)."""
+
+    slot: str  # its backup server's slot (bot.durable.partitions)
+    priority: int  # its system's: 1 first
+    zone: str | None  # its data centre: the system's, else its backup server's
+
+
+def queue_place(session: Session, run_id: int) -> Place:
+    """Where run `run_id` waits in the restore queue: its zone's queue, its backup
+    server's least loaded slot (recorded on the run), its system's priority."""
     run = session.get(RestoreRun, run_id)
     assert run is not None
     system = session.get(System, run.system_id)
@@ -155,17 +166,19 @@ def queue_place(session: Session, run_id: int) -> tuple[str, int]:
         if slot is not None:
             load[slot] = load.get(slot, 0) + 1
     run.queue_slot = choose_slot(server.name, server.max_restores, load)
-    return run.queue_slot, system.priority
+    return Place(run.queue_slot, system.priority, system.zone or server.zone)
 
 
-def take_queued(c: Container, run_id: int) -> RunTicket | None:
-    """Its turn has come: a queued run is marked running (from now) and its ticket given;
-    None if it is not waiting any more (cancelled meanwhile, or settled by recovery)."""
+def take_queued(c: Container, run_id: int, worker: str | None = None) -> RunTicket | None:
+    """Its turn has come: a queued run is marked running (from now, carried by `worker`)
+    and its ticket given; None if it is not waiting any more (cancelled meanwhile, or
+    settled by recovery)."""
     zone = c.settings.timezone
     with c.unit_of_work() as session:
         taken = session.execute(update(RestoreRun).where(
             RestoreRun.id == run_id, RestoreRun.status == "queued").values(
-            status="running", started_at=c.clock())).rowcount  # type: ignore[attr-defined]
+            status="running", started_at=c.clock(), worker=worker, progress=None,
+            cancel_by=None)).rowcount  # type: ignore[attr-defined]
         if not taken:
             return None
         run = session.get(RestoreRun, run_id)
@@ -182,7 +195,7 @@ def _ticket(session: Session, run: RestoreRun, zone: ZoneInfo) -> RunTicket:
     return RunTicket(run.id, run.uid or "", system.staging_dir or STAGING_ROOT,
                      system_access(session, system.code, zone), target_spec(system),
                      check.point, result.get("digests", {}), result.get("manifest", {}),
-                     run.request_id, actor_for_person(session, person))
+                     run.request_id, actor_for_person(session, person), run.worker)
 
 
 def cancel_queued(c: Container, run_id: int, message: str,
@@ -205,41 +218,49 @@ def cancel_queued(c: Container, run_id: int, message: str,
 
 @dataclass(frozen=True)
 class Waiting:
-    """A run waiting in the restore queue, as its watcher needs it after a restart."""
+    """A run of a request waiting in the restore queue, or carried out by a worker in
+    another process, as its watcher needs it after a restart."""
 
     ticket: RunTicket
     message: tuple[int, int] | None  # (chat id, message id) of its progress message
     started: datetime
+    running: bool = False  # its turn has come (another worker carries it out)
 
 
-def waiting_runs(c: Container) -> list[Waiting]:
-    """Runs waiting in the restore queue (requests' runs), oldest first."""
+def waiting_runs(c: Container, executor: str | None = None) -> list[Waiting]:
+    """Requests' runs waiting in the restore queue, and those a worker other than
+    `executor` is carrying out, oldest first."""
     zone = c.settings.timezone
     with c.sessions() as session:
         runs = session.execute(select(RestoreRun).where(
-            RestoreRun.status == "queued", RestoreRun.request_id.is_not(None)).order_by(
-            RestoreRun.id)).scalars().all()
+            or_(RestoreRun.status == "queued",
+                (RestoreRun.status == "running") & RestoreRun.worker.is_not(None)
+                & (RestoreRun.worker != (executor or ""))),
+            RestoreRun.request_id.is_not(None)).order_by(RestoreRun.id)).scalars().all()
         found = []
         for run in runs:
             ref = json.loads(run.message_ref) if run.message_ref else None
             found.append(Waiting(_ticket(session, run, zone),
                                  (int(ref["chat"]), int(ref["message"])) if ref else None,
-                                 run.started_at))
+                                 run.started_at, run.status == "running"))
     return found
 
 
 class DbJournal:
     """Records each phase in the run's row, in its own short transaction."""
 
-    def __init__(self, c: Container, run_id: int) -> None:
+    def __init__(self, c: Container, run_id: int, worker: str | None = None) -> None:
         self.c = c
         self.run_id = run_id
+        self.worker = worker
 
     def phase(self, phase: Phase, status: str, detail: str = "") -> None:
         now = self.c.clock()
         with self.c.unit_of_work() as session:
             run = session.get(RestoreRun, self.run_id)
             assert run is not None
+            if _taken_from(run, self.worker):
+                return
             phases = json.loads(run.phases)
             phases.append({"phase": phase.value, "status": status, "at": now.isoformat(),
                            "detail": detail})
@@ -260,7 +281,7 @@ def execute(c: Container, ticket: RunTicket, *,
     recorded as soon as the restored data is live and checked, and `on_settled` told;
     the fingerprint of the copy kept for rollback and the clean-up on the target follow,
     and the system's lock is let go only after them (`seal_run`)."""
-    journal = DbJournal(c, ticket.run_id)
+    journal = DbJournal(c, ticket.run_id, ticket.worker)
     settled: list[Outcome] = []
 
     def settle(outcome: Outcome) -> None:
@@ -302,6 +323,8 @@ def finish_run(c: Container, ticket: RunTicket, outcome: Outcome,
     with c.unit_of_work() as session:
         run = session.get(RestoreRun, ticket.run_id)
         assert run is not None
+        if _taken_from(run, ticket.worker):
+            return
         run.status, run.finished_at = outcome.status, now
         if sealed:
             run.lock_key = None
@@ -331,6 +354,16 @@ def finish_run(c: Container, ticket: RunTicket, outcome: Outcome,
                          zone, reason=outcome.message)
         if then is not None:
             then(session, ticket.request_id, ticket.actor, outcome)
+
+
+def _taken_from(run: RestoreRun, worker: str | None) -> bool:
+    """Whether the run was taken back from `worker` (found silent) by another, which now
+    records it: what this one still does is not recorded."""
+    if worker is None or run.worker == worker:
+        return False
+    log.warning("restore #%s kini dijalankan %s; catatan dari %s diabaikan", run.id,
+                run.worker, worker)
+    return True
 
 
 def seal_run(c: Container, run_id: int, digest: str) -> None:
@@ -421,61 +454,143 @@ def progress_messages(c: Container, run_ids: list[int]) -> list[tuple[int, int]]
 Interrupted = Callable[[Session, int, Actor, str], None]
 
 
-def recover_interrupted(c: Container, then: Interrupted | None = None) -> list[int]:
-    """At start-up: runs left 'running' by a crash are cleaned up and marked interrupted."""
+@dataclass(frozen=True)
+class _CutOff:
+    """What settling a run cut off mid-way needs, read from its record."""
+
+    names: RunNames
+    request_id: int | None
+    started_by: int | None
+    swap: set[str]
+    before: list[str] | None  # the live state pre-flight saw
+    access: SystemAccess
+    spec: TargetSpec
+    tag: str
+    root: str
+
+
+def _cut_off(session: Session, run: RestoreRun, zone: ZoneInfo) -> _CutOff:
+    system = session.get(System, run.system_id)
+    assert system is not None
+    phases = json.loads(run.phases)
+    # Only its last attempt counts (one taken back began again from a clean target).
+    again = [n for n, p in enumerate(phases) if p["status"] == AGAIN]
+    phases = phases[again[-1] + 1:] if again else phases
+    swap = {p["status"] for p in phases if p["phase"] == Phase.SWAP.value}
+    seen = [json.loads(p["detail"]) for p in phases if p["status"] == "live"]
+    tags = [p["detail"] for p in phases if p["status"] == "tag"]
+    return _CutOff(RunNames(run.id, run.uid or ""), run.request_id, run.started_by, swap,
+                   seen[-1] if seen else None, system_access(session, system.code, zone),
+                   target_spec(system), tags[-1] if tags else "",
+                   system.staging_dir or STAGING_ROOT)
+
+
+def recover_interrupted(c: Container, then: Interrupted | None = None, *,
+                        executor: str | None = None, gone: Collection[str] = ()
+                        ) -> list[int]:
+    """At start-up: runs left 'running' by a crash are cleaned up and marked interrupted:
+    those this process carried (no worker, or `executor`: its own name in the restore
+    queue) and those of the workers in `gone`. A run another worker is carrying out is
+    left to it."""
     zone = c.settings.timezone
+    owners = [RestoreRun.worker.is_(None), RestoreRun.worker.in_([*gone, executor or ""])]
     with c.sessions() as session:
-        stale = session.execute(select(RestoreRun).where(RestoreRun.status == "running")
-                                ).scalars().all()
-        work = []
-        for run in stale:
-            system = session.get(System, run.system_id)
-            assert system is not None
-            phases = json.loads(run.phases)
-            swap = {p["status"] for p in phases if p["phase"] == Phase.SWAP.value}
-            seen = [json.loads(p["detail"]) for p in phases if p["status"] == "live"]
-            tags = [p["detail"] for p in phases if p["status"] == "tag"]
-            work.append((RunNames(run.id, run.uid or ""), run.request_id, run.started_by, swap,
-                         seen[-1] if seen else None, system_access(session, system.code, zone),
-                         target_spec(system), tags[-1] if tags else "",
-                         system.staging_dir or STAGING_ROOT))
+        stale = session.execute(select(RestoreRun).where(
+            RestoreRun.status == "running", or_(*owners))).scalars().all()
+        work = [_cut_off(session, run, zone) for run in stale]
     recovered = []
-    for names, request_id, started_by, swap, before, access, spec, tag, root in work:
-        run_id = names.run_id
+    for item in work:
         try:
-            swapped, detail = _clean_target(access, spec, names, swap, before, tag, root)
+            swapped, detail = _clean_target(item.access, item.spec, item.names, item.swap,
+                                            item.before, item.tag, item.root)
         except RestoreError as exc:
             # The target stays locked until it can be brought to a whole state.
             with c.unit_of_work() as session:
                 append_event(session, action="restore_recovery_failed", now=c.clock(),
-                             request_id=request_id, note=exc.message, data={"run_id": run_id})
+                             request_id=item.request_id, note=exc.message,
+                             data={"run_id": item.names.run_id})
             continue
-        now = c.clock()
-        with c.unit_of_work() as session:
-            row = session.get(RestoreRun, run_id)
-            assert row is not None
-            row.status, row.lock_key, row.finished_at = "interrupted", None, now
-            row.rollback_ref = str(run_id) if swapped else ""
-            message = "Restore terhenti karena bot berhenti di tengah jalan. " + detail
-            row.error = message
-            append_event(session, action="restore_interrupted", now=now,
-                         request_id=request_id, note=message, data={"run_id": run_id})
-            if request_id is not None and started_by is not None and \
-                    _state(session, request_id) is State.RESTORING:
-                person = session.get(Person, started_by)
-                assert person is not None
-                actor = actor_for_person(session, person)
-                if swapped:  # the restored data is live but unchecked: the team verifies it
-                    apply_action(session, request_id, actor, Action.FINISH_RESTORE, now, zone,
-                                 data={"run_id": run_id, "note": message})
-                else:
-                    apply_action(session, request_id, actor, Action.FAIL_RESTORE, now, zone,
-                                 reason=message)
-                if then is not None:
-                    then(session, request_id, actor, message)
-        recovered.append(run_id)
+        message = "Restore terhenti karena bot berhenti di tengah jalan. " + detail
+        if _settle_interrupted(c, item, swapped, message, then):
+            recovered.append(item.names.run_id)
     seal_settled(c)
     return recovered
+
+
+def _settle_interrupted(c: Container, item: _CutOff, swapped: bool, message: str,
+                        then: Interrupted | None) -> bool:
+    """Record a cleaned-up run as interrupted, and move its request along; False if it
+    was settled meanwhile by another process."""
+    zone = c.settings.timezone
+    run_id, request_id, started_by = item.names.run_id, item.request_id, item.started_by
+    now = c.clock()
+    with c.unit_of_work() as session:
+        taken = session.execute(update(RestoreRun).where(
+            RestoreRun.id == run_id, RestoreRun.status == "running").values(
+            status="interrupted", lock_key=None, finished_at=now, error=message,
+            rollback_ref=str(run_id) if swapped else "",
+        )).rowcount  # type: ignore[attr-defined]
+        if not taken:
+            return False
+        append_event(session, action="restore_interrupted", now=now,
+                     request_id=request_id, note=message, data={"run_id": run_id})
+        if request_id is not None and started_by is not None and \
+                _state(session, request_id) is State.RESTORING:
+            person = session.get(Person, started_by)
+            assert person is not None
+            actor = actor_for_person(session, person)
+            if swapped:  # the restored data is live but unchecked: the team verifies it
+                apply_action(session, request_id, actor, Action.FINISH_RESTORE, now, zone,
+                             data={"run_id": run_id, "note": message})
+            else:
+                apply_action(session, request_id, actor, Action.FAIL_RESTORE, now, zone,
+                             reason=message)
+            if then is not None:
+                then(session, request_id, actor, message)
+    return True
+
+
+def take_back(c: Container, run_id: int, worker: str, gone: Collection[str],
+              then: Interrupted | None = None) -> RunTicket | None:
+    """A run a worker that is gone (`gone`; or this one, `worker`, before it was
+    restarted) left half done comes round again: what it left on the target is cleaned
+    up; if the restored data was already live, the run is settled as interrupted (the team
+    checks it, as after a crash of the bot); otherwise it starts again from the beginning
+    here, and its ticket is given. None: nothing to take back (it ended, or another
+    worker carries it)."""
+    zone = c.settings.timezone
+    with c.sessions() as session:
+        run = session.get(RestoreRun, run_id)
+        if run is None or run.status != "running" or \
+                run.worker not in (worker, *gone) or run.worker is None:
+            return None
+        item = _cut_off(session, run, zone)
+        previous = run.worker
+    swapped, detail = _clean_target(item.access, item.spec, item.names, item.swap,
+                                    item.before, item.tag, item.root)
+    if swapped:
+        _settle_interrupted(c, item, True, f"Restore terhenti karena worker {previous} "
+                            f"berhenti di tengah jalan. {detail}", then)
+        return None
+    now = c.clock()
+    with c.unit_of_work() as session:
+        taken = session.execute(update(RestoreRun).where(
+            RestoreRun.id == run_id, RestoreRun.status == "running",
+            RestoreRun.worker == previous).values(
+            worker=worker, started_at=now, progress=None, cancel_by=None,
+        )).rowcount  # type: ignore[attr-defined]
+        if not taken:
+            return None
+        row = session.get(RestoreRun, run_id)
+        assert row is not None
+        phases = json.loads(row.phases)
+        phases.append({"phase": Phase.PREFLIGHT.value, "status": AGAIN, "at": now.isoformat(),
+                       "detail": f"diulang oleh {worker}; {previous} berhenti. {detail}"})
+        row.phases = json.dumps(phases, ensure_ascii=False)
+        append_event(session, action="restore_taken_back", now=now,
+                     request_id=row.request_id, note=detail,
+                     data={"run_id": run_id, "from": previous, "to": worker})
+        return _ticket(session, row, zone)
 
 
 def seal_settled(c: Container) -> list[int]:
