@@ -29,7 +29,7 @@ from restore.recipes import Recipe, RunNames, Staged, TargetSpec
 from restore.recipes.registry import recipe_for
 from restore.safety import DISCARD, absolute_path, confined
 from restore.safety import url as safe_url
-from restore.ssh import Endpoint, Remote
+from restore.ssh import Endpoint, Remote, connect
 from restore.transfer_process import ReadyChild, copy_in_child, stream_in_child
 
 _UNTOUCHED = re.compile(r"[;.]?\s*[Dd]ata live tidak disentuh\.?$")
@@ -50,6 +50,7 @@ class Phase(StrEnum):
     ROLLBACK = "rollback"
 
 
+VERIFIED = "result"  # a phase record's status: the shadow's verification, as JSON
 STREAMED = "dialirkan langsung dari server backup ke impor, tanpa salinan staging"
 PULLED = "ditarik langsung oleh server tujuan dari server backup ke impor, tanpa salinan staging"
 PHASE_LABELS = {
@@ -210,6 +211,10 @@ class RestoreJob:
                 self._step(Phase.APPLY, lambda: r.apply(t, staged, self.names))
             outcome.verification = self._step(
                 Phase.VERIFY, lambda: r.verify(t, self.names, self.manifest))
+            # Kept, so that a run cut off after its swap can be checked and finished by
+            # whoever takes it up (finish_swapped).
+            self.journal.phase(Phase.VERIFY, VERIFIED,
+                               json.dumps(outcome.verification, ensure_ascii=False))
             if self.cancel.is_set():
                 raise Cancelled("Restore dibatalkan sebelum data live disentuh.")
             swap_started = True
@@ -264,6 +269,34 @@ class RestoreJob:
                 target.close()
             if backup is not None:
                 backup.close()
+        return outcome
+
+    def finish_swapped(self, verified: dict[str, Any]) -> Outcome:
+        """The rest of a run that was cut off after its swap (its worker died), taken up
+        elsewhere once the target was put in order: the restored data, live now, checked
+        as the run would have (`verified`: what its shadow held); if the check fails, the
+        previous state is put back. Then the clean-up and the rollback copy's fingerprint."""
+        outcome = Outcome("failed", verification=verified, swapped=True)
+        recipe = recipe_for(self.spec)
+        target = connect(self.target)
+        try:
+            try:
+                outcome.post_check = self._step(
+                    Phase.POSTCHECK, lambda: self._post_check(target, recipe, verified))
+            except RestoreError as exc:
+                self._step(Phase.ROLLBACK, lambda: recipe.rollback(target, self.names))
+                outcome.swapped = False
+                outcome.message, outcome.error_code = (
+                    f"Pemeriksaan setelah penggantian gagal ({exc.message}); data live "
+                    "dikembalikan ke kondisi sebelum restore."), exc.code
+            else:
+                outcome.status = "succeeded"
+                outcome.message = ("Restore selesai dan terverifikasi; kondisi sebelumnya "
+                                   "disimpan untuk rollback.")
+            outcome.rollback_digest = self._cleanup(
+                target, recipe, outcome.swapped, fingerprint=outcome.status == "succeeded")
+        finally:
+            target.close()
         return outcome
 
     def _settle(self, target: Remote, recipe: Recipe) -> bool:

@@ -211,3 +211,38 @@ def test_a_worker_killed_mid_restore_has_its_restore_done_again_by_another_from_
         taken = session.execute(select(AuditEvent).where(
             AuditEvent.action == "restore_taken_back")).scalars().all()
         assert [json.loads(e.data)["from"] for e in taken] == ["dc-kukar-1"]
+
+
+def test_a_restore_on_a_worker_goes_on_while_the_bot_restarts_and_its_end_is_shown_after(
+        office: Office, mariadb: MariaDB) -> None:
+    fake = office.fake
+
+    async def before_the_restart() -> None:
+        async with running_bot(office.container):
+            await file_and_assign(office)
+            await check_and_confirm(office)
+            await office.people["tim_exec"].says("simpeg", TEAM_CHAT)
+            await asyncio.to_thread(fake.wait_for, lambda: importing(office), 60)
+
+    async def after_the_restart() -> dict[str, object]:
+        async with running_bot(office.container):
+            lock.release()
+            return await shown(fake, TEAM_CHAT, "BERHASIL", timeout=120)
+
+    with worker(office, "dc-kukar-1"):
+        lock = ReadLock(mariadb)
+        try:
+            asyncio.run(before_the_restart())
+            # The bot is down; the worker's restore is still held in its import.
+            assert the_run(office).status == "running"
+            result = asyncio.run(after_the_restart())
+        finally:
+            lock.release()
+    run = the_run(office)
+    assert (run.status, run.worker) == ("succeeded", "dc-kukar-1")
+    # The restarted bot followed the same progress message to the end: no second one.
+    shown_runs = [m for m in fake.chat(TEAM_CHAT).messages.values()
+                  if "RESTORE PLH-" in text_of(m)]
+    assert len(shown_runs) == 1 and "BERHASIL" in text_of(shown_runs[0]), shown_runs
+    assert "BERHASIL" in text_of(result)
+    assert snapshot(mariadb) == office.states["good"]

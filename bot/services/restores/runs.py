@@ -34,6 +34,7 @@ from bot.workflow.sop import Action, State
 from restore.catalog import find_point
 from restore.engine import (
     STAGING_ROOT,
+    VERIFIED,
     Outcome,
     Phase,
     Progress,
@@ -296,22 +297,29 @@ def execute(c: Container, ticket: RunTicket, *,
         except Exception:
             log.exception("pemberitahuan hasil restore #%s gagal", ticket.run_id)
 
-    source, name = ticket.access.source, ticket.point
-    job = RestoreJob(ticket.run_id, ticket.access.target, ticket.access.backup, ticket.spec,
-                     lambda remote: find_point(remote, source, name), ticket.digests,
-                     ticket.manifest, journal, cancel or threading.Event(), on_progress,
-                     settled=settle)
-    job.uid = ticket.uid
+    job = _job(ticket, journal, cancel or threading.Event(), on_progress, settle)
     job.staging_root = staging_root or ticket.staging_root
-    job.limit = ticket.access.max_rate
-    if ticket.access.pull is not None:
-        job.pull, job.pull_base = ticket.access.pull, ticket.access.source.directory
     outcome = job.run()
     if settled:
         seal_run(c, ticket.run_id, outcome.rollback_digest)
     else:
         finish_run(c, ticket, outcome, then)
     return outcome
+
+
+def _job(ticket: RunTicket, journal: DbJournal, cancel: threading.Event,
+         on_progress: Callable[[Progress], None],
+         settle: Callable[[Outcome], None] | None = None) -> RestoreJob:
+    source, name = ticket.access.source, ticket.point
+    job = RestoreJob(ticket.run_id, ticket.access.target, ticket.access.backup, ticket.spec,
+                     lambda remote: find_point(remote, source, name), ticket.digests,
+                     ticket.manifest, journal, cancel, on_progress, settled=settle)
+    job.uid = ticket.uid
+    job.staging_root = ticket.staging_root
+    job.limit = ticket.access.max_rate
+    if ticket.access.pull is not None:
+        job.pull, job.pull_base = ticket.access.pull, ticket.access.source.directory
+    return job
 
 
 def finish_run(c: Container, ticket: RunTicket, outcome: Outcome,
@@ -467,6 +475,7 @@ class _CutOff:
     spec: TargetSpec
     tag: str
     root: str
+    verified: dict[str, Any] | None  # what the shadow held, when its verification passed
 
 
 def _cut_off(session: Session, run: RestoreRun, zone: ZoneInfo) -> _CutOff:
@@ -479,10 +488,12 @@ def _cut_off(session: Session, run: RestoreRun, zone: ZoneInfo) -> _CutOff:
     swap = {p["status"] for p in phases if p["phase"] == Phase.SWAP.value}
     seen = [json.loads(p["detail"]) for p in phases if p["status"] == "live"]
     tags = [p["detail"] for p in phases if p["status"] == "tag"]
+    verified = [json.loads(p["detail"]) for p in phases
+                if p["phase"] == Phase.VERIFY.value and p["status"] == VERIFIED]
     return _CutOff(RunNames(run.id, run.uid or ""), run.request_id, run.started_by, swap,
                    seen[-1] if seen else None, system_access(session, system.code, zone),
                    target_spec(system), tags[-1] if tags else "",
-                   system.staging_dir or STAGING_ROOT)
+                   system.staging_dir or STAGING_ROOT, verified[-1] if verified else None)
 
 
 def recover_interrupted(c: Container, then: Interrupted | None = None, *,
@@ -513,7 +524,7 @@ def recover_interrupted(c: Container, then: Interrupted | None = None, *,
         message = "Restore terhenti karena bot berhenti di tengah jalan. " + detail
         if _settle_interrupted(c, item, swapped, message, then):
             recovered.append(item.names.run_id)
-    seal_settled(c)
+    seal_settled(c, executor=executor, gone=gone)
     return recovered
 
 
@@ -551,58 +562,84 @@ def _settle_interrupted(c: Container, item: _CutOff, swapped: bool, message: str
 
 
 def take_back(c: Container, run_id: int, worker: str, gone: Collection[str],
-              then: Interrupted | None = None) -> RunTicket | None:
-    """A run a worker that is gone (`gone`; or this one, `worker`, before it was
-    restarted) left half done comes round again: what it left on the target is cleaned
-    up; if the restored data was already live, the run is settled as interrupted (the team
-    checks it, as after a crash of the bot); otherwise it starts again from the beginning
-    here, and its ticket is given. None: nothing to take back (it ended, or another
-    worker carries it)."""
+              then: RunEnd | None = None, interrupted: Interrupted | None = None
+              ) -> RunTicket | Outcome | None:
+    """A run that a worker now gone (`gone`; or this one, `worker`, before it was
+    restarted) left half done comes round again. What it left on the target is cleaned
+    up; then, if the restored data was already live (swapped after a verification that
+    passed), the run is finished here: checked as it would have been (put back if that
+    fails), recorded, its rollback copy fingerprinted: its Outcome. If it had not been
+    swapped, the run starts again from the beginning here: its ticket, to carry out. A
+    swap without a recorded verification is settled as interrupted, for the team to
+    check. None: nothing more to do (it ended, or another worker carries it)."""
     zone = c.settings.timezone
     with c.sessions() as session:
         run = session.get(RestoreRun, run_id)
-        if run is None or run.status != "running" or \
-                run.worker not in (worker, *gone) or run.worker is None:
+        if run is None or run.worker not in (worker, *gone) or run.worker is None:
+            return None
+        unsealed = run.status == "succeeded" and run.lock_key is not None
+        if run.status != "running" and not unsealed:
             return None
         item = _cut_off(session, run, zone)
         previous = run.worker
+    if unsealed:  # told, and cut off while fingerprinting its rollback copy: finished here
+        seal_settled(c, executor=worker, gone=gone, run_ids=[run_id])
+        return None
     swapped, detail = _clean_target(item.access, item.spec, item.names, item.swap,
                                     item.before, item.tag, item.root)
-    if swapped:
+    if swapped and item.verified is None:
         _settle_interrupted(c, item, True, f"Restore terhenti karena worker {previous} "
-                            f"berhenti di tengah jalan. {detail}", then)
+                            f"berhenti di tengah jalan. {detail}", interrupted)
         return None
     now = c.clock()
     with c.unit_of_work() as session:
         taken = session.execute(update(RestoreRun).where(
             RestoreRun.id == run_id, RestoreRun.status == "running",
             RestoreRun.worker == previous).values(
-            worker=worker, started_at=now, progress=None, cancel_by=None,
+            worker=worker, progress=None, cancel_by=None,
+            **({} if swapped else {"started_at": now}),
         )).rowcount  # type: ignore[attr-defined]
         if not taken:
             return None
         row = session.get(RestoreRun, run_id)
         assert row is not None
+        note = (f"dilanjutkan oleh {worker} setelah penggantian; {previous} berhenti. {detail}"
+                if swapped else f"diulang oleh {worker}; {previous} berhenti. {detail}")
         phases = json.loads(row.phases)
-        phases.append({"phase": Phase.PREFLIGHT.value, "status": AGAIN, "at": now.isoformat(),
-                       "detail": f"diulang oleh {worker}; {previous} berhenti. {detail}"})
+        phases.append({"phase": (Phase.POSTCHECK if swapped else Phase.PREFLIGHT).value,
+                       "status": "note" if swapped else AGAIN, "at": now.isoformat(),
+                       "detail": note})
         row.phases = json.dumps(phases, ensure_ascii=False)
         append_event(session, action="restore_taken_back", now=now,
                      request_id=row.request_id, note=detail,
-                     data={"run_id": run_id, "from": previous, "to": worker})
-        return _ticket(session, row, zone)
+                     data={"run_id": run_id, "from": previous, "to": worker,
+                           "swapped": swapped})
+        ticket = _ticket(session, row, zone)
+    if not swapped:
+        return ticket
+    assert item.verified is not None
+    job = _job(ticket, DbJournal(c, run_id, worker), threading.Event(), lambda p: None)
+    outcome = job.finish_swapped(item.verified)
+    finish_run(c, ticket, outcome, then)
+    return outcome
 
 
-def seal_settled(c: Container) -> list[int]:
+def seal_settled(c: Container, *, executor: str | None = None, gone: Collection[str] = (),
+                 run_ids: Collection[int] | None = None) -> list[int]:
     """At start-up: runs that succeeded, and were told, but stopped before their last
     record (a crash while the copy kept for rollback was fingerprinted): their leftovers
     on the target are removed, the copy fingerprinted as it is now, and the lock let go.
-    A target that cannot be reached keeps the lock (and refuses a rollback) until a later
-    start-up reaches it."""
+    Only runs this process carried (no worker, or `executor`) and those of the workers in
+    `gone`; with `run_ids`, only those. A target that cannot be reached keeps the lock
+    (and refuses a rollback) until a later start-up reaches it."""
     zone = c.settings.timezone
+    owners = [RestoreRun.worker.is_(None), RestoreRun.worker.in_([*gone, executor or ""])]
     with c.sessions() as session:
-        unsealed = session.execute(select(RestoreRun).where(
-            RestoreRun.status == "succeeded", RestoreRun.lock_key.is_not(None))).scalars().all()
+        query = select(RestoreRun).where(RestoreRun.status == "succeeded",
+                                         RestoreRun.lock_key.is_not(None), or_(*owners))
+        if run_ids is not None:
+            query = query.where(RestoreRun.id.in_(list(run_ids)))
+        unsealed = session.execute(query).scalars().all()
         work = []
         for run in unsealed:
             system = session.get(System, run.system_id)

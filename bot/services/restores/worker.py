@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from bot.bootstrap import Container
 from bot.durable.engine import POSTPONED, SETTLED, DurableQueue
 from bot.services.restores.progress import SharedProgress, cancels_asked
-from bot.services.restores.runs import RunEnd, execute, take_back, take_queued
+from bot.services.restores.runs import RunEnd, RunTicket, execute, take_back, take_queued
 from bot.services.restores.teamwork import after_interruption, after_run
 from bot.services.restores.workers import (
     Member,
@@ -100,14 +100,19 @@ class RestoreWorker:
             return POSTPONED
         watcher = self.watcher(run_id)
         try:
-            ticket = take_queued(self.c, run_id, self.name)
+            ticket: RunTicket | Outcome | None = take_queued(self.c, run_id, self.name)
             if ticket is None:
                 ticket = take_back(self.c, run_id, self.name, gone_workers(self.c),
+                                   watcher.then if watcher else after_run(self.c),
                                    after_interruption(self.c))
         except BaseException as exc:
             if watcher is not None:
                 watcher.on_end(exc)
             raise
+        if isinstance(ticket, Outcome):  # finished here after its worker's swap
+            if watcher is not None:
+                watcher.on_end(ticket)
+            return ticket.status
         if ticket is None:  # settled meanwhile (cancelled while waiting; recovery)
             if watcher is not None:
                 watcher.on_end(RestoreError(f"Restore #{run_id} tidak lagi menunggu giliran."))

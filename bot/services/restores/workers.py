@@ -114,12 +114,12 @@ def claim_gone(c: Container, zone: str | None, executor: str) -> list[str]:
 
 
 def gone_workers(c: Container) -> set[str]:
-    """Workers named by running restores that are not alive in the roster (their rows
-    silent or gone)."""
+    """Workers named by unfinished restores (running, or told and still sealing) that
+    are not alive in the roster (their rows silent or gone)."""
     limit = time.time() - c.settings.worker_gone_after
     with c.sessions() as session:
         named = set(session.execute(select(RestoreRun.worker).where(
-            RestoreRun.status == "running", RestoreRun.worker.is_not(None))).scalars())
+            RestoreRun.lock_key.is_not(None), RestoreRun.worker.is_not(None))).scalars())
         alive = set(session.execute(select(RestoreWorker.executor).where(
             RestoreWorker.seen >= limit)).scalars())
     return {name for name in named if name is not None and name not in alive}
