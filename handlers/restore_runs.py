@@ -183,7 +183,9 @@ class RestoreRunner:
         except Exception:
             log.exception("restore #%s dalam antrean tidak dapat dibatalkan", run_id)
             return
-        if dropped and watch is not None:
+        if not dropped:  # its turn had just come, maybe on a worker elsewhere: stop it there
+            await asyncio.to_thread(ask_cancel, self.container, run_id, live.cancelled_by)
+        elif watch is not None:
             watch.on_end(Outcome("cancelled", message))
 
     async def resume(self, bot: Bot) -> None:

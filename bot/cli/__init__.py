@@ -409,7 +409,7 @@ def _audit(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO) -> 
             for anchor in args.anchor:
                 print(f"Jangkar {anchor} cocok.", file=out)
             return 0
-        tickets = dict(session.execute(select(Request.id, Request.ticket)).tuples().all())
+        tickets = dict(session.execute(select(Request.id, Request.ticket)).all())
         if args.out:
             with args.out.open("w", encoding="utf-8", newline="") as handle:
                 rows = audit.export_csv(session, handle, c.settings.timezone, tickets)

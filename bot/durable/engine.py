@@ -105,6 +105,9 @@ class DurableQueue:
             config: DBOSConfig = {"name": "pulih", "system_database_url": self.url,
                                   "executor_id": self.executor, "log_level": "WARNING",
                                   "application_version": APPLICATION_VERSION}
+            # One DBOS per process: one left by an application in this process that was
+            # never stopped (its queues, its listening) is ended before this one begins.
+            DBOS.destroy()
             DBOS(config=config)
             taking = self.carries and carry is not None
             DBOS.listen_queues([queue_name(self.zone)] if taking else [])

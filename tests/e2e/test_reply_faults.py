@@ -32,6 +32,7 @@ def office(tmp_path: Path) -> Iterator[tuple[Container, FakeTelegram]]:
         container.close()
 
 
+@pytest.mark.slow  # about 40 s: every kind of Telegram fault on every reply and rewrite
 def test_every_reply_and_rewrite_reaches_the_person_once_through_faults(
         office: tuple[Container, FakeTelegram]) -> None:
     container, fake = office

@@ -202,8 +202,9 @@ def test_a_worker_killed_mid_restore_has_its_restore_done_again_by_another_from_
     assert (run.status, run.worker) == ("succeeded", "dc-kukar-2")
     again = [p for p in json.loads(run.phases) if p["status"] == AGAIN]
     assert len(again) == 1 and "dc-kukar-1" in again[0]["detail"]
-    # What the first left on the target (its half-filled shadow) was removed first.
-    assert "salinan sementara pulih_sh_" in again[0]["detail"], again[0]["detail"]
+    # What the first left on the target was removed first, and live checked untouched.
+    assert "berhenti. Dibersihkan: folder staging" in again[0]["detail"], again[0]["detail"]
+    assert "Data live tidak disentuh (diperiksa ulang" in again[0]["detail"]
     assert snapshot(mariadb) == office.states["good"]
     assert shadows(mariadb) == []
     with office.container.sessions() as session:

@@ -80,7 +80,7 @@ def test_a_damaged_database_is_restored_exactly_and_rolled_back_exactly(
         "preflight:tag", "preflight:started", "preflight:done", "preflight:live",
         # no staging copy: the dump flows from the backup server into the shadow's import
         "apply:note", "apply:started", "apply:note", "apply:done", "verify:started",
-        "verify:done",
+        "verify:done", "verify:result",  # the shadow's verification, kept for a take-over
         "swap:started", "swap:done", "postcheck:started", "postcheck:done", "cleanup:started",
         "cleanup:done"]
     assert not (tmp_path / "staging" / "11").exists()

@@ -45,7 +45,7 @@ def queue_view(c: Container) -> QueueView:
             .join(System, System.id == RestoreRun.system_id)
             .outerjoin(BackupServer, BackupServer.id == System.backup_server_id)
             .outerjoin(Request, Request.id == RestoreRun.request_id)
-            .where(RestoreRun.lock_key.is_not(None))).tuples().all()
+            .where(RestoreRun.lock_key.is_not(None))).all()
         rows = [QueueRow(run.id, ticket or "-", system.code, server.name if server else "-",
                          system.zone or (server.zone if server else None), system.priority,
                          run.status, run.started_at, run.worker, read_progress(run.progress),

@@ -83,7 +83,7 @@ def cancels_asked(c: Container, worker: str) -> dict[int, str]:
     with c.sessions() as session:
         rows = session.execute(select(RestoreRun.id, RestoreRun.cancel_by).where(
             RestoreRun.worker == worker, RestoreRun.status == "running",
-            RestoreRun.cancel_by.is_not(None))).tuples().all()
+            RestoreRun.cancel_by.is_not(None))).all()
     return {run_id: by or "" for run_id, by in rows}
 
 

@@ -102,7 +102,7 @@ def claim_gone(c: Container, zone: str | None, executor: str) -> list[str]:
         silent = session.execute(select(RestoreWorker.executor, RestoreWorker.seen).where(
             RestoreWorker.seen < limit, RestoreWorker.executor != executor,
             RestoreWorker.zone.is_(None) if zone is None else RestoreWorker.zone == zone,
-        )).tuples().all()
+        )).all()
     for name, seen in silent:
         with c.unit_of_work() as session:
             won = session.execute(delete(RestoreWorker).where(
