@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import threading
 import time
@@ -79,6 +80,11 @@ def _work(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO) -> i
             print(f"Worker {name} berhenti setelah {int(time.monotonic() - started)} detik; "
                   f"restore {', '.join(f'#{r}' for r in left)} belum selesai dan diambil "
                   "alih worker lain.", file=out, flush=True)
+            close_spare()
+            close_parked()
+            # The restores' threads would keep the process alive until they end; the
+            # worker that takes them up stops what they left on the target.
+            os._exit(0)
         else:
             print(f"Worker {name} berhenti.", file=out, flush=True)
         return 0

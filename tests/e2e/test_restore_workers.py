@@ -60,14 +60,14 @@ def alive_workers(office: Office) -> set[str]:
 
 
 @contextmanager
-def worker(office: Office, name: str) -> Iterator[subprocess.Popen[str]]:
+def worker(office: Office, name: str, grace: int = 5) -> Iterator[subprocess.Popen[str]]:
     """`pulih worker --name NAME` as a process of its own, once it is in the roster; at
     the end stopped as systemd would (SIGTERM), unless the test killed it."""
     command, env = clocked(dict(os.environ))
     log = (office.env_file.parent / f"worker-{name}.log").open("w")
     process = subprocess.Popen(
         [*command, "--env-file", str(office.env_file), "worker", "--name", name,
-         "--grace", "5"], env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+         "--grace", str(grace)], env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 60
         while name not in alive_workers(office):
@@ -247,3 +247,66 @@ def test_a_restore_on_a_worker_goes_on_while_the_bot_restarts_and_its_end_is_sho
     assert len(shown_runs) == 1 and "BERHASIL" in text_of(shown_runs[0]), shown_runs
     assert "BERHASIL" in text_of(result)
     assert snapshot(mariadb) == office.states["good"]
+
+
+def said(office: Office, name: str) -> str:
+    return (office.env_file.parent / f"worker-{name}.log").read_text()
+
+
+def test_a_worker_told_to_stop_mid_restore_lets_it_finish_within_its_grace(
+        office: Office, mariadb: MariaDB) -> None:
+    fake = office.fake
+
+    async def scenario() -> None:
+        async with running_bot(office.container):
+            await file_and_assign(office)
+            await check_and_confirm(office)
+            with worker(office, "dc-kukar-1", grace=120) as first:
+                lock = ReadLock(mariadb)
+                try:
+                    await office.people["tim_exec"].says("simpeg", TEAM_CHAT)
+                    await asyncio.to_thread(fake.wait_for, lambda: importing(office), 60)
+                    first.send_signal(signal.SIGTERM)  # as `systemctl stop` does
+                    await asyncio.to_thread(fake.wait_for, lambda: "menunggu yang berjalan"
+                                            in said(office, "dc-kukar-1"), 30)
+                finally:
+                    lock.release()
+                await shown(fake, TEAM_CHAT, "BERHASIL", timeout=120)
+                assert await asyncio.to_thread(first.wait, 60) == 0
+
+    asyncio.run(scenario())
+    run = the_run(office)
+    assert (run.status, run.worker) == ("succeeded", "dc-kukar-1")
+    assert said(office, "dc-kukar-1").rstrip().endswith("Worker dc-kukar-1 berhenti.")
+    assert alive_workers(office) == set()
+    assert snapshot(mariadb) == office.states["good"]
+
+
+def test_a_worker_stopped_past_its_grace_hands_its_restore_to_another_at_once(
+        office: Office, mariadb: MariaDB) -> None:
+    fake = office.fake
+
+    async def scenario() -> None:
+        async with running_bot(office.container):
+            await file_and_assign(office)
+            await check_and_confirm(office)
+            with worker(office, "dc-kukar-1", grace=1) as first:
+                lock = ReadLock(mariadb)
+                try:
+                    await office.people["tim_exec"].says("simpeg", TEAM_CHAT)
+                    await asyncio.to_thread(fake.wait_for, lambda: importing(office), 60)
+                    first.send_signal(signal.SIGTERM)
+                    assert await asyncio.to_thread(first.wait, 60) == 0
+                finally:
+                    lock.release()
+            assert "belum selesai dan diambil alih worker lain" in said(office, "dc-kukar-1")
+            with worker(office, "dc-kukar-2"):
+                await shown(fake, TEAM_CHAT, "BERHASIL", timeout=120)
+
+    asyncio.run(scenario())
+    run = the_run(office)
+    assert (run.status, run.worker) == ("succeeded", "dc-kukar-2")
+    again = [p for p in json.loads(run.phases) if p["status"] == AGAIN]
+    assert len(again) == 1 and "dc-kukar-1 berhenti" in again[0]["detail"]
+    assert snapshot(mariadb) == office.states["good"]
+    assert shadows(mariadb) == []
