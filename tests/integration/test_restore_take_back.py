@@ -1,12 +1,14 @@
 """A restore whose worker died is taken up by another worker from where the record and
 the target say it stood: after its swap, it is checked and finished (not redone); after
-it was told, only its rollback copy is fingerprinted and its lock let go. The records are
+it was told, only its rollback copy is fingerprinted and its lock let go; one whose step
+ended without being recorded is taken up again by its own worker. The records are
 left as a worker killed at that moment leaves them; the target is real (SSH, MariaDB)."""
 
 from __future__ import annotations
 
 import io
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +21,11 @@ from bot.db.models import AuditEvent, RestoreRun
 from bot.demo.lab.mariadb import MariaDB
 from bot.demo.lab.simpeg import States, damaged_simpeg, drop_simpeg, snapshot
 from bot.demo.lab.sshd import SshServer
-from bot.services.restores.runs import take_back
+from bot.durable.engine import DurableQueue, system_database_url
+from bot.services.people.actors import actor_by_nip
+from bot.services.restores import AGAIN
+from bot.services.restores.runs import rollback_run, take_back
+from bot.services.restores.worker import RestoreWorker
 from bot.services.restores.workers import gone_workers
 from bot.settings import load_settings
 from restore.engine import VERIFIED, Outcome, Phase
@@ -116,3 +122,46 @@ def test_a_restore_told_and_cut_off_while_sealing_is_sealed_by_another_worker(
     assert take_back(c, run_id, "dc-2", set()) is None
     with c.sessions() as session:
         assert session.get(RestoreRun, run_id).lock_key is not None  # type: ignore[union-attr]
+
+
+def test_a_restore_whose_step_ended_unrecorded_is_taken_up_again_by_its_own_worker(
+        restored: tuple[Container, States, int], mariadb: MariaDB) -> None:
+    """As a worker leaves a run whose step failed mid-import (its database gone for a
+    moment): still running and locked under its name, its workflow ended, in line
+    nowhere. The worker's sweep puts it in line again; it is cleaned up and redone."""
+    c, states, run_id = restored
+    with c.sessions() as session:
+        member = actor_by_nip(session, NIPS["tim_exec"])
+    rollback_run(c, run_id, member, "uji: kembali ke keadaan rusak")
+    assert snapshot(mariadb) == states["damaged"]
+    with c.unit_of_work() as session:
+        run = session.get(RestoreRun, run_id)
+        assert run is not None
+        phases = json.loads(run.phases)
+        cut = next(n for n, p in enumerate(phases)
+                   if p["phase"] == Phase.APPLY.value and p["status"] == "started")
+        run.phases = json.dumps(phases[:cut + 1])
+        run.status, run.lock_key, run.finished_at = "running", run.system_id, None
+        run.worker, run.rollback_ref, run.verification = "w-uji", "", "{}"
+    settings = c.settings
+    worker = RestoreWorker(c, DurableQueue(
+        system_database_url(settings.database_url, settings.data_dir), limit=2,
+        executor="w-uji"))
+    worker.start()
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            with c.sessions() as session:
+                run = session.get(RestoreRun, run_id)
+                assert run is not None
+                if run.lock_key is None:
+                    break
+            assert time.monotonic() < deadline, run.phases
+            time.sleep(0.2)
+    finally:
+        worker.stop()
+    assert (run.status, run.worker) == ("succeeded", "w-uji")
+    again = [p for p in json.loads(run.phases) if p["status"] == AGAIN]
+    assert len(again) == 1 and "diulang oleh w-uji" in again[0]["detail"]
+    assert snapshot(mariadb) == states["good"]
+    assert not [d for d in mariadb.sql("SHOW DATABASES").split() if d.startswith("pulih_sh_")]

@@ -170,6 +170,15 @@ def queue_place(session: Session, run_id: int) -> Place:
     return Place(run.queue_slot, system.priority, system.zone or server.zone)
 
 
+def stranded_runs(c: Container, worker: str) -> list[tuple[int, str]]:
+    """Unfinished runs (running, or told and not sealed) that `worker` carries: (id, uid)."""
+    with c.sessions() as session:
+        rows = session.execute(select(RestoreRun.id, RestoreRun.uid).where(
+            RestoreRun.worker == worker, RestoreRun.lock_key.is_not(None),
+            RestoreRun.status.in_(("running", "succeeded")))).all()
+    return [(run_id, uid or "") for run_id, uid in rows]
+
+
 def take_queued(c: Container, run_id: int, worker: str | None = None) -> RunTicket | None:
     """Its turn has come: a queued run is marked running (from now, carried by `worker`)
     and its ticket given; None if it is not waiting any more (cancelled meanwhile, or

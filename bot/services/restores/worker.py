@@ -20,7 +20,15 @@ from dataclasses import dataclass
 from bot.bootstrap import Container
 from bot.durable.engine import POSTPONED, SETTLED, DurableQueue
 from bot.services.restores.progress import SharedProgress, cancels_asked
-from bot.services.restores.runs import RunEnd, RunTicket, execute, take_back, take_queued
+from bot.services.restores.runs import (
+    RunEnd,
+    RunTicket,
+    execute,
+    queue_place,
+    stranded_runs,
+    take_back,
+    take_queued,
+)
 from bot.services.restores.teamwork import after_interruption, after_run
 from bot.services.restores.workers import (
     Member,
@@ -35,6 +43,8 @@ from restore.engine import Outcome, Progress
 from restore.errors import RestoreError
 
 log = logging.getLogger("pulih.worker")
+
+AGAIN_MAX = 3  # times a stranded restore is put in line again before it is left to recovery
 
 
 @dataclass
@@ -67,6 +77,7 @@ class RestoreWorker:
         self.member = Member(queue.executor, queue.zone, socket.gethostname(), os.getpid(),
                              time.time(), time.time())
         self.running: dict[int, threading.Event] = {}
+        self.requeued: dict[int, int] = {}  # stranded runs put in line again, how often
         self.halt = threading.Event()
         self.thread: threading.Thread | None = None
 
@@ -99,6 +110,14 @@ class RestoreWorker:
         if self.postpone():
             return POSTPONED
         watcher = self.watcher(run_id)
+        cancel = watcher.cancel if watcher is not None else threading.Event()
+        self.running[run_id] = cancel  # from its turn on: never swept up as stranded
+        try:
+            return self._carry(run_id, watcher, cancel)
+        finally:
+            self.running.pop(run_id, None)
+
+    def _carry(self, run_id: int, watcher: Watcher | None, cancel: threading.Event) -> str:
         try:
             ticket: RunTicket | Outcome | None = take_queued(self.c, run_id, self.name)
             if ticket is None:
@@ -117,8 +136,6 @@ class RestoreWorker:
             if watcher is not None:
                 watcher.on_end(RestoreError(f"Restore #{run_id} tidak lagi menunggu giliran."))
             return SETTLED
-        cancel = watcher.cancel if watcher is not None else threading.Event()
-        self.running[run_id] = cancel
         try:
             outcome = execute(
                 self.c, ticket, cancel=cancel,
@@ -130,8 +147,6 @@ class RestoreWorker:
             if watcher is not None:
                 watcher.on_end(exc)
             raise
-        finally:
-            self.running.pop(run_id, None)
         if watcher is not None:
             watcher.on_end(outcome)
         return outcome.status
@@ -153,5 +168,24 @@ class RestoreWorker:
                 for gone in claim_gone(self.c, self.member.zone, self.name):
                     taken = self.queue.take_over(gone)
                     log.warning("worker %s berhenti; %d restore-nya diambil alih", gone, taken)
+                self._sweep()
             except Exception:
                 log.warning("worker %s: pemeriksaan berkala gagal", self.name, exc_info=True)
+
+    def _sweep(self) -> None:
+        """This worker's restores that ended nowhere: begun here, not running here, and
+        in line nowhere (their step failed, say with the database gone for a moment,
+        leaving the run unrecorded and locked). Each is put in line again, to be taken
+        back here (cleaned up, then redone or finished), at most AGAIN_MAX times."""
+        for run_id, uid in stranded_runs(self.c, self.name):
+            if run_id in self.running or self.queue.in_line(uid):
+                continue
+            tries = self.requeued.get(run_id, 0)
+            if tries >= AGAIN_MAX:
+                continue
+            self.requeued[run_id] = tries + 1
+            log.error("restore #%s berhenti tanpa tercatat; diambil lagi (ke-%d dari %d)",
+                      run_id, tries + 1, AGAIN_MAX)
+            with self.c.unit_of_work() as session:
+                place = queue_place(session, run_id)
+            self.queue.enqueue(run_id, uid, place.slot, place.priority, place.zone)
