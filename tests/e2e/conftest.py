@@ -28,8 +28,14 @@ def fake() -> Iterator[FakeTelegram]:
 
 
 @pytest.fixture
+def office_env() -> dict[str, str]:
+    """Settings of the office's bot beyond the defaults; a test module may override it."""
+    return {}
+
+
+@pytest.fixture
 def office(tmp_path: Path, backup_server: SshServer, target_server: SshServer,
-           mariadb: MariaDB, pg_server: str) -> Iterator[Office]:
+           mariadb: MariaDB, pg_server: str, office_env: dict[str, str]) -> Iterator[Office]:
     root = tmp_path / "srv-backup"
     states = damaged_simpeg(mariadb, root, LAST_NIGHT)
     with fake_telegram() as fake:
@@ -41,7 +47,7 @@ def office(tmp_path: Path, backup_server: SshServer, target_server: SshServer,
                              states,
                              create_database(pg_server, f"t_{uuid.uuid4().hex[:12]}"),
                              {"PULIH_SIGNING_P12": str(p12),
-                              "PULIH_SIGNING_PASSPHRASE_FILE": str(passfile)})
+                              "PULIH_SIGNING_PASSPHRASE_FILE": str(passfile), **office_env})
         yield office
         office.container.close()
     drop_simpeg(mariadb)

@@ -12,45 +12,29 @@ import os
 import signal
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from bot.db.models import AuditEvent, Request, RestoreRun, RestoreWorker
 from bot.demo.lab.mariadb import MariaDB
-from bot.demo.lab.postgres import create_database
-from bot.demo.lab.simpeg import damaged_simpeg, drop_simpeg, snapshot
-from bot.demo.lab.sshd import SshServer
-from bot.demo.standin import fake_telegram
+from bot.demo.lab.simpeg import snapshot
 from bot.services.restores import AGAIN
 from tests.support.cli import clocked, pulih
-from tests.support.clock import LAST_NIGHT
 from tests.support.mariadb_lock import ReadLock
 from tests.support.people import shown, text_of
 from tests.support.running_bot import TEAM_CHAT, running_bot
-from tests.support.sop_flow import Office, check_and_confirm, file_and_assign, open_office
+from tests.support.sop_flow import Office, check_and_confirm, file_and_assign
 
 GONE_AFTER = 6  # seconds (PULIH_WORKER_GONE_AFTER), short for the test
 
 
 @pytest.fixture
-def office(tmp_path: Path, backup_server: SshServer, target_server: SshServer,
-           mariadb: MariaDB, pg_server: str) -> Iterator[Office]:
-    """The whole-SOP office whose bot carries out no restore itself."""
-    root = tmp_path / "srv-backup"
-    states = damaged_simpeg(mariadb, root, LAST_NIGHT)
-    with fake_telegram() as fake:
-        office = open_office(tmp_path, backup_server, target_server, mariadb, fake, root,
-                             states, create_database(pg_server, f"t_{uuid.uuid4().hex[:12]}"),
-                             {"PULIH_RESTORE_IN_BOT": "tidak",
-                              "PULIH_WORKER_GONE_AFTER": str(GONE_AFTER)})
-        yield office
-        office.container.close()
-    drop_simpeg(mariadb)
+def office_env() -> dict[str, str]:
+    """The whole-SOP office (tests/e2e/conftest.py) whose bot carries out no restore."""
+    return {"PULIH_RESTORE_IN_BOT": "tidak", "PULIH_WORKER_GONE_AFTER": str(GONE_AFTER)}
 
 
 def alive_workers(office: Office) -> set[str]:
@@ -98,6 +82,22 @@ def importing(office: Office) -> bool:
         return run is not None and any(p["phase"] == "apply" for p in json.loads(run.phases))
 
 
+@contextmanager
+def holding(mariadb: MariaDB) -> Iterator[ReadLock]:
+    """SIMPEG's tables read-locked: a restore's import waits (the run is seen mid-way)."""
+    lock = ReadLock(mariadb)
+    try:
+        yield lock
+    finally:
+        lock.release()
+
+
+async def typed_and_importing(office: Office, who: str) -> None:
+    """`who` types the system's name; the restore is seen in its import."""
+    await office.people[who].says("simpeg", TEAM_CHAT)
+    await asyncio.to_thread(office.fake.wait_for, lambda: importing(office), 60)
+
+
 def shadows(mariadb: MariaDB) -> list[str]:
     """Shadow databases left on the target (a rollback copy is kept on purpose)."""
     return [d for d in mariadb.sql("SHOW DATABASES").split() if d.startswith("pulih_sh_")]
@@ -105,24 +105,20 @@ def shadows(mariadb: MariaDB) -> list[str]:
 
 def test_a_restore_done_by_a_worker_on_another_host_shows_its_progress_and_result_in_the_group(
         office: Office, mariadb: MariaDB) -> None:
-    fake, member = office.fake, office.people["tim_exec"]
+    fake = office.fake
 
     async def scenario() -> None:
         async with running_bot(office.container):
             await file_and_assign(office)
             await check_and_confirm(office)
             with worker(office, "dc-kukar-1"):
-                lock = ReadLock(mariadb)  # the import waits: the run is seen mid-way
-                try:
-                    await member.says("simpeg", TEAM_CHAT)
-                    await asyncio.to_thread(fake.wait_for, lambda: importing(office), 60)
+                with holding(mariadb):  # the import waits: the run is seen mid-way
+                    await typed_and_importing(office, "tim_exec")
                     # The group's message follows the worker's progress from the database.
                     await shown(fake, TEAM_CHAT, "Tahap 3/6: Pemulihan ke salinan sementara",
                                 timeout=30)
                     listed = await asyncio.to_thread(pulih, dict(os.environ), "--env-file",
                                                      str(office.env_file), "queue")
-                finally:
-                    lock.release()
                 result = await shown(fake, TEAM_CHAT, "BERHASIL", timeout=120)
             assert "Dimas Pratama" in text_of(result)
             # `pulih queue` named the run, its worker and where it was.
@@ -151,16 +147,12 @@ def test_batal_in_the_group_stops_a_worker_on_another_host_before_the_swap(
             await file_and_assign(office)
             await check_and_confirm(office, "tim_other")
             with worker(office, "dc-kukar-1"):
-                lock = ReadLock(mariadb)
-                try:
-                    await office.people["tim_other"].says("simpeg", TEAM_CHAT)
-                    await asyncio.to_thread(fake.wait_for, lambda: importing(office), 60)
+                with holding(mariadb):
+                    await typed_and_importing(office, "tim_other")
                     answer = await office.people["tim_exec"].taps("Batal", TEAM_CHAT)
                     assert answer.startswith("Pembatalan diminta")
                     await asyncio.to_thread(fake.wait_for,
                                             lambda: the_run(office).cancel_by is not None, 10)
-                finally:
-                    lock.release()
                 result = await shown(fake, TEAM_CHAT, "DIBATALKAN", timeout=120)
             assert "Dimas Pratama" in text_of(result)
 
@@ -182,15 +174,11 @@ def test_a_worker_killed_mid_restore_has_its_restore_done_again_by_another_from_
             await file_and_assign(office)
             await check_and_confirm(office)
             with worker(office, "dc-kukar-1") as first:
-                lock = ReadLock(mariadb)
-                try:
-                    await office.people["tim_exec"].says("simpeg", TEAM_CHAT)
-                    await asyncio.to_thread(fake.wait_for, lambda: importing(office), 60)
+                with holding(mariadb):
+                    await typed_and_importing(office, "tim_exec")
                     assert the_run(office).worker == "dc-kukar-1"
                     first.send_signal(signal.SIGKILL)
                     first.wait(10)
-                finally:
-                    lock.release()
                 # The second worker finds the first silent, cleans up after it on the
                 # target and restores again.
                 with worker(office, "dc-kukar-2"):
@@ -262,15 +250,11 @@ def test_a_worker_told_to_stop_mid_restore_lets_it_finish_within_its_grace(
             await file_and_assign(office)
             await check_and_confirm(office)
             with worker(office, "dc-kukar-1", grace=120) as first:
-                lock = ReadLock(mariadb)
-                try:
-                    await office.people["tim_exec"].says("simpeg", TEAM_CHAT)
-                    await asyncio.to_thread(fake.wait_for, lambda: importing(office), 60)
+                with holding(mariadb):
+                    await typed_and_importing(office, "tim_exec")
                     first.send_signal(signal.SIGTERM)  # as `systemctl stop` does
                     await asyncio.to_thread(fake.wait_for, lambda: "menunggu yang berjalan"
                                             in said(office, "dc-kukar-1"), 30)
-                finally:
-                    lock.release()
                 await shown(fake, TEAM_CHAT, "BERHASIL", timeout=120)
                 assert await asyncio.to_thread(first.wait, 60) == 0
 
@@ -290,15 +274,10 @@ def test_a_worker_stopped_past_its_grace_hands_its_restore_to_another_at_once(
         async with running_bot(office.container):
             await file_and_assign(office)
             await check_and_confirm(office)
-            with worker(office, "dc-kukar-1", grace=1) as first:
-                lock = ReadLock(mariadb)
-                try:
-                    await office.people["tim_exec"].says("simpeg", TEAM_CHAT)
-                    await asyncio.to_thread(fake.wait_for, lambda: importing(office), 60)
-                    first.send_signal(signal.SIGTERM)
-                    assert await asyncio.to_thread(first.wait, 60) == 0
-                finally:
-                    lock.release()
+            with worker(office, "dc-kukar-1", grace=1) as first, holding(mariadb):
+                await typed_and_importing(office, "tim_exec")
+                first.send_signal(signal.SIGTERM)
+                assert await asyncio.to_thread(first.wait, 60) == 0
             assert "belum selesai dan diambil alih worker lain" in said(office, "dc-kukar-1")
             with worker(office, "dc-kukar-2"):
                 await shown(fake, TEAM_CHAT, "BERHASIL", timeout=120)
