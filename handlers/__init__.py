@@ -11,7 +11,18 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import decisions, flood, people, request_form, start, status, team, typed
+from handlers import (
+    decisions,
+    flood,
+    incidents,
+    people,
+    request_form,
+    start,
+    status,
+    team,
+    typed,
+)
+from handlers.callbacks import INCIDENT_PATTERN
 from handlers.runtime import PulihApp
 
 
@@ -26,14 +37,18 @@ def register(application: PulihApp) -> None:
     application.add_handler(CommandHandler("status", status.status, filters=private))
     application.add_handler(CommandHandler("antrian", status.queue, filters=private))
     application.add_handler(CommandHandler("orang", people.orang, filters=private))
+    application.add_handler(CommandHandler("insiden", incidents.command, filters=private))
     # Requests carry personal and system data: in a group, commands get a pointer to the
     # private chat instead of an answer.
     application.add_handler(CommandHandler(["mohon", "status", "antrian", "bantuan", "help",
-                                            "orang"],
+                                            "orang", "insiden"],
                                            start.private_only, filters=~private))
     # A team step may wait minutes on SSH (a backup check reads the whole backup): it runs
     # beside the other updates, not in front of them. Safe: each tap is re-authorized
     # against the request's version in its own transaction.
+    # An incident's shared cards decide many requests in one transaction.
+    application.add_handler(CallbackQueryHandler(incidents.on_tap, pattern=INCIDENT_PATTERN,
+                                                 block=False))
     application.add_handler(CallbackQueryHandler(team.on_tap, pattern=team.PATTERN,
                                                  block=False))
     application.add_handler(CallbackQueryHandler(decisions.on_tap))

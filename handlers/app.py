@@ -41,6 +41,7 @@ from handlers.arrivals import Arrivals, PulihApplication, catch_up
 from handlers.backup_checks import CheckRunner
 from handlers.common import say
 from handlers.health import start_health
+from handlers.incidents import cards_job
 from handlers.outage import Outage
 from handlers.restore_runs import RestoreRunner
 from handlers.runtime import (
@@ -110,6 +111,9 @@ async def _post_init(application: PulihApp) -> None:
                                         name="outbox", job_kwargs=overlap)
     application.job_queue.run_repeating(documents_job, interval=chat.delivery_interval, first=0,
                                         name="documents", job_kwargs=overlap)
+    # An incident's board and cards follow its requests (edited, never sent again).
+    application.job_queue.run_repeating(cards_job, interval=chat.cards_interval, first=0,
+                                        name="incidents", job_kwargs=overlap)
     # Deadlines live in the database: a sweep at start-up fires what fell due while the
     # bot was down, then sweeps keep watching.
     application.job_queue.run_repeating(sweep_job, interval=chat.sweep_interval, first=0,

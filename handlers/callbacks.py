@@ -64,10 +64,22 @@ BUTTONS: dict[str, ButtonKind] = {
     "y": ButtonKind(Action.RATIFY, "Sahkan", verdict="Laporan disahkan"),
     "yr": ButtonKind(Action.RETURN_REPORT, "Kembalikan", verdict="Laporan dikembalikan",
                      asks="Tulis alasan mengembalikan laporan restore permohonan"),
+    # An incident's shared cards (`handlers/incidents.py`): the request field carries
+    # the incident and the version field a digest of the requests the card listed.
+    "ia": ButtonKind(Action.DISPOSE, "Disposisi semua ke {name}", verdict="Didisposisikan"),
+    "it": ButtonKind(Action.ASSIGN, "Tugaskan semua ke Tim Teknis",
+                     verdict="Diteruskan ke Tim Teknis"),
+    "iy": ButtonKind(Action.RATIFY, "Sahkan semua laporan", verdict="Laporan disahkan"),
+    "ir": ButtonKind(Action.CHECK_BACKUP, "Periksa & pulihkan semua"),
+    # One request of an incident: off the shared cards (request, version, incident), and
+    # the agency's details added to it.
+    "ip": ButtonKind(Action.DISPOSE, "Pisahkan {name}"),
+    "ik": ButtonKind(Action.SUBMIT, "Tambah keterangan"),
     "ok": ButtonKind(Action.ACKNOWLEDGE, "Diterima / Sesuai", verdict="Diterima dan sesuai"),
     "no": ButtonKind(Action.REOPEN, "Belum sesuai", verdict="Belum sesuai",
                      asks="Tulis apa yang belum sesuai pada permohonan"),
 }
+INCIDENT_PATTERN = "^v1:i[a-z]:"
 TEAM_PATTERN = "^v1:(" + "|".join(v for v, b in BUTTONS.items() if b.team) + "):"
 _PATTERN = re.compile(r"^v1:([a-z]{1,2}):(\d{1,12}):(\d{1,9})(?::(\d{1,12}))?$")
 

@@ -64,6 +64,7 @@ class LiveRun:
     progress: Progress | None = None
     cancelled_by: str = ""
     waiting: bool = False  # in the restore queue, its turn not yet come
+    quiet: bool = False  # shown elsewhere (an incident's board): no message of its own
 
     def update(self, progress: Progress) -> None:  # called from the worker thread
         self.progress = progress
@@ -338,7 +339,9 @@ class RestoreRunner:
         finally:
             self.live.pop(live.ticket.run_id, None)
         text, buttons = await asyncio.to_thread(self._result, live, outcome)
-        if not await self._edit(bot, live, text, buttons, tries=5):
+        if live.quiet:
+            pass
+        elif not await self._edit(bot, live, text, buttons, tries=5):
             try:
                 await bot.send_message(live.chat_id, text, reply_markup=buttons)
             except TelegramError:

@@ -53,6 +53,14 @@ class ChatRuntime:
     outage: Outage = field(default_factory=Outage)
     outage_probe: float = 15.0  # seconds between checks whether the Bot API is back
     health: Any = None  # the health endpoint's server, while it listens
+    # Incidents (handlers/incidents.py): their live messages are brought up to date one
+    # round at a time; the requests whose backup "Periksa & pulihkan semua" is checking
+    # now, and why the last one stopped where it did.
+    cards_interval: float = 3.0  # seconds between rounds (a board's progress moves)
+    showing: asyncio.Lock = field(default_factory=asyncio.Lock)
+    show_again: bool = False
+    incident_checks: set[int] = field(default_factory=set)
+    incident_problems: dict[int, str] = field(default_factory=dict)
 
     @property
     def team_chat_id(self) -> int:

@@ -6,8 +6,17 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.services.chats.conversations import CONFIRM, FORM, REASON, Pending, current, forget
-from handlers import decisions, request_form, team
+from bot.services.chats.conversations import (
+    CONFIRM,
+    DETAIL,
+    FORM,
+    INCIDENT,
+    REASON,
+    Pending,
+    current,
+    forget,
+)
+from handlers import decisions, incidents, request_form, team
 from handlers.common import Answer, in_session, say, send
 from handlers.runtime import PulihContext
 
@@ -30,6 +39,8 @@ async def on_text(update: Update, context: PulihContext) -> None:
         await decisions.reason_typed(update, context, pending)
     elif pending.kind == CONFIRM:
         await team.typed(update, context, pending)
+    elif pending.kind in (INCIDENT, DETAIL):
+        await incidents.typed(update, context, pending)
 
 
 async def on_cancel(update: Update, context: PulihContext) -> None:

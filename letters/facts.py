@@ -120,3 +120,41 @@ class Issue:
     issued_at: datetime
     place: str
     signer: Official
+
+
+@dataclass(frozen=True)
+class IncidentLine:
+    """One system of an incident, as its summary prints it."""
+
+    ticket: str
+    system: str
+    agency: str
+    status: str
+    opened: datetime
+    restored: datetime | None  # the restore's end, when one succeeded
+    restore_took: timedelta | None
+    late_steps: tuple[int, ...]  # SOP steps that ran past their Mutu Baku
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class IncidentSummary:
+    """What the summary of a closed incident prints (for the Kepala Dinas)."""
+
+    code: str
+    title: str
+    opened: datetime
+    closed: datetime
+    opened_by: str
+    closed_by: str
+    lines: tuple[IncidentLine, ...]
+    restore_standard: timedelta  # step 5's Mutu Baku
+    steps_standard: timedelta  # steps 2 to 7 together
+
+    @property
+    def restored(self) -> int:
+        return sum(1 for line in self.lines if line.restored is not None)
+
+    @property
+    def failures(self) -> tuple[IncidentLine, ...]:
+        return tuple(line for line in self.lines if line.restored is None)

@@ -9,3 +9,9 @@ KINDS: dict[str, str] = {
     "laporan": "Laporan Restore VPS/VM Database dan Aplikasi",
     "surat_pemberitahuan": "Surat Pemberitahuan",
 }
+
+# Documents of the office that belong to no single request.
+OFFICE_KINDS: dict[str, str] = {
+    "ringkasan_insiden": "Ringkasan Penanganan Insiden",
+}
+ALL_KINDS: dict[str, str] = {**KINDS, **OFFICE_KINDS}

@@ -19,8 +19,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from letters.compose import compose
-from letters.facts import Case, Issue, Official
-from letters.kinds import KINDS
+from letters.facts import Case, IncidentSummary, Issue, Official
+from letters.kinds import KINDS, OFFICE_KINDS
 from letters.markup import parse
 from letters.page import Authenticity, Letterhead, OfficialPdf, PageSetup
 from letters.timefmt import as_utc, durasi, tanggal, tenggat, ukuran, waktu
@@ -151,6 +151,27 @@ def render_pdf(kind: str, *, case: Case, issue: Issue, sender: Sender, office: O
     pdf = OfficialPdf(setup, sender.letterhead, authenticity, shaping=needs_shaping(xml))
     pdf.set_author(issue.signer.name)
     pdf.set_subject(f"{KINDS[kind]} {case.ticket}")
+    pdf.set_creation_date(as_utc(issue.issued_at))
+    compose(pdf, parse(xml))
+    return bytes(pdf.output())
+
+
+SUMMARY = "ringkasan_insiden"
+
+
+def render_summary_pdf(summary: IncidentSummary, *, issue: Issue, sender: Sender,
+                       office: OfficeInfo, setup: PageSetup, authenticity: Authenticity,
+                       zone: ZoneInfo, template_dir: Path | None = None) -> bytes:
+    """The unsigned PDF of a closed incident's summary."""
+    try:
+        template = environment(template_dir, zone).get_template(f"{SUMMARY}.xml.j2")
+        xml = template.render(summary=summary, issue=issue, sender=sender,
+                              sop_title=office.sop_title)
+    except TemplateError as exc:
+        raise TemplateError(f"{_where(exc, SUMMARY)}: {_why(exc)}") from exc
+    pdf = OfficialPdf(setup, sender.letterhead, authenticity, shaping=needs_shaping(xml))
+    pdf.set_author(issue.signer.name)
+    pdf.set_subject(f"{OFFICE_KINDS[SUMMARY]} {summary.code}")
     pdf.set_creation_date(as_utc(issue.issued_at))
     compose(pdf, parse(xml))
     return bytes(pdf.output())

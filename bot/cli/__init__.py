@@ -193,6 +193,23 @@ def _parser() -> Parser:
                          "menyelesaikan diri (bawaan: 600)")
     parser.command(commands, "queue", "antrean restore: yang menunggu, yang berjalan, dan "
                                       "worker-nya")
+    incident = parser.command(commands, "incident", "insiden pusat data: banyak sistem "
+                                                    "dipulihkan bersama")
+    incident_cmd = incident.commands("incident_command")
+    inc_open = incident.command(incident_cmd, "open", "nyatakan insiden: satu permohonan per "
+                                                      "sistem, atas nama OPD-nya")
+    inc_open.add_argument("--title", required=True, metavar="JUDUL", help="judul insiden")
+    inc_open.add_argument("--nip", type=nip, required=True,
+                          help="NIP Admin atau Kepala Dinas yang menyatakan (dicatat)")
+    inc_open.add_argument("systems", nargs="+", metavar="KODE", help="kode sistem terdampak")
+    inc_show = incident.command(incident_cmd, "show", "papan insiden: tiap sistem dan "
+                                                      "statusnya")
+    inc_show.add_argument("code", metavar="INSIDEN", help="kode insiden, mis. INS-2026-001")
+    inc_close = incident.command(incident_cmd, "close", "tutup insiden dan terbitkan "
+                                                        "ringkasannya (PDF)")
+    inc_close.add_argument("code", metavar="INSIDEN", help="kode insiden")
+    inc_close.add_argument("--nip", type=nip, required=True,
+                           help="NIP Admin atau Kepala Dinas yang menutup (dicatat)")
     people = parser.command(commands, "people", "pegawai dan akun Telegram mereka")
     people_cmd = people.commands("people_command")
     people.command(people_cmd, "list", "semua pegawai: peran, terhubung atau belum, terakhir "
@@ -334,6 +351,9 @@ def _dispatch(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO,
     if command == "self-backup":
         from bot.cli.self_backup import self_backup_commands
         return self_backup_commands(args, c, out, err, stdin)
+    if command == "incident":
+        from bot.cli.incident import incident_commands
+        return incident_commands(args, c, out, err)
     if command in ("worker", "queue"):
         from bot.cli.worker import worker_commands
         return worker_commands(args, c, out, err)

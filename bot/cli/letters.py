@@ -21,7 +21,7 @@ from bot.services.documents.letters import (
 from bot.services.documents.registry import verify_bytes, verify_code
 from bot.services.documents.stationery import Stationery
 from bot.workflow.refusals import NotFound
-from letters.kinds import KINDS
+from letters.kinds import ALL_KINDS, KINDS
 from letters.markup import MarkupError
 from letters.page import Authenticity
 from letters.render import Sender, render_pdf
@@ -140,7 +140,7 @@ def _verify(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO) ->
         else:
             result = verify_code(session, args.code)
         text = render_text("cli/letters_verify.txt.j2", c.settings.timezone, result=result,
-                           kinds=KINDS, source=str(args.file or args.code),
+                           kinds=ALL_KINDS, source=str(args.file or args.code),
                            by_code=args.file is None)
     if result.received:
         out.write(text)

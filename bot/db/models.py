@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -214,10 +215,47 @@ class Request(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Opened on the agency's behalf for a declared incident (None: filed by the agency).
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    # Taken out of its incident's shared cards: decided on its own cards, as any request.
+    apart: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     agency: Mapped[Agency] = relationship()
     system: Mapped[System] = relationship()
     requester: Mapped[Person] = relationship(foreign_keys=[requester_id])
+
+
+class Incident(Base):
+    """A data-centre incident declared by an admin or the Kepala Dinas: the systems it hit
+    each have a request (`Request.incident_id`), handled together on shared cards."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    opened_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    # The summary PDF issued on closing (documents.id; no foreign key: documents already
+    # point at requests, which point here).
+    summary_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class IncidentMessage(Base):
+    """A live message the bot keeps for an incident (the team's board, an official's
+    card): sent once through the outbox (`key` is its outbox key), then edited in place;
+    `shown` is what it last said, so an unchanged one is not edited again."""
+
+    __tablename__ = "incident_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    shown: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class AuditEvent(Base):

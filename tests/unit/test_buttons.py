@@ -6,7 +6,7 @@ import re
 
 from bot.workflow.choices import Choice
 from bot.workflow.sop import Action
-from handlers.callbacks import BUTTONS, TEAM_PATTERN, Tap, button, decode
+from handlers.callbacks import BUTTONS, INCIDENT_PATTERN, TEAM_PATTERN, Tap, button, decode
 from handlers.delivery import markup
 
 BIG = 999_999_999_999  # the largest id the codec carries
@@ -43,9 +43,13 @@ def test_a_message_queued_before_choices_keeps_its_own_label_and_data() -> None:
 
 def test_team_steps_go_to_the_team_handler_and_decisions_to_the_decision_handler() -> None:
     for verb, kind in BUTTONS.items():
-        routed_to_team = re.match(TEAM_PATTERN, Tap(verb, 1, 1).encode()) is not None
+        data = Tap(verb, 1, 1).encode()
+        routed_to_team = re.match(TEAM_PATTERN, data) is not None
+        routed_to_incident = re.match(INCIDENT_PATTERN, data) is not None
         assert routed_to_team is kind.team, verb
-        if not kind.team:
+        assert routed_to_incident is verb.startswith("i"), verb
+        assert not (routed_to_team and routed_to_incident), verb
+        if not kind.team and not routed_to_incident:
             assert kind.verdict, verb  # a decision's card is stamped with what was decided
     asks = {verb for verb, kind in BUTTONS.items() if kind.asks}
     assert asks == {"r", "x", "n", "yr", "no"}

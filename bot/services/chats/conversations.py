@@ -19,9 +19,12 @@ from bot.db.models import Conversation
 FORM = "mohon"  # the /mohon form
 REASON = "reason"  # a decision's typed reason (or a note for the team)
 CONFIRM = "confirm"  # the system's name that confirms a restore, or a rollback's reason
+INCIDENT = "insiden"  # the incident's code that confirms restoring all its systems
+DETAIL = "keterangan"  # what an agency adds to a request opened on its behalf
 
 KEPT = {FORM: timedelta(minutes=30), REASON: timedelta(hours=2),
-        CONFIRM: timedelta(minutes=15)}
+        CONFIRM: timedelta(minutes=15), INCIDENT: timedelta(minutes=15),
+        DETAIL: timedelta(hours=2)}
 
 
 @dataclass

@@ -21,6 +21,7 @@ class Order:
     chats: tuple[int, ...]
     draft: bool = False
     source: str | None = None  # a file to record as the document (an uploaded letter)
+    kept: bool = False  # made for the records even when no chat is to receive it
 
 
 def order_documents(session: Session, request_id: int, orders: list[Order], *, key: str,
@@ -29,7 +30,7 @@ def order_documents(session: Session, request_id: int, orders: list[Order], *, k
     for order in orders:
         chats = [c for c in order.chats if c]
         dedupe = f"{key}:{order.kind}{':konsep' if order.draft else ''}"
-        if not chats or session.execute(
+        if (not chats and not order.kept) or session.execute(
                 select(DocumentJob.id).where(DocumentJob.dedupe_key == dedupe)).first():
             continue
         session.add(DocumentJob(dedupe_key=dedupe[:200], request_id=request_id,

@@ -28,7 +28,7 @@ from bot.services.documents.letters import (
 from bot.services.outbox.queue import Attachment, enqueue
 from bot.services.people.officials import role_holders
 from bot.workflow.sop import Role
-from letters.kinds import KINDS
+from letters.kinds import ALL_KINDS, KINDS
 
 log = logging.getLogger("pulih.paperwork")
 MAX_ATTEMPTS = 5
@@ -108,7 +108,7 @@ def _deliver(session: Session, job_id: int, path: str, document: Document | None
 def send_document(session: Session, document: Document, ticket: str, chats: list[int],
                   now: datetime, zone: ZoneInfo) -> None:
     """Queue an issued document for these chats, with its number and code as caption."""
-    caption = render_text("chat/document_caption.txt.j2", zone, kind=KINDS[document.kind],
+    caption = render_text("chat/document_caption.txt.j2", zone, kind=ALL_KINDS[document.kind],
                           ticket=ticket, document=document, draft=False).strip()
     for chat_id in chats:
         enqueue(session, key=f"document:{document.id}:{chat_id}", chat_id=chat_id,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Document, Person, Request
 from bot.services.audit.chain import DocumentRef, append_event
-from letters.kinds import KINDS
+from letters.kinds import ALL_KINDS
 
 ISSUED, RECEIVED = "issued", "received"  # a document's status: made by Pulih, or uploaded
 # No 0/O, 1/I/L: codes are read aloud and typed from paper.
@@ -38,7 +38,7 @@ def issue_document(session: Session, *, kind: str, content: bytes, folder: Path,
     `received`: a file an agency uploaded (its own signed letter), kept and recorded as
     received, never as issued: Pulih vouches only that these bytes came in, not for them.
     """
-    if kind not in KINDS:
+    if kind not in ALL_KINDS:
         raise ValueError(f"unknown document kind {kind!r}")
     digest = hashlib.sha256(content).hexdigest()
     code = code or new_code()

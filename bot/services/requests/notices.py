@@ -38,6 +38,10 @@ class Moved:
     team: tuple[Recipient, ...] = ()  # the Tim Teknis members on duty: assignment targets
     assignee: Recipient | None = None
     team_next: tuple[tuple[Choice, ...], ...] = ()  # what the team can do next, if anything
+    # Part of a declared incident and decided on its shared cards: the Kepala Dinas, the
+    # Kepala Bidang and the team follow it there (bot.services.incidents.cards), not on
+    # cards of its own; its documents are made all the same.
+    shared: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,8 @@ def plan_notices(m: Moved, by: str = "", note: str = "") -> Plan:
         notices.append(Notice(f"{key}:team", team, kind, template, values, choices))
 
     state = m.state
+    if m.shared:
+        return _plan_shared(m, key, said)
     if state is State.SUBMITTED:
         rows = [[Choice("d", rid, version, p.person_id, name=p.name)]
                 for p in m.kabids if p.person_id != m.requester.person_id]
@@ -129,6 +135,34 @@ def plan_notices(m: Moved, by: str = "", note: str = "") -> Plan:
         to_team("notice", "notice_team", said, [list(row) for row in m.team_next])
     if state not in QUIET_FOR_REQUESTER and (state is not State.SUBMITTED or version > 1):
         to((m.requester,), "requester", "notice", "notice_requester", said, None)
+    return Plan(key, notices, orders)
+
+
+def _plan_shared(m: Moved, key: str, said: dict[str, Any]) -> Plan:
+    """A move of a request on an incident's shared cards: only the agency is told (as on
+    any request), and the documents are made and kept with its records; the report's
+    draft still reaches its Kepala Bidang, who ratifies what they have read."""
+    notices: list[Notice] = []
+    orders: list[Order] = []
+    rid, version, state = m.request_id, m.version, m.state
+    requester = m.requester.telegram_id
+    if state is State.ASSIGNED_TO_TEAM:
+        orders.append(Order("disposisi", (), kept=True))
+    elif state is State.REPORT_SUBMITTED:
+        orders.append(Order("laporan", tuple(p.telegram_id for p in m.request_kabid
+                                             if p.telegram_id), draft=True))
+    elif state is State.NOTIFIED:
+        if requester:
+            notices.append(Notice(f"{key}:step8:{m.requester.person_id}", requester,
+                                  "card_step8", "card_step8", {},
+                                  [[Choice("ok", rid, version), Choice("no", rid, version)]]))
+        chats = (requester,) if requester else ()
+        return Plan(key, notices, [Order("laporan", chats, kept=True),
+                                   Order("surat_pemberitahuan", chats, kept=True)])
+    if requester and state not in QUIET_FOR_REQUESTER and (
+            state is not State.SUBMITTED or version > 1):
+        notices.append(Notice(f"{key}:requester:{m.requester.person_id}", requester, "notice",
+                              "notice_requester", said))
     return Plan(key, notices, orders)
 
 

@@ -98,7 +98,8 @@ def moved(session: Session, request: Request, day: date, team_chat_id: int) -> M
     return Moved(request.id, request.version, state,
                  Recipient(requester.id, requester.name, requester.telegram_id), team_chat_id,
                  kadis, kabids, request_kabid, team,
-                 _recipients([assignee])[0] if assignee is not None else None, nexts)
+                 _recipients([assignee])[0] if assignee is not None else None, nexts,
+                 shared=request.incident_id is not None and not request.apart)
 
 
 def notify_move(session: Session, request: Request, now: datetime, zone: ZoneInfo,

@@ -86,7 +86,7 @@ def submit_request(session: Session, actor: Actor, new: NewRequest, now: datetim
     if system.agency_id != actor.agency_id:
         raise WrongAgency()
     filed = session.execute(select(func.count()).select_from(Request).where(
-        Request.requester_id == actor.person_id,
+        Request.requester_id == actor.person_id, Request.incident_id.is_(None),
         Request.created_at > now - timedelta(hours=1))).scalar_one()
     if filed >= MAX_REQUESTS_PER_HOUR:
         raise NotAllowed(f"Anda sudah mengajukan {filed} permohonan dalam satu jam terakhir. "
@@ -94,11 +94,19 @@ def submit_request(session: Session, actor: Actor, new: NewRequest, now: datetim
     reason = clean_field(new.reason, MAX_REASON, "alasan")
     if not reason:
         raise NotAllowed("Alasan permohonan wajib diisi.")
+    return _open(session, system, actor.person_id, new, reason, now, zone, by=actor,
+                 role=Role.OPD)
+
+
+def _open(session: Session, system: System, requester_id: int, new: NewRequest, reason: str,
+          now: datetime, zone: ZoneInfo, *, by: Actor, role: Role,
+          incident_id: int | None = None, data: dict[str, Any] | None = None) -> Request:
+    """The request row, its ticket, its SUBMIT record and its step-2 clock."""
     request = Request(
-        ticket=f"tmp-{now.timestamp()}-{actor.person_id}",
+        ticket=f"tmp-{now.timestamp()}-{requester_id}-{system.id}",
         agency_id=system.agency_id,
         system_id=system.id,
-        requester_id=actor.person_id,
+        requester_id=requester_id,
         scope=Scope(new.scope).value,
         recovery_point=new.recovery_point,
         reason=reason,
@@ -111,19 +119,32 @@ def submit_request(session: Session, actor: Actor, new: NewRequest, now: datetim
         version=1,
         created_at=now,
         updated_at=now,
+        incident_id=incident_id,
     )
     session.add(request)
     session.flush()
     request.ticket = ticket_for(request.id, now, zone)
     append_event(
-        session, action=Action.SUBMIT.value, now=now, actor_id=actor.person_id,
-        actor_name=actor.name, actor_role=Role.OPD.value, request_id=request.id,
+        session, action=Action.SUBMIT.value, now=now, actor_id=by.person_id,
+        actor_name=by.name, actor_role=role.value, request_id=request.id,
         to_state=State.SUBMITTED.value, note=reason,
-        data={"ticket": request.ticket, "system": system.code, "scope": request.scope},
+        data={"ticket": request.ticket, "system": system.code, "scope": request.scope,
+              **(data or {})},
     )
     set_deadline_for(session, request.id, State.SUBMITTED, now)
     session.flush()
     return request
+
+
+def open_for_agency(session: Session, system: System, requester_id: int, by: Actor,
+                    role: Role, new: NewRequest, now: datetime, zone: ZoneInfo, *,
+                    incident_id: int, on_behalf_of: str) -> Request:
+    """Step 1 done by Diskominfo on an agency's behalf (a declared incident): the request
+    is the agency's (its person is the requester, who hears of it and confirms at step
+    8); the record says who opened it, as what, and for whom."""
+    reason = clean_field(new.reason, MAX_REASON, "alasan")
+    return _open(session, system, requester_id, new, reason, now, zone, by=by, role=role,
+                 incident_id=incident_id, data={"atas_nama": on_behalf_of})
 
 
 def get_request(session: Session, request_id: int) -> Request:
