@@ -156,20 +156,20 @@ def test_a_decisions_note_carries_the_instruction_the_reason_and_the_disposition
 
 def test_a_request_of_an_incident_puts_no_card_of_its_own_before_the_officials_or_team(
         ) -> None:
-    every = dict(kadis=(KADIS,), kabids=(KABID_A,), request_kabid=(KABID_A,),
-                 team=(MEMBER,), shared=True)
+    every: dict[str, object] = dict(kadis=(KADIS,), kabids=(KABID_A,),
+                                    request_kabid=(KABID_A,), team=(MEMBER,), shared=True)
     for state in (State.SUBMITTED, State.DISPOSED_TO_KABID, State.ASSIGNED_TO_TEAM,
                   State.RESTORED, State.VERIFIED, State.RESTORE_FAILED, State.REPORT_SUBMITTED,
                   State.NOTIFIED):
-        plan = plan_notices(moved(state, **every))
+        plan = plan_notices(moved(state, 2, **every))
         assert {n.chat_id for n in plan.notices} <= {REQUESTER.telegram_id}, state
     # Its documents are made all the same: the disposition sheet for the records, the
     # report's draft for its Kepala Bidang, the report and letter for the agency.
-    assigned = plan_notices(moved(State.ASSIGNED_TO_TEAM, **every)).orders
+    assigned = plan_notices(moved(State.ASSIGNED_TO_TEAM, 2, **every)).orders
     assert [(o.kind, o.chats, o.kept) for o in assigned] == [("disposisi", (), True)]
-    report = plan_notices(moved(State.REPORT_SUBMITTED, **every)).orders
+    report = plan_notices(moved(State.REPORT_SUBMITTED, 2, **every)).orders
     assert [(o.kind, o.chats, o.draft) for o in report] == [("laporan", (703,), True)]
-    notified = plan_notices(moved(State.NOTIFIED, **every))
+    notified = plan_notices(moved(State.NOTIFIED, 2, **every))
     assert [(o.kind, o.chats) for o in notified.orders] == [
         ("laporan", (701,)), ("surat_pemberitahuan", (701,))]
     assert [n.kind for n in notified.notices] == ["card_step8"]
