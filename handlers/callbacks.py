@@ -56,7 +56,7 @@ BUTTONS: dict[str, ButtonKind] = {
     "u": ButtonKind(Action.CHECK_BACKUP, "Ulangi (cek titik yang sama)", team=True),
     "go": ButtonKind(Action.START_RESTORE, "Restore titik ini", {"lagi": "Restore lagi"},
                      team=True),
-    "s": ButtonKind(Action.ABORT_RESTORE, "Batal", team=True),
+    "s": ButtonKind(Action.ABORT_RESTORE, "Batal", {"kode": "Batal {name}"}, team=True),
     "rb": ButtonKind(Action.ROLLBACK, "Rollback", team=True),
     "v": ButtonKind(Action.VERIFY, "Sudah diperiksa: ajukan laporan", team=True),
     "lp": ButtonKind(Action.SUBMIT_REPORT, "Ajukan laporan lagi", team=True),

@@ -48,6 +48,7 @@ from restore.errors import RestoreError
 log = logging.getLogger("pulih.incidents")
 CHECKS_AT_ONCE = 2  # backup checks "Periksa & pulihkan semua" runs side by side
 OUTBOX_KEY = "incident-card:"
+GONE = 0  # IncidentMessage.message_id of a message deleted in Telegram, to send again
 
 
 # /insiden ------------------------------------------------------------------------------
@@ -389,8 +390,12 @@ async def _show(bot: Bot, container: Container, checking: frozenset[int],
     if queued:
         kick_delivery(context, documents=False)
     for card, message_id in shown:
-        if await _edit(bot, card, message_id):
-            await asyncio.to_thread(_mark_shown, container, card)
+        edited = await _edit(bot, card, message_id)
+        if edited is None:
+            await asyncio.to_thread(_mark, container, card, message_id, True)
+            context.pulih.show_again = True  # its replacement goes out in the next round
+        elif edited:
+            await asyncio.to_thread(_mark, container, card, message_id, False)
 
 
 def _bring_up(c: Container, checking: frozenset[int], problems: dict[int, str]
@@ -406,16 +411,22 @@ def _bring_up(c: Container, checking: frozenset[int], problems: dict[int, str]
         for card in cards:
             row = session.execute(select(IncidentMessage).where(
                 IncidentMessage.key == card.key)).scalar_one_or_none()
-            if row is None:
-                enqueue(session, key=OUTBOX_KEY + card.key, chat_id=card.chat_id,
-                        kind="incident", text=card.text, now=now, buttons=card.choices)
-                session.add(IncidentMessage(key=card.key, incident_id=card.incident_id,
-                                            chat_id=card.chat_id, shown=card.fingerprint))
+            if row is None or row.message_id == GONE:
+                if row is None:
+                    row = IncidentMessage(key=card.key, incident_id=card.incident_id,
+                                          chat_id=card.chat_id, generation=0)
+                    session.add(row)
+                else:
+                    row.generation += 1
+                row.message_id, row.shown = None, card.fingerprint
+                enqueue(session, key=_outbox_key(card.key, row.generation),
+                        chat_id=card.chat_id, kind="incident", text=card.text, now=now,
+                        buttons=card.choices)
                 queued = True
                 continue
             if row.message_id is None:
                 sent = session.execute(select(OutboxMessage.message_id).where(
-                    OutboxMessage.dedupe_key == OUTBOX_KEY + card.key,
+                    OutboxMessage.dedupe_key == _outbox_key(card.key, row.generation),
                     OutboxMessage.status == "sent")).scalar_one_or_none()
                 if sent is None:
                     continue
@@ -425,15 +436,25 @@ def _bring_up(c: Container, checking: frozenset[int], problems: dict[int, str]
     return edits, queued
 
 
-def _mark_shown(c: Container, card: LiveCard) -> None:
+def _outbox_key(key: str, generation: int) -> str:
+    return OUTBOX_KEY + key + (f":{generation}" if generation else "")
+
+
+def _mark(c: Container, card: LiveCard, message_id: int, gone: bool) -> None:
+    """What the message now says; or, deleted in Telegram, that it is to be sent again."""
     with c.unit_of_work() as session:
         row = session.execute(select(IncidentMessage).where(
             IncidentMessage.key == card.key)).scalar_one_or_none()
-        if row is not None:
+        if row is None or row.message_id != message_id:
+            return
+        if gone:
+            row.message_id = GONE
+        else:
             row.shown = card.fingerprint
 
 
-async def _edit(bot: Bot, card: LiveCard, message_id: int) -> bool:
+async def _edit(bot: Bot, card: LiveCard, message_id: int) -> bool | None:
+    """True once the message says what the card says; None if it is gone (deleted)."""
     rows = [[choice_button(choice) for choice in row] for row in card.choices]
     try:
         await bot.edit_message_text(fit(card.text), chat_id=card.chat_id,
@@ -443,8 +464,12 @@ async def _edit(bot: Bot, card: LiveCard, message_id: int) -> bool:
     except RetryAfter:  # slowed down: the next round tries again
         return False
     except BadRequest as exc:
-        if "not modified" in str(exc).lower():
+        words = str(exc).lower()
+        if "not modified" in words:
             return True
+        if "not found" in words:  # deleted in the chat: sent again
+            log.warning("pesan insiden %s telah dihapus di Telegram; dikirim lagi", card.key)
+            return None
         log.warning("pesan insiden %s tidak dapat diperbarui: %s", card.key, exc)
         return False
     except TelegramError as exc:

@@ -24,6 +24,7 @@ from telegram.error import BadRequest, RetryAfter, TelegramError
 from bot.bootstrap import Container
 from bot.durable.engine import DurableQueue
 from bot.render import render_phrase, render_text
+from bot.services.incidents.batch import on_shared_cards
 from bot.services.requests.views import run_header
 from bot.services.restores.progress import RunView, ask_cancel, run_view
 from bot.services.restores.runs import (
@@ -198,10 +199,10 @@ class RestoreRunner:
         waiting = await asyncio.to_thread(waiting_runs, self.container, self.queue.executor)
         for run in waiting:
             ticket = run.ticket
-            values = await asyncio.to_thread(self._header, ticket)
+            values, quiet = await asyncio.to_thread(self._header, ticket)
             chat_id, message_id = run.message or (self.container.office.team_chat_id, 0)
             live = LiveRun(ticket, chat_id, message_id, values, run.started,
-                           waiting=not run.running)
+                           waiting=not run.running, quiet=quiet and not message_id)
             self.start(bot, live, after_run(self.container), lambda: None, enqueue=False)
         await asyncio.sleep(0)  # each watcher registers before the queue can start its run
         await asyncio.to_thread(self.start_queue)
@@ -209,9 +210,12 @@ class RestoreRunner:
             if not run.running:
                 await asyncio.to_thread(self._enqueue, run.ticket)
 
-    def _header(self, ticket: RunTicket) -> dict[str, Any]:
+    def _header(self, ticket: RunTicket) -> tuple[dict[str, Any], bool]:
+        """The run's message header; whether it is followed on an incident's board."""
         with self.container.sessions() as session:
-            return run_header(session, ticket.request_id or 0, ticket.point, ticket.actor.name)
+            return (run_header(session, ticket.request_id or 0, ticket.point,
+                               ticket.actor.name),
+                    on_shared_cards(session, ticket.request_id or 0))
 
     def start_queue(self) -> None:
         """Launch the restore queue in this process (blocking: call it off the loop), with

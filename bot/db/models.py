@@ -245,8 +245,8 @@ class Incident(Base):
 
 class IncidentMessage(Base):
     """A live message the bot keeps for an incident (the team's board, an official's
-    card): sent once through the outbox (`key` is its outbox key), then edited in place;
-    `shown` is what it last said, so an unchanged one is not edited again."""
+    card): sent once through the outbox (keyed by `key` and `generation`), then edited in
+    place; `shown` is what it last said, so an unchanged one is not edited again."""
 
     __tablename__ = "incident_messages"
 
@@ -256,6 +256,8 @@ class IncidentMessage(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     shown: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Sent again (under a new outbox key) after someone deleted it in Telegram.
+    generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AuditEvent(Base):

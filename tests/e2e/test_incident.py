@@ -142,15 +142,31 @@ async def _scenario(container: Container, fleet: Fleet, fake: FakeTelegram) -> s
         await kadis.taps("Disposisi semua ke Fajar Setiawan")
         await wait(fake, lambda: set(states(container).values()) == {
             State.DISPOSED_TO_KABID.value}, what="all 12 disposed to the Kepala Bidang")
+        await shown(fake, TEAM_CHAT, "menunggu disposisi Kepala Bidang")
+        deleted = _delete(fake, TEAM_CHAT, "PAPAN INSIDEN")  # someone deletes the board
         await shown(fake, KABID, "LANGKAH 3 - menunggu disposisi ke Tim Teknis (12)")
         await kabid.taps("Tugaskan semua ke Tim Teknis")
         await wait(fake, lambda: set(states(container).values()) == {
             State.ASSIGNED_TO_TEAM.value}, what="all 12 assigned to the team")
-        await shown(fake, TEAM_CHAT, "12 sistem siap")
+        board = await shown(fake, TEAM_CHAT, "12 sistem siap")  # the board, sent again
+        assert board["message_id"] != deleted
         await member.taps("Periksa & pulihkan semua", TEAM_CHAT)
         prompt = await shown(fake, TEAM_CHAT, "ketik kode insiden")
         code = text_of(prompt).split("kode insiden ", 1)[1].split(" ", 1)[0]
         await member.says(code, TEAM_CHAT)
+        last = fleet.systems[-1].code  # checked last: still in line when "Batal" is tapped
+        await wait(fake, lambda: f"Batal {last}" in _labels_now(fake, TEAM_CHAT),
+                   what=f"Batal {last} on the board")
+        assert "Pembatalan diminta" in await member.taps(f"Batal {last}", TEAM_CHAT)
+        settled = {State.REPORT_SUBMITTED.value, State.BACKUP_CHECKED.value}
+        await wait(fake, lambda: set(states(container).values()) <= settled, timeout=600,
+                   what=f"every restore done or cancelled: {states(container)}")
+        if states(container)[last] == State.BACKUP_CHECKED.value:  # cancelled: again
+            await wait(fake, lambda: "Periksa & pulihkan semua" in _labels_now(
+                fake, TEAM_CHAT), what="the button for what is left")
+            await member.taps("Periksa & pulihkan semua", TEAM_CHAT)
+            await shown(fake, TEAM_CHAT, "memulihkan 1 sistem")
+            await member.says(code, TEAM_CHAT)
         await wait(fake, lambda: set(states(container).values()) == {
             State.REPORT_SUBMITTED.value}, timeout=600,
             what=f"every restore done and reported: {states(container)}")
@@ -173,10 +189,14 @@ async def _scenario(container: Container, fleet: Fleet, fake: FakeTelegram) -> s
 def _check(container: Container, fleet: Fleet, fake: FakeTelegram, code: str,
            tmp_path: Path) -> None:
     assert fleet.not_whole() == []
-    # ONE card each for the officials, ONE board for the team: edited, never sent again.
+    # ONE card each for the officials, ONE board for the team: edited, not sent again
+    # (unless deleted).
     assert len(messages_with(fake, KADIS, "LANGKAH 2 - Disposisi Kepala Dinas")) == 1
     assert len(messages_with(fake, KABID, "INSIDEN " + code)) == 1
     assert len(messages_with(fake, TEAM_CHAT, "PAPAN INSIDEN")) == 1
+    # Sent twice in all: once, and once more after someone deleted it.
+    assert len([m for m in fake.sent("sendMessage")
+                if "PAPAN INSIDEN" in str(m.get("text"))]) == 2
     assert not messages_with(fake, TEAM_CHAT, "RESTORE PLH-")  # no message per restore
     board_id = next(m["message_id"] for m in fake.chat(TEAM_CHAT).messages.values()
                     if "PAPAN INSIDEN" in text_of(m))
@@ -206,6 +226,18 @@ def _board(fake: FakeTelegram) -> str:
 
 
 async def _labels(fake: FakeTelegram, chat_id: int) -> str:
-    return " | ".join(b["text"] for m in fake.chat(chat_id).messages.values()
+    return _labels_now(fake, chat_id)
+
+
+def _labels_now(fake: FakeTelegram, chat_id: int) -> str:
+    return " | ".join(b["text"] for m in list(fake.chat(chat_id).messages.values())
                       for row in (m.get("reply_markup") or {}).get("inline_keyboard", [])
                       for b in row)
+
+
+def _delete(fake: FakeTelegram, chat_id: int, words: str) -> int:
+    """A person deletes the bot's message that says `words` (as Telegram lets them)."""
+    messages = fake.chat(chat_id).messages
+    found = next(i for i, m in list(messages.items()) if words in text_of(m))
+    del messages[found]
+    return found

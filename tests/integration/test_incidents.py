@@ -27,8 +27,9 @@ from bot.services.incidents.batch import (
 from bot.services.incidents.cards import live_cards
 from bot.services.incidents.closing import close_incident
 from bot.services.incidents.declare import declare
+from bot.services.incidents.restore_all import add_detail
 from bot.services.people.actors import actor_by_nip
-from bot.workflow.refusals import AlreadyDecided, NotAllowed, NotFound, Refusal
+from bot.workflow.refusals import AlreadyDecided, NotAllowed, NotFound, Refusal, WrongAgency
 from bot.workflow.rules import Actor
 from bot.workflow.sop import State
 from tests.support.cli import pulih
@@ -205,3 +206,25 @@ def test_the_cli_opens_shows_and_closes_an_incident(office: Container,
     closed = pulih(env, "incident", "close", incident, "--nip", NIPS["admin"])
     assert closed.returncode == 0, closed.stderr
     assert "ditutup" in closed.stdout and "kode verifikasi" in closed.stdout
+
+
+def test_the_agency_adds_details_to_its_own_request_and_no_other_agency_can(
+        office: Container) -> None:
+    incident_id = declared(office)
+    now, zone = office.clock(), office.settings.timezone
+    with office.sessions() as session:
+        simpeg = next(i for i in items(session, incident_id) if i.code == "simpeg")
+    with pytest.raises(WrongAgency), office.unit_of_work() as session:
+        add_detail(session, simpeg.request_id, actor(office, "requester"), "Bukan urusan",
+                   now, zone)
+    with office.unit_of_work() as session:
+        add_detail(session, simpeg.request_id, actor(office, "opd_other"),
+                   "Tabel gaji paling penting; kontak 0812-1111", now, zone)
+    with office.sessions() as session:
+        request = session.get(Request, simpeg.request_id)
+        assert request is not None
+        assert "Nur Aisyah" in request.impact and "Tabel gaji paling penting" in request.impact
+        assert "Bukan urusan" not in request.impact
+        recorded = session.execute(select(AuditEvent).where(
+            AuditEvent.action == "detail_added")).scalars().all()
+        assert [e.note for e in recorded] == ["Tabel gaji paling penting; kontak 0812-1111"]

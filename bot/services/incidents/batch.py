@@ -12,7 +12,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from bot.db.models import Incident, Request
 from bot.services.audit.chain import append_event
@@ -68,6 +68,7 @@ def find_incident(session: Session, key: str) -> Incident:
 def items(session: Session, incident_id: int) -> list[Item]:
     """The incident's requests, public services first, then by ticket."""
     rows = session.execute(select(Request).where(Request.incident_id == incident_id)
+                           .options(joinedload(Request.system), joinedload(Request.agency))
                            .order_by(Request.id)).scalars().all()
     found = [Item(r.id, r.version, r.ticket, r.system.code, r.system.name, r.agency.name,
                   State(r.state), r.apart, r.kabid_id, r.system.priority or 5) for r in rows]
@@ -181,3 +182,9 @@ def set_apart(session: Session, request_id: int, actor: Actor, now: datetime,
     session.flush()
     notify_move(session, request, now, zone, team_chat_id)
     return request.ticket
+
+
+def on_shared_cards(session: Session, request_id: int) -> bool:
+    """Whether the request is followed on its incident's board (no message of its own)."""
+    request = session.get(Request, request_id)
+    return request is not None and request.incident_id is not None and not request.apart

@@ -51,6 +51,7 @@ class Line:
     status: str  # queued, checking, restoring, done, failed, waiting, other
     label: str
     percent: int | None = None
+    run_id: int | None = None  # a restore queued or running, which "Batal" stops
 
 
 def _run_lines(session: Session, found: list[Item], checking: frozenset[int],
@@ -89,11 +90,11 @@ def _line(item: Item, run: RestoreRun | None, checking: bool, problem: str) -> L
         return Line(item, "failed", problem[:160])
     if state is State.RESTORING and run is not None:
         if run.status == "queued":
-            return Line(item, "queued", "dalam antrean")
+            return Line(item, "queued", "dalam antrean", run_id=run.id)
         progress = read_progress(run.progress)
         share = progress.done / progress.total if progress and progress.total else None
         return Line(item, "restoring", "memulihkan",
-                    int(share * 100) if share is not None else None)
+                    int(share * 100) if share is not None else None, run.id)
     if state is State.RESTORING:
         return Line(item, "restoring", "memulihkan")
     if state in _DONE:
@@ -194,6 +195,9 @@ def incident_cards(session: Session, row: Incident, now: datetime, zone: ZoneInf
         board_rows: Rows = []
         if is_open and start and not any(i.request_id in checking for i in start):
             board_rows.append([Choice("ir", iid, digest(start))])
+        running = [ln for ln in lines if ln.run_id is not None and not ln.item.apart]
+        board_rows += [[Choice("s", ln.item.request_id, 0, ln.run_id, variant="kode",
+                               name=ln.item.code)] for ln in running[:PER_ITEM_BUTTONS]]
         counts = {s: sum(1 for ln in lines if ln.status == s) for s in
                   ("queued", "checking", "restoring", "done", "failed", "waiting", "other")}
         cards.append(LiveCard(f"{iid}:board", iid, team_chat_id, text(

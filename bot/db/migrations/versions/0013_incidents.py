@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("chat_id", sa.BigInteger, nullable=False),
         sa.Column("message_id", sa.BigInteger, nullable=True),
         sa.Column("shown", sa.Text, nullable=False, server_default=""),
+        sa.Column("generation", sa.Integer, nullable=False, server_default="0"),
         sa.UniqueConstraint("key", name="uq_incident_messages_key"),
     )
     with op.batch_alter_table("requests") as batch:
