@@ -76,6 +76,7 @@ def test_every_notification_arrives_once_through_faults(
                                       if k.startswith("admin:")}}
 
 
+@pytest.mark.slow
 def test_a_round_that_outlasts_the_interval_is_waited_out_quietly(
         office: tuple[Container, FakeTelegram], caplog: pytest.LogCaptureFixture) -> None:
     """Telegram answering slowly keeps a round busy for seconds: the ticks meanwhile
@@ -130,6 +131,7 @@ def test_an_outbox_row_pointing_at_the_bots_ssh_key_sends_nothing(
                                       if k.startswith("admin:")}}
 
 
+@pytest.mark.slow
 def test_alerts_about_a_failed_message_never_breed_more_alerts(
         office: tuple[Container, FakeTelegram]) -> None:
     """Three admins, one who blocked the bot and one whose account is gone: a message to a

@@ -54,6 +54,7 @@ def test_an_outage_is_one_log_line_then_one_when_it_ends_and_the_bot_answers_aga
     assert not said("handler gagal")  # no traceback per failed poll
 
 
+@pytest.mark.slow
 def test_the_health_endpoint_says_503_during_an_outage_and_200_after(
         office: Container, fake: FakeTelegram) -> None:
     port = free_port()

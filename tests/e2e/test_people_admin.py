@@ -97,6 +97,7 @@ def test_an_admin_unlinks_a_lost_phone_in_chat_and_the_old_account_is_refused(
         fake.chat(KADIS_NEW_PHONE).texts()[0]
 
 
+@pytest.mark.slow
 def test_people_commands_list_invite_many_unlink_deactivate_and_a_sync_keeps_them(
         tmp_path: Path, fake: FakeTelegram) -> None:
     env = {**office_env(tmp_path), "PULIH_BOT_TOKEN": TOKEN,

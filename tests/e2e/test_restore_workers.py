@@ -202,6 +202,7 @@ def test_a_worker_killed_mid_restore_has_its_restore_done_again_by_another_from_
         assert [json.loads(e.data)["from"] for e in taken] == ["dc-kukar-1"]
 
 
+@pytest.mark.slow
 def test_a_restore_on_a_worker_goes_on_while_the_bot_restarts_and_its_end_is_shown_after(
         office: Office, mariadb: MariaDB) -> None:
     fake = office.fake
@@ -241,6 +242,7 @@ def said(office: Office, name: str) -> str:
     return (office.env_file.parent / f"worker-{name}.log").read_text()
 
 
+@pytest.mark.slow
 def test_a_worker_told_to_stop_mid_restore_lets_it_finish_within_its_grace(
         office: Office, mariadb: MariaDB) -> None:
     fake = office.fake

@@ -420,6 +420,7 @@ def test_rollback_copies_stay_until_acknowledged_or_their_time_then_go_recorded(
     c.close()
 
 
+@pytest.mark.slow
 def test_two_installations_restoring_one_system_at_once_the_second_is_refused_cleanly(
         tmp_path: Path, backup_server: SshServer, target_server: SshServer,
         mariadb: MariaDB) -> None:

@@ -175,6 +175,7 @@ def test_a_failed_rendering_cancels_its_number_and_keeps_it(office: dict[str, st
     assert f"nomor 2/Diskominfo/000.6/{MONTH}" in result.stdout  # never reused
 
 
+@pytest.mark.slow
 def test_a_signed_report_validates_and_breaks_when_altered(office: dict[str, str],
                                                            tmp_path: Path) -> None:
     made = pulih(office, "letters", "dev-cert", "--out", str(tmp_path / "ttd"))
