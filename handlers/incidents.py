@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -41,6 +42,7 @@ from bot.workflow.rules import Actor
 from bot.workflow.sop import Action, Role
 from handlers.callbacks import Tap, choice_button, decode
 from handlers.common import Answer, actor_or_explain, answer_tap, in_session, say, send, text
+from handlers.delivery import retry_seconds
 from handlers.restore_runs import LiveRun
 from handlers.runtime import PulihContext, kick_delivery
 from restore.errors import RestoreError
@@ -48,6 +50,7 @@ from restore.errors import RestoreError
 log = logging.getLogger("pulih.incidents")
 CHECKS_AT_ONCE = 2  # backup checks "Periksa & pulihkan semua" runs side by side
 OUTBOX_KEY = "incident-card:"
+EDIT_GAP = 3.0  # seconds between two edits of one message
 GONE = 0  # IncidentMessage.message_id of a message deleted in Telegram, to send again
 
 
@@ -389,8 +392,18 @@ async def _show(bot: Bot, container: Container, checking: frozenset[int],
     shown, queued = await asyncio.to_thread(_bring_up, container, checking, problems)
     if queued:
         kick_delivery(context, documents=False)
+    chat = context.pulih
     for card, message_id in shown:
-        edited = await _edit(bot, card, message_id)
+        now = time.monotonic()
+        if now < chat.cards_paused_until or \
+                now - chat.card_edits.get(card.key, -EDIT_GAP) < EDIT_GAP:
+            continue  # a later round shows it: Telegram limits edits, a group's above all
+        try:
+            edited = await _edit(bot, card, message_id)
+        except RetryAfter as exc:  # slowed down: no edit at all until Telegram says
+            chat.cards_paused_until = time.monotonic() + retry_seconds(exc)
+            return
+        chat.card_edits[card.key] = time.monotonic()
         if edited is None:
             await asyncio.to_thread(_mark, container, card, message_id, True)
             context.pulih.show_again = True  # its replacement goes out in the next round
@@ -454,15 +467,14 @@ def _mark(c: Container, card: LiveCard, message_id: int, gone: bool) -> None:
 
 
 async def _edit(bot: Bot, card: LiveCard, message_id: int) -> bool | None:
-    """True once the message says what the card says; None if it is gone (deleted)."""
+    """True once the message says what the card says; None if it is gone (deleted);
+    RetryAfter when Telegram asks to slow down."""
     rows = [[choice_button(choice) for choice in row] for row in card.choices]
     try:
         await bot.edit_message_text(fit(card.text), chat_id=card.chat_id,
                                     message_id=message_id,
                                     reply_markup=InlineKeyboardMarkup(rows))
         return True
-    except RetryAfter:  # slowed down: the next round tries again
-        return False
     except BadRequest as exc:
         words = str(exc).lower()
         if "not modified" in words:

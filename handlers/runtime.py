@@ -61,6 +61,8 @@ class ChatRuntime:
     show_again: bool = False
     incident_checks: set[int] = field(default_factory=set)
     incident_problems: dict[int, str] = field(default_factory=dict)
+    card_edits: dict[str, float] = field(default_factory=dict)  # last edit, by card key
+    cards_paused_until: float = 0.0  # monotonic: Telegram asked to slow down
 
     @property
     def team_chat_id(self) -> int:

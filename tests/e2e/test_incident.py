@@ -24,7 +24,7 @@ from bot.demo.lab.mariadb import MariaDB
 from bot.demo.lab.postgres import create_database
 from bot.demo.lab.sshd import SshServer
 from bot.demo.office_lab import latest_point
-from bot.demo.standin import FakeTelegram, fake_telegram
+from bot.demo.standin import FakeTelegram, Fault, fake_telegram
 from bot.inventory.loader import load_inventory
 from bot.services.office.inventory_sync import sync_inventory
 from bot.settings import load_settings
@@ -153,6 +153,8 @@ async def _scenario(container: Container, fleet: Fleet, fake: FakeTelegram) -> s
         await member.taps("Periksa & pulihkan semua", TEAM_CHAT)
         prompt = await shown(fake, TEAM_CHAT, "ketik kode insiden")
         code = text_of(prompt).split("kode insiden ", 1)[1].split(" ", 1)[0]
+        # Telegram slows the bot down once mid-way: the board waits, then catches up.
+        fake.fail_next("editMessageText", Fault(429, "Too Many Requests: retry after 1", 1))
         await member.says(code, TEAM_CHAT)
         last = fleet.systems[-1].code  # checked last: still in line when "Batal" is tapped
         await wait(fake, lambda: f"Batal {last}" in _labels_now(fake, TEAM_CHAT),
@@ -179,6 +181,7 @@ async def _scenario(container: Container, fleet: Fleet, fake: FakeTelegram) -> s
                    and issued(container, "surat_pemberitahuan") >= request_ids, timeout=300,
                    what="12 reports and 12 notification letters issued")
         await wait(fake, lambda: "Selesai 12, gagal 0" in _board(fake), what="the final board")
+        assert fake.faults_left() == 0  # the slow-down was met, and outlived
         await kadis.says(f"/insiden tutup {code}")
         await wait(fake, lambda: any(name.startswith("ringkasan_insiden")
                                      for name in documents(fake, KADIS)),
