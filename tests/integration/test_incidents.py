@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ from bot.services.incidents.closing import close_incident
 from bot.services.incidents.declare import declare
 from bot.services.incidents.restore_all import add_detail
 from bot.services.people.actors import actor_by_nip
+from bot.services.requests.deadline_alerts import sweep
 from bot.workflow.refusals import AlreadyDecided, NotAllowed, NotFound, Refusal, WrongAgency
 from bot.workflow.rules import Actor
 from bot.workflow.sop import State
@@ -37,7 +39,7 @@ from tests.support.office import NIPS
 from tests.support.pdf import pdf_text
 from tests.support.running_bot import TEAM_CHAT, linked_office
 
-REQUESTER, OTHER_OPD, KADIS, KABID_A, KABID_B = 8201, 8202, 8203, 8204, 8205
+REQUESTER, OTHER_OPD, KADIS, KABID_A, KABID_B, PLH_KADIS = 8201, 8202, 8203, 8204, 8205, 8206
 SYSTEMS = ["portal-pendidikan", "simpeg", "web-kominfo"]
 
 
@@ -46,7 +48,7 @@ def office(tmp_path: Path) -> Iterator[Container]:
     with fake_telegram() as fake:
         container = linked_office(tmp_path, fake, {
             "requester": REQUESTER, "opd_other": OTHER_OPD, "kadis": KADIS,
-            "kabid_a": KABID_A, "kabid_b": KABID_B})
+            "kabid_a": KABID_A, "kabid_b": KABID_B, "plh_kadis": PLH_KADIS})
         yield container
         container.close()
 
@@ -228,3 +230,24 @@ def test_the_agency_adds_details_to_its_own_request_and_no_other_agency_can(
         recorded = session.execute(select(AuditEvent).where(
             AuditEvent.action == "detail_added")).scalars().all()
         assert [e.note for e in recorded] == ["Tabel gaji paling penting; kontak 0812-1111"]
+
+
+def test_an_incidents_late_step_is_one_reminder_and_one_escalation_not_one_per_request(
+        office: Container) -> None:
+    declared(office)
+    late = office.clock() + timedelta(hours=2)  # step 2 (30 min) due, and well past it
+    with office.unit_of_work() as session:
+        sweep(session, late, office.settings.timezone, TEAM_CHAT)
+    with office.unit_of_work() as session:  # a second sweep says nothing more
+        assert sweep(session, late, office.settings.timezone, TEAM_CHAT) == 0
+    told = [(chat, words) for chat, key, words in outbox(office)
+            if key.startswith(("reminder-insiden", "escalation-insiden", "remind:",
+                               "escalate:"))]
+    reminders = [words for chat, words in told if chat == KADIS]
+    assert len(reminders) == 1 and "PENGINGAT" in reminders[0]
+    assert reminders[0].count("PLH-") == 3
+    # The Plh. Kepala Dinas of today is reminded too, and is where the step escalates.
+    stand_in = sorted(words.split(" ", 1)[0] for chat, words in told if chat == PLH_KADIS)
+    assert stand_in == ["ESKALASI", "PENGINGAT"]
+    assert all(words.count("PLH-") == 3 for _, words in told)
+    assert {chat for chat, _ in told} == {KADIS, PLH_KADIS}

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.db.models import Deadline, Person, Request
+from bot.db.models import Deadline, Incident, Person, Request
 from bot.render import render_text
 from bot.services.outbox.queue import enqueue
 from bot.services.people.officials import holders, role_holders, stand_ins
@@ -56,29 +56,51 @@ def _escalation_targets(session: Session, deadline: Deadline, request: Request,
     return []  # a late requester is reminded, not escalated
 
 
+# The requests of one incident due at one step, for one chat: told in one message.
+_Group = tuple[str, int, int, int]  # (reminder/escalation, incident, step, chat)
+
+
 def sweep(session: Session, now: datetime, zone: ZoneInfo, team_chat_id: int) -> int:
-    """Remind and escalate what is due; returns how many notices were enqueued."""
+    """Remind and escalate what is due; returns how many notices were enqueued. The
+    requests of an incident decided on its shared cards are told together: one message
+    per chat listing them, not one per request."""
     day = local_date(now, zone)
     added = 0
+    grouped: dict[_Group, list[tuple[Request, Deadline]]] = {}
+
+    def tell(kind: str, chat_id: int, key: str, request: Request, deadline: Deadline) -> int:
+        if request.incident_id is not None and not request.apart:
+            grouped.setdefault((kind, request.incident_id, deadline.step, chat_id), []).append(
+                (request, deadline))
+            return 0
+        values = {"r": request, "step": STEPS[deadline.step], "deadline": deadline,
+                  "late": now - deadline.due_at}
+        text = render_text(f"chat/{kind}.txt.j2", zone, **values).strip()
+        return int(enqueue(session, key=key, chat_id=chat_id, kind=kind, text=text, now=now,
+                           request_id=request.id))
+
     for deadline in due_deadlines(session, now):
         request = session.get(Request, deadline.request_id)
         if request is None:
             continue
-        step = STEPS[deadline.step]
-        values = {"r": request, "step": step, "deadline": deadline, "late": now - deadline.due_at}
         if deadline.reminded_at is None:
-            text = render_text("chat/reminder.txt.j2", zone, **values).strip()
             for chat_id in _owners(session, deadline, request, day, team_chat_id):
-                added += enqueue(session, key=f"remind:{deadline.id}:{chat_id}", chat_id=chat_id,
-                                 kind="reminder", text=text, now=now, request_id=request.id)
+                added += tell("reminder", chat_id, f"remind:{deadline.id}:{chat_id}", request,
+                              deadline)
             deadline.reminded_at = now
         if deadline.escalated_at is None and now >= deadline.due_at + _grace(deadline.step):
-            text = render_text("chat/escalation.txt.j2", zone, **values).strip()
             for person in _escalation_targets(session, deadline, request, day):
                 if person.telegram_id is None:
                     continue
-                added += enqueue(session, key=f"escalate:{deadline.id}:{person.id}",
-                                 chat_id=person.telegram_id, kind="escalation", text=text,
-                                 now=now, request_id=request.id)
+                added += tell("escalation", person.telegram_id,
+                              f"escalate:{deadline.id}:{person.id}", request, deadline)
             deadline.escalated_at, deadline.escalation_level = now, deadline.escalation_level + 1
+    for (kind, incident_id, step, chat_id), due in grouped.items():
+        first = min(d.id for _, d in due)  # these deadlines are told once: a stable key
+        text = render_text("chat/incident_deadline.txt.j2", zone, kind=kind,
+                           incident=session.get(Incident, incident_id), step=STEPS[step],
+                           due=[(r, d, now - d.due_at) for r, d in due]).strip()
+        added += int(enqueue(session, key=f"{kind}-insiden:{incident_id}:{step}:{first}:"
+                                          f"{chat_id}", chat_id=chat_id, kind=kind,
+                             text=text, now=now))
     return added
