@@ -235,7 +235,7 @@ async def _ask_detail(update: Update, context: PulihContext, tap: Tap, actor: Ac
     user_id = query.from_user.id
     await send(context, answer, lambda s: remember(s, answer.chat_id, user_id, Pending(
         DETAIL, {"request": tap.request_id}), now))
-    await answer_tap(query, say(context, "type_reason_here"))
+    await answer_tap(query, say(context, "incident_detail_here"))
 
 
 # What is typed -------------------------------------------------------------------------

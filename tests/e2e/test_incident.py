@@ -138,6 +138,12 @@ async def _scenario(container: Container, fleet: Fleet, fake: FakeTelegram) -> s
         assert all(s.code in text_of(card) for s in fleet.systems)
         for chat in OPD.values():  # every agency hears of its own requests
             await shown(fake, chat, "atas nama instansi Anda")
+        # An agency adds what the team should know; the team group reads it.
+        agency = Person(fake, OPD["BKPSDM"], "Pegawai BKPSDM")
+        assert "keterangan" in (await agency.taps("Tambah keterangan")).lower()
+        await agency.says("Tabel gaji paling penting; hubungi 0812-0000-1111")
+        await shown(fake, OPD["BKPSDM"], "Keterangan tersimpan")
+        await shown(fake, TEAM_CHAT, "Tabel gaji paling penting")
         assert "Disposisi semua ke Fajar Setiawan" in await _labels(fake, KADIS)
         await kadis.taps("Disposisi semua ke Fajar Setiawan")
         await wait(fake, lambda: set(states(container).values()) == {
