@@ -34,14 +34,23 @@ from bot.services.incidents.closing import close_incident
 from bot.services.incidents.declare import declare, system_codes
 from bot.services.incidents.restore_all import add_detail, check_and_queue, ready_listed
 from bot.services.outbox.queue import enqueue, fit
-from bot.services.requests.records import ensure_allowed, get_request
+from bot.services.requests.records import ensure_allowed, find_request, get_request
 from bot.services.requests.views import run_header
 from bot.services.restores.teamwork import after_run
 from bot.workflow.refusals import NotAllowed, Refusal, WrongAgency
 from bot.workflow.rules import Actor
 from bot.workflow.sop import Action, Role
 from handlers.callbacks import Tap, choice_button, decode
-from handlers.common import Answer, actor_or_explain, answer_tap, in_session, say, send, text
+from handlers.common import (
+    Answer,
+    actor_or_explain,
+    answer_tap,
+    in_session,
+    reply,
+    say,
+    send,
+    text,
+)
 from handlers.delivery import retry_seconds
 from handlers.restore_runs import LiveRun
 from handlers.runtime import PulihContext, kick_delivery
@@ -73,9 +82,13 @@ def split_declaration(words: str) -> tuple[str, list[str]]:
 
 
 async def command(update: Update, context: PulihContext) -> None:
-    """/insiden; /insiden buka <judul>: <kode ...>; /insiden tutup <kode insiden>."""
+    """/insiden; /insiden buka <judul>: <kode ...>; /insiden tutup <kode insiden>;
+    /insiden pisahkan <nomor permohonan>."""
     actor = await actor_or_explain(update, context)
     if actor is None:
+        return
+    if not actor.roles - {Role.OPD} and not actor.acting:
+        await reply(update, context, say(context, "incident_office_only"))
         return
     words = _words(update)
     verb, _, rest = words.partition(" ")
@@ -105,6 +118,24 @@ async def command(update: Update, context: PulihContext) -> None:
         return
     if verb == "tutup":
         await _close(update, context, actor, rest.strip())
+        return
+    if verb == "pisahkan":
+        def apart(session: Session) -> str:
+            return set_apart(session, find_request(session, rest.strip() or "-").id, actor,
+                             now, zone, context.pulih.team_chat_id)
+
+        try:
+            ticket = await send(context, answer, apart)
+        except Refusal as refusal:
+            answer = Answer(update)
+            answer.say(refusal.message)
+            await send(context, answer)
+            return
+        answer = Answer(update, part="pisah")
+        answer.say(say(context, "incident_apart", ticket=ticket))
+        await send(context, answer)
+        kick_delivery(context)
+        kick_cards(context)
         return
     listing = await in_session(context, lambda s: _listing(s, actor, now))
     answer.say(text(context, "incident_list", incidents=listing))

@@ -26,7 +26,7 @@ from bot.workflow.sop import Role, State
 from letters.timefmt import local_date
 
 SHOWN_AFTER_CLOSE = timedelta(days=1)  # a closed incident's messages get their last words
-PER_ITEM_BUTTONS = 20  # "Pisahkan" buttons on one card; more are handled from /status
+PER_ITEM_BUTTONS = 20  # "Pisahkan" buttons on one card; more: /insiden pisahkan NOMOR
 Rows = list[list[Choice]]
 
 
