@@ -18,6 +18,7 @@ from bot.services.outbox.queue import Reply, enqueue_reply
 from bot.services.people.actors import actor_by_telegram_id
 from bot.workflow.refusals import NotLinked
 from bot.workflow.rules import Actor
+from handlers.callbacks import Tap, decode
 from handlers.runtime import PulihContext, kick_delivery
 
 log = logging.getLogger("pulih.chat")
@@ -44,6 +45,24 @@ def text(context: PulihContext, template: str, **values: object) -> str:
 def say(context: PulihContext, phrase: str, **values: object) -> str:
     """A short reply, by its name in `chat/phrases.txt.j2`."""
     return render_phrase(phrase, context.pulih.container.settings.timezone, **values)
+
+
+async def tapped(update: Update, context: PulihContext
+                 ) -> tuple[CallbackQuery, Tap, Actor] | None:
+    """A tap's query, its button and who tapped; None once the tap is answered (a button
+    that is not ours or not current, a person not linked)."""
+    query = update.callback_query
+    if query is None:
+        return None
+    tap = decode(query.data)
+    if tap is None:
+        await answer_tap(query, say(context, "stale_button"), alert=True)
+        return None
+    actor = await actor_or_explain(update, context)
+    if actor is None:
+        await answer_tap(query, say(context, "not_linked_short"), alert=True)
+        return None
+    return query, tap, actor
 
 
 async def actor_or_explain(update: Update, context: PulihContext) -> Actor | None:

@@ -16,7 +16,16 @@ from bot.services.outbox.queue import fit
 from bot.services.requests.decisions import decidable, decide
 from bot.workflow.refusals import AlreadyDecided, Refusal
 from handlers.callbacks import Tap, decode
-from handlers.common import Answer, actor_or_explain, answer_tap, in_session, say, send, text
+from handlers.common import (
+    Answer,
+    actor_or_explain,
+    answer_tap,
+    in_session,
+    say,
+    send,
+    tapped,
+    text,
+)
 from handlers.runtime import PulihContext, kick_delivery
 
 
@@ -43,17 +52,10 @@ def _unpack(pending: Pending) -> tuple[Tap, Card] | None:
 
 
 async def on_tap(update: Update, context: PulihContext) -> None:
-    query = update.callback_query
-    if query is None:
+    got = await tapped(update, context)
+    if got is None:
         return
-    tap = decode(query.data)
-    if tap is None:
-        await answer_tap(query, say(context, "stale_button"), alert=True)
-        return
-    actor = await actor_or_explain(update, context)
-    if actor is None:
-        await answer_tap(query, say(context, "not_linked_short"), alert=True)
-        return
+    query, tap, actor = got
     if tap.kind.team:  # a team step's button, tapped outside the team group
         await answer_tap(query, say(context, "team_only"), alert=True)
         return

@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -49,6 +49,7 @@ from handlers.common import (
     reply,
     say,
     send,
+    tapped,
     text,
 )
 from handlers.delivery import retry_seconds
@@ -57,6 +58,7 @@ from handlers.runtime import PulihContext, kick_delivery
 from restore.errors import RestoreError
 
 log = logging.getLogger("pulih.incidents")
+T = TypeVar("T")
 CHECKS_AT_ONCE = 2  # backup checks "Periksa & pulihkan semua" runs side by side
 OUTBOX_KEY = "incident-card:"
 EDIT_GAP = 3.0  # seconds between two edits of one message
@@ -101,45 +103,37 @@ async def command(update: Update, context: PulihContext) -> None:
     now, zone = container.clock(), container.settings.timezone
     if verb == "buka":
         title, codes = split_declaration(rest.strip())
-        try:
-            declared = await send(context, answer, lambda s: declare(
-                s, actor, title, codes, now, zone))
-        except Refusal as refusal:
-            answer = Answer(update)
-            answer.say(refusal.message)
-            await send(context, answer)
-            return
-        assert declared is not None
-        answer = Answer(update, part="dibuka")
-        answer.say(text(context, "incident_declared", declared=declared))
-        await send(context, answer)
-        kick_delivery(context)
-        kick_cards(context)
+        await _act(update, context, lambda s: declare(s, actor, title, codes, now, zone),
+                   lambda declared: text(context, "incident_declared", declared=declared),
+                   "dibuka")
         return
     if verb == "tutup":
         await _close(update, context, actor, rest.strip())
         return
     if verb == "pisahkan":
-        def apart(session: Session) -> str:
-            return set_apart(session, find_request(session, rest.strip() or "-").id, actor,
-                             now, zone, context.pulih.team_chat_id)
-
-        try:
-            ticket = await send(context, answer, apart)
-        except Refusal as refusal:
-            answer = Answer(update)
-            answer.say(refusal.message)
-            await send(context, answer)
-            return
-        answer = Answer(update, part="pisah")
-        answer.say(say(context, "incident_apart", ticket=ticket))
-        await send(context, answer)
-        kick_delivery(context)
-        kick_cards(context)
+        await _act(update, context, lambda s: set_apart(
+            s, find_request(s, rest.strip() or "-").id, actor, now, zone,
+            context.pulih.team_chat_id),
+            lambda ticket: say(context, "incident_apart", ticket=ticket), "pisah")
         return
     listing = await in_session(context, lambda s: _listing(s, actor, now))
     answer.say(text(context, "incident_list", incidents=listing))
     await send(context, answer)
+
+
+async def _act(update: Update, context: PulihContext, work: Callable[[Session], T],
+               words: Callable[[T], str], part: str) -> None:
+    """Do `work` (what the command changes); say the refusal, or what was done."""
+    try:
+        done = await send(context, Answer(update), work)
+    except Refusal as refusal:
+        await reply(update, context, refusal.message)
+        return
+    answer = Answer(update, part=part)
+    answer.say(words(done))  # type: ignore[arg-type]
+    await send(context, answer)
+    kick_delivery(context)
+    kick_cards(context)
 
 
 def _listing(session: Session, actor: Actor, now: datetime) -> list[dict[str, Any]]:
@@ -173,17 +167,10 @@ _ALL = {"ia": dispose_all, "it": assign_all, "iy": ratify_all}
 
 
 async def on_tap(update: Update, context: PulihContext) -> None:
-    query = update.callback_query
-    if query is None:
+    got = await tapped(update, context)
+    if got is None:
         return
-    tap = decode(query.data)
-    if tap is None:
-        await answer_tap(query, say(context, "stale_button"), alert=True)
-        return
-    actor = await actor_or_explain(update, context)
-    if actor is None:
-        await answer_tap(query, say(context, "not_linked_short"), alert=True)
-        return
+    query, tap, actor = got
     chat = context.pulih
     now, zone = chat.container.clock(), chat.container.settings.timezone
     answer = Answer(update)

@@ -148,9 +148,15 @@ def render_pdf(kind: str, *, case: Case, issue: Issue, sender: Sender, office: O
     """The unsigned PDF of one document."""
     xml = render_markup(kind, case=case, issue=issue, sender=sender, office=office, zone=zone,
                         ratifier=ratifier, template_dir=template_dir)
+    return _laid_out(xml, f"{KINDS[kind]} {case.ticket}", issue, sender, setup, authenticity)
+
+
+def _laid_out(xml: str, subject: str, issue: Issue, sender: Sender, setup: PageSetup,
+              authenticity: Authenticity) -> bytes:
+    """The page vocabulary set on official pages, as PDF bytes."""
     pdf = OfficialPdf(setup, sender.letterhead, authenticity, shaping=needs_shaping(xml))
     pdf.set_author(issue.signer.name)
-    pdf.set_subject(f"{KINDS[kind]} {case.ticket}")
+    pdf.set_subject(subject)
     pdf.set_creation_date(as_utc(issue.issued_at))
     compose(pdf, parse(xml))
     return bytes(pdf.output())
@@ -169,9 +175,5 @@ def render_summary_pdf(summary: IncidentSummary, *, issue: Issue, sender: Sender
                               sop_title=office.sop_title)
     except TemplateError as exc:
         raise TemplateError(f"{_where(exc, SUMMARY)}: {_why(exc)}") from exc
-    pdf = OfficialPdf(setup, sender.letterhead, authenticity, shaping=needs_shaping(xml))
-    pdf.set_author(issue.signer.name)
-    pdf.set_subject(f"{OFFICE_KINDS[SUMMARY]} {summary.code}")
-    pdf.set_creation_date(as_utc(issue.issued_at))
-    compose(pdf, parse(xml))
-    return bytes(pdf.output())
+    return _laid_out(xml, f"{OFFICE_KINDS[SUMMARY]} {summary.code}", issue, sender, setup,
+                     authenticity)
