@@ -107,6 +107,12 @@ def _phases(run: RestoreRun, executor: str) -> tuple[Phase, ...]:
     return tuple(phases)
 
 
+def restore_began(run: RestoreRun) -> datetime:
+    """When the run's last attempt began its work (its wait in the queue left out)."""
+    first = next((p.started for p in _phases(run, "") if p.started is not None), None)
+    return first or run.started_at
+
+
 def _parse_time(raw: str | None) -> datetime | None:
     return datetime.fromisoformat(raw) if raw else None
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot.bootstrap import Container
 from bot.db.models import BackupCheck, Deadline, Incident, Person, Request, RestoreRun
 from bot.services.audit import chain as audit
-from bot.services.documents.case_file import official
+from bot.services.documents.case_file import official, restore_began
 from bot.services.documents.letters import qr_payload
 from bot.services.documents.paperwork import send_document
 from bot.services.documents.registry import issue_document, new_code
@@ -59,7 +59,7 @@ def _line(session: Session, request: Request, now: datetime) -> IncidentLine:
         request.ticket, f"{request.system.name} ({request.system.code})", request.agency.name,
         STATE_LABELS[state], request.created_at,
         restored.finished_at if restored else None,
-        (restored.finished_at - restored.started_at)
+        (restored.finished_at - restore_began(restored))
         if restored and restored.finished_at else None,
         tuple(late), problem)
 
