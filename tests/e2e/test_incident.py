@@ -212,6 +212,10 @@ def _check(container: Container, fleet: Fleet, fake: FakeTelegram, code: str,
     edits = [e for e in fake.sent("editMessageText")
              if int(e["chat_id"]) == TEAM_CHAT and int(e["message_id"]) == board_id]
     assert len(edits) >= 3
+    # While restores were left, the board said when all should be done.
+    assert any("Perkiraan selesai semua restore:" in str(e.get("text")) for e in edits)
+    assert any("[proses]" in str(e.get("text")) or "[antre]" in str(e.get("text"))
+               for e in edits)
     for agency, chat in OPD.items():  # each agency got its systems' letters
         letters = [n for n in documents(fake, chat) if n.startswith("surat_pemberitahuan")]
         assert len(letters) == 2, agency
