@@ -211,8 +211,7 @@ def test_a_restore_on_a_worker_goes_on_while_the_bot_restarts_and_its_end_is_sho
         async with running_bot(office.container):
             await file_and_assign(office)
             await check_and_confirm(office)
-            await office.people["tim_exec"].says("simpeg", TEAM_CHAT)
-            await asyncio.to_thread(fake.wait_for, lambda: importing(office), 60)
+            await typed_and_importing(office, "tim_exec")
 
     async def after_the_restart() -> dict[str, object]:
         async with running_bot(office.container):
