@@ -10,7 +10,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -69,8 +68,8 @@ GONE = 0  # IncidentMessage.message_id of a message deleted in Telegram, to send
 
 def _words(update: Update) -> str:
     message = update.effective_message
-    raw = (message.text or "") if message is not None else ""
-    return raw.split(maxsplit=1)[1].strip() if len(raw.split(maxsplit=1)) > 1 else ""
+    parts = ((message.text or "") if message is not None else "").split(maxsplit=1)
+    return parts[1].strip() if len(parts) > 1 else ""
 
 
 def split_declaration(words: str) -> tuple[str, list[str]]:
@@ -116,7 +115,7 @@ async def command(update: Update, context: PulihContext) -> None:
             context.pulih.team_chat_id),
             lambda ticket: say(context, "incident_apart", ticket=ticket), "pisah")
         return
-    listing = await in_session(context, lambda s: _listing(s, actor, now))
+    listing = await in_session(context, _listing)
     answer.say(text(context, "incident_list", incidents=listing))
     await send(context, answer)
 
@@ -136,7 +135,8 @@ async def _act(update: Update, context: PulihContext, work: Callable[[Session], 
     kick_cards(context)
 
 
-def _listing(session: Session, actor: Actor, now: datetime) -> list[dict[str, Any]]:
+def _listing(session: Session) -> list[dict[str, Any]]:
+    """The open incidents and their requests, for /insiden."""
     rows = session.execute(select(Incident).where(Incident.closed_at.is_(None))
                            .order_by(Incident.id)).scalars().all()
     return [{"row": row, "items": items(session, row.id)} for row in rows]
