@@ -31,12 +31,17 @@ from bot.services.incidents.batch import (
 from bot.services.incidents.cards import LiveCard, live_cards
 from bot.services.incidents.closing import close_incident
 from bot.services.incidents.declare import declare, system_codes
-from bot.services.incidents.restore_all import add_detail, check_and_queue, ready_listed
+from bot.services.incidents.restore_all import (
+    add_detail,
+    check_and_queue,
+    detail_target,
+    ready_listed,
+)
 from bot.services.outbox.queue import enqueue, fit
-from bot.services.requests.records import ensure_allowed, find_request, get_request
+from bot.services.requests.records import ensure_allowed, find_request
 from bot.services.requests.views import run_header
 from bot.services.restores.teamwork import after_run
-from bot.workflow.refusals import NotAllowed, Refusal, WrongAgency
+from bot.workflow.refusals import Refusal
 from bot.workflow.rules import Actor
 from bot.workflow.sop import Action, Role
 from handlers.callbacks import Tap, choice_button, decode
@@ -235,16 +240,9 @@ async def _ask_detail(update: Update, context: PulihContext, tap: Tap, actor: Ac
     assert query is not None
     now = chat.container.clock()
 
-    def allowed(session: Session) -> str:
-        request = get_request(session, tap.request_id)
-        if Role.OPD not in actor.roles or actor.agency_id != request.agency_id:
-            raise WrongAgency()
-        if request.incident_id is None:
-            raise NotAllowed("Permohonan ini tidak dibuka dalam insiden.")
-        return request.ticket
-
     try:
-        ticket = await in_session(context, allowed)
+        ticket = await in_session(context, lambda s: detail_target(
+            s, tap.request_id, actor).ticket)
     except Refusal as refusal:
         await answer_tap(query, refusal.message[:200], alert=True)
         return

@@ -67,16 +67,23 @@ def check_and_queue(c: Container, request_id: int, actor: Actor, queued: bool) -
 MAX_DETAIL = 2000
 
 
-def add_detail(session: Session, request_id: int, actor: Actor, words: str,
-               now: datetime, zone: ZoneInfo) -> Request:
-    """What the agency adds to a request opened on its behalf: kept with the request's
-    details (read at /status, in its letters) and in the activity record."""
+def detail_target(session: Session, request_id: int, actor: Actor) -> Request:
+    """The request `actor` may add details to: one of their agency's, opened in an
+    incident; a Refusal otherwise."""
     request = get_request(session, request_id)
     if Role.OPD not in actor.roles or actor.agency_id != request.agency_id:
         raise WrongAgency()
     if request.incident_id is None:
         raise NotAllowed("Keterangan tambahan hanya untuk permohonan yang dibuka dalam "
                          "insiden.")
+    return request
+
+
+def add_detail(session: Session, request_id: int, actor: Actor, words: str,
+               now: datetime, zone: ZoneInfo) -> Request:
+    """What the agency adds to a request opened on its behalf: kept with the request's
+    details (read at /status, in its letters) and in the activity record."""
+    request = detail_target(session, request_id, actor)
     words = clean_field(words, MAX_DETAIL, "keterangan")
     if not words:
         raise NotAllowed("Keterangan kosong; tidak ada yang diubah.")
