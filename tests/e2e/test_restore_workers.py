@@ -267,6 +267,7 @@ def test_a_worker_told_to_stop_mid_restore_lets_it_finish_within_its_grace(
     assert snapshot(mariadb) == office.states["good"]
 
 
+@pytest.mark.slow
 def test_a_worker_stopped_past_its_grace_hands_its_restore_to_another_at_once(
         office: Office, mariadb: MariaDB) -> None:
     fake = office.fake

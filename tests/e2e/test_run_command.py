@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from bot.demo.lab.loopback import free_port
 from bot.demo.standin import TOKEN, Fault, fake_telegram
 from tests.support.cli import clocked, office_env, pulih
@@ -75,6 +77,7 @@ def test_an_unreachable_bot_api_is_said_in_one_line_and_retried_until_ctrl_c(
     assert "Traceback" not in rest and TOKEN not in first + out + rest
 
 
+@pytest.mark.slow
 def test_ctrl_c_while_the_bot_api_is_slow_to_answer_ends_pulih_run_before_it_answers(
         tmp_path: Path) -> None:
     with fake_telegram() as fake:

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 
+import pytest
 from sqlalchemy import select
 
 from bot.db.models import Request, RestoreRun
@@ -120,6 +121,7 @@ def test_rollback_after_a_restore_puts_the_previous_live_state_back(
     assert [r.status for r in runs(office)] == ["rolled_back"]
 
 
+@pytest.mark.slow
 def test_a_returned_report_goes_back_to_the_team_and_up_again(office: Office,
                                                                mariadb: MariaDB) -> None:
     fake, kabid, member = office.fake, office.people["kabid_a"], office.people["tim_exec"]
@@ -193,6 +195,7 @@ def test_the_typed_name_is_required_and_only_the_team_may_restore(
     assert state_of(office) == "backup_checked"
 
 
+@pytest.mark.slow
 def test_whoever_ran_the_restore_cannot_ratify_its_report(office: Office,
                                                            mariadb: MariaDB) -> None:
     fake, agus = office.fake, office.people["kabid_tim"]  # Kepala Bidang and team member

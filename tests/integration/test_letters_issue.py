@@ -109,6 +109,7 @@ def test_the_four_documents_are_issued_from_the_record_and_verified(
     assert pulih(office, "audit", "verify").returncode == 0
 
 
+@pytest.mark.slow
 @pytest.mark.dates
 def test_the_code_printed_on_the_page_finds_the_record(office: dict[str, str],
                                                         tmp_path: Path) -> None:
@@ -149,6 +150,7 @@ def test_an_office_template_that_reaches_for_python_internals_runs_nothing(
     assert not (tmp_path / "keluar").exists() or not list((tmp_path / "keluar").iterdir())
 
 
+@pytest.mark.slow
 @pytest.mark.dates
 def test_a_failed_rendering_cancels_its_number_and_keeps_it(office: dict[str, str],
                                                             tmp_path: Path) -> None:
