@@ -392,23 +392,17 @@ def kick_cards(context: PulihContext) -> None:
 async def cards_job(context: PulihContext) -> None:
     """One round: every live message sent (once, through the outbox) or edited to what
     it should say now. A call during a round makes that round go once more."""
-    chat = context.pulih
-    chat.show_again = True
-    if chat.showing.locked():
-        return
-    async with chat.showing:
-        while chat.show_again:
-            chat.show_again = False
-            await _show(context.bot, chat.container, frozenset(chat.incident_checks),
-                        dict(chat.incident_problems), context)
+    await context.pulih.showing.run(lambda: _show(context))
 
 
-async def _show(bot: Bot, container: Container, checking: frozenset[int],
-                problems: dict[int, str], context: PulihContext) -> None:
-    shown, queued = await asyncio.to_thread(_bring_up, container, checking, problems)
+async def _show(context: PulihContext) -> None:
+    chat, bot = context.pulih, context.bot
+    container = chat.container
+    shown, queued = await asyncio.to_thread(_bring_up, container,
+                                            frozenset(chat.incident_checks),
+                                            dict(chat.incident_problems))
     if queued:
         kick_delivery(context, documents=False)
-    chat = context.pulih
     for card, message_id in shown:
         now = time.monotonic()
         if now < chat.cards_paused_until or \
@@ -422,7 +416,7 @@ async def _show(bot: Bot, container: Container, checking: frozenset[int],
         chat.card_edits[card.key] = time.monotonic()
         if edited is None:
             await asyncio.to_thread(_mark, container, card, message_id, True)
-            context.pulih.show_again = True  # its replacement goes out in the next round
+            chat.showing.again = True  # its replacement goes out in the next round
         elif edited:
             await asyncio.to_thread(_mark, container, card, message_id, False)
 

@@ -5,7 +5,7 @@ decision queued without waiting for the next delivery round."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +26,24 @@ HOUSEKEEPING_FIRST = 60.0  # a minute after start: the day's anchor goes with th
 
 
 @dataclass
+class Rounds:
+    """Work done in rounds, one at a time: a call during a round makes that round go once
+    more (what was just asked for is done now, not at the next tick), and returns."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    again: bool = False
+
+    async def run(self, work: Callable[[], Awaitable[object]]) -> None:
+        self.again = True
+        if self.lock.locked():
+            return
+        async with self.lock:
+            while self.again:
+                self.again = False
+                await work()
+
+
+@dataclass
 class ChatRuntime:
     """What handlers reach as `context.pulih`."""
 
@@ -37,8 +55,7 @@ class ChatRuntime:
     housekeeping_first: float = HOUSEKEEPING_FIRST
     # Called with every exception a handler raised (the tests collect them).
     on_error: list[Callable[[BaseException], None]] = field(default_factory=list)
-    delivering: asyncio.Lock = field(default_factory=asyncio.Lock)
-    deliver_again: bool = False  # something was queued while a round was running
+    delivering: Rounds = field(default_factory=Rounds)  # the outbox's rounds
     # The outbox's own database writer: an attempt and its outcome are recorded at once,
     # never queued behind slow work in the shared thread pool.
     outbox_writer: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(
@@ -57,8 +74,7 @@ class ChatRuntime:
     # round at a time; the requests whose backup "Periksa & pulihkan semua" is checking
     # now, and why the last one stopped where it did.
     cards_interval: float = 3.0  # seconds between rounds (a board's progress moves)
-    showing: asyncio.Lock = field(default_factory=asyncio.Lock)
-    show_again: bool = False
+    showing: Rounds = field(default_factory=Rounds)
     incident_checks: set[int] = field(default_factory=set)
     incident_problems: dict[int, str] = field(default_factory=dict)
     card_edits: dict[str, float] = field(default_factory=dict)  # last edit, by card key
@@ -94,14 +110,8 @@ async def deliver_job(context: PulihContext) -> None:
     call during a round makes that round go once more (what was just queued goes now,
     not at the next tick)."""
     chat = context.pulih
-    chat.deliver_again = True
-    if chat.delivering.locked():
-        return
-    async with chat.delivering:
-        while chat.deliver_again:
-            chat.deliver_again = False
-            await deliver_pending(context.bot, chat.container, chat.outbox_writer,
-                                  chat.receipts)
+    await chat.delivering.run(lambda: deliver_pending(context.bot, chat.container,
+                                                      chat.outbox_writer, chat.receipts))
 
 
 async def documents_job(context: PulihContext) -> None:
