@@ -4,7 +4,6 @@ running or failed keeps a line of its own."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -13,14 +12,15 @@ from bot.services.incidents.batch import Item
 from bot.services.incidents.cards import Line
 from bot.services.outbox.queue import MAX_TEXT
 from bot.workflow.sop import State
+from tests.support.clock import NOW
 
 WITA = ZoneInfo("Asia/Makassar")
-INCIDENT = SimpleNamespace(code="INS-2026-007", title="Gangguan pusat data DC1",
-                           opened_at=datetime(2026, 6, 20, 1, 0, tzinfo=UTC), closed_at=None)
+INCIDENT = SimpleNamespace(code=f"INS-{NOW.year}-007", title="Gangguan pusat data DC1",
+                           opened_at=NOW, closed_at=None)
 
 
 def line(n: int, state: State, status: str, label: str) -> Line:
-    return Line(Item(n, 3, f"PLH-2026-{n:05d}", f"sistem-{n:03d}", f"Sistem {n}",
+    return Line(Item(n, 3, f"PLH-{NOW.year}-{n:05d}", f"sistem-{n:03d}", f"Sistem {n}",
                      f"Instansi {n % 9}", state, False, 7, 5), status, label)
 
 
@@ -50,4 +50,4 @@ def test_a_board_of_200_systems_fits_one_message_and_names_every_one() -> None:
 def test_a_small_board_gives_every_system_its_own_line() -> None:
     lines = [line(n, State.NOTIFIED, "done", "selesai") for n in range(1, 13)]
     text = board(lines)
-    assert text.count("[selesai]") == 12 and "PLH-2026-00012" in text
+    assert text.count("[selesai]") == 12 and f"PLH-{NOW.year}-00012" in text
