@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.engine import make_engine, make_session_factory
 from bot.inventory.loader import load_inventory
+from bot.inventory.model import WatchSettings
 from bot.services.audit.key import KeySource, key_path
 from bot.services.documents.stationery import Stationery
 from bot.settings import Settings
@@ -27,6 +28,7 @@ class OfficeFacts:
 
     team_chat_id: int
     stationery: Stationery
+    watch: WatchSettings = field(default_factory=WatchSettings)
 
 
 @dataclass
@@ -58,7 +60,8 @@ class Container:
         if self._office is None or self._office[0] != version:
             inventory = load_inventory(path)
             self._office = (version, OfficeFacts(inventory.team_chat_id,
-                                                 Stationery.from_inventory(inventory)))
+                                                 Stationery.from_inventory(inventory),
+                                                 inventory.watch))
         return self._office[1]
 
     def close(self) -> None:

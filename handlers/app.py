@@ -55,10 +55,12 @@ from handlers.runtime import (
     documents_job,
     kick_delivery,
 )
+from handlers.watch import watch_job
 
 log = logging.getLogger("pulih.chat")
 
 HOUSEKEEPING_INTERVAL = 24 * 3600.0
+WATCH_FIRST = 60.0  # a minute after start, the first ask whether the backup watch is due
 RECEIPTS_FILE = "outbox-receipts.log"
 COMMANDS = ("mohon", "status", "antrian", "bantuan")  # described by `command_<name>`
 
@@ -120,6 +122,11 @@ async def _post_init(application: PulihApp) -> None:
                                         name="deadlines")
     if container.settings.health_listen is not None:
         chat.health = start_health(container, chat.outage, *container.settings.health_listen)
+    # The morning backup watch: asked every minute whether it is due (a day's watch that a
+    # stop cut off, or that fell while the bot was down, runs when the bot is back).
+    if chat.watch_first is not None:
+        application.job_queue.run_repeating(watch_job, interval=chat.watch_tick,
+                                            first=chat.watch_first, name="backup-watch")
     application.job_queue.run_repeating(_probe_job, interval=chat.outage_probe,
                                         first=chat.outage_probe, name="outage")
     application.job_queue.run_repeating(housekeeping_job, interval=HOUSEKEEPING_INTERVAL,
@@ -189,6 +196,7 @@ async def _post_stop(application: PulihApp) -> None:
         chat.health = None
     if isinstance(application.update_queue, Arrivals):
         await application.update_queue.flush()
+    chat.watch_stop.set()  # a watch under way ends between commands; run again at start
     await chat.checks.stop()
     await chat.restores.stop()
     if chat.receipts is not None:
@@ -247,9 +255,12 @@ def build_application(container: Container, *, token: str | None = None,
                       progress_every: float = 3.0,
                       delivery_interval: float = DELIVERY_INTERVAL,
                       housekeeping_first: float = HOUSEKEEPING_FIRST,
-                      outage_probe: float = 15.0, outage_quiet: float = 65.0
+                      outage_probe: float = 15.0, outage_quiet: float = 65.0,
+                      watch_first: float | None = WATCH_FIRST,
                       ) -> PulihApp:
-    """The Application for this process; start it with `run_polling` or manually."""
+    """The Application for this process; start it with `run_polling` or manually.
+    `watch_first`: seconds after start of the first ask whether the morning backup watch
+    is due (None: this process runs no watch)."""
 
     # Durations from Telegram as timedelta now, as PTB's next major version will have it
     # (and without its deprecation warning on every 429).
@@ -282,7 +293,7 @@ def build_application(container: Container, *, token: str | None = None,
         CheckRunner(container, restore_slots, progress_every),
         jobs=jobs, sweep_interval=sweep_interval,
         delivery_interval=delivery_interval, housekeeping_first=housekeeping_first,
-        outage_probe=outage_probe, outage=Outage(outage_quiet))
+        outage_probe=outage_probe, outage=Outage(outage_quiet), watch_first=watch_first)
     queue.container = container
     queue.writer = application.bot_data.runtime.outbox_writer
     register(application)

@@ -5,6 +5,7 @@ decision queued without waiting for the next delivery round."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -79,6 +80,12 @@ class ChatRuntime:
     incident_problems: dict[int, str] = field(default_factory=dict)
     card_edits: dict[str, float] = field(default_factory=dict)  # last edit, by card key
     cards_paused_until: float = 0.0  # monotonic: Telegram asked to slow down
+    # The morning backup watch (handlers/watch.py): whether one runs now, and how the bot
+    # stopping tells it to end.
+    watching: bool = False
+    watch_stop: threading.Event = field(default_factory=threading.Event)
+    watch_tick: float = 60.0  # seconds between asking whether the day's watch is due
+    watch_first: float | None = 60.0  # the first ask, after start (None: no watch here)
 
     @property
     def team_chat_id(self) -> int:

@@ -136,6 +136,7 @@ class Remote:
         # An OpenSSH master's socket logged in to this endpoint (restore.mux): the `ssh`
         # processes that carry bytes (restore.pipe) start as its sessions.
         self.control: str | None = None
+        self.commands = 0  # commands started on this connection (round trips, measured)
 
     @property
     def transport(self) -> paramiko.Transport:
@@ -161,6 +162,7 @@ class Remote:
              timeout: float = COMMAND_TIMEOUT, tag: str | None = None) -> paramiko.Channel:
         """Start a command and return its channel (for streaming); `tag` names it instead
         of the connection's own tag."""
+        self.commands += 1
         try:
             channel = self.transport.open_session(window_size=WINDOW)
             channel.settimeout(timeout)

@@ -43,6 +43,7 @@ from bot.services.requests.records import (
 )
 from bot.services.requests.timeline import timeline
 from bot.services.restores.backups import list_backups, record_check, run_check
+from bot.services.watch.run import watch_backups
 from bot.settings import Settings, load_settings
 from bot.workflow.refusals import Refusal
 from bot.workflow.sop import ACTION_LABELS, ROLE_LABELS, STATE_LABELS, Action, Role, State
@@ -124,6 +125,12 @@ def _parser() -> Parser:
                                                   "audit)")
     bk_check.add_argument("--request", metavar="TIKET",
                           help="tiket permohonan yang dilayani (butuh --nip)")
+    bk_watch = bk.command(bk_cmd, "watch", "pantau backup terbaru setiap sistem sekarang "
+                                           "(seperti pantauan pagi)")
+    bk_watch.add_argument("systems", nargs="*", metavar="SISTEM",
+                          help="hanya sistem ini (bawaan: semua)")
+    bk_watch.add_argument("--penuh", action="store_true",
+                          help="periksa penuh (checksum, format, isi) semua, bukan bergiliran")
 
     rs = parser.command(commands, "restore", "restore sebuah titik backup ke sistem "
                                              "(langkah 5)")
@@ -448,6 +455,8 @@ def _operator(session: Session, nip: str | None) -> tuple[int | None, str, str]:
 
 def _backups(args: argparse.Namespace, c: Container, out: TextIO) -> int:
     zone = c.settings.timezone
+    if args.backups_command == "watch":
+        return _watch(args, c, out)
     with c.sessions() as session:
         access = access_for(c, session, args.system)
     if args.backups_command == "list":
@@ -483,6 +492,18 @@ def _backups(args: argparse.Namespace, c: Container, out: TextIO) -> int:
         labels={Verdict.PASSED: "LULUS", Verdict.WARNING: "LULUS DENGAN PERINGATAN",
                 Verdict.FAILED: "GAGAL: jangan di-restore"}))
     return 1 if report.verdict is Verdict.FAILED else 0
+
+
+def _watch(args: argparse.Namespace, c: Container, out: TextIO) -> int:
+    zone = c.settings.timezone
+    if args.systems:
+        with c.sessions() as session:
+            for code in args.systems:
+                access_for(c, session, code)  # an unknown code is named before any SSH
+    outcome = watch_backups(c, trigger="cli", full_all=args.penuh, codes=args.systems)
+    assert outcome is not None
+    out.write(render_text("cli/backup_watch.txt.j2", zone, outcome=outcome))
+    return 1 if outcome.troubled else 0
 
 
 def _requests(args: argparse.Namespace, c: Container, out: TextIO) -> int:

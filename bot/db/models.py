@@ -185,6 +185,8 @@ class System(Base):
     backup_server_id: Mapped[int | None] = mapped_column(ForeignKey("backup_servers.id"))
     backup_path: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A new restore point is expected this often (the backup watch's measure of stale).
+    backup_every_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
 
     agency: Mapped[Agency] = relationship()
 
@@ -325,6 +327,41 @@ class BackupCheck(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16))  # passed | warning | failed
     result: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+
+
+class WatchRun(Base):
+    """One look at every system's backups: the morning's (`jadwal`), or one asked for."""
+
+    __tablename__ = "watch_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trigger: Mapped[str] = mapped_column(String(16))  # jadwal | cli | grup
+    day: Mapped[date] = mapped_column(Date, index=True)  # the office's local date
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    summary: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")  # JSON
+
+
+class BackupWatch(Base):
+    """What one watch run found of one system's backups: its history, and the state the
+    next run compares with (a problem is alerted when it first appears)."""
+
+    __tablename__ = "backup_watch"
+    __table_args__ = (Index("ix_backup_watch_system_checked", "system_id", "checked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("watch_runs.id"), index=True)
+    system_id: Mapped[int] = mapped_column(ForeignKey("systems.id"))
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    point: Mapped[str | None] = mapped_column(String(255))  # the newest point seen
+    point_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    full: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    status: Mapped[str] = mapped_column(String(16))  # baik | masalah
+    findings: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")  # JSON
+    alerted: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")  # keys
+    seconds: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    round_trips: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class RestoreRun(Base):

@@ -213,7 +213,9 @@ async def _play(container: Container, standin: FakeTelegram, out: TextIO,
     people = _people(container)
     labels = {"opd": "Pemohon OPD", "kadis": "Kepala Dinas", "kabid": "Kepala Bidang",
               "tim": "Tim Teknis"}
-    application = build_application(container, read_timeout=10, sweep_interval=30)
+    # The scripted demo is one request's story; the morning backup watch is not part of it.
+    application = build_application(container, read_timeout=10, sweep_interval=30,
+                                    watch_first=None)
     chat = application.bot_data.runtime
     assert isinstance(chat, ChatRuntime)
     s = Script(standin, out, Screen("Grup Tim Teknis", "", "", chat.team_chat_id))

@@ -9,7 +9,7 @@ import string
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,6 +29,7 @@ from bot.inventory.model import (
     Signatory,
     SshTarget,
     SystemEntry,
+    WatchSettings,
 )
 from bot.workflow.sop import ACTING_ROLES, Role
 from restore.errors import UnsafeValue
@@ -156,7 +157,7 @@ def load_inventory(path: Path) -> Inventory:
 def _parse(r: _Reader, data: dict[str, Any], base: Path) -> Inventory | None:
     root = _Ctx("inventory")
     top = {"office", "team", "letters", "agencies", "people", "acting", "backup_servers",
-           "systems"}
+           "systems", "watch"}
     for key in data:
         if key not in top:
             r.problems.append((0, f"{r.path}: kunci utama {key!r} tidak dikenal; yang dikenal: "
@@ -167,6 +168,7 @@ def _parse(r: _Reader, data: dict[str, Any], base: Path) -> Inventory | None:
     r.unknown_keys(team_ctx, team, {"group_chat_id"})
     chat_id = r.get(team_ctx, team, "group_chat_id", int, default=0) or 0
     letters = _letters(r, _table(r, root, data, "letters", required=False), base)
+    watch = _watch(r, _table(r, root, data, "watch", required=False))
 
     agencies = _each(r, data, "agencies", lambda ctx, t: _agency(r, ctx, t))
     codes = {str(t.get("code")) for t in data.get("agencies", []) if isinstance(t, dict)}
@@ -192,7 +194,7 @@ def _parse(r: _Reader, data: dict[str, Any], base: Path) -> Inventory | None:
     if office is None or letters is None:
         return None
     return Inventory(r.path, office, tuple(agencies), tuple(people), tuple(acting),
-                     tuple(servers), tuple(systems), chat_id, letters)
+                     tuple(servers), tuple(systems), chat_id, letters, watch)
 
 
 def _table(r: _Reader, ctx: _Ctx, data: dict[str, Any], key: str,
@@ -474,7 +476,7 @@ def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str
                                         "db_defaults_file", "db_import_user", "run_as",
                                         "staging_dir", "max_rate", "pull_key",
                                         "pull_known_hosts", "pull_host", "pull_user",
-                                        "priority", "zone"})
+                                        "priority", "zone", "backup_every_hours"})
     code = r.text(ctx, t, "code", pattern=CODE_RE, expected="huruf, angka, . _ - (maks. 32)")
     name = r.text(ctx, t, "name")
     agency = r.text(ctx, t, "agency")
@@ -509,6 +511,7 @@ def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str
     max_rate = _rate(r, ctx, t)
     pull = _pull(r, ctx, t)
     priority = _whole(r, ctx, t, "priority", 1, 9, 5)
+    every = _whole(r, ctx, t, "backup_every_hours", 1, 31 * 24, 24)
     zone = r.text(ctx, t, "zone", required=False, pattern=CODE_RE,
                   expected="huruf, angka, . _ - (maks. 32)")
     server = r.text(ctx, t, "backup_server")
@@ -529,7 +532,8 @@ def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str
     assert code and name and agency and recipe and server and ssh
     return SystemEntry(code, name, agency, recipe, ssh, server, backup_path or code,
                        database, app_dir, health, staging_dir=staging, max_rate=max_rate,
-                       pull=pull, priority=priority, zone=zone, **db)
+                       pull=pull, priority=priority, zone=zone, backup_every_hours=every,
+                       **db)
 
 
 _RATE_RE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(KB|MB|GB|KiB|MiB|GiB|kbit|Kbit|Mbit|Gbit)/s\s*$")
@@ -724,6 +728,31 @@ def _letters(r: _Reader, t: dict[str, Any], base: Path) -> LetterSettings | None
 
 
 MONTH_FIELD = {"angka": "month", "romawi": "month_roman"}
+_CLOCK_RE = re.compile(r"^([01]?\d|2[0-3])[.:]([0-5]\d)$")
+
+
+def _watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
+    """[watch]: the morning backup watch (every key optional)."""
+    ctx = _Ctx("watch")
+    r.unknown_keys(ctx, t, {"at", "shrink", "full_cycle_days", "grace_hours"})
+    defaults = WatchSettings()
+    at = defaults.at
+    text = r.text(ctx, t, "at", required=False)
+    if text is not None:
+        match = _CLOCK_RE.match(text)
+        if match is None:
+            r.problem(ctx, "at", f"{text!r} tidak sah; seharusnya jam seperti \"06.00\" "
+                                 "(waktu kantor)")
+        else:
+            at = time(int(match.group(1)), int(match.group(2)))
+    shrink = t.get("shrink", defaults.shrink)
+    if isinstance(shrink, bool) or not isinstance(shrink, int | float) or not 0 < shrink < 1:
+        r.problem(ctx, "shrink", f"{shrink!r} tidak sah; seharusnya pecahan antara 0 dan 1, "
+                                 "seperti 0.3 (30% lebih kecil dari biasanya)")
+        shrink = defaults.shrink
+    cycle = _whole(r, ctx, t, "full_cycle_days", 1, 31, defaults.full_cycle_days)
+    grace = _whole(r, ctx, t, "grace_hours", 0, 72, defaults.grace_hours)
+    return WatchSettings(at, float(shrink), cycle, grace)
 
 
 def _month_fields(pattern: str) -> set[str]:

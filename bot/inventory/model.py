@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 
 from bot.workflow.sop import Role
@@ -124,6 +124,7 @@ class SystemEntry:
     pull: PullEntry | None = None  # the target fetches its backups itself
     priority: int = 5  # 1 first (public services) .. 9 last, when restores must wait
     zone: str | None = None  # the data centre it stands in
+    backup_every_hours: int = 24  # a new restore point is expected this often
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,18 @@ class LetterSettings:
 
 
 @dataclass(frozen=True)
+class WatchSettings:
+    """The morning backup watch: when it runs (the office's local time), how much smaller
+    than usual a new point may be, how many days a full check of every system may take, and
+    how late a point may be before it is stale."""
+
+    at: time = time(6, 0)
+    shrink: float = 0.3
+    full_cycle_days: int = 7
+    grace_hours: int = 2
+
+
+@dataclass(frozen=True)
 class Inventory:
     path: Path
     office: Office
@@ -153,6 +166,7 @@ class Inventory:
     systems: tuple[SystemEntry, ...]
     team_chat_id: int
     letters: LetterSettings
+    watch: WatchSettings = field(default_factory=WatchSettings)
 
     def all_agencies(self) -> tuple[Agency, ...]:
         """The office first, then the OPDs."""

@@ -56,15 +56,18 @@ async def running_bot(container: Container, read_timeout: float = 5,
                       progress_every: float = 0.5,
                       delivery_interval: float = 1.0,
                       housekeeping_first: float = 60.0,
-                      outage_probe: float = 15.0, outage_quiet: float = 65.0
-                      ) -> AsyncIterator[PulihApp]:
-    """Start polling; on leaving, stop and fail if any handler raised."""
+                      outage_probe: float = 15.0, outage_quiet: float = 65.0,
+                      watch_first: float | None = None) -> AsyncIterator[PulihApp]:
+    """Start polling; on leaving, stop and fail if any handler raised. The morning backup
+    watch runs only when `watch_first` is given (the test office's backup server is not
+    there for most tests)."""
     application = build_application(container, read_timeout=read_timeout,
                                     sweep_interval=sweep_interval,
                                     progress_every=progress_every,
                                     delivery_interval=delivery_interval,
                                     housekeeping_first=housekeeping_first,
-                                    outage_probe=outage_probe, outage_quiet=outage_quiet)
+                                    outage_probe=outage_probe, outage_quiet=outage_quiet,
+                                    watch_first=watch_first)
     async with polling(application) as errors:
         yield application
     assert errors == [], errors

@@ -415,3 +415,30 @@ def test_an_agency_letter_signer_without_a_name_is_named_with_its_line(tmp_path:
     assert code == 1
     assert f"{path}:{_line_of(path, 'letter_signer')}: " in err and \
         "letter_signer: seharusnya { name" in err, err
+
+
+def test_the_backup_watch_settings_and_each_systems_backup_schedule_are_read_and_nonsense_named(
+        tmp_path: Path) -> None:
+    inventory = load_inventory(write_inventory(tmp_path / "office"))
+    assert (inventory.watch.at.strftime("%H.%M"), inventory.watch.shrink,
+            inventory.watch.full_cycle_days, inventory.watch.grace_hours) == ("06.00", 0.3, 7, 2)
+    assert {s.backup_every_hours for s in inventory.systems} == {24}
+    path = _broken(tmp_path, "[team]", '[watch]\nat = "05.15"\nshrink = 0.4\n'
+                   "full_cycle_days = 14\ngrace_hours = 6\n\n[team]")
+    path.write_text(path.read_text().replace('recipe = "mariadb"',
+                                             'recipe = "mariadb"\nbackup_every_hours = 168'))
+    inventory = load_inventory(path)
+    assert (inventory.watch.at.strftime("%H.%M"), inventory.watch.shrink,
+            inventory.watch.full_cycle_days, inventory.watch.grace_hours) == ("05.15", 0.4, 14, 6)
+    assert {s.code: s.backup_every_hours for s in inventory.systems}["simpeg"] == 168
+    for key, bad, said in (("at", '"25.00"', "seharusnya jam"), ("at", '"pagi"', "seharusnya jam"),
+                           ("shrink", "1.5", "pecahan antara 0 dan 1"),
+                           ("shrink", '"30%"', "pecahan antara 0 dan 1"),
+                           ("full_cycle_days", "0", "1 sampai 31"),
+                           ("kapan", "1", "tidak dikenal")):
+        path = _broken(tmp_path, "[team]", f"[watch]\n{key} = {bad}\n\n[team]")
+        code, _, err = check(path)
+        assert code == 1 and f"watch.{key}" in err and said in err, (key, bad, err)
+    path = _broken(tmp_path, 'recipe = "mariadb"', 'recipe = "mariadb"\nbackup_every_hours = 0')
+    code, _, err = check(path)
+    assert code == 1 and "(simpeg).backup_every_hours" in err

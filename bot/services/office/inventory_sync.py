@@ -152,6 +152,7 @@ def _sync_systems(session: Session, inv: Inventory, agencies: dict[str, int],
         row.db_import_user, row.run_as = entry.db_import_user, entry.run_as
         row.staging_dir, row.max_rate = entry.staging_dir, entry.max_rate
         row.priority, row.zone = entry.priority, entry.zone
+        row.backup_every_hours = entry.backup_every_hours
         pull = entry.pull
         row.pull_key = pull.key if pull else None
         row.pull_known_hosts = pull.known_hosts if pull else None
