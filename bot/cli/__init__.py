@@ -129,8 +129,11 @@ def _parser() -> Parser:
                                            "(seperti pantauan pagi)")
     bk_watch.add_argument("systems", nargs="*", metavar="SISTEM",
                           help="hanya sistem ini (bawaan: semua)")
-    bk_watch.add_argument("--penuh", action="store_true",
-                          help="periksa penuh (checksum, format, isi) semua, bukan bergiliran")
+    how = bk_watch.add_mutually_exclusive_group()
+    how.add_argument("--penuh", action="store_true",
+                     help="periksa penuh (checksum, format, isi) semua, bukan bergiliran")
+    how.add_argument("--ringan", action="store_true",
+                     help="hanya pemeriksaan ringan, tanpa pemeriksaan penuh bergiliran")
 
     rs = parser.command(commands, "restore", "restore sebuah titik backup ke sistem "
                                              "(langkah 5)")
@@ -500,7 +503,8 @@ def _watch(args: argparse.Namespace, c: Container, out: TextIO) -> int:
         with c.sessions() as session:
             for code in args.systems:
                 access_for(c, session, code)  # an unknown code is named before any SSH
-    outcome = watch_backups(c, trigger="cli", full_all=args.penuh, codes=args.systems)
+    outcome = watch_backups(c, trigger="cli", full_all=args.penuh, cheap_only=args.ringan,
+                            codes=args.systems)
     assert outcome is not None
     out.write(render_text("cli/backup_watch.txt.j2", zone, outcome=outcome))
     return 1 if outcome.troubled else 0

@@ -80,13 +80,14 @@ class Outcome:
 
 
 def watch_backups(c: Container, *, trigger: str, full_all: bool = False,
-                  codes: Iterable[str] = (),
+                  cheap_only: bool = False, codes: Iterable[str] = (),
                   on_result: Callable[[Result], None] | None = None,
                   stop: threading.Event | None = None) -> Outcome | None:
     """Look at every active system's backups (or the named ones), record each, queue the
     alerts and (for the morning's run and the group's) the summary. Blocking: SSH. With
     `stop` set mid-way (the bot stopping), the run ends unfinished and None is returned:
-    what was recorded stays, and the morning's watch is run again at the next start."""
+    what was recorded stays, and the morning's watch is run again at the next start.
+    `full_all`: every system's full check now; `cheap_only`: none (the turn stays)."""
     assert trigger in TRIGGERS
     zone = c.settings.timezone
     watch = c.office.watch
@@ -97,7 +98,8 @@ def watch_backups(c: Container, *, trigger: str, full_all: bool = False,
         session.add(run)
         session.flush()
         run_id = run.id
-        subjects = _subjects(session, zone, watch, set(codes), full_all)
+        subjects = _subjects(session, zone, watch, set(codes),
+                             None if cheap_only else full_all)
     results: list[Result] = []
     lock = threading.Lock()
 
@@ -138,7 +140,9 @@ def watch_backups(c: Container, *, trigger: str, full_all: bool = False,
 
 
 def _subjects(session: Session, zone: ZoneInfo, watch: WatchSettings, codes: set[str],
-              full_all: bool) -> list[Subject]:
+              full_all: bool | None) -> list[Subject]:
+    """The systems to look at; `full_all`: every one checked fully (True), the day's share
+    in turn (False), none (None)."""
     systems = list(session.execute(
         select(System).where(System.active.is_(True), System.backup_server_id.is_not(None))
         .order_by(System.code)).scalars())
@@ -152,6 +156,8 @@ def _subjects(session: Session, zone: ZoneInfo, watch: WatchSettings, codes: set
     order = sorted(systems, key=lambda s: (s.id in last_full,
                                            last_full.get(s.id) or datetime.min, s.code))
     share = len(systems) if full_all else math.ceil(len(systems) / watch.full_cycle_days)
+    if full_all is None:
+        share = 0
     turn = {s.id for s in order[:share]}
     subjects = []
     for system in systems:
