@@ -13,6 +13,7 @@ from telegram.ext import (
 
 from handlers import (
     decisions,
+    drills,
     flood,
     incidents,
     people,
@@ -38,6 +39,9 @@ def register(application: PulihApp) -> None:
     application.add_handler(CommandHandler("antrian", status.queue, filters=private))
     application.add_handler(CommandHandler("orang", people.orang, filters=private))
     application.add_handler(CommandHandler("insiden", incidents.command, filters=private))
+    # Restore drills are the team's own work: asked for in the team group (block=False: the
+    # backup check before it may take minutes).
+    application.add_handler(CommandHandler("uji", drills.command, block=False))
     # Requests carry personal and system data: in a group, commands get a pointer to the
     # private chat instead of an answer.
     application.add_handler(CommandHandler(["mohon", "status", "antrian", "bantuan", "help",

@@ -40,6 +40,7 @@ from handlers import register
 from handlers.arrivals import Arrivals, PulihApplication, catch_up
 from handlers.backup_checks import CheckRunner
 from handlers.common import say
+from handlers.drills import drills_job
 from handlers.health import start_health
 from handlers.incidents import cards_job
 from handlers.outage import Outage
@@ -127,6 +128,10 @@ async def _post_init(application: PulihApp) -> None:
     if chat.watch_first is not None:
         application.job_queue.run_repeating(watch_job, interval=chat.watch_tick,
                                             first=chat.watch_first, name="backup-watch")
+    # Restore drills: each finished one's report goes out; the scheduled ones (only where
+    # the watch runs) are put in line.
+    application.job_queue.run_repeating(drills_job, interval=chat.drill_tick, first=2,
+                                        name="drills")
     application.job_queue.run_repeating(_probe_job, interval=chat.outage_probe,
                                         first=chat.outage_probe, name="outage")
     application.job_queue.run_repeating(housekeeping_job, interval=HOUSEKEEPING_INTERVAL,

@@ -86,6 +86,9 @@ class ChatRuntime:
     watch_stop: threading.Event = field(default_factory=threading.Event)
     watch_tick: float = 60.0  # seconds between asking whether the day's watch is due
     watch_first: float | None = 60.0  # the first ask, after start (None: no watch here)
+    # Restore drills (handlers/drills.py): a round at a time, every `drill_tick` seconds.
+    drilling: bool = False
+    drill_tick: float = 15.0
 
     @property
     def team_chat_id(self) -> int:

@@ -158,3 +158,35 @@ class IncidentSummary:
     @property
     def failures(self) -> tuple[IncidentLine, ...]:
         return tuple(line for line in self.lines if line.restored is None)
+
+
+@dataclass(frozen=True)
+class DrillStep:
+    """One phase of a restore drill, as its report prints it."""
+
+    label: str
+    took: timedelta | None
+    status: str  # selesai | gagal | -
+
+
+@dataclass(frozen=True)
+class DrillReport:
+    """What the report of a restore drill prints: the point restored into a shadow,
+    checked and dropped, and what that proved (nothing of the live data was changed)."""
+
+    run: int
+    system: str
+    agency: str
+    recipe: str
+    point: str
+    point_taken: datetime | None
+    size: int
+    started: datetime
+    finished: datetime
+    started_by: str
+    succeeded: bool
+    result: str  # the run's own words
+    steps: tuple[DrillStep, ...]
+    checks: tuple[str, ...]  # the step-4 check of the point, one line per item
+    verified: tuple[str, ...]  # what the shadow held: tables and rows, or files
+    health: str  # whether the application could be tried against the drill copy

@@ -13,5 +13,6 @@ KINDS: dict[str, str] = {
 # Documents of the office that belong to no single request.
 OFFICE_KINDS: dict[str, str] = {
     "ringkasan_insiden": "Ringkasan Penanganan Insiden",
+    "laporan_uji": "Laporan Uji Pemulihan",
 }
 ALL_KINDS: dict[str, str] = {**KINDS, **OFFICE_KINDS}

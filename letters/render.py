@@ -19,7 +19,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from letters.compose import compose
-from letters.facts import Case, IncidentSummary, Issue, Official
+from letters.facts import Case, DrillReport, IncidentSummary, Issue, Official
 from letters.kinds import KINDS, OFFICE_KINDS
 from letters.markup import parse
 from letters.page import Authenticity, Letterhead, OfficialPdf, PageSetup
@@ -163,17 +163,36 @@ def _laid_out(xml: str, subject: str, issue: Issue, sender: Sender, setup: PageS
 
 
 SUMMARY = "ringkasan_insiden"
+DRILL = "laporan_uji"
 
 
 def render_summary_pdf(summary: IncidentSummary, *, issue: Issue, sender: Sender,
                        office: OfficeInfo, setup: PageSetup, authenticity: Authenticity,
                        zone: ZoneInfo, template_dir: Path | None = None) -> bytes:
     """The unsigned PDF of a closed incident's summary."""
+    return _office_pdf(SUMMARY, summary.code, {"summary": summary}, issue=issue,
+                       sender=sender, office=office, setup=setup,
+                       authenticity=authenticity, zone=zone, template_dir=template_dir)
+
+
+def render_drill_pdf(report: DrillReport, *, issue: Issue, sender: Sender,
+                     office: OfficeInfo, setup: PageSetup, authenticity: Authenticity,
+                     zone: ZoneInfo, template_dir: Path | None = None) -> bytes:
+    """The unsigned PDF of a restore drill's report."""
+    return _office_pdf(DRILL, f"{report.system} #{report.run}", {"drill": report},
+                       issue=issue, sender=sender, office=office, setup=setup,
+                       authenticity=authenticity, zone=zone, template_dir=template_dir)
+
+
+def _office_pdf(kind: str, subject: str, facts: dict[str, Any], *, issue: Issue,
+                sender: Sender, office: OfficeInfo, setup: PageSetup,
+                authenticity: Authenticity, zone: ZoneInfo,
+                template_dir: Path | None) -> bytes:
+    """An office document (one of OFFICE_KINDS) from its template and facts."""
     try:
-        template = environment(template_dir, zone).get_template(f"{SUMMARY}.xml.j2")
-        xml = template.render(summary=summary, issue=issue, sender=sender,
-                              sop_title=office.sop_title)
+        template = environment(template_dir, zone).get_template(f"{kind}.xml.j2")
+        xml = template.render(**facts, issue=issue, sender=sender, sop_title=office.sop_title)
     except TemplateError as exc:
-        raise TemplateError(f"{_where(exc, SUMMARY)}: {_why(exc)}") from exc
-    return _laid_out(xml, f"{OFFICE_KINDS[SUMMARY]} {summary.code}", issue, sender, setup,
+        raise TemplateError(f"{_where(exc, kind)}: {_why(exc)}") from exc
+    return _laid_out(xml, f"{OFFICE_KINDS[kind]} {subject}", issue, sender, setup,
                      authenticity)

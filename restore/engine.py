@@ -122,6 +122,9 @@ class RestoreJob:
     # Called once the restored data is live and checked, before the copy kept for rollback
     # is fingerprinted and the run's leftovers removed: whoever waits hears it at once.
     settled: Callable[[Outcome], None] | None = None
+    # A restore drill: everything up to the shadow's verification, then the shadow is
+    # dropped; nothing is ever swapped, the live data is only looked at.
+    drill: bool = False
     _refused: bool = field(default=False, init=False, repr=False)  # another run holds it
     _carrier: ReadyChild | None = field(default=None, init=False, repr=False)
 
@@ -217,6 +220,11 @@ class RestoreJob:
                                json.dumps(outcome.verification, ensure_ascii=False))
             if self.cancel.is_set():
                 raise Cancelled("Restore dibatalkan sebelum data live disentuh.")
+            if self.drill:
+                outcome.status = "succeeded"
+                outcome.message = ("Uji pemulihan selesai: backup dipulihkan ke salinan "
+                                   "sementara dan terverifikasi, lalu salinan itu dihapus.")
+                return outcome  # the clean-up below drops the shadow
             swap_started = True
             self._step(Phase.SWAP, lambda: r.swap(t, self.names))
             swapped = True
@@ -259,7 +267,8 @@ class RestoreJob:
                                 + " Penggantian ternyata sudah terjadi: data hasil restore kini "
                                 "live dan kondisi sebelumnya tersimpan untuk rollback.")
                     outcome.rollback_digest = self._cleanup(
-                        target, recipe, swapped, fingerprint=outcome.status == "succeeded")
+                        target, recipe, swapped,
+                        fingerprint=outcome.status == "succeeded" and not self.drill)
                     if before is not None and not swapped:
                         # The claim about live data is replaced by one that was checked.
                         said = _UNTOUCHED.sub("", outcome.message).rstrip()

@@ -187,6 +187,8 @@ class System(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # A new restore point is expected this often (the backup watch's measure of stale).
     backup_every_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
+    # Its backups are restored as a drill this often (None: only when the team asks).
+    drill_every_days: Mapped[int | None] = mapped_column(Integer)
 
     agency: Mapped[Agency] = relationship()
 
@@ -402,6 +404,8 @@ class RestoreRun(Base):
     worker: Mapped[str | None] = mapped_column(String(120))
     progress: Mapped[str | None] = mapped_column(Text)
     cancel_by: Mapped[str | None] = mapped_column(String(200))
+    # "restore", or "uji": a drill, restored into a shadow that is verified and dropped.
+    kind: Mapped[str] = mapped_column(String(8), default="restore", server_default="restore")
 
 
 class RestoreWorker(Base):

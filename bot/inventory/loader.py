@@ -476,7 +476,8 @@ def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str
                                         "db_defaults_file", "db_import_user", "run_as",
                                         "staging_dir", "max_rate", "pull_key",
                                         "pull_known_hosts", "pull_host", "pull_user",
-                                        "priority", "zone", "backup_every_hours"})
+                                        "priority", "zone", "backup_every_hours",
+                                        "drill_every_days"})
     code = r.text(ctx, t, "code", pattern=CODE_RE, expected="huruf, angka, . _ - (maks. 32)")
     name = r.text(ctx, t, "name")
     agency = r.text(ctx, t, "agency")
@@ -512,6 +513,7 @@ def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str
     pull = _pull(r, ctx, t)
     priority = _whole(r, ctx, t, "priority", 1, 9, 5)
     every = _whole(r, ctx, t, "backup_every_hours", 1, 31 * 24, 24)
+    drills = _whole(r, ctx, t, "drill_every_days", 1, 366, 0) or None
     zone = r.text(ctx, t, "zone", required=False, pattern=CODE_RE,
                   expected="huruf, angka, . _ - (maks. 32)")
     server = r.text(ctx, t, "backup_server")
@@ -533,7 +535,7 @@ def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str
     return SystemEntry(code, name, agency, recipe, ssh, server, backup_path or code,
                        database, app_dir, health, staging_dir=staging, max_rate=max_rate,
                        pull=pull, priority=priority, zone=zone, backup_every_hours=every,
-                       **db)
+                       drill_every_days=drills, **db)
 
 
 _RATE_RE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(KB|MB|GB|KiB|MiB|GiB|kbit|Kbit|Mbit|Gbit)/s\s*$")
@@ -734,17 +736,10 @@ _CLOCK_RE = re.compile(r"^([01]?\d|2[0-3])[.:]([0-5]\d)$")
 def _watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
     """[watch]: the morning backup watch (every key optional)."""
     ctx = _Ctx("watch")
-    r.unknown_keys(ctx, t, {"at", "shrink", "full_cycle_days", "grace_hours"})
+    r.unknown_keys(ctx, t, {"at", "shrink", "full_cycle_days", "grace_hours", "drill_at"})
     defaults = WatchSettings()
-    at = defaults.at
-    text = r.text(ctx, t, "at", required=False)
-    if text is not None:
-        match = _CLOCK_RE.match(text)
-        if match is None:
-            r.problem(ctx, "at", f"{text!r} tidak sah; seharusnya jam seperti \"06.00\" "
-                                 "(waktu kantor)")
-        else:
-            at = time(int(match.group(1)), int(match.group(2)))
+    at = _clock(r, ctx, t, "at", defaults.at)
+    drill_at = _clock(r, ctx, t, "drill_at", defaults.drill_at)
     shrink = t.get("shrink", defaults.shrink)
     if isinstance(shrink, bool) or not isinstance(shrink, int | float) or not 0 < shrink < 1:
         r.problem(ctx, "shrink", f"{shrink!r} tidak sah; seharusnya pecahan antara 0 dan 1, "
@@ -752,7 +747,20 @@ def _watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
         shrink = defaults.shrink
     cycle = _whole(r, ctx, t, "full_cycle_days", 1, 31, defaults.full_cycle_days)
     grace = _whole(r, ctx, t, "grace_hours", 0, 72, defaults.grace_hours)
-    return WatchSettings(at, float(shrink), cycle, grace)
+    return WatchSettings(at, float(shrink), cycle, grace, drill_at)
+
+
+def _clock(r: _Reader, ctx: _Ctx, t: dict[str, Any], key: str, default: time) -> time:
+    """An hour of the office's day, written "06.00" or "06:00"."""
+    text = r.text(ctx, t, key, required=False)
+    if text is None:
+        return default
+    match = _CLOCK_RE.match(text)
+    if match is None:
+        r.problem(ctx, key, f"{text!r} tidak sah; seharusnya jam seperti \"06.00\" (waktu "
+                            "kantor)")
+        return default
+    return time(int(match.group(1)), int(match.group(2)))
 
 
 def _month_fields(pattern: str) -> set[str]:

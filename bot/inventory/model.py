@@ -125,6 +125,7 @@ class SystemEntry:
     priority: int = 5  # 1 first (public services) .. 9 last, when restores must wait
     zone: str | None = None  # the data centre it stands in
     backup_every_hours: int = 24  # a new restore point is expected this often
+    drill_every_days: int | None = None  # restored as a drill this often (None: on demand)
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ class WatchSettings:
     shrink: float = 0.3
     full_cycle_days: int = 7
     grace_hours: int = 2
+    drill_at: time = time(20, 0)  # scheduled restore drills start from this hour
 
 
 @dataclass(frozen=True)

@@ -153,6 +153,7 @@ def _sync_systems(session: Session, inv: Inventory, agencies: dict[str, int],
         row.staging_dir, row.max_rate = entry.staging_dir, entry.max_rate
         row.priority, row.zone = entry.priority, entry.zone
         row.backup_every_hours = entry.backup_every_hours
+        row.drill_every_days = entry.drill_every_days
         pull = entry.pull
         row.pull_key = pull.key if pull else None
         row.pull_known_hosts = pull.known_hosts if pull else None

@@ -51,6 +51,9 @@ from restore.ssh import session as ssh_session
 from restore.transfer_process import warm
 
 log = logging.getLogger("pulih.restores")
+DRILL = "uji"  # restore_runs.kind of a restore drill
+# Who a scheduled drill is recorded as started by (no person: the office's schedule).
+SCHEDULE = Actor(0, "Jadwal uji pemulihan Pulih", frozenset())
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class RunTicket:
     request_id: int | None
     actor: Actor
     worker: str | None = None  # the restore worker carrying it out (None: this process)
+    drill: bool = False  # a restore drill: verified in the shadow, never swapped
 
 
 def target_spec(system: System) -> TargetSpec:
@@ -101,7 +105,9 @@ def start_run(session: Session, access: SystemAccess, check: BackupCheck, actor:
         raise RestoreError("Restore hanya dari titik backup yang lulus pemeriksaan (langkah 4).")
     active = session.execute(select(RestoreRun).where(RestoreRun.lock_key == access.system_id)
                              ).scalar_one_or_none()
-    if active is not None:
+    if active is not None and active.kind == DRILL:
+        _give_way(session, active, now)
+    elif active is not None:
         raise _busy(session, active)
     result = json.loads(check.result)
     run = RestoreRun(request_id=request_id, system_id=access.system_id,
@@ -127,6 +133,29 @@ def start_run(session: Session, access: SystemAccess, check: BackupCheck, actor:
     return RunTicket(run.id, run.uid or "", system.staging_dir or STAGING_ROOT, access,
                      target_spec(system), check.point,
                      result.get("digests", {}), result.get("manifest", {}), request_id, actor)
+
+
+def _give_way(session: Session, drill: RestoreRun, now: datetime) -> None:
+    """A real restore is asked for while a drill holds the system: the drill stops. One
+    still waiting is cancelled at once and the restore goes ahead; one running is told to
+    stop (before anything is swapped: a drill never swaps) and the restore is asked for
+    again once it has let go, a few seconds later."""
+    reason = "restore sungguhan sistem ini diminta; uji pemulihan memberi jalan"
+    if drill.status == "queued":
+        drill.status, drill.lock_key, drill.finished_at = "cancelled", None, now
+        drill.error = f"Dihentikan sebelum mulai: {reason}."
+        append_event(session, action="drill_cancelled", now=now, note=drill.error,
+                     data={"run_id": drill.id})
+        session.flush()  # the lock is free for the restore's own row
+        return
+    # Recorded in a transaction of its own: the refusal below undoes the caller's.
+    with Session(session.get_bind()) as other, other.begin():
+        other.execute(update(RestoreRun).where(
+            RestoreRun.id == drill.id, RestoreRun.status == "running").values(
+            cancel_by=reason[:200]))
+    raise Busy(f"Uji pemulihan #{drill.id} sedang berjalan di sistem ini dan kini dihentikan "
+               "(data live tidak disentuh uji); ulangi permintaan restore dalam beberapa "
+               "detik.")
 
 
 def _busy(session: Session, active: RestoreRun) -> Busy:
@@ -200,12 +229,14 @@ def _ticket(session: Session, run: RestoreRun, zone: ZoneInfo) -> RunTicket:
     system = session.get(System, run.system_id)
     check = session.get(BackupCheck, run.backup_check_id or 0)
     person = session.get(Person, run.started_by or 0)
-    assert system is not None and check is not None and person is not None
+    assert system is not None and check is not None
+    assert person is not None or run.kind == DRILL  # a scheduled drill has no person
     result = json.loads(check.result)
+    actor = actor_for_person(session, person) if person is not None else SCHEDULE
     return RunTicket(run.id, run.uid or "", system.staging_dir or STAGING_ROOT,
                      system_access(session, system.code, zone), target_spec(system),
                      check.point, result.get("digests", {}), result.get("manifest", {}),
-                     run.request_id, actor_for_person(session, person), run.worker)
+                     run.request_id, actor, run.worker, run.kind == DRILL)
 
 
 def cancel_queued(c: Container, run_id: int, message: str,
@@ -324,6 +355,7 @@ def _job(ticket: RunTicket, journal: DbJournal, cancel: threading.Event,
                      lambda remote: find_point(remote, source, name), ticket.digests,
                      ticket.manifest, journal, cancel, on_progress, settled=settle)
     job.uid = ticket.uid
+    job.drill = ticket.drill
     job.staging_root = ticket.staging_root
     job.limit = ticket.access.max_rate
     if ticket.access.pull is not None:
@@ -348,11 +380,13 @@ def finish_run(c: Container, ticket: RunTicket, outcome: Outcome,
         run.error = outcome.message if outcome.status != "succeeded" else ""
         run.verification = json.dumps({"shadow": outcome.verification,
                                        "live": outcome.post_check,
-                                       "rollback_sha256": outcome.rollback_digest},
+                                       "rollback_sha256": outcome.rollback_digest,
+                                       **({"said": outcome.message} if ticket.drill else {})},
                                       ensure_ascii=False)
         run.rollback_ref = str(ticket.run_id) if outcome.swapped else ""
-        append_event(session, action=f"restore_{outcome.status}", now=now,
-                     actor_id=ticket.actor.person_id, actor_name=ticket.actor.name,
+        append_event(session, action=f"{'drill' if ticket.drill else 'restore'}_"
+                     f"{outcome.status}", now=now,
+                     actor_id=ticket.actor.person_id or None, actor_name=ticket.actor.name,
                      actor_role="tim", request_id=ticket.request_id, note=outcome.message,
                      data={"run_id": run.id, "error": outcome.error_code,
                            "rollback_sha256": outcome.rollback_digest})
