@@ -20,7 +20,7 @@ ORDER = {"running": 0, "succeeded": 1, "queued": 2}
 @dataclass(frozen=True)
 class QueueRow:
     run_id: int
-    ticket: str  # the request's, or "-" (a restore from the CLI)
+    ticket: str  # the request's, "uji" (a restore drill), or "-" (a restore from the CLI)
     system: str
     server: str
     zone: str | None
@@ -46,7 +46,8 @@ def queue_view(c: Container) -> QueueView:
             .outerjoin(BackupServer, BackupServer.id == System.backup_server_id)
             .outerjoin(Request, Request.id == RestoreRun.request_id)
             .where(RestoreRun.lock_key.is_not(None))).all()
-        rows = [QueueRow(run.id, ticket or "-", system.code, server.name if server else "-",
+        rows = [QueueRow(run.id, ticket or ("uji" if run.kind == "uji" else "-"), system.code,
+                         server.name if server else "-",
                          system.zone or (server.zone if server else None), system.priority,
                          run.status, run.started_at, run.worker, read_progress(run.progress),
                          run.cancel_by)
