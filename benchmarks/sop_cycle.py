@@ -238,7 +238,8 @@ def main() -> int:
                 request = session.execute(
                     select(Request).order_by(Request.id.desc()).limit(1)).scalar_one()
                 recorded = {s.step.number: s.spent.total_seconds() for s in
-                            timeline(session, request, office.container.clock()).steps
+                            timeline(session, request, office.container.clock(),
+                                     office.container.settings.timezone).steps
                             if s.spent is not None}
                 run = session.execute(
                     select(RestoreRun).order_by(RestoreRun.id.desc()).limit(1)).scalar_one()

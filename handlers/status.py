@@ -22,7 +22,8 @@ async def status(update: Update, context: PulihContext) -> None:
     key = context.args[0][:40]
     now = context.pulih.container.clock()
     try:
-        values = await in_session(context, lambda s: status_of(s, actor, key, now))
+        zone = context.pulih.container.settings.timezone
+        values = await in_session(context, lambda s: status_of(s, actor, key, now, zone))
     except Refusal as refusal:
         await reply(update, context, refusal.message)
         return

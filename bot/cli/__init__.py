@@ -522,7 +522,7 @@ def _requests(args: argparse.Namespace, c: Container, out: TextIO) -> int:
             return 0
         request = find_request(session, args.id)
         now = c.clock()
-        line = timeline(session, request, now)
+        line = timeline(session, request, now, zone)
         deadline = open_deadline(session, request.id)
         out.write(render_text(
             "cli/request_show.txt.j2", zone, r=request, events=line.events, steps=line.steps,

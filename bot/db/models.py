@@ -189,6 +189,9 @@ class System(Base):
     backup_every_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
     # Its backups are restored as a drill this often (None: only when the team asks).
     drill_every_days: Mapped[int | None] = mapped_column(Integer)
+    # A critical system: its restore steps (4 and 5) count in clock time, 24/7, even where
+    # the office counts them in working time.
+    restore_24_7: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     agency: Mapped[Agency] = relationship()
 
@@ -312,6 +315,8 @@ class Deadline(Base):
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    # "kerja": the Mutu Baku counts in the office's working time; "jam": in clock time.
+    clock: Mapped[str] = mapped_column(String(8), default="jam", server_default="jam")
 
 
 class BackupCheck(Base):
@@ -329,6 +334,16 @@ class BackupCheck(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16))  # passed | warning | failed
     result: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+
+
+class OfficeSetting(Base):
+    """An office setting from the inventory that the core needs where it has only the
+    database (the working-time calendar), as JSON under its key."""
+
+    __tablename__ = "office_settings"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
 
 
 class WatchRun(Base):

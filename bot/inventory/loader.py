@@ -9,7 +9,7 @@ import string
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,6 +24,7 @@ from bot.inventory.model import (
     Inventory,
     LetterSettings,
     Office,
+    OfficeHours,
     PersonEntry,
     PullEntry,
     Signatory,
@@ -157,7 +158,7 @@ def load_inventory(path: Path) -> Inventory:
 def _parse(r: _Reader, data: dict[str, Any], base: Path) -> Inventory | None:
     root = _Ctx("inventory")
     top = {"office", "team", "letters", "agencies", "people", "acting", "backup_servers",
-           "systems", "watch"}
+           "systems", "watch", "office_hours"}
     for key in data:
         if key not in top:
             r.problems.append((0, f"{r.path}: kunci utama {key!r} tidak dikenal; yang dikenal: "
@@ -169,6 +170,7 @@ def _parse(r: _Reader, data: dict[str, Any], base: Path) -> Inventory | None:
     chat_id = r.get(team_ctx, team, "group_chat_id", int, default=0) or 0
     letters = _letters(r, _table(r, root, data, "letters", required=False), base)
     watch = _watch(r, _table(r, root, data, "watch", required=False))
+    office_hours = _office_hours(r, _table(r, root, data, "office_hours", required=False))
 
     agencies = _each(r, data, "agencies", lambda ctx, t: _agency(r, ctx, t))
     codes = {str(t.get("code")) for t in data.get("agencies", []) if isinstance(t, dict)}
@@ -194,7 +196,8 @@ def _parse(r: _Reader, data: dict[str, Any], base: Path) -> Inventory | None:
     if office is None or letters is None:
         return None
     return Inventory(r.path, office, tuple(agencies), tuple(people), tuple(acting),
-                     tuple(servers), tuple(systems), chat_id, letters, watch)
+                     tuple(servers), tuple(systems), chat_id, letters, watch,
+                     office_hours)
 
 
 def _table(r: _Reader, ctx: _Ctx, data: dict[str, Any], key: str,
@@ -477,7 +480,7 @@ def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str
                                         "staging_dir", "max_rate", "pull_key",
                                         "pull_known_hosts", "pull_host", "pull_user",
                                         "priority", "zone", "backup_every_hours",
-                                        "drill_every_days"})
+                                        "drill_every_days", "restore_24_7"})
     code = r.text(ctx, t, "code", pattern=CODE_RE, expected="huruf, angka, . _ - (maks. 32)")
     name = r.text(ctx, t, "name")
     agency = r.text(ctx, t, "agency")
@@ -514,6 +517,7 @@ def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str
     priority = _whole(r, ctx, t, "priority", 1, 9, 5)
     every = _whole(r, ctx, t, "backup_every_hours", 1, 31 * 24, 24)
     drills = _whole(r, ctx, t, "drill_every_days", 1, 366, 0) or None
+    always = r.get(ctx, t, "restore_24_7", bool, required=False, default=False) or False
     zone = r.text(ctx, t, "zone", required=False, pattern=CODE_RE,
                   expected="huruf, angka, . _ - (maks. 32)")
     server = r.text(ctx, t, "backup_server")
@@ -535,7 +539,7 @@ def _system(r: _Reader, ctx: _Ctx, t: dict[str, Any], base: Path, codes: set[str
     return SystemEntry(code, name, agency, recipe, ssh, server, backup_path or code,
                        database, app_dir, health, staging_dir=staging, max_rate=max_rate,
                        pull=pull, priority=priority, zone=zone, backup_every_hours=every,
-                       drill_every_days=drills, **db)
+                       drill_every_days=drills, restore_24_7=always, **db)
 
 
 _RATE_RE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(KB|MB|GB|KiB|MiB|GiB|kbit|Kbit|Mbit|Gbit)/s\s*$")
@@ -748,6 +752,59 @@ def _watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
     cycle = _whole(r, ctx, t, "full_cycle_days", 1, 31, defaults.full_cycle_days)
     grace = _whole(r, ctx, t, "grace_hours", 0, 72, defaults.grace_hours)
     return WatchSettings(at, float(shrink), cycle, grace, drill_at)
+
+
+DAYS = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")
+_HOURS_RE = re.compile(r"^\s*([01]?\d|2[0-3])[.:]([0-5]\d)\s*-\s*([01]?\d|2[0-3])[.:]([0-5]\d)\s*$")
+
+
+def _office_hours(r: _Reader, t: dict[str, Any]) -> OfficeHours:
+    """[office_hours]: opening hours per day ("07.30-16.00", or "libur"), the steps whose
+    Mutu Baku counts in working time, national holidays and cuti bersama on or off, and
+    the office's own days off (dates, or tables with `tanggal` and `nama`)."""
+    ctx = _Ctx("office_hours")
+    r.unknown_keys(ctx, t, {*DAYS, "working_time_steps", "national_holidays", "cuti_bersama",
+                            "days_off"})
+    defaults = OfficeHours()
+    hours = list(defaults.hours)
+    for index, day in enumerate(DAYS):
+        text = r.text(ctx, t, day, required=False)
+        if text is None:
+            continue
+        match = _HOURS_RE.match(text)
+        if text.strip().lower() == "libur":
+            hours[index] = None
+        elif match is None or (int(match[1]), int(match[2])) >= (int(match[3]), int(match[4])):
+            r.problem(ctx, day, f"{text!r} tidak sah; seharusnya jam buka-tutup seperti "
+                                "\"07.30-16.00\", atau \"libur\"")
+        else:
+            hours[index] = (time(int(match[1]), int(match[2])), time(int(match[3]), int(match[4])))
+    if all(h is None for h in hours):
+        r.problem(ctx, None, "setiap hari libur: kantor harus buka paling sedikit satu hari")
+        hours = list(defaults.hours)
+    steps = t.get("working_time_steps", [])
+    if not isinstance(steps, list) or not all(
+            isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 8 for n in steps):
+        r.problem(ctx, "working_time_steps", f"{steps!r} tidak sah; seharusnya daftar nomor "
+                                             "langkah SOP 1 sampai 8, seperti [1, 2, 3, 6, 7, 8]")
+        steps = []
+    national = r.get(ctx, t, "national_holidays", bool, required=False, default=True)
+    joint = r.get(ctx, t, "cuti_bersama", bool, required=False, default=True)
+    days_off: list[tuple[date, str]] = []
+    raw = t.get("days_off", [])
+    for item in raw if isinstance(raw, list) else [raw]:
+        if isinstance(item, date) and not isinstance(item, datetime):
+            days_off.append((item, "libur kantor"))
+        elif isinstance(item, dict) and isinstance(item.get("tanggal"), date) and \
+                not isinstance(item.get("tanggal"), datetime) and \
+                isinstance(item.get("nama", ""), str) and set(item) <= {"tanggal", "nama"}:
+            days_off.append((item["tanggal"], item.get("nama") or "libur kantor"))
+        else:
+            r.problem(ctx, "days_off", f"{item!r} tidak sah; seharusnya tanggal seperti "
+                                       "2027-12-24, atau { tanggal = 2027-12-24, nama = "
+                                       "\"Cuti bersama Natal\" }")
+    return OfficeHours(tuple(hours), frozenset(steps), national is not False, joint is not False,
+                       tuple(days_off))
 
 
 def _clock(r: _Reader, ctx: _Ctx, t: dict[str, Any], key: str, default: time) -> time:

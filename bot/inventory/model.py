@@ -7,6 +7,7 @@ from datetime import date, time
 from pathlib import Path
 
 from bot.workflow.sop import Role
+from bot.workflow.worktime import DEFAULT_HOURS, Hours
 
 RECIPES = ("mariadb", "postgresql", "files")
 BACKUP_LAYOUTS = ("points", "flat")
@@ -126,6 +127,7 @@ class SystemEntry:
     zone: str | None = None  # the data centre it stands in
     backup_every_hours: int = 24  # a new restore point is expected this often
     drill_every_days: int | None = None  # restored as a drill this often (None: on demand)
+    restore_24_7: bool = False  # critical: its restore steps stay on clock time
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,18 @@ class WatchSettings:
 
 
 @dataclass(frozen=True)
+class OfficeHours:
+    """[office_hours]: when the office works, and which steps' Mutu Baku count in working
+    time (none by default: every clock runs 24/7 until the office says otherwise)."""
+
+    hours: Hours = DEFAULT_HOURS
+    working_steps: frozenset[int] = frozenset()
+    national: bool = True  # Indonesia's public holidays
+    joint_leave: bool = True  # the government's cuti bersama, where the package knows them
+    days_off: tuple[tuple[date, str], ...] = ()  # the office's own list
+
+
+@dataclass(frozen=True)
 class Inventory:
     path: Path
     office: Office
@@ -169,6 +183,7 @@ class Inventory:
     team_chat_id: int
     letters: LetterSettings
     watch: WatchSettings = field(default_factory=WatchSettings)
+    office_hours: OfficeHours = field(default_factory=OfficeHours)
 
     def all_agencies(self) -> tuple[Agency, ...]:
         """The office first, then the OPDs."""

@@ -63,7 +63,8 @@ def test_one_request_travels_all_eight_steps_in_telegram(office: Office,
         request = session.execute(select(Request)).scalar_one()
         assert request.state == "acknowledged"
         issued = {d.kind: d for d in session.execute(select(Document)).scalars()}
-        steps = timeline(session, request, office.container.clock()).steps
+        steps = timeline(session, request, office.container.clock(),
+                         office.container.settings.timezone).steps
     ticket = request.ticket
     # Each document reached the chats it is for, as the file Pulih issued.
     expected = {p["kadis"].user_id: ["surat_permohonan"],

@@ -14,7 +14,7 @@ TABLES = {"agencies", "people", "link_codes", "role_assignments", "delegations",
           "backup_servers", "systems", "requests", "audit_events", "audit_head", "deadlines",
           "backup_checks", "restore_runs", "documents", "letter_numbers", "outbox",
           "document_jobs", "conversations", "inbox", "restore_workers", "incidents",
-          "incident_messages", "watch_runs", "backup_watch", "alembic_version"}
+          "incident_messages", "watch_runs", "backup_watch", "office_settings", "alembic_version"}
 
 
 def test_an_empty_database_upgrades_to_head_and_again_without_change(database_url: str) -> None:

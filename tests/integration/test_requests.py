@@ -78,7 +78,7 @@ def test_a_request_walks_all_eight_steps_and_its_timeline_shows_each_against_mut
         request = _act(container, rid, actors[name], action, minute, **kw)
     assert request.state == State.ACKNOWLEDGED.value and request.closed_at is not None
     with container.sessions() as session:
-        line = timeline(session, request, NOW + timedelta(minutes=300))
+        line = timeline(session, request, NOW + timedelta(minutes=300), WITA)
         assert [e.action for e in line.events] == ["submit"] + [a.value for _, a, _, _ in steps]
         spent = {s.step.number: s.spent for s in line.steps}
         assert spent[1] is None  # never returned for revision
@@ -227,7 +227,7 @@ def test_a_returned_request_can_be_resubmitted_and_step_one_is_clocked(
     with container.sessions() as session:
         request = session.get(Request, rid)
         assert request is not None
-        spent = {s.step.number: s.spent for s in timeline(session, request, NOW).steps}
+        spent = {s.step.number: s.spent for s in timeline(session, request, NOW, WITA).steps}
         assert spent[1] == timedelta(minutes=60)
 
 

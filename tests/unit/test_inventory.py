@@ -17,6 +17,7 @@ from bot.inventory.loader import load_inventory
 from bot.services.office.setup import prepare
 from bot.workflow.sop import Role
 from restore.safety import confined, url
+from tests.support.clock import NOW
 from tests.support.office import write_inventory
 
 ROOT = Path(__file__).parents[2]
@@ -442,3 +443,36 @@ def test_the_backup_watch_settings_and_each_systems_backup_schedule_are_read_and
     path = _broken(tmp_path, 'recipe = "mariadb"', 'recipe = "mariadb"\nbackup_every_hours = 0')
     code, _, err = check(path)
     assert code == 1 and "(simpeg).backup_every_hours" in err
+
+
+def test_office_hours_holidays_and_working_time_steps_are_read_and_nonsense_named(
+        tmp_path: Path) -> None:
+    inventory = load_inventory(write_inventory(tmp_path / "office"))
+    assert inventory.office_hours.working_steps == frozenset()  # 24/7 until the office says
+    assert inventory.office_hours.hours[4] is not None and inventory.office_hours.hours[5] is None
+    year = NOW.year + 1
+    path = _broken(tmp_path, "[team]", '[office_hours]\njumat = "07.30-11.30"\n'
+                   'sabtu = "08.00-12.00"\nworking_time_steps = [2, 3, 6]\ncuti_bersama = false\n'
+                   f'days_off = [{year}-12-24, {{ tanggal = {year}-12-31, nama = "Libur daerah" }}]'
+                   "\n\n[team]")
+    path.write_text(path.read_text().replace('recipe = "mariadb"',
+                                             'recipe = "mariadb"\nrestore_24_7 = true'))
+    inventory = load_inventory(path)
+    hours = inventory.office_hours
+    assert [h and (h[0].strftime("%H.%M"), h[1].strftime("%H.%M")) for h in hours.hours[4:6]] \
+        == [("07.30", "11.30"), ("08.00", "12.00")]
+    assert hours.working_steps == {2, 3, 6} and not hours.joint_leave and hours.national
+    assert [(d.isoformat(), n) for d, n in hours.days_off] == [
+        (f"{year}-12-24", "libur kantor"), (f"{year}-12-31", "Libur daerah")]
+    assert {s.code: s.restore_24_7 for s in inventory.systems}["simpeg"]
+    for key, bad, said in (("senin", '"16.00-07.30"', "jam buka-tutup"),
+                           ("rabu", '"pagi"', "jam buka-tutup"),
+                           ("working_time_steps", "[0, 9]", "1 sampai 8"),
+                           ("days_off", '["besok"]', "seharusnya tanggal"),
+                           ("jam_kerja", "1", "tidak dikenal")):
+        path = _broken(tmp_path, "[team]", f"[office_hours]\n{key} = {bad}\n\n[team]")
+        code, _, err = check(path)
+        assert code == 1 and f"office_hours.{key}" in err and said in err, (key, bad, err)
+    closed = "\n".join(f'{d} = "libur"' for d in ("senin", "selasa", "rabu", "kamis", "jumat"))
+    code, _, err = check(_broken(tmp_path, "[team]", f"[office_hours]\n{closed}\n\n[team]"))
+    assert code == 1 and "paling sedikit satu hari" in err

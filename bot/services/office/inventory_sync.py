@@ -21,6 +21,7 @@ from bot.db.models import (
 )
 from bot.inventory.model import Inventory
 from bot.services.audit.chain import append_event
+from bot.services.office.calendar import store_calendar
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ def sync_inventory(session: Session, inventory: Inventory, now: datetime) -> Syn
     _sync_delegations(session, inventory, people)
     servers = _sync_servers(session, inventory)
     systems = _sync_systems(session, inventory, agencies, servers)
+    store_calendar(session, inventory.office_hours)
     session.flush()
     changed = last is None or json.loads(last.data).get("sha256") != digest
     if changed:
@@ -154,6 +156,7 @@ def _sync_systems(session: Session, inv: Inventory, agencies: dict[str, int],
         row.priority, row.zone = entry.priority, entry.zone
         row.backup_every_hours = entry.backup_every_hours
         row.drill_every_days = entry.drill_every_days
+        row.restore_24_7 = entry.restore_24_7
         pull = entry.pull
         row.pull_key = pull.key if pull else None
         row.pull_known_hosts = pull.known_hosts if pull else None

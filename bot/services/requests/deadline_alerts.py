@@ -2,10 +2,11 @@
 
 A sweep looks at the open deadlines that have passed: the one who owes the step is
 reminded once (`reminded_at`), and once the step is late by half its Mutu Baku (at least
-10 minutes) it is escalated once, one level up: the team to the Kepala Bidang, the Kepala
-Bidang to the Kepala Dinas, the Kepala Dinas to the acting official. Both go through the
-outbox under a key per deadline, so a sweep that runs late, twice, or after a restart
-changes nothing more."""
+10 minutes; in working time for a step the office counts so, whose reminders and
+escalations also wait for the office to be open) it is escalated once, one level up: the
+team to the Kepala Bidang, the Kepala Bidang to the Kepala Dinas, the Kepala Dinas to the
+acting official. Both go through the outbox under a key per deadline, so a sweep that runs
+late, twice, or after a restart changes nothing more."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Deadline, Incident, Person, Request
 from bot.render import render_text
+from bot.services.office.calendar import WORKING, office_clock
 from bot.services.outbox.queue import enqueue
 from bot.services.people.officials import holders, role_holders, stand_ins
 from bot.services.requests.deadlines import due_deadlines
@@ -79,16 +81,21 @@ def sweep(session: Session, now: datetime, zone: ZoneInfo, team_chat_id: int) ->
         return int(enqueue(session, key=key, chat_id=chat_id, kind=kind, text=text, now=now,
                            request_id=request.id))
 
+    clock = office_clock(session, zone)
+    open_now = clock.calendar.is_open(now)
     for deadline in due_deadlines(session, now):
         request = session.get(Request, deadline.request_id)
         if request is None:
             continue
+        if deadline.clock == WORKING and not open_now:
+            continue  # a step counted in working time is told when the office opens
         if deadline.reminded_at is None:
             for chat_id in _owners(session, deadline, request, day, team_chat_id):
                 added += tell("reminder", chat_id, f"remind:{deadline.id}:{chat_id}", request,
                               deadline)
             deadline.reminded_at = now
-        if deadline.escalated_at is None and now >= deadline.due_at + _grace(deadline.step):
+        if deadline.escalated_at is None and now >= clock.due(
+                deadline.clock, deadline.due_at, _grace(deadline.step)):
             for person in _escalation_targets(session, deadline, request, day):
                 if person.telegram_id is None:
                     continue

@@ -131,7 +131,7 @@ def _open(session: Session, system: System, requester_id: int, new: NewRequest, 
         data={"ticket": request.ticket, "system": system.code, "scope": request.scope,
               **(data or {})},
     )
-    set_deadline_for(session, request.id, State.SUBMITTED, now)
+    set_deadline_for(session, request.id, State.SUBMITTED, now, zone)
     session.flush()
     return request
 
@@ -283,7 +283,7 @@ def apply_action(
         from_state=request.state, to_state=target.value, note=(reason or "").strip(),
         documents=documents, data=event_data,
     )
-    set_deadline_for(session, request.id, target, now)
+    set_deadline_for(session, request.id, target, now, zone)
     session.flush()
     session.refresh(request)
     return request

@@ -54,11 +54,12 @@ def linked(session: Session, code: str, telegram_id: int, now: datetime) -> Link
     return Linked(person.name, sorted(r.role for r in person.roles))
 
 
-def status_of(session: Session, actor: Actor, key: str, now: datetime) -> dict[str, Any]:
+def status_of(session: Session, actor: Actor, key: str, now: datetime,
+              zone: ZoneInfo) -> dict[str, Any]:
     """/status: a request the actor may see, its steps against the Mutu Baku and what
     happened, as the template's values."""
     request = visible_request(session, actor, key)
-    line = timeline(session, request, now)
+    line = timeline(session, request, now, zone)
     deadline = open_deadline(session, request.id)
     return {"ticket": request.ticket, "filed_at": request.created_at,
             "agency": request.agency.name, "system": request.system.name,
