@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import io
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fpdf.enums import Align, XPos, YPos
+from PIL import Image
 
 from letters import markup as m
 from letters.fonts import FAMILY
@@ -15,7 +17,10 @@ SIGNATURE_SPACE = 22.0  # mm left blank for the wet or electronic signature
 ANCHOR_PT = 2.0
 
 
-def compose(pdf: OfficialPdf, document: m.Document) -> None:
+def compose(pdf: OfficialPdf, document: m.Document,
+            figures: Mapping[str, bytes] | None = None) -> None:
+    """Lay out the blocks; `figures` are the pictures (PNG) a <figure ref> may place."""
+    pdf.figures = dict(figures or {})
     pdf.set_title(document.title)
     blocks = list(document.blocks)
     if blocks and isinstance(blocks[0], m.Kop):
@@ -256,9 +261,27 @@ def _space(pdf: OfficialPdf, block: m.Space) -> None:
     pdf.ln(block.mm)
 
 
+def _figure(pdf: OfficialPdf, block: m.Figure) -> None:
+    png = pdf.figures.get(block.ref)
+    if png is None:
+        raise m.MarkupError(f"<figure ref={block.ref!r}>: tidak ada gambar bernama itu")
+    with Image.open(io.BytesIO(png)) as picture:
+        ratio = picture.height / picture.width
+    width = min(block.width, pdf.epw)
+    height = width * ratio
+    if pdf.will_page_break(height + pdf.line_height * 2):
+        pdf.add_page()
+    pdf.image(io.BytesIO(png), x=pdf.l_margin + (pdf.epw - width) / 2, w=width, h=height)
+    if block.caption:
+        _font(pdf, "I", -1.5)
+        pdf.multi_cell(0, pdf.line_height * 0.9, block.caption, align="C",
+                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        _font(pdf)
+
+
 _BLOCKS: dict[type, Callable[[OfficialPdf, Any], None]] = {
     m.Heading: _heading, m.Meta: _meta, m.Address: _address, m.Paragraph: _paragraph,
     m.Section: _section, m.Fields: _fields, m.ListBlock: _list, m.Table: _table,
     m.Choices: _choices, m.Signatures: _signatures, m.Tembusan: _tembusan, m.Note: _note,
-    m.Space: _space, m.Kop: lambda pdf, block: None,
+    m.Space: _space, m.Figure: _figure, m.Kop: lambda pdf, block: None,
 }

@@ -190,3 +190,56 @@ class DrillReport:
     checks: tuple[str, ...]  # the step-4 check of the point, one line per item
     verified: tuple[str, ...]  # what the shadow held: tables and rows, or files
     health: str  # whether the application could be tried against the drill copy
+
+
+@dataclass(frozen=True)
+class StepFigures:
+    """One SOP step over a month: how long it took against its Mutu Baku."""
+
+    number: int
+    title: str
+    standard: timedelta
+    count: int  # times the step ended in the month
+    median: timedelta | None
+    p90: timedelta | None  # nearest rank
+    within: int  # of `count`, how many within the Mutu Baku
+    working_time: bool  # counted (at least once) in the office's working time
+
+    @property
+    def share(self) -> float | None:
+        return self.within / self.count if self.count else None
+
+
+@dataclass(frozen=True)
+class AgencyFigures:
+    agency: str
+    filed: int
+    outcomes: tuple[tuple[str, int], ...]  # (outcome label, requests), in a fixed order
+
+
+@dataclass(frozen=True)
+class Breach:
+    ticket: str
+    step: int
+    took: timedelta
+    standard: timedelta
+    reason: str
+    ended: datetime | None  # None: still running at the month's end
+
+
+@dataclass(frozen=True)
+class MonthlyFigures:
+    """The month's service against the Mutu Baku, from the recorded events only."""
+
+    month: date  # its first day
+    start: datetime
+    end: datetime
+    filed: int
+    outcome_labels: tuple[str, ...]
+    agencies: tuple[AgencyFigures, ...]
+    steps: tuple[StepFigures, ...]
+    breaches: tuple[Breach, ...]
+    weeks: tuple[tuple[str, int], ...]  # (days, requests filed)
+    watch_runs: int
+    watch_problems: tuple[tuple[str, int], ...]  # (kind label, systems)
+    drills: tuple[tuple[str, str, str], ...]  # (system, outcome, when)

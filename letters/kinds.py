@@ -14,5 +14,6 @@ KINDS: dict[str, str] = {
 OFFICE_KINDS: dict[str, str] = {
     "ringkasan_insiden": "Ringkasan Penanganan Insiden",
     "laporan_uji": "Laporan Uji Pemulihan",
+    "laporan_bulanan": "Laporan Bulanan Pelayanan Restore",
 }
 ALL_KINDS: dict[str, str] = {**KINDS, **OFFICE_KINDS}

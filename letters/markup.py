@@ -21,6 +21,8 @@ collapsed, `<br/>` breaks a line):
     <tembusan><item>..</item></tembusan>
     <note>small print</note>
     <space mm="4"/>
+    <figure ref="langkah" width="150">caption</figure>   a picture the code hands over
+        under that name (a chart); a template can place it, never load one
 """
 
 from __future__ import annotations
@@ -139,8 +141,15 @@ class Space:
     mm: float
 
 
+@dataclass(frozen=True)
+class Figure:
+    ref: str
+    width: float
+    caption: str
+
+
 Block = (Kop | Heading | Meta | Address | Paragraph | Section | Fields | ListBlock | Table
-         | Choices | Signatures | Tembusan | Note | Space)
+         | Choices | Signatures | Tembusan | Note | Space | Figure)
 
 
 @dataclass(frozen=True)
@@ -246,6 +255,9 @@ def _block(element: ET.Element) -> Block:
         return Note(text_of(element))
     if tag == "space":
         return Space(_number(element, "mm", 4.0))
+    if tag == "figure":
+        return Figure(element.get("ref", ""), _number(element, "width", 150.0),
+                      text_of(element))
     raise MarkupError(f"<{tag}> bukan bagian dari kosakata dokumen")
 
 

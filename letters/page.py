@@ -62,6 +62,7 @@ class OfficialPdf(FPDF):
         super().__init__(unit="mm", format=setup.size)
         self.setup = setup
         self.letterhead = letterhead
+        self.figures: dict[str, bytes] = {}  # pictures a <figure ref> may place
         self.authenticity = authenticity
         top, right, bottom, left = setup.margins
         self.set_margins(left, top, right)

@@ -19,7 +19,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from letters.compose import compose
-from letters.facts import Case, DrillReport, IncidentSummary, Issue, Official
+from letters.facts import Case, DrillReport, IncidentSummary, Issue, MonthlyFigures, Official
 from letters.kinds import KINDS, OFFICE_KINDS
 from letters.markup import parse
 from letters.page import Authenticity, Letterhead, OfficialPdf, PageSetup
@@ -152,18 +152,19 @@ def render_pdf(kind: str, *, case: Case, issue: Issue, sender: Sender, office: O
 
 
 def _laid_out(xml: str, subject: str, issue: Issue, sender: Sender, setup: PageSetup,
-              authenticity: Authenticity) -> bytes:
+              authenticity: Authenticity, figures: dict[str, bytes] | None = None) -> bytes:
     """The page vocabulary set on official pages, as PDF bytes."""
     pdf = OfficialPdf(setup, sender.letterhead, authenticity, shaping=needs_shaping(xml))
     pdf.set_author(issue.signer.name)
     pdf.set_subject(subject)
     pdf.set_creation_date(as_utc(issue.issued_at))
-    compose(pdf, parse(xml))
+    compose(pdf, parse(xml), figures)
     return bytes(pdf.output())
 
 
 SUMMARY = "ringkasan_insiden"
 DRILL = "laporan_uji"
+MONTHLY = "laporan_bulanan"
 
 
 def render_summary_pdf(summary: IncidentSummary, *, issue: Issue, sender: Sender,
@@ -184,10 +185,21 @@ def render_drill_pdf(report: DrillReport, *, issue: Issue, sender: Sender,
                        authenticity=authenticity, zone=zone, template_dir=template_dir)
 
 
+def render_monthly_pdf(figures: MonthlyFigures, pictures: dict[str, bytes], *, issue: Issue,
+                       sender: Sender, office: OfficeInfo, setup: PageSetup,
+                       authenticity: Authenticity, zone: ZoneInfo,
+                       template_dir: Path | None = None) -> bytes:
+    """The unsigned PDF of a month's service report, with its charts (`pictures`, PNG)."""
+    return _office_pdf(MONTHLY, f"{figures.month:%Y-%m}", {"f": figures}, issue=issue,
+                       sender=sender, office=office, setup=setup,
+                       authenticity=authenticity, zone=zone, template_dir=template_dir,
+                       figures=pictures)
+
+
 def _office_pdf(kind: str, subject: str, facts: dict[str, Any], *, issue: Issue,
                 sender: Sender, office: OfficeInfo, setup: PageSetup,
                 authenticity: Authenticity, zone: ZoneInfo,
-                template_dir: Path | None) -> bytes:
+                template_dir: Path | None, figures: dict[str, bytes] | None = None) -> bytes:
     """An office document (one of OFFICE_KINDS) from its template and facts."""
     try:
         template = environment(template_dir, zone).get_template(f"{kind}.xml.j2")
@@ -195,4 +207,4 @@ def _office_pdf(kind: str, subject: str, facts: dict[str, Any], *, issue: Issue,
     except TemplateError as exc:
         raise TemplateError(f"{_where(exc, kind)}: {_why(exc)}") from exc
     return _laid_out(xml, f"{OFFICE_KINDS[kind]} {subject}", issue, sender, setup,
-                     authenticity)
+                     authenticity, figures)

@@ -144,6 +144,13 @@ def _parser() -> Parser:
     rs.add_argument("--request", metavar="TIKET", help="tiket permohonan yang dilayani")
     rs.add_argument("--yes", action="store_true",
                     help="tanpa konfirmasi ketik nama sistem (untuk skrip)")
+    rp = parser.command(commands, "report", "laporan pelayanan kantor")
+    rp_cmd = rp.commands("report_command")
+    monthly = rp.command(rp_cmd, "monthly", "laporan bulanan terhadap Mutu Baku (PDF dan CSV)")
+    monthly.add_argument("--month", required=True, metavar="YYYY-MM",
+                         help="bulan yang dilaporkan (sudah berakhir)")
+    monthly.add_argument("--out", type=Path, default=Path("."), metavar="FOLDER",
+                         help="folder tujuan PDF dan CSV (bawaan: folder ini)")
     rb = parser.command(commands, "rollback", "kembalikan kondisi sebelum sebuah restore")
     rb.add_argument("run", type=int, metavar="NOMOR", help="nomor restore (#)")
     rb.add_argument("--nip", type=nip, required=True,
@@ -355,6 +362,15 @@ def _dispatch(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO,
         return _audit(args, c, out, err)
     if command == "backups":
         return _backups(args, c, out)
+    if command == "report":
+        # Loaded here: the PDF and chart machinery is not for every command's start.
+        from bot.services.reports.monthly import monthly_report, parse_month, write_files
+
+        report = monthly_report(c, parse_month(args.month))
+        pdf, table = write_files(report, args.out)
+        out.write(render_text("cli/monthly_report.txt.j2", c.settings.timezone, report=report,
+                              pdf=pdf, table=table))
+        return 0
     if command in ("restore", "rollback", "recover", "rollbacks"):
         from bot.cli.restore import restore_commands
         return restore_commands(args, c, out, err, stdin)

@@ -1,0 +1,1 @@
+"""Reports of the office's service: the monthly report against the Mutu Baku."""
