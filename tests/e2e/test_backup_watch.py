@@ -18,9 +18,9 @@ from bot.demo.standin import FakeTelegram, fake_telegram
 from bot.inventory.loader import load_inventory
 from bot.services.office.inventory_sync import sync_inventory
 from bot.settings import load_settings
-from tests.support.clock import NOW, WITA, running
+from tests.support.clock import running
 from tests.support.running_bot import bot_env, running_bot, until
-from tests.support.watch_lab import TEAM, inventory, make_backups
+from tests.support.watch_lab import MORNING, TEAM, inventory, make_backups
 
 pytestmark = pytest.mark.dates
 
@@ -36,7 +36,7 @@ def office(tmp_path: Path, backup_server: SshServer) -> Iterator[tuple[Container
     path = tmp_path / "inventory.toml"
     path.write_text(inventory(backup_server, root, keys / "id", keys / "known"))
     # The bot starts at 07.00 WITA: past the office's watch time (06.30), none run yet.
-    morning = NOW.astimezone(WITA).replace(hour=7, minute=0, second=0, microsecond=0)
+    morning = MORNING
     with fake_telegram() as fake:
         settings = load_settings(environ={
             "PULIH_DATABASE_URL": f"sqlite:///{tmp_path / 'pulih.sqlite3'}",

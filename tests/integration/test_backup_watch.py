@@ -26,8 +26,7 @@ from bot.services.office.inventory_sync import sync_inventory
 from bot.services.watch.run import Result, morning_watch, watch_backups
 from bot.settings import load_settings
 from tests.support.backups import write_point
-from tests.support.clock import NOW, WITA
-from tests.support.watch_lab import SYSTEMS, dump, inventory, make_backups, stamp
+from tests.support.watch_lab import MORNING, SYSTEMS, dump, inventory, make_backups, stamp
 
 pytestmark = pytest.mark.dates
 
@@ -73,7 +72,7 @@ def office(tmp_path: Path, backup_server: SshServer, database_url: str) -> Itera
                         f"PULIH_DATA_DIR={tmp_path / 'data'}\nPULIH_INVENTORY={path}\n")
     settings = load_settings(environ={}, env_file=env_file)
     # 07.00 WITA on the tests' day: past the watch time of 06.30.
-    now = [NOW.astimezone(WITA).replace(hour=7, minute=0, second=0, microsecond=0)]
+    now = [MORNING]
     container = bootstrap(settings, clock=lambda: now[0])
     upgrade(container.engine)
     with container.unit_of_work() as session:

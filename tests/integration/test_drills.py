@@ -31,6 +31,7 @@ from bot.services.restores.drills import prepare_drill, report_drill, unreported
 from bot.services.restores.runs import execute, start_run, take_queued
 from bot.settings import load_settings
 from restore.errors import Busy
+from restore.recipes import RunNames
 from tests.support.clock import NOW, WITA, running
 from tests.support.pdf import keep_png_pages, pdf_text
 
@@ -92,16 +93,20 @@ def drill(c: Container, code: str) -> str:
     return execute(c, ticket).status
 
 
-def leftovers(fleet: Fleet) -> list[str]:
-    """Shadows and kept copies a run may leave: databases and folders named pulih_/.pulih-."""
-    found = [name for name in fleet.mariadb.sql("SHOW DATABASES").split()
-             if name.startswith("pulih_")]
+def leftovers(c: Container, fleet: Fleet) -> list[str]:
+    """What this test's drills may have left: databases and folders named after a run (a
+    shadow, a kept copy). Other tests' restores share the database servers and leave
+    their own rollback copies, named after their runs."""
+    with c.sessions() as session:
+        keys = [RunNames(r.id, r.uid or "").key
+                for r in session.execute(select(RestoreRun)).scalars()]
+    names = fleet.mariadb.sql("SHOW DATABASES").split()
     admin = fleet.pg_url.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0]
     with psycopg.connect(admin + "/postgres") as conn:
-        found += [row[0] for row in conn.execute(
-            "SELECT datname FROM pg_database WHERE datname LIKE 'pulih\\_%'")]
-    found += [p.name for p in (fleet.folder / "www").iterdir() if ".pulih-" in p.name]
-    return found
+        names += [row[0] for row in conn.execute("SELECT datname FROM pg_database")]
+    names += [p.name for p in (fleet.folder / "www").iterdir()]
+    assert keys
+    return [name for name in names if any(key in name for key in keys)]
 
 
 def team_texts(c: Container) -> list[str]:
@@ -127,7 +132,7 @@ def test_three_drills_leave_the_live_data_as_it_was_and_issue_three_verifiable_r
     for system in fleet.systems:
         assert drill(c, system.code) == "succeeded"
     assert {s.code: fleet.digest(s) for s in fleet.systems} == damaged
-    assert leftovers(fleet) == []
+    assert leftovers(c, fleet) == []
 
     issued = [report_drill(c, run_id) for run_id in unreported(c)]
     assert len(issued) == 3 and None not in issued

@@ -23,7 +23,15 @@ from sqlalchemy import select
 from bot.bootstrap import Container, bootstrap
 from bot.cli import main
 from bot.db.migrate import upgrade
-from bot.db.models import Document, OutboxMessage, Person
+from bot.db.models import (
+    BackupWatch,
+    Document,
+    OutboxMessage,
+    Person,
+    RestoreRun,
+    System,
+    WatchRun,
+)
 from bot.inventory.loader import load_inventory
 from bot.services.office.inventory_sync import sync_inventory
 from bot.services.people.actors import actor_by_nip
@@ -146,6 +154,24 @@ class Flow:
         self.history.outcomes[(agency, "Selesai")] += 1
 
 
+def record_watch_and_drill(c: Container, month: date) -> None:
+    """Two mornings of the backup watch (simpeg stale on the second) and one drill, as
+    their own services record them."""
+    with c.unit_of_work() as session:
+        simpeg = session.execute(select(System).where(System.code == "simpeg")).scalar_one()
+        for day, findings in ((3, []), (4, [{"kind": "basi", "point": "p", "detail": "lama"}])):
+            at = datetime.combine(month + timedelta(days=day), time(6), WITA)
+            run = WatchRun(trigger="jadwal", day=at.date(), started_at=at, finished_at=at)
+            session.add(run)
+            session.flush()
+            session.add(BackupWatch(run_id=run.id, system_id=simpeg.id, checked_at=at,
+                                    status="masalah" if findings else "baik",
+                                    findings=json.dumps(findings)))
+        at = datetime.combine(month + timedelta(days=9), time(20), WITA)
+        session.add(RestoreRun(system_id=simpeg.id, status="succeeded", started_at=at,
+                               finished_at=at, kind="uji", phases="[]", verification="{}"))
+
+
 @pytest.fixture
 def office(tmp_path: Path) -> Iterator[tuple[Container, Path]]:
     inventory = write_inventory(tmp_path / "office")
@@ -170,6 +196,7 @@ def test_the_monthly_report_states_exactly_the_figures_of_the_generated_month(
     month = last_month()
     history = generate(c, month)
     assert sum(history.outcomes.values()) == 210
+    record_watch_and_drill(c, month)
 
     out = io.StringIO()
     code = main(["--env-file", str(env_file), "report", "monthly", "--month",
@@ -204,6 +231,11 @@ def test_the_monthly_report_states_exactly_the_figures_of_the_generated_month(
     ended = sorted((int(r[1]), r[5]) for r in rows["pelanggaran"] if r[4] == "selesai")
     assert ended == sorted(history.late)
     assert sum(r[4] == "belum selesai" for r in rows["pelanggaran"]) == history.open_late
+    # The backup watch's two mornings and the drill of the month.
+    assert rows["pantauan_backup"][0][:2] == ["putaran", "2"]
+    assert ["backup basi", "1"] in [r[:2] for r in rows["pantauan_backup"]]
+    assert [r[:3] for r in rows["uji_pemulihan"]] == [
+        ["simpeg", "berhasil", (month + timedelta(days=9)).isoformat()]]
     # Requests per week of the month.
     weeks = Counter((day - 1) // 7 for day in history.days)
     assert [int(r[1]) for r in rows["minggu"]] == [weeks[w] for w in range(len(rows["minggu"]))]

@@ -11,6 +11,9 @@ from bot.demo.lab.sshd import SshServer
 from tests.support.backups import MARIADB_DUMP, gz, write_point
 from tests.support.clock import NOW, WITA
 
+# The offices' clock in these tests: 07.00 WITA on the tests' day, past the watch time.
+MORNING = NOW.astimezone(WITA).replace(hour=7, minute=0, second=0, microsecond=0)
+
 TEAM = -1001000000077
 SYSTEMS = {  # code: (what is wrong, hours between backups)
     "arsip": ("fresh", 168),
@@ -38,13 +41,13 @@ def make_backups(root: Path) -> None:
     for code in SYSTEMS:
         (root / code).mkdir(parents=True)
     for back in (1, 8, 15):
-        write_point(root / "arsip", stamp(NOW - back * day), {"arsip.sql.gz": dump(50)},
+        write_point(root / "arsip", stamp(MORNING - back * day), {"arsip.sql.gz": dump(50)},
                     manifest={"pegawai": 50})
-    write_point(root / "bapenda", stamp(NOW - 3 * day), {"bapenda.sql.gz": dump(50)})
+    write_point(root / "bapenda", stamp(MORNING - 3 * day), {"bapenda.sql.gz": dump(50)})
     for back, rows in ((1, 3), (8, 4000), (15, 4000), (22, 3900)):
-        write_point(root / "ekinerja", stamp(NOW - back * day), {"ekinerja.sql.gz": dump(rows)})
-    write_point(root / "simpeg", stamp(NOW - day), {"simpeg.sql.gz": dump(50)}, sums=False)
-    point = write_point(root / "sipd", stamp(NOW - day), {"sipd.sql.gz": dump(50)})
+        write_point(root / "ekinerja", stamp(MORNING - back * day), {"ekinerja.sql.gz": dump(rows)})
+    write_point(root / "simpeg", stamp(MORNING - day), {"simpeg.sql.gz": dump(50)}, sums=False)
+    point = write_point(root / "sipd", stamp(MORNING - day), {"sipd.sql.gz": dump(50)})
     data = bytearray((point / "sipd.sql.gz").read_bytes())
     data[len(data) // 2] ^= 0x01  # one bit, after SHA256SUMS was written
     (point / "sipd.sql.gz").write_bytes(bytes(data))
