@@ -20,21 +20,14 @@ from bot.services.office.inventory_sync import sync_inventory
 from bot.settings import load_settings
 from tests.support.clock import running
 from tests.support.running_bot import bot_env, running_bot, until
-from tests.support.watch_lab import MORNING, TEAM, inventory, make_backups
+from tests.support.watch_lab import MORNING, TEAM, write_lab
 
 pytestmark = pytest.mark.dates
 
 
 @pytest.fixture
 def office(tmp_path: Path, backup_server: SshServer) -> Iterator[tuple[Container, FakeTelegram]]:
-    root = tmp_path / "srv-backup"
-    make_backups(root)
-    keys = tmp_path / "keys"
-    keys.mkdir()
-    (keys / "id").write_text("stand-in\n")
-    (keys / "known").write_text("")
-    path = tmp_path / "inventory.toml"
-    path.write_text(inventory(backup_server, root, keys / "id", keys / "known"))
+    _, path = write_lab(tmp_path, backup_server)
     # The bot starts at 07.00 WITA: past the office's watch time (06.30), none run yet.
     morning = MORNING
     with fake_telegram() as fake:

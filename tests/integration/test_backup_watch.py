@@ -26,7 +26,13 @@ from bot.services.office.inventory_sync import sync_inventory
 from bot.services.watch.run import Result, morning_watch, watch_backups
 from bot.settings import load_settings
 from tests.support.backups import write_point
-from tests.support.watch_lab import MORNING, SYSTEMS, dump, inventory, make_backups, stamp
+from tests.support.watch_lab import (
+    MORNING,
+    SYSTEMS,
+    dump,
+    stamp,
+    write_lab,
+)
 
 pytestmark = pytest.mark.dates
 
@@ -59,14 +65,7 @@ class Office:
 
 @pytest.fixture
 def office(tmp_path: Path, backup_server: SshServer, database_url: str) -> Iterator[Office]:
-    root = tmp_path / "srv-backup"
-    make_backups(root)
-    keys = tmp_path / "keys"
-    keys.mkdir()
-    (keys / "id").write_text("stand-in\n")
-    (keys / "known").write_text("")
-    path = tmp_path / "inventory.toml"
-    path.write_text(inventory(backup_server, root, keys / "id", keys / "known"))
+    root, path = write_lab(tmp_path, backup_server)
     env_file = tmp_path / "pulih.env"
     env_file.write_text(f"PULIH_DATABASE_URL={database_url}\n"
                         f"PULIH_DATA_DIR={tmp_path / 'data'}\nPULIH_INVENTORY={path}\n")

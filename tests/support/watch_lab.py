@@ -87,3 +87,16 @@ known_hosts = "{server.known_hosts}"
 root = "{root}"
 
 {systems}'''
+
+
+def write_lab(folder: Path, server: SshServer) -> tuple[Path, Path]:
+    """The six systems' backups and the inventory naming them: (backup root, inventory)."""
+    root = folder / "srv-backup"
+    make_backups(root)
+    keys = folder / "keys"
+    keys.mkdir()
+    (keys / "id").write_text("stand-in\n")
+    (keys / "known").write_text("")
+    path = folder / "inventory.toml"
+    path.write_text(inventory(server, root, keys / "id", keys / "known"))
+    return root, path

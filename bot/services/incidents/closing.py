@@ -16,18 +16,17 @@ from bot.bootstrap import Container
 from bot.db.models import BackupCheck, Deadline, Incident, Person, Request, RestoreRun
 from bot.services.audit import chain as audit
 from bot.services.documents.case_file import official, restore_began
-from bot.services.documents.letters import qr_payload
+from bot.services.documents.office_papers import lay_out
 from bot.services.documents.paperwork import send_document
-from bot.services.documents.registry import issue_document, new_code
+from bot.services.documents.registry import issue_document
 from bot.services.incidents.batch import find_incident
 from bot.services.incidents.declare import may_declare
 from bot.services.people.officials import holders
 from bot.workflow.refusals import AlreadyDecided
 from bot.workflow.rules import Actor
 from bot.workflow.sop import STATE_LABELS, STEPS, Role, State
-from letters.facts import IncidentLine, IncidentSummary, Issue, Official
-from letters.page import Authenticity
-from letters.render import SUMMARY, Sender, render_summary_pdf
+from letters.facts import IncidentLine, IncidentSummary, Official
+from letters.render import SUMMARY, render_summary_pdf
 from letters.timefmt import local_date
 
 
@@ -90,7 +89,6 @@ def close_incident(c: Container, key: str, actor: Actor) -> Closed:
     but an admin or the Kepala Dinas. The summary goes to the Kepala Dinas (and their
     stand-ins) and the closer."""
     now, zone = c.clock(), c.settings.timezone
-    st = c.office.stationery
     with c.sessions() as session:
         role = may_declare(actor, now.astimezone(zone))
         row = find_incident(session, key)
@@ -102,13 +100,8 @@ def close_incident(c: Container, key: str, actor: Actor) -> Closed:
         person = session.get(Person, actor.person_id)
         signer = official(person) or Official(actor.name, "Pegawai")
         seq, digest = audit.head_anchor(session)
-    verification = new_code()
-    pdf = render_summary_pdf(
-        summary, issue=Issue(None, now, st.office.city, signer),
-        sender=Sender(st.letterhead, st.office.city), office=st.info, setup=st.setup,
-        authenticity=Authenticity(verification, qr_payload(verification),
-                                  anchor=f"#{seq}:{digest[:16]}"),
-        zone=zone, template_dir=st.letters.templates)
+    pdf, verification = lay_out(c, render_summary_pdf, summary, number=None, signer=signer,
+                                anchor=(seq, digest), now=now)
     with c.unit_of_work() as session:
         taken = session.execute(update(Incident).where(
             Incident.id == incident_id, Incident.closed_at.is_(None)).values(

@@ -11,6 +11,7 @@ it issued) and writes the PDF and the CSV."""
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import math
@@ -40,18 +41,16 @@ from bot.db.models import (
 from bot.render import render_text
 from bot.services.audit import chain as audit
 from bot.services.documents.case_file import official
-from bot.services.documents.letters import qr_payload
-from bot.services.documents.numbering import allocate_number
-from bot.services.documents.registry import issue_document, new_code
+from bot.services.documents.office_papers import lay_out, office_number
+from bot.services.documents.registry import issue_document
 from bot.services.office.calendar import WORKING, office_clock
 from bot.services.outbox.queue import Attachment, enqueue
 from bot.services.people.officials import holders
 from bot.services.reports.charts import charts
 from bot.workflow.refusals import Refusal
 from bot.workflow.sop import STEPS, Role, State
-from letters.facts import AgencyFigures, Breach, Issue, MonthlyFigures, Official, StepFigures
-from letters.page import Authenticity
-from letters.render import MONTHLY, Sender, render_monthly_pdf
+from letters.facts import AgencyFigures, Breach, MonthlyFigures, Official, StepFigures
+from letters.render import MONTHLY, render_monthly_pdf
 from letters.timefmt import as_utc, local_date
 
 OUTCOMES = (("Selesai", (State.ACKNOWLEDGED,)), ("Ditolak", (State.REJECTED,)),
@@ -239,17 +238,9 @@ def monthly_report(c: Container, month: date) -> MonthlyReport:
         signer = official(kadis[0] if kadis else None) or Official(
             audit.SYSTEM_ACTOR, "Dinas Komunikasi dan Informatika")
         seq, digest = audit.head_anchor(session)
-    st = c.office.stationery
-    number = allocate_number(c.sessions, kind=MONTHLY, pattern=st.letters.numbering["laporan"],
-                             unit=st.letters.unit_code,
-                             classification=st.letters.classification,
-                             security=st.letters.security_code, now=now, zone=zone).number
-    code = new_code()
-    pdf = render_monthly_pdf(
-        f, charts(f), issue=Issue(number, now, st.office.city, signer),
-        sender=Sender(st.letterhead, st.office.city), office=st.info, setup=st.setup,
-        authenticity=Authenticity(code, qr_payload(code), anchor=f"#{seq}:{digest[:16]}"),
-        zone=zone, template_dir=st.letters.templates)
+    number = office_number(c, MONTHLY, now)
+    pdf, code = lay_out(c, functools.partial(render_monthly_pdf, pictures=charts(f)), f,
+                        number=number, signer=signer, anchor=(seq, digest), now=now)
     with c.unit_of_work() as session:
         if session.get(OfficeSetting, key) is not None:  # issued meanwhile elsewhere
             return monthly_report(c, month)

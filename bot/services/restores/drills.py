@@ -29,17 +29,15 @@ from bot.db.models import BackupCheck, Person, RestoreRun, System
 from bot.render import render_text
 from bot.services.audit import chain as audit
 from bot.services.documents.case_file import official
-from bot.services.documents.letters import qr_payload
-from bot.services.documents.numbering import allocate_number
-from bot.services.documents.registry import issue_document, new_code
+from bot.services.documents.office_papers import lay_out, office_number
+from bot.services.documents.registry import issue_document
 from bot.services.outbox.queue import Attachment, enqueue
 from bot.services.restores.backups import list_backups, record_check, run_check, system_access
 from bot.services.restores.runs import DRILL
 from bot.workflow.rules import Actor
-from letters.facts import DrillReport, DrillStep, Issue, Official
-from letters.page import Authenticity
+from letters.facts import DrillReport, DrillStep, Official
 from letters.render import DRILL as DRILL_KIND
-from letters.render import Sender, render_drill_pdf
+from letters.render import render_drill_pdf
 from restore.check import Verdict
 from restore.engine import PHASE_LABELS, Phase
 from restore.errors import Busy, RestoreError
@@ -191,7 +189,6 @@ def report_drill(c: Container, run_id: int) -> int | None:
     """Issue the drill's report and send it to the team group (a failed drill as an alert;
     a cancelled one only said). The document's id, None for a cancelled drill."""
     now, zone = c.clock(), c.settings.timezone
-    st = c.office.stationery
     team = c.office.team_chat_id
     with c.sessions() as session:
         run = session.get(RestoreRun, run_id)
@@ -216,18 +213,9 @@ def report_drill(c: Container, run_id: int) -> int | None:
                     text=render_text("chat/drill_cancelled.txt.j2", zone, run=run,
                                      system=system), now=now)
         return None
-    number = allocate_number(c.sessions, kind=DRILL_KIND,
-                             pattern=st.letters.numbering["laporan"],
-                             unit=st.letters.unit_code,
-                             classification=st.letters.classification,
-                             security=st.letters.security_code, now=now, zone=zone).number
-    verification = new_code()
-    pdf = render_drill_pdf(
-        facts, issue=Issue(number, now, st.office.city, signer),
-        sender=Sender(st.letterhead, st.office.city), office=st.info, setup=st.setup,
-        authenticity=Authenticity(verification, qr_payload(verification),
-                                  anchor=f"#{seq}:{digest[:16]}"),
-        zone=zone, template_dir=st.letters.templates)
+    number = office_number(c, DRILL_KIND, now)
+    pdf, verification = lay_out(c, render_drill_pdf, facts, number=number, signer=signer,
+                                anchor=(seq, digest), now=now)
     with c.unit_of_work() as session:
         run = session.get(RestoreRun, run_id)
         assert run is not None
