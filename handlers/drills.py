@@ -21,7 +21,7 @@ from bot.services.restores.runs import queue_place
 from bot.workflow.refusals import Refusal
 from bot.workflow.sop import Role
 from handlers.common import actor_or_explain, reply, say, text
-from handlers.runtime import ChatRuntime, PulihContext, kick_delivery
+from handlers.runtime import ChatRuntime, PulihContext, background_round, kick_delivery
 from restore.errors import RestoreError
 
 log = logging.getLogger("pulih.chat")
@@ -64,18 +64,8 @@ def put_in_line(chat: ChatRuntime, run_id: int, uid: str) -> None:
 
 async def drills_job(context: PulihContext) -> None:
     chat = context.pulih
-    if chat.drilling:
-        return
-    chat.drilling = True
-    try:
-        told = await asyncio.to_thread(_round, chat)
-    except Exception:  # the database away, a bug: logged; the next tick tries again
-        log.exception("putaran uji pemulihan gagal")
-        return
-    finally:
-        chat.drilling = False
-    if told:
-        kick_delivery(context, documents=False)
+    await background_round(context, chat.drilling, lambda: _round(chat),
+                           "putaran uji pemulihan gagal")
 
 
 def _round(chat: ChatRuntime) -> bool:

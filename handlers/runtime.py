@@ -5,6 +5,7 @@ decision queued without waiting for the next delivery round."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +23,7 @@ from handlers.limits import FloodGate, Quiet
 from handlers.outage import Outage
 from handlers.restore_runs import RestoreRunner
 
+log = logging.getLogger("pulih.chat")
 DELIVERY_INTERVAL = 1.0  # seconds between outbox rounds
 HOUSEKEEPING_FIRST = 60.0  # a minute after start: the day's anchor goes with the first run
 
@@ -80,14 +82,14 @@ class ChatRuntime:
     incident_problems: dict[int, str] = field(default_factory=dict)
     card_edits: dict[str, float] = field(default_factory=dict)  # last edit, by card key
     cards_paused_until: float = 0.0  # monotonic: Telegram asked to slow down
-    # The morning backup watch (handlers/watch.py): whether one runs now, and how the bot
-    # stopping tells it to end.
-    watching: bool = False
+    # The office's daily duties (handlers/watch.py), one round at a time, and how the bot
+    # stopping tells a backup watch under way to end.
+    watching: Rounds = field(default_factory=Rounds)
     watch_stop: threading.Event = field(default_factory=threading.Event)
     watch_tick: float = 60.0  # seconds between asking whether the day's watch is due
     watch_first: float | None = 60.0  # the first ask, after start (None: no watch here)
     # Restore drills (handlers/drills.py): a round at a time, every `drill_tick` seconds.
-    drilling: bool = False
+    drilling: Rounds = field(default_factory=Rounds)
     drill_tick: float = 15.0
 
     @property
@@ -142,3 +144,21 @@ def kick_delivery(context: PulihContext, *, documents: bool = True) -> None:
     application.create_task(deliver_job(context), name="pulih-deliver")
     if documents:
         application.create_task(documents_job(context), name="pulih-documents")
+
+
+async def background_round(context: PulihContext, rounds: Rounds, work: Callable[[], bool],
+                           failed: str) -> None:
+    """Blocking `work` on a thread of its own, one round at a time; True from it means it
+    queued messages, sent now. A failure (the database away, a bug) is logged, and the next
+    tick tries again."""
+
+    async def one() -> None:
+        try:
+            told = await asyncio.to_thread(work)
+        except Exception:
+            log.exception(failed)
+            return
+        if told:
+            kick_delivery(context, documents=False)
+
+    await rounds.run(one)

@@ -5,32 +5,26 @@ else, and what it queued (alerts, the summary, the report) is sent."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from bot.services.reports.monthly import monthly_if_due
 from bot.services.watch.run import morning_watch
-from handlers.runtime import PulihContext, kick_delivery
+from handlers.runtime import ChatRuntime, PulihContext, background_round
 
 log = logging.getLogger("pulih.chat")
 
 
 async def watch_job(context: PulihContext) -> None:
     chat = context.pulih
-    if chat.watching:
-        return
-    chat.watching = True
-    try:
-        outcome = await asyncio.to_thread(morning_watch, chat.container, chat.watch_stop)
-        reported = await asyncio.to_thread(monthly_if_due, chat.container)
-    except Exception:  # a bug or the database away: logged; the next tick tries again
-        log.exception("pantauan backup pagi atau laporan bulanan gagal")
-        return
-    finally:
-        chat.watching = False
+    await background_round(context, chat.watching, lambda: _duties(chat),
+                           "pantauan backup pagi atau laporan bulanan gagal")
+
+
+def _duties(chat: ChatRuntime) -> bool:
+    """The day's watch and last month's report, each when due; True if either was done."""
+    outcome = morning_watch(chat.container, chat.watch_stop)
     if outcome is not None:
         log.info("pantauan backup: %d sistem, %d perlu perhatian", len(outcome.results),
                  len(outcome.troubled))
-    if outcome is not None or reported:
-        kick_delivery(context, documents=False)
-
+    reported = monthly_if_due(chat.container)
+    return outcome is not None or reported

@@ -6,10 +6,10 @@ working day; what is left of it (or a span under a day) counts in open minutes."
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import cached_property
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -20,6 +20,14 @@ DEFAULT_HOURS: Hours = (
     (time(7, 30), time(16, 0)), (time(7, 30), time(16, 0)), (time(7, 30), time(16, 0)),
     (time(7, 30), time(16, 0)), (time(7, 30), time(16, 30)), None, None,
 )
+@functools.cache
+def _national(joint_leave: bool) -> holidays.HolidayBase:
+    """Indonesia's holidays (and cuti bersama), built once per process: the calendar is
+    made again for every deadline set, and the package fills its years as they are asked."""
+    categories = ("public", "government") if joint_leave else ("public",)
+    return holidays.country_holidays("ID", categories=categories, language="id")
+
+
 MAX_DAYS = 3 * 366  # a span that would run past this finds no end: a calendar with no open day
 
 
@@ -36,10 +44,9 @@ class Calendar:
     joint_leave: bool = True
     names: tuple[tuple[date, str], ...] = field(default=(), compare=False)
 
-    @cached_property
+    @property
     def _package(self) -> holidays.HolidayBase:
-        categories = ("public", "government") if self.joint_leave else ("public",)
-        return holidays.country_holidays("ID", categories=categories, language="id")
+        return _national(self.joint_leave)
 
     def day_off(self, day: date) -> str | None:
         """Why the office is closed that day (a holiday's name, "akhir pekan"), or None."""

@@ -47,6 +47,7 @@ from bot.services.office.calendar import WORKING, office_clock
 from bot.services.outbox.queue import Attachment, enqueue
 from bot.services.people.officials import holders
 from bot.services.reports.charts import charts
+from bot.services.restores.runs import DRILL
 from bot.workflow.refusals import Refusal
 from bot.workflow.sop import STEPS, Role, State
 from letters.facts import AgencyFigures, Breach, MonthlyFigures, Official, StepFigures
@@ -174,7 +175,7 @@ def _drills(session: Session, start: datetime, end: datetime, zone: ZoneInfo
             ) -> tuple[tuple[str, str, str], ...]:
     rows = session.execute(select(RestoreRun, System.code).join(
         System, System.id == RestoreRun.system_id).where(
-        RestoreRun.kind == "uji", RestoreRun.started_at >= start, RestoreRun.started_at < end)
+        RestoreRun.kind == DRILL, RestoreRun.started_at >= start, RestoreRun.started_at < end)
         .order_by(RestoreRun.id)).all()
     said = {"succeeded": "berhasil", "failed": "gagal", "cancelled": "dihentikan"}
     return tuple((code, said.get(run.status, run.status),

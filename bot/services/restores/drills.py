@@ -200,7 +200,7 @@ def report_drill(c: Container, run_id: int) -> int | None:
         if run.status == "cancelled":
             facts = None
         else:
-            facts = _facts(session, run, system, zone)
+            facts = _facts(session, run, system)
             person = session.get(Person, run.started_by) if run.started_by else None
             signer = official(person) or Official(audit.SYSTEM_ACTOR, "Tim Teknis (JFT)")
             seq, digest = audit.head_anchor(session)
@@ -237,7 +237,7 @@ def _mark(run: RestoreRun, values: dict[str, Any]) -> None:
                                   ensure_ascii=False)
 
 
-def _facts(session: Session, run: RestoreRun, system: System, zone: Any) -> DrillReport:
+def _facts(session: Session, run: RestoreRun, system: System) -> DrillReport:
     check = session.get(BackupCheck, run.backup_check_id) if run.backup_check_id else None
     result = json.loads(check.result) if check is not None else {}
     person = session.get(Person, run.started_by) if run.started_by else None

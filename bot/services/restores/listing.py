@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.bootstrap import Container
 from bot.db.models import BackupServer, Request, RestoreRun, System
 from bot.services.restores.progress import read_progress
+from bot.services.restores.runs import DRILL
 from bot.services.restores.workers import Member, alive, roster
 from restore.engine import Progress
 
@@ -46,7 +47,7 @@ def queue_view(c: Container) -> QueueView:
             .outerjoin(BackupServer, BackupServer.id == System.backup_server_id)
             .outerjoin(Request, Request.id == RestoreRun.request_id)
             .where(RestoreRun.lock_key.is_not(None))).all()
-        rows = [QueueRow(run.id, ticket or ("uji" if run.kind == "uji" else "-"), system.code,
+        rows = [QueueRow(run.id, ticket or (DRILL if run.kind == DRILL else "-"), system.code,
                          server.name if server else "-",
                          system.zone or (server.zone if server else None), system.priority,
                          run.status, run.started_at, run.worker, read_progress(run.progress),
