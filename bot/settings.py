@@ -26,7 +26,8 @@ KNOWN = ("BOT_TOKEN", "BOT_API_URL", "BOT_FILE_URL", "DATABASE_URL", "TIMEZONE",
          "INVENTORY", "LOG_LEVEL", "SIGNING_P12", "SIGNING_PASSPHRASE_FILE", "WEBHOOK_URL",
          "WEBHOOK_LISTEN", "WEBHOOK_SECRET_FILE", "SSH_KEY_PASSPHRASE", "ROLLBACK_KEEP_DAYS",
          "SELF_BACKUP_DIR", "SELF_BACKUP_KEEP_DAYS", "HEALTH_LISTEN", "ENV_FILE", "SSH_BYTES",
-         "RESTORES_AT_ONCE", "RESTORE_IN_BOT", "WORKER_ZONE", "WORKER_GONE_AFTER")
+         "RESTORES_AT_ONCE", "RESTORE_IN_BOT", "WORKER_ZONE", "WORKER_GONE_AFTER",
+         "VERIFY_URL", "WEB_LISTEN", "WEB_RATE", "WEB_PROXIES")
 _YES, _NO = ("ya", "yes", "true", "1"), ("tidak", "no", "false", "0")
 _ZONE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 SSH_BYTES = ("otomatis", "openssh", "paramiko")
@@ -74,6 +75,14 @@ class Settings:
     worker_zone: str | None = None
     # Seconds a worker may be silent before another of its zone takes its restores over.
     worker_gone_after: int = 30
+    # The verification page (issue 21): its public base URL, printed and put in every
+    # document's QR code as <base>/v/<code> (None: the QR holds the code alone), where
+    # `pulih web` listens behind the reverse proxy, the checks one client address may make
+    # a minute, and the proxies whose X-Forwarded-For names the client.
+    verify_url: str | None = None
+    web_listen: tuple[str, int] = ("127.0.0.1", 8090)
+    web_rate: int = 30
+    web_proxies: tuple[str, ...] = ("127.0.0.1",)
 
     def require_bot_token(self) -> str:
         """The bot token, or a ConfigError saying how to set it."""
@@ -294,6 +303,30 @@ def load_settings(
                         "4-3600")
         gone_after = "30"
 
+    verify_url = get("VERIFY_URL")
+    if verify_url is not None:
+        verify_url = verify_url.rstrip("/")
+        if not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", verify_url) or (
+                verify_url.startswith("http://") and not _loopback(verify_url)):
+            problems.append(f"{PREFIX}VERIFY_URL: {verify_url!r}; seharusnya alamat https:// "
+                            "halaman verifikasi, seperti https://pulih.kukarkab.go.id")
+            verify_url = None
+    web_listen = _listen(get("WEB_LISTEN") or "127.0.0.1:8090", "WEB_LISTEN", problems) \
+        or ("127.0.0.1", 8090)
+    web_rate = get("WEB_RATE") or "30"
+    if not web_rate.isdigit() or not 1 <= int(web_rate) <= 100000:
+        problems.append(f"{PREFIX}WEB_RATE: {web_rate!r}; seharusnya jumlah pemeriksaan per "
+                        "menit per alamat 1-100000")
+        web_rate = "30"
+    proxies = tuple(p.strip() for p in (get("WEB_PROXIES") or "127.0.0.1").split(",")
+                    if p.strip())
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            problems.append(f"{PREFIX}WEB_PROXIES: {proxy!r} bukan alamat IP; seharusnya "
+                            "alamat reverse proxy, dipisah koma, seperti 127.0.0.1")
+
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -320,4 +353,18 @@ def load_settings(
         restore_in_bot=in_bot in _YES,
         worker_zone=worker_zone,
         worker_gone_after=int(gone_after),
+        verify_url=verify_url,
+        web_listen=web_listen,
+        web_rate=int(web_rate),
+        web_proxies=proxies,
     )
+
+
+def _listen(text: str, name: str, problems: list[str]) -> tuple[str, int] | None:
+    """host:port, or None with a problem said."""
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        problems.append(f"{PREFIX}{name}: {text!r}; seharusnya host:port, seperti "
+                        "127.0.0.1:8090")
+        return None
+    return host.strip("[]"), int(port)

@@ -51,6 +51,7 @@ class Authenticity:
     qr_payload: str
     notice: str = ""
     anchor: str = ""  # the activity record's head when the document was issued
+    url: str = ""  # the verification page of this document (the QR's payload), if any
 
 
 FOOTER_HEIGHT = 17.0
@@ -135,6 +136,8 @@ class OfficialPdf(FPDF):
         self.set_font(FAMILY, "", 7.5)
         self.set_xy(self.l_margin + 17, y)
         lines = [f"Kode verifikasi: {self.authenticity.code}",
+                 f"Periksa keaslian dokumen ini di {self.authenticity.url} atau pindai kode QR "
+                 "di samping." if self.authenticity.url else
                  "Keaslian dokumen ini dapat diperiksa pada Dinas Komunikasi dan Informatika "
                  "dengan kode verifikasi atau kode QR di samping."]
         if self.authenticity.notice:

@@ -198,6 +198,8 @@ def _parser() -> Parser:
     parser.command(commands, "doctor", "periksa kesiapan: pengaturan, basis data, inventaris, "
                                        "kunci, server, Bot API, sertifikat, disk")
     parser.command(commands, "run", "jalankan bot Telegram (long polling, koneksi keluar saja)")
+    parser.command(commands, "web", "jalankan halaman verifikasi dokumen (kode QR), di "
+                                    "belakang reverse proxy")
     wk = parser.command(commands, "worker", "jalankan restore dari antrean di host ini "
                                             "(butuh PostgreSQL bersama)")
     wk.add_argument("--zone", metavar="ZONA", type=_zone,
@@ -386,6 +388,9 @@ def _dispatch(args: argparse.Namespace, c: Container, out: TextIO, err: TextIO,
     if command == "run":
         from bot.cli.chat import chat_commands
         return chat_commands(args, c, out, err)
+    if command == "web":
+        from bot.cli.web import web_commands
+        return web_commands(args, c, out, err)
     if command == "people":
         from bot.cli.people import people_commands
         return people_commands(args, c, out)

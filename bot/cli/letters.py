@@ -14,16 +14,15 @@ from bot.inventory.loader import load_inventory
 from bot.inventory.model import LetterSettings, Office
 from bot.render import render_text
 from bot.services.documents.letters import (
+    authenticity,
     configured_signer,
     issue_letter,
-    qr_payload,
 )
 from bot.services.documents.registry import verify_bytes, verify_code
 from bot.services.documents.stationery import Stationery
 from bot.workflow.refusals import NotFound
 from letters.kinds import ALL_KINDS, KINDS
 from letters.markup import MarkupError
-from letters.page import Authenticity
 from letters.render import Sender, render_pdf
 from letters.samples import sample_case, sample_issue
 from letters.signing import SigningError, make_dev_certificate
@@ -95,8 +94,7 @@ def _render_samples(args: argparse.Namespace, c: Container, out: TextIO) -> int:
                         else st.letterhead, st.office.city)
         pdf = render_pdf(kind, case=case, issue=sample_issue(kind), sender=sender,
                          office=st.info, setup=st.setup,
-                         authenticity=Authenticity(SAMPLE_CODE, qr_payload(SAMPLE_CODE),
-                                                   SAMPLE_NOTICE),
+                         authenticity=authenticity(c, SAMPLE_CODE, SAMPLE_NOTICE),
                          zone=c.settings.timezone, template_dir=st.letters.templates)
         target = args.out / f"contoh-{kind}.pdf"
         target.write_bytes(pdf)

@@ -454,6 +454,11 @@ class Document(Base):
     status: Mapped[str] = mapped_column(String(16), default="issued")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # What the public verification page shows beside kind, number and date: the office
+    # (or agency) the document speaks for, and who signs it (None: not recorded).
+    issuer: Mapped[str | None] = mapped_column(String(200))
+    signer_name: Mapped[str | None] = mapped_column(String(200))
+    signer_position: Mapped[str | None] = mapped_column(String(300))
 
 
 class LetterNumber(Base):

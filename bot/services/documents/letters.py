@@ -180,7 +180,7 @@ def issue_letter(c: Container, kind: str, request_key: str, *,
         with c.sessions() as session:
             seq, digest = audit.head_anchor(session)
         pdf = _render(c, kind, st, draft, number, now,
-                      Authenticity(code, qr_payload(code), SIGNED_NOTICE if signer else "",
+                      authenticity(c, code, SIGNED_NOTICE if signer else "",
                                    anchor=f"#{seq}:{digest[:16]}"))
         if signer is not None:
             pdf = signer.sign(pdf, SignRequest(
@@ -190,7 +190,9 @@ def issue_letter(c: Container, kind: str, request_key: str, *,
             document: Document = issue_document(
                 session, kind=kind, content=pdf, folder=c.settings.data_dir / "documents",
                 now=now, number=number, request_id=draft.request_id, actor_id=actor_id,
-                code=code)
+                code=code, signer=draft.signer,
+                issuer=draft.case.agency.name if kind == "surat_permohonan"
+                else st.office.name)
             if allocated and kind == "surat_permohonan":
                 # The notification letter cites the agency's letter by this number.
                 request = session.get(Request, draft.request_id)
@@ -225,9 +227,14 @@ def draft_letter(c: Container, kind: str, request_key: str, *,
                                 DRAFT_NOTICE))
 
 
-def qr_payload(code: str) -> str:
-    """What the QR code holds: the verification code with a word of explanation."""
-    return f"Pulih - kode verifikasi dokumen: {code}"
+def authenticity(c: Container, code: str, notice: str = "", anchor: str = "") -> Authenticity:
+    """What a document's footer prints to check it: the code, and the QR holding the
+    verification page's address for it (the code with a word of explanation when the
+    office has no verification page)."""
+    base = c.settings.verify_url
+    url = f"{base}/v/{code}" if base else ""
+    return Authenticity(code, url or f"Pulih - kode verifikasi dokumen: {code}", notice,
+                        anchor, url=url)
 
 
 
@@ -251,7 +258,7 @@ def register_request_letter(c: Container, request_key: str, content: bytes, *,
             session, kind="surat_permohonan", content=content,
             folder=c.settings.data_dir / "documents", now=c.clock(),
             number=request.letter_number, request_id=request.id, actor_id=actor_id,
-            received=True)
+            received=True, issuer=request.agency.name)
         if on_issued is not None:
             on_issued(session, document)
         return IssuedLetter(document.id, "surat_permohonan", request.letter_number,

@@ -10,11 +10,10 @@ from datetime import datetime
 from typing import Any
 
 from bot.bootstrap import Container
-from bot.services.documents.letters import qr_payload
+from bot.services.documents.letters import authenticity
 from bot.services.documents.numbering import allocate_number
 from bot.services.documents.registry import new_code
 from letters.facts import Issue, Official
-from letters.page import Authenticity
 from letters.render import Sender
 
 
@@ -36,6 +35,6 @@ def lay_out(c: Container, render: Callable[..., bytes], facts: Any, *, number: s
     seq, digest = anchor
     pdf = render(facts, issue=Issue(number, now, st.office.city, signer),
                  sender=Sender(st.letterhead, st.office.city), office=st.info, setup=st.setup,
-                 authenticity=Authenticity(code, qr_payload(code), anchor=f"#{seq}:{digest[:16]}"),
+                 authenticity=authenticity(c, code, anchor=f"#{seq}:{digest[:16]}"),
                  zone=c.settings.timezone, template_dir=st.letters.templates)
     return pdf, code

@@ -15,28 +15,32 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Document, Person, Request
 from bot.services.audit.chain import DocumentRef, append_event
+from letters.facts import Official
 from letters.kinds import ALL_KINDS
 
 ISSUED, RECEIVED = "issued", "received"  # a document's status: made by Pulih, or uploaded
 # No 0/O, 1/I/L: codes are read aloud and typed from paper.
-_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
 def new_code() -> str:
     """A verification code like 'K7QM-2XRA-9F' (about 55 bits of chance)."""
-    raw = "".join(secrets.choice(_ALPHABET) for _ in range(10))
+    raw = "".join(secrets.choice(ALPHABET) for _ in range(10))
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
 def issue_document(session: Session, *, kind: str, content: bytes, folder: Path,
                    now: datetime, number: str | None = None, request_id: int | None = None,
                    actor_id: int | None = None, actor_name: str = "Sistem Pulih",
-                   code: str | None = None, received: bool = False) -> Document:
+                   code: str | None = None, received: bool = False,
+                   issuer: str | None = None, signer: Official | None = None) -> Document:
     """Keep the file, record its hash and code, and append it to the activity record.
 
     `code` lets a caller print the code on the page before the bytes are final.
     `received`: a file an agency uploaded (its own signed letter), kept and recorded as
     received, never as issued: Pulih vouches only that these bytes came in, not for them.
+    `issuer` and `signer`: the office the document speaks for and who signs it, as the
+    public verification page shows them.
     """
     if kind not in ALL_KINDS:
         raise ValueError(f"unknown document kind {kind!r}")
@@ -50,7 +54,9 @@ def issue_document(session: Session, *, kind: str, content: bytes, folder: Path,
     row = Document(request_id=request_id, kind=kind, number=number, sha256=digest,
                    verification_code=code, file_path=str(path), size=len(content),
                    status=RECEIVED if received else ISSUED, created_by=actor_id,
-                   created_at=now)
+                   created_at=now, issuer=issuer,
+                   signer_name=(signer.name or None) if signer else None,
+                   signer_position=signer_position(signer) if signer else None)
     session.add(row)
     try:
         session.flush()
@@ -63,6 +69,12 @@ def issue_document(session: Session, *, kind: str, content: bytes, folder: Path,
                  documents=[DocumentRef(kind, digest, number)],
                  data={"document_id": row.id, "code": code})
     return row
+
+
+def signer_position(signer: Official) -> str:
+    """The signer's position as printed above the name: the a.n./Plh. lines, then the
+    title."""
+    return ", ".join((*signer.on_behalf, signer.jabatan))
 
 
 @dataclass(frozen=True)

@@ -113,7 +113,8 @@ def close_incident(c: Container, key: str, actor: Actor) -> Closed:
         document = issue_document(session, kind=SUMMARY, content=pdf,
                                   folder=c.settings.data_dir / "documents", now=now,
                                   actor_id=actor.person_id, actor_name=actor.name,
-                                  code=verification)
+                                  code=verification, issuer=c.office.stationery.office.name,
+                                  signer=signer)
         session.execute(update(Incident).where(Incident.id == incident_id).values(
             summary_id=document.id).execution_options(synchronize_session=False))
         audit.append_event(session, action="incident_close", now=now,

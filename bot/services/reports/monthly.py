@@ -247,7 +247,8 @@ def monthly_report(c: Container, month: date) -> MonthlyReport:
             return monthly_report(c, month)
         document = issue_document(session, kind=MONTHLY, content=pdf,
                                   folder=c.settings.data_dir / "documents", now=now,
-                                  number=number, code=code)
+                                  number=number, code=code,
+                                  issuer=c.office.stationery.office.name, signer=signer)
         session.add(OfficeSetting(key=key, value=str(document.id)))
         session.flush()
         session.expunge(document)

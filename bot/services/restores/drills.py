@@ -222,7 +222,8 @@ def report_drill(c: Container, run_id: int) -> int | None:
         document = issue_document(session, kind=DRILL_KIND, content=pdf,
                                   folder=c.settings.data_dir / "documents", now=now,
                                   number=number, actor_name=audit.SYSTEM_ACTOR,
-                                  code=verification)
+                                  code=verification, issuer=c.office.stationery.office.name,
+                                  signer=signer)
         _mark(run, {"laporan": document.id})
         enqueue(session, key=f"drill-report:{run_id}", chat_id=team, kind="drill",
                 text=render_text("chat/drill_result.txt.j2", zone, drill=facts,
