@@ -180,12 +180,12 @@ async def _uploaded(request: Request, pages: Pages) -> bytes | Response:
     """The uploaded file's bytes, or the page that says why there are none."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > _BODY_LIMIT:
-        return pages.answer("too_large.html.j2", 413, limit=MAX_UPLOAD)
+        return pages.answer("too_large.html.j2", 413)
     try:
         upload = await read_upload(request.headers.get("content-type", ""),
                                    request.stream(), _BODY_LIMIT)
     except TooLarge:
-        return pages.answer("too_large.html.j2", 413, limit=MAX_UPLOAD)
+        return pages.answer("too_large.html.j2", 413)
     except NotAForm:
         return pages.answer("no_file.html.j2", 400)
     return upload.content

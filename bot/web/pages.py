@@ -11,6 +11,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from starlette.responses import HTMLResponse
 
 from bot.bootstrap import Container
+from bot.services.documents.letters import MAX_UPLOAD
 from letters import timefmt
 
 
@@ -34,5 +35,6 @@ class Pages:
         """The page `template` as an answer with `status`."""
         st = self._c.office.stationery
         html = self._env.get_template(template).render(
-            government=st.office.government, office=st.office.name, **values)
+            government=st.office.government, office=st.office.name,
+            upload_limit=MAX_UPLOAD, **values)
         return HTMLResponse(html, status_code=status, headers=headers)

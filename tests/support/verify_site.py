@@ -76,17 +76,20 @@ def _held(letter: IssuedLetter) -> Issued:
 
 
 @contextmanager
-def verify_page(site: Site, *, rate: int = 10_000, tmp: Path | None = None
-                ) -> Iterator[subprocess.Popen[str]]:
-    """`pulih web` for `site`, allowing `rate` checks a minute per address, until the block
-    ends; `tmp` becomes the process's temporary folder."""
+def verify_page(site: Site, *, rate: int = 10_000, tmp: Path | None = None,
+                port: int | None = None) -> Iterator[str]:
+    """`pulih web` for `site` (on `port` rather than the documents' address), allowing
+    `rate` checks a minute per address, until the block ends; `tmp` becomes the process's
+    temporary folder. Yields the address it answers on."""
+    base = f"http://127.0.0.1:{port}" if port else site.base
     command, env = clocked({**site.env, "PULIH_WEB_RATE": str(rate),
-                            **({"TMPDIR": str(tmp)} if tmp else {})})
+                            **({"TMPDIR": str(tmp)} if tmp else {}),
+                            **({"PULIH_WEB_LISTEN": f"127.0.0.1:{port}"} if port else {})})
     process = subprocess.Popen([*command, "web"], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     try:
-        _wait_until_up(site.base, process)
-        yield process
+        _wait_until_up(base, process)
+        yield base
     finally:
         process.terminate()
         try:

@@ -161,3 +161,24 @@ def test_the_restore_queue_settings_default_to_the_single_host_and_refuse_bad_va
     assert [p.split(":")[0] for p in error.value.problems] == [
         "PULIH_RESTORES_AT_ONCE", "PULIH_RESTORE_IN_BOT", "PULIH_WORKER_ZONE",
         "PULIH_WORKER_GONE_AFTER"]
+
+
+def test_the_verification_page_settings_default_to_loopback_and_refuse_bad_values(
+        tmp_path: Path) -> None:
+    s = load_settings(environ={}, env_file=tmp_path / "none.env")
+    assert (s.verify_url, s.web_listen, s.web_rate, s.web_proxies) == \
+        (None, ("127.0.0.1", 8090), 30, ("127.0.0.1",))
+    s = load_settings(environ={"PULIH_VERIFY_URL": "https://pulih.kukarkab.go.id/",
+                               "PULIH_WEB_LISTEN": "127.0.0.2:9000", "PULIH_WEB_RATE": "60",
+                               "PULIH_WEB_PROXIES": "10.1.2.3, 10.1.2.4"},
+                      env_file=tmp_path / "none.env")
+    assert (s.verify_url, s.web_listen, s.web_rate, s.web_proxies) == \
+        ("https://pulih.kukarkab.go.id", ("127.0.0.2", 9000), 60, ("10.1.2.3", "10.1.2.4"))
+    with pytest.raises(ConfigError) as error:
+        load_settings(environ={"PULIH_VERIFY_URL": "http://pulih.kukarkab.go.id",
+                               "PULIH_WEB_LISTEN": "8090", "PULIH_WEB_RATE": "0",
+                               "PULIH_WEB_PROXIES": "proxy.kantor"},
+                      env_file=tmp_path / "none.env")
+    assert [p.split(":")[0] for p in error.value.problems] == [
+        "PULIH_VERIFY_URL", "PULIH_WEB_LISTEN", "PULIH_WEB_RATE", "PULIH_WEB_PROXIES"]
+    assert "https://" in error.value.problems[0]  # a public page is reached over https
