@@ -18,33 +18,35 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 
 
-def unit_here(tmp_path: Path) -> Path:
+def unit_here(tmp_path: Path, name: str = "pulih.service") -> Path:
     """The unit with its program at this machine's `pulih` (systemd checks that it is
     there and executable)."""
     program = shutil.which("pulih")
     assert program is not None
-    unit = tmp_path / "pulih.service"
-    unit.write_text((DEPLOY / "pulih.service").read_text().replace("/opt/pulih/bin/pulih",
-                                                                   program))
+    unit = tmp_path / name
+    unit.write_text((DEPLOY / name).read_text().replace("/opt/pulih/bin/pulih", program))
     return unit
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze")
-def test_the_systemd_unit_passes_systemd_analyze_verify_and_is_hardened(
-        tmp_path: Path) -> None:
-    unit = unit_here(tmp_path)
+@pytest.mark.parametrize(("name", "command"), [("pulih.service", "run"),
+                                               ("pulih-web.service", "web")])
+def test_the_systemd_units_pass_systemd_analyze_verify_and_are_hardened(
+        tmp_path: Path, name: str, command: str) -> None:
+    unit = unit_here(tmp_path, name)
     verified = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True,
                               text=True)
     assert (verified.returncode, verified.stdout + verified.stderr) == (0, "")
     security = subprocess.run(["systemd-analyze", "security", "--offline=yes", str(unit)],
                               capture_output=True, text=True)
-    level = re.search(r"Overall exposure level for pulih.service: ([\d.]+)", security.stdout)
+    level = re.search(rf"Overall exposure level for {re.escape(name)}: ([\d.]+)",
+                      security.stdout)
     assert level is not None, security.stdout[-2000:]
     assert float(level.group(1)) <= 2.0  # systemd's "OK" band
-    text = (DEPLOY / "pulih.service").read_text()
+    text = (DEPLOY / name).read_text()
     for line in ("User=pulih", "Restart=on-failure", "NoNewPrivileges=yes",
                  "ProtectSystem=strict", "UMask=0077",
-                 "ExecStart=/opt/pulih/bin/pulih --env-file /etc/pulih/pulih.env run"):
+                 f"ExecStart=/opt/pulih/bin/pulih --env-file /etc/pulih/pulih.env {command}"):
         assert line in text.splitlines(), line
 
 
