@@ -27,10 +27,12 @@ KNOWN = ("BOT_TOKEN", "BOT_API_URL", "BOT_FILE_URL", "DATABASE_URL", "TIMEZONE",
          "WEBHOOK_LISTEN", "WEBHOOK_SECRET_FILE", "SSH_KEY_PASSPHRASE", "ROLLBACK_KEEP_DAYS",
          "SELF_BACKUP_DIR", "SELF_BACKUP_KEEP_DAYS", "HEALTH_LISTEN", "ENV_FILE", "SSH_BYTES",
          "RESTORES_AT_ONCE", "RESTORE_IN_BOT", "WORKER_ZONE", "WORKER_GONE_AFTER",
-         "VERIFY_URL", "WEB_LISTEN", "WEB_RATE", "WEB_PROXIES")
+         "VERIFY_URL", "WEB_LISTEN", "WEB_RATE", "WEB_PROXIES", "SMTP_HOST", "SMTP_USER",
+         "SMTP_PASSWORD_FILE", "SMTP_TLS", "SMTP_CA_FILE", "MAIL_FROM", "MAIL_AFTER")
 _YES, _NO = ("ya", "yes", "true", "1"), ("tidak", "no", "false", "0")
 _ZONE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 SSH_BYTES = ("otomatis", "openssh", "paramiko")
+SMTP_TLS = ("starttls", "tls", "tanpa")
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,18 @@ class Settings:
     web_listen: tuple[str, int] = ("127.0.0.1", 8090)
     web_rate: int = 30
     web_proxies: tuple[str, ...] = ("127.0.0.1",)
+    # E-mail, the second channel (issue 21): the office's SMTP server (None: no e-mail),
+    # its login and the file holding the password, how the connection is encrypted
+    # (STARTTLS by default; "tanpa" only to a server on this machine), an extra CA file to
+    # trust, the sender's address, and the minutes a Telegram message may go undelivered
+    # or unanswered before its e-mail copy (None: half the step's Mutu Baku).
+    smtp_host: tuple[str, int] | None = None
+    smtp_user: str | None = None
+    smtp_password_file: Path | None = None
+    smtp_tls: str = "starttls"
+    smtp_ca_file: Path | None = None
+    mail_from: str | None = None
+    mail_after_minutes: int | None = None
 
     def require_bot_token(self) -> str:
         """The bot token, or a ConfigError saying how to set it."""
@@ -327,6 +341,39 @@ def load_settings(
             problems.append(f"{PREFIX}WEB_PROXIES: {proxy!r} bukan alamat IP; seharusnya "
                             "alamat reverse proxy, dipisah koma, seperti 127.0.0.1")
 
+    smtp_host = None
+    smtp_text = get("SMTP_HOST")
+    if smtp_text is not None:
+        smtp_host = _listen(smtp_text if ":" in smtp_text else f"{smtp_text}:587",
+                            "SMTP_HOST", problems)
+    smtp_tls = (get("SMTP_TLS") or "starttls").lower()
+    if smtp_tls not in SMTP_TLS:
+        problems.append(f"{PREFIX}SMTP_TLS: {smtp_tls!r}; pilihan: {', '.join(SMTP_TLS)}")
+        smtp_tls = "starttls"
+    elif smtp_tls == "tanpa" and smtp_host is not None and \
+            not _loopback(f"smtp://{smtp_host[0]}"):
+        problems.append(f"{PREFIX}SMTP_TLS: tanpa enkripsi hanya ke server SMTP di mesin ini "
+                        "(127.0.0.1, ::1, localhost); seharusnya starttls atau tls")
+    smtp_user, smtp_password = get("SMTP_USER"), get("SMTP_PASSWORD_FILE")
+    if smtp_password is not None and smtp_user is None:
+        problems.append(f"{PREFIX}SMTP_USER: wajib diisi bila {PREFIX}SMTP_PASSWORD_FILE "
+                        "diisi (nama login SMTP)")
+    mail_from = get("MAIL_FROM")
+    if mail_from is not None and not re.match(
+            r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\Z", mail_from):
+        problems.append(f"{PREFIX}MAIL_FROM: {mail_from!r}; seharusnya satu alamat e-mail, "
+                        "seperti pulih@kukarkab.go.id")
+        mail_from = None
+    elif mail_from is None and smtp_host is not None:
+        problems.append(f"{PREFIX}MAIL_FROM: wajib diisi bila {PREFIX}SMTP_HOST diisi "
+                        "(alamat pengirim, seperti pulih@kukarkab.go.id)")
+    mail_after = get("MAIL_AFTER")
+    if mail_after is not None and (not mail_after.isdigit()
+                                   or not 1 <= int(mail_after) <= 10080):
+        problems.append(f"{PREFIX}MAIL_AFTER: {mail_after!r}; seharusnya jumlah menit 1-10080 "
+                        "(kosong: separuh Mutu Baku langkahnya)")
+        mail_after = None
+
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -357,6 +404,13 @@ def load_settings(
         web_listen=web_listen,
         web_rate=int(web_rate),
         web_proxies=proxies,
+        smtp_host=smtp_host,
+        smtp_user=smtp_user,
+        smtp_password_file=Path(smtp_password).expanduser() if smtp_password else None,
+        smtp_tls=smtp_tls,
+        smtp_ca_file=Path(ca).expanduser() if (ca := get("SMTP_CA_FILE")) else None,
+        mail_from=mail_from,
+        mail_after_minutes=int(mail_after) if mail_after else None,
     )
 
 

@@ -21,10 +21,13 @@ from telegram.ext import ApplicationBuilder, JobQueue
 from bot.bootstrap import Container
 from bot.durable.engine import DurableQueue, system_database_url
 from bot.errors import ConfigError
+from bot.mail.sender import RECEIPTS_FILE as MAIL_RECEIPTS_FILE
+from bot.mail.sender import reconcile_mail
 from bot.render import render_phrase
 from bot.services.audit.anchors import post_daily_anchor
 from bot.services.chats import arrivals, conversations
 from bot.services.documents.paperwork import prune_drafts
+from bot.services.office.bot_identity import remember_username
 from bot.services.office.self_backup import daily_self_backup
 from bot.services.outbox.queue import prune_outbox
 from bot.services.outbox.receipts import Receipts
@@ -43,6 +46,7 @@ from handlers.common import say
 from handlers.drills import drills_job
 from handlers.health import start_health
 from handlers.incidents import cards_job
+from handlers.mail import mail_job
 from handlers.outage import Outage
 from handlers.restore_runs import RestoreRunner
 from handlers.runtime import (
@@ -95,6 +99,12 @@ async def _post_init(application: PulihApp) -> None:
     if settled or again:
         log.warning("pesan keluar terputus saat bot berhenti: %d ternyata terkirim, %d "
                     "dikirim lagi", settled, again)
+    # E-mails caught mid-send: settled from their receipts, or sent again when their data
+    # had not begun to travel (one that had is never sent twice: the admins are told).
+    # The bot's username is kept for the e-mails' link to it.
+    chat.mail_receipts = Receipts(container.settings.data_dir / MAIL_RECEIPTS_FILE)
+    await asyncio.to_thread(_mail_start, container, chat.mail_receipts,
+                            application.bot.username)
     # Taps received and never answered are answered; messages never handled are handled
     # once the application runs.
     replays = await catch_up(application, container)
@@ -132,6 +142,9 @@ async def _post_init(application: PulihApp) -> None:
     # the watch runs) are put in line.
     application.job_queue.run_repeating(drills_job, interval=chat.drill_tick, first=2,
                                         name="drills")
+    if container.settings.smtp_host is not None:
+        application.job_queue.run_repeating(mail_job, interval=chat.mail_tick, first=1,
+                                            name="email")
     application.job_queue.run_repeating(_probe_job, interval=chat.outage_probe,
                                         first=chat.outage_probe, name="outage")
     application.job_queue.run_repeating(housekeeping_job, interval=HOUSEKEEPING_INTERVAL,
@@ -193,6 +206,16 @@ def _replay(update: Update) -> Callable[[PulihContext], Coroutine[Any, Any, None
     return replay
 
 
+def _mail_start(container: Container, receipts: Receipts, username: str | None) -> None:
+    if username:
+        with container.unit_of_work() as session:
+            remember_username(session, username)
+    settled, again, doubt = reconcile_mail(container, receipts)
+    if settled or again or doubt:
+        log.warning("e-mail terputus saat bot berhenti: %d ternyata terkirim, %d dikirim lagi, "
+                    "%d mungkin terkirim (tidak dikirim lagi)", settled, again, doubt)
+
+
 async def _post_stop(application: PulihApp) -> None:
     """Restores still running stop before their swap (live data untouched) and end."""
     chat = application.bot_data.runtime
@@ -207,6 +230,9 @@ async def _post_stop(application: PulihApp) -> None:
     if chat.receipts is not None:
         chat.receipts.close()
         chat.receipts = None
+    if chat.mail_receipts is not None:
+        chat.mail_receipts.close()
+        chat.mail_receipts = None
 
 
 async def _on_error(update: object, context: PulihContext) -> None:
@@ -262,6 +288,7 @@ def build_application(container: Container, *, token: str | None = None,
                       housekeeping_first: float = HOUSEKEEPING_FIRST,
                       outage_probe: float = 15.0, outage_quiet: float = 65.0,
                       watch_first: float | None = WATCH_FIRST,
+                      mail_tick: float = 5.0,
                       ) -> PulihApp:
     """The Application for this process; start it with `run_polling` or manually.
     `watch_first`: seconds after start of the first ask whether the morning backup watch
@@ -298,7 +325,8 @@ def build_application(container: Container, *, token: str | None = None,
         CheckRunner(container, restore_slots, progress_every),
         jobs=jobs, sweep_interval=sweep_interval,
         delivery_interval=delivery_interval, housekeeping_first=housekeeping_first,
-        outage_probe=outage_probe, outage=Outage(outage_quiet), watch_first=watch_first)
+        outage_probe=outage_probe, outage=Outage(outage_quiet), watch_first=watch_first,
+        mail_tick=mail_tick)
     queue.container = container
     queue.writer = application.bot_data.runtime.outbox_writer
     register(application)

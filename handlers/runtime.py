@@ -90,6 +90,10 @@ class ChatRuntime:
     watch_first: float | None = 60.0  # the first ask, after start (None: no watch here)
     # Restore drills (handlers/drills.py): a round at a time, every `drill_tick` seconds.
     drilling: Rounds = field(default_factory=Rounds)
+    # E-mail, the second channel: its rounds (copies planned, e-mails sent) and receipts.
+    mailing: Rounds = field(default_factory=Rounds)
+    mail_receipts: Receipts | None = None
+    mail_tick: float = 5.0  # seconds between e-mail rounds
     drill_tick: float = 15.0
 
     @property

@@ -66,6 +66,9 @@ class Person(Base):
     suspended_by: Mapped[str | None] = mapped_column(String(200))
     # An account an admin unlinked (a lost phone): a sync does not bind it again.
     revoked_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The second channel: notices not delivered or not acted on in Telegram in time, and
+    # every notice for someone without Telegram, also go here (from the inventory).
+    email: Mapped[str | None] = mapped_column(String(254))
 
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="person", cascade="all, delete-orphan"
@@ -498,6 +501,10 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str] = mapped_column(Text, default="")
+    # "telegram" (to chat_id) or "email" (to address; chat_id 0).
+    channel: Mapped[str] = mapped_column(String(8), default="telegram",
+                                         server_default="telegram")
+    address: Mapped[str | None] = mapped_column(String(254))
 
 
 class DocumentJob(Base):

@@ -39,6 +39,9 @@ from restore.safety import relative_path, url
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$")
 NIP_DIGITS = 18  # ASN and PPPK alike
 NIP_RE = re.compile(rf"^\d{{{NIP_DIGITS}}}$")
+# One address, nothing a mail header could be made to carry besides it (no spaces, no line
+# breaks, no commas or angle brackets), within the 254 characters SMTP allows.
+EMAIL_RE = re.compile(r"^(?=.{3,254}\Z)[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\Z")
 USER_RE = re.compile(r"^[a-z_][a-z0-9_.\-]{0,31}$")
 SYSTEM_USER_RE = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 DB_USER_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,31}$")
@@ -331,7 +334,7 @@ def _roles(r: _Reader, ctx: _Ctx, t: dict[str, Any]) -> tuple[Role, ...]:
 
 def _person(r: _Reader, ctx: _Ctx, t: dict[str, Any], codes: set[str]) -> PersonEntry | None:
     r.unknown_keys(ctx, t, {"nip", "name", "jabatan", "pangkat", "roles", "agency",
-                            "telegram_id"})
+                            "telegram_id", "email"})
     nip = r.text(ctx, t, "nip", pattern=NIP_RE, expected="NIP: 18 digit angka")
     name = r.text(ctx, t, "name")
     roles = _roles(r, ctx, t)
@@ -347,10 +350,13 @@ def _person(r: _Reader, ctx: _Ctx, t: dict[str, Any], codes: set[str]) -> Person
         r.problem(ctx, "telegram_id", f"{telegram_id} bukan id pengguna Telegram; seharusnya "
                                       "bilangan positif")
         telegram_id = None
+    email = r.text(ctx, t, "email", required=False, pattern=EMAIL_RE,
+                   expected="alamat e-mail seperti nama@kukarkab.go.id")
     if nip is None or name is None or not roles:
         return None
     return PersonEntry(nip, name, roles, r.text(ctx, t, "jabatan", required=False) or "",
-                       r.text(ctx, t, "pangkat", required=False) or "", agency, telegram_id)
+                       r.text(ctx, t, "pangkat", required=False) or "", agency, telegram_id,
+                       email.strip().lower() if email else None)
 
 
 def _acting(r: _Reader, ctx: _Ctx, t: dict[str, Any],

@@ -55,6 +55,7 @@ class PersonEntry:
     pangkat: str = ""
     agency: str | None = None
     telegram_id: int | None = None
+    email: str | None = None  # the second channel (issue 21)
 
 
 @dataclass(frozen=True)

@@ -65,10 +65,12 @@ def inventory_text(key: Path, known: Path, *, backup_port: int = 22,
                    backup_root: str = "/srv/backup", target_port: int = 22,
                    target_key: Path | None = None, target_known: Path | None = None,
                    system_extra: str = "", web_app_dir: str | None = None,
-                   portal_extra: str | None = None) -> str:
+                   portal_extra: str | None = None, emails: dict[str, str] | None = None
+                   ) -> str:
     """An inventory with every actor kind the workflow tests need; with `web_app_dir`, the
     files system lives there on the target (the SIMPEG server); with `portal_extra` (its
-    database settings), the PostgreSQL system is reached through the target too."""
+    database settings), the PostgreSQL system is reached through the target too; `emails`
+    gives people (keys of NIPS) an e-mail address."""
     target_key = target_key or key
     target_known = target_known or known
     on_target = (f'port = {target_port}\nuser = "{_user()}"\nkey = "{target_key}"\n'
@@ -77,9 +79,11 @@ def inventory_text(key: Path, known: Path, *, backup_port: int = 22,
     web_at = (f'{on_target}\napp_dir = "{web_app_dir}"' if web_app_dir else
               f'{elsewhere}\napp_dir = "/var/www/kominfo"')
     portal_at = f"{on_target}\n{portal_extra}" if portal_extra else elsewhere
+    emails = emails or {}
     people = "\n".join(
         f'[[people]]\nnip = "{NIPS[k]}"\nname = "{name}"\nroles = {roles!r}\n'
         f'agency = "{agency}"\n'.replace("'", '"')
+        + (f'email = "{emails[k]}"\n' if k in emails else "")
         for k, name, roles, agency in _PEOPLE
     )
     return f'''

@@ -29,13 +29,17 @@ TEAM_CHAT = -1001000000001  # the team group of the test inventory
 
 
 def chat_office(tmp_path: Path, fake: FakeTelegram,
-                clock: Callable[[], datetime] | None = None) -> Container:
+                clock: Callable[[], datetime] | None = None,
+                extra_env: dict[str, str] | None = None,
+                emails: dict[str, str] | None = None) -> Container:
     """A migrated SQLite office whose bot talks to `fake` and tells time by `clock` (by
-    default the tests' clock, running from NOW)."""
+    default the tests' clock, running from NOW); `extra_env`: more settings; `emails`:
+    e-mail addresses of people (keys of NIPS) in its inventory."""
     env = {"PULIH_DATABASE_URL": f"sqlite:///{tmp_path / 'pulih.sqlite3'}",
            "PULIH_DATA_DIR": str(tmp_path / "data"),
-           "PULIH_INVENTORY": str(write_inventory(tmp_path / "office")),
-           **bot_env(fake), "PULIH_ENV_FILE": str(tmp_path / "absent.env")}
+           "PULIH_INVENTORY": str(write_inventory(tmp_path / "office", emails=emails)),
+           **bot_env(fake), "PULIH_ENV_FILE": str(tmp_path / "absent.env"),
+           **(extra_env or {})}
     settings = load_settings(environ=env)
     container = bootstrap(settings, clock or running())
     upgrade(container.engine)
@@ -57,7 +61,8 @@ async def running_bot(container: Container, read_timeout: float = 5,
                       delivery_interval: float = 1.0,
                       housekeeping_first: float = 60.0,
                       outage_probe: float = 15.0, outage_quiet: float = 65.0,
-                      watch_first: float | None = None) -> AsyncIterator[PulihApp]:
+                      watch_first: float | None = None,
+                      mail_tick: float = 0.5) -> AsyncIterator[PulihApp]:
     """Start polling; on leaving, stop and fail if any handler raised. The morning backup
     watch runs only when `watch_first` is given (the test office's backup server is not
     there for most tests)."""
@@ -67,7 +72,7 @@ async def running_bot(container: Container, read_timeout: float = 5,
                                     delivery_interval=delivery_interval,
                                     housekeeping_first=housekeeping_first,
                                     outage_probe=outage_probe, outage_quiet=outage_quiet,
-                                    watch_first=watch_first)
+                                    watch_first=watch_first, mail_tick=mail_tick)
     async with polling(application) as errors:
         yield application
     assert errors == [], errors
@@ -98,9 +103,11 @@ def answered(fake: FakeTelegram, query: str) -> Expect:
 
 
 def linked_office(tmp_path: Path, fake: FakeTelegram, people: dict[str, int],
-                  clock: Callable[[], datetime] | None = None) -> Container:
+                  clock: Callable[[], datetime] | None = None,
+                  extra_env: dict[str, str] | None = None,
+                  emails: dict[str, str] | None = None) -> Container:
     """`chat_office` with each named person (a key of NIPS) bound to their Telegram id."""
-    container = chat_office(tmp_path, fake, clock)
+    container = chat_office(tmp_path, fake, clock, extra_env, emails)
     for key, telegram_id in people.items():
         link(container, NIPS[key], telegram_id)
     return container

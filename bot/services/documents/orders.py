@@ -22,13 +22,15 @@ class Order:
     draft: bool = False
     source: str | None = None  # a file to record as the document (an uploaded letter)
     kept: bool = False  # made for the records even when no chat is to receive it
+    emails: tuple[str, ...] = ()  # people without Telegram who receive it by e-mail
 
 
 def order_documents(session: Session, request_id: int, orders: list[Order], *, key: str,
                     now: datetime, actor_id: int | None = None) -> None:
     """Ask for documents; a second order under the same key is ignored."""
     for order in orders:
-        chats = [c for c in order.chats if c]
+        chats: list[int | str] = [c for c in order.chats if c]
+        chats += [address for address in order.emails if address]
         dedupe = f"{key}:{order.kind}{':konsep' if order.draft else ''}"
         if (not chats and not order.kept) or session.execute(
                 select(DocumentJob.id).where(DocumentJob.dedupe_key == dedupe)).first():

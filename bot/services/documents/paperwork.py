@@ -25,7 +25,7 @@ from bot.services.documents.letters import (
     issue_letter,
     register_request_letter,
 )
-from bot.services.outbox.queue import Attachment, enqueue
+from bot.services.outbox.queue import Attachment, enqueue, enqueue_email
 from bot.services.people.officials import role_holders
 from bot.workflow.sop import Role
 from letters.kinds import ALL_KINDS, KINDS
@@ -93,27 +93,42 @@ def _deliver(session: Session, job_id: int, path: str, document: Document | None
     assert request is not None
     job.status, job.done_at, job.file_path = "done", now, path
     job.document_id = document.id if document else None
-    chats = [int(chat_id) for chat_id in json.loads(job.recipients)]
+    # A recipient is a chat id, or the e-mail address of someone without Telegram.
+    recipients = json.loads(job.recipients)
+    chats = [int(r) for r in recipients if not isinstance(r, str)]
+    emails = [r for r in recipients if isinstance(r, str)]
     if document is not None:
-        send_document(session, document, request.ticket, chats, now, zone)
+        send_document(session, document, request.ticket, chats, now, zone, emails)
         return
     caption = render_text("chat/document_caption.txt.j2", zone, kind=KINDS[job.kind],
                           ticket=request.ticket, document=None, draft=True).strip()
+    attachment = Attachment(path, f"{job.kind}-{request.ticket}-konsep.pdf")
     for chat_id in chats:
         enqueue(session, key=f"draft:{job.id}:{chat_id}", chat_id=chat_id, kind="document",
-                text=caption, now=now, request_id=request.id,
-                attachment=Attachment(path, f"{job.kind}-{request.ticket}-konsep.pdf"))
+                text=caption, now=now, request_id=request.id, attachment=attachment)
+    for address in emails:
+        enqueue_email(session, key=f"draft:{job.id}:{address}", address=address,
+                      kind="document", subject=f"[Pulih] {caption.splitlines()[0]}",
+                      text=caption, now=now, attachments=(attachment,),
+                      request_id=request.id)
 
 
 def send_document(session: Session, document: Document, ticket: str, chats: list[int],
-                  now: datetime, zone: ZoneInfo) -> None:
-    """Queue an issued document for these chats, with its number and code as caption."""
+                  now: datetime, zone: ZoneInfo, emails: list[str] | None = None) -> None:
+    """Queue an issued document for these chats (and e-mail addresses), with its number
+    and code as caption."""
     caption = render_text("chat/document_caption.txt.j2", zone, kind=ALL_KINDS[document.kind],
                           ticket=ticket, document=document, draft=False).strip()
+    attachment = Attachment(document.file_path, f"{document.kind}-{ticket}.pdf")
     for chat_id in chats:
         enqueue(session, key=f"document:{document.id}:{chat_id}", chat_id=chat_id,
                 kind="document", text=caption, now=now, request_id=document.request_id,
-                attachment=Attachment(document.file_path, f"{document.kind}-{ticket}.pdf"))
+                attachment=attachment)
+    for address in emails or []:
+        enqueue_email(session, key=f"document:{document.id}:{address}", address=address,
+                      kind="document", subject=f"[Pulih] {caption.splitlines()[0]}",
+                      text=caption, now=now, attachments=(attachment,),
+                      request_id=document.request_id)
 
 
 def _failed(c: Container, job_id: int, exc: Exception) -> None:

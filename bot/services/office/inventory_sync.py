@@ -90,6 +90,7 @@ def _sync_people(session: Session, inv: Inventory, agencies: dict[str, int]) -> 
     for entry in inv.people:
         row = existing.get(entry.nip) or Person(nip=entry.nip)
         row.name, row.jabatan, row.pangkat = entry.name, entry.jabatan, entry.pangkat
+        row.email = entry.email
         row.active = row.suspended_at is None  # an admin's deactivation stands
         row.agency_id = agencies.get(entry.agency) if entry.agency else None
         if entry.telegram_id and entry.telegram_id != row.revoked_telegram_id:

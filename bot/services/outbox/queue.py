@@ -67,8 +67,32 @@ def enqueue(session: Session, *, key: str, chat_id: int, kind: str, text: str,
     return _add(session, key, chat_id, kind, payload, now, request_id)
 
 
+EMAIL = "email"  # the outbox channel of an e-mail (the other: "telegram")
+
+
+def enqueue_email(session: Session, *, key: str, address: str, kind: str, subject: str,
+                  text: str, now: datetime, attachments: tuple[Attachment, ...] = (),
+                  request_id: int | None = None, decide_in_telegram: bool = False,
+                  why: str = "only", since: datetime | None = None,
+                  request_letter: bool = False) -> bool:
+    """Queue one e-mail unless one with the same key exists; True if added. The files are
+    read when it is sent, from Pulih's document folders only. `why` it goes by e-mail:
+    "refused", "undelivered" or "unanswered" in Telegram since `since`, or "only" (the
+    person has no Telegram). `request_letter`: the request's letter is attached too, as it
+    stands when the e-mail goes (it may still be being made when a card is queued)."""
+    payload: dict[str, Any] = {
+        "subject": " ".join(subject.split())[:150], "text": text,
+        "attachments": [{"path": a.path, "filename": a.filename} for a in attachments],
+        "decide": decide_in_telegram, "why": why,
+        "since": since.isoformat() if since else None,
+        "request_letter": request_id if request_letter else None}
+    return _add(session, key, 0, kind, payload, now, request_id, channel=EMAIL,
+                address=address)
+
+
 def _add(session: Session, key: str, chat_id: int, kind: str, payload: dict[str, Any],
-         now: datetime, request_id: int | None) -> bool:
+         now: datetime, request_id: int | None, channel: str = "telegram",
+         address: str | None = None) -> bool:
     exists = session.execute(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)
                              ).first()
     if exists is not None:
@@ -76,7 +100,8 @@ def _add(session: Session, key: str, chat_id: int, kind: str, payload: dict[str,
     session.add(OutboxMessage(dedupe_key=key[:200], chat_id=chat_id, kind=kind,
                               payload=json.dumps(payload, ensure_ascii=False),
                               request_id=request_id, status="pending", attempts=0,
-                              next_attempt_at=now, created_at=now, last_error=""))
+                              next_attempt_at=now, created_at=now, last_error="",
+                              channel=channel, address=address))
     session.flush()
     return True
 

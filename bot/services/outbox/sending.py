@@ -26,13 +26,15 @@ ADMIN_ALERT = "admin"  # the outbox kind of an alert to the admins about a faile
 IN_DOUBT = "ragu: terputus saat dikirim, mungkin sudah sampai (dikirim lagi)"
 
 
-def due_messages(c: Container, now: datetime
+def due_messages(c: Container, now: datetime, channel: str = "telegram"
          ) -> list[tuple[int, int, str, dict[str, Any], int]]:
-    """The next messages to send, oldest first, and per chat in the order they were
-    queued: a chat whose older message waits (a retry after a fault) waits with it."""
+    """The next messages of `channel` to send, oldest first, and per chat in the order
+    they were queued: a chat whose older message waits (a retry after a fault) waits with
+    it. (E-mails all have chat 0: they go one after another.)"""
     with c.sessions() as session:
         rows = session.execute(
-            select(OutboxMessage).where(OutboxMessage.status == "pending")
+            select(OutboxMessage).where(OutboxMessage.status == "pending",
+                                        OutboxMessage.channel == channel)
             .order_by(OutboxMessage.id).limit(BATCH * 10)).scalars().all()
         waiting: set[int] = set()
         due = []
@@ -81,8 +83,9 @@ def reconcile(c: Container, now: datetime, receipts: Receipts | None = None
     started, received = receipts.read() if receipts is not None else (set(), {})
     settled = again = 0
     with c.unit_of_work() as session:
-        rows = session.execute(select(OutboxMessage).where(OutboxMessage.status == "sending")
-                               ).scalars().all()
+        rows = session.execute(select(OutboxMessage).where(
+            OutboxMessage.status == "sending", OutboxMessage.channel == "telegram")
+            ).scalars().all()
         for row in rows:
             if row.id in received:
                 row.status, row.message_id, row.sent_at = "sent", received[row.id], now

@@ -21,6 +21,12 @@ class Recipient:
     person_id: int
     name: str
     telegram_id: int | None
+    email: str | None = None  # where one without Telegram is told (issue 21)
+
+    @property
+    def mail_only(self) -> str | None:
+        """The e-mail address of someone reached by e-mail alone."""
+        return self.email if self.telegram_id is None else None
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,7 @@ class Notice:
     template: str
     values: dict[str, Any] = field(default_factory=dict)
     choices: Rows | None = None
+    email: str | None = None  # sent by e-mail to this address instead (chat_id 0)
 
 
 @dataclass(frozen=True)
@@ -88,10 +95,10 @@ def plan_notices(m: Moved, by: str = "", note: str = "") -> Plan:
     def to(people: tuple[Recipient, ...], suffix: str, kind: str, template: str,
            values: dict[str, Any], choices: Rows | None) -> None:
         for person in people:
-            if person.telegram_id is None:
+            if person.telegram_id is None and person.email is None:
                 continue  # not linked yet: the card waits in /antrian and in the CLI
-            notices.append(Notice(f"{key}:{suffix}:{person.person_id}", person.telegram_id, kind,
-                                  template, values, choices))
+            notices.append(Notice(f"{key}:{suffix}:{person.person_id}", person.telegram_id or 0,
+                                  kind, template, values, choices, email=person.mail_only))
 
     def to_team(kind: str, template: str, values: dict[str, Any],
                 choices: Rows | None = None) -> None:
@@ -120,14 +127,17 @@ def plan_notices(m: Moved, by: str = "", note: str = "") -> Plan:
         to(m.request_kabid, "report", "card_report", "card_report", {"by": by},
            [[Choice("y", rid, version), Choice("yr", rid, version)]])
         orders.append(Order("laporan", tuple(p.telegram_id for p in m.request_kabid
-                                             if p.telegram_id), draft=True))
+                                             if p.telegram_id), draft=True,
+                            emails=_mail_only(m.request_kabid)))
         if team:
             to_team("notice", "notice_team", said)
     elif state is State.NOTIFIED:
         to((m.requester,), "step8", "card_step8", "card_step8", {},
            [[Choice("ok", rid, version), Choice("no", rid, version)]])
         chats = (m.requester.telegram_id or 0, team)
-        orders += [Order("laporan", chats), Order("surat_pemberitahuan", chats)]
+        emails = _mail_only((m.requester,))
+        orders += [Order("laporan", chats, emails=emails),
+                   Order("surat_pemberitahuan", chats, emails=emails)]
         if team:
             to_team("notice", "notice_team", said)
         return Plan(key, notices, orders)
@@ -136,6 +146,10 @@ def plan_notices(m: Moved, by: str = "", note: str = "") -> Plan:
     if state not in QUIET_FOR_REQUESTER and (state is not State.SUBMITTED or version > 1):
         to((m.requester,), "requester", "notice", "notice_requester", said, None)
     return Plan(key, notices, orders)
+
+
+def _mail_only(people: tuple[Recipient, ...]) -> tuple[str, ...]:
+    return tuple(p.mail_only for p in people if p.mail_only)
 
 
 def _plan_shared(m: Moved, key: str, said: dict[str, Any]) -> Plan:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from bot.db.models import BackupCheck, Person, Request, RestoreRun
 from bot.render import render_text
 from bot.services.documents.orders import Order, order_documents
+from bot.services.outbox.email_copies import mail_notice
 from bot.services.outbox.queue import enqueue
 from bot.services.people.officials import holders
 from bot.services.requests.deadlines import open_deadline
@@ -61,16 +62,21 @@ class _Outbox:
         self.facts = _context(session, request)
 
     def queue(self, notice: Notice) -> None:
+        text = _text(notice.template, self.zone, **self.facts, **notice.values)
+        if notice.email is not None:
+            mail_notice(self.session, key=notice.key, address=notice.email,
+                        kind=notice.kind, text=text, card=bool(notice.choices),
+                        request_id=self.request.id, now=self.now)
+            return
         enqueue(self.session, key=notice.key, chat_id=notice.chat_id, kind=notice.kind,
-                text=_text(notice.template, self.zone, **self.facts, **notice.values),
-                now=self.now, buttons=notice.choices, request_id=self.request.id)
+                text=text, now=self.now, buttons=notice.choices, request_id=self.request.id)
 
     def order(self, orders: list[Order], key: str) -> None:
         order_documents(self.session, self.request.id, orders, key=key, now=self.now)
 
 
 def _recipients(people: list[Person]) -> tuple[Recipient, ...]:
-    return tuple(Recipient(p.id, p.name, p.telegram_id) for p in people)
+    return tuple(Recipient(p.id, p.name, p.telegram_id, p.email) for p in people)
 
 
 def moved(session: Session, request: Request, day: date, team_chat_id: int) -> Moved:
@@ -96,7 +102,8 @@ def moved(session: Session, request: Request, day: date, team_chat_id: int) -> M
                           run.id if run is not None else None)
     requester = request.requester
     return Moved(request.id, request.version, state,
-                 Recipient(requester.id, requester.name, requester.telegram_id), team_chat_id,
+                 Recipient(requester.id, requester.name, requester.telegram_id,
+                           requester.email), team_chat_id,
                  kadis, kabids, request_kabid, team,
                  _recipients([assignee])[0] if assignee is not None else None, nexts,
                  shared=request.incident_id is not None and not request.apart)
