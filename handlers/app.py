@@ -27,7 +27,7 @@ from bot.render import render_phrase
 from bot.services.audit.anchors import post_daily_anchor
 from bot.services.chats import arrivals, conversations
 from bot.services.documents.paperwork import prune_drafts
-from bot.services.office.bot_identity import remember_username
+from bot.services.office.bot_identity import remember_channels
 from bot.services.office.self_backup import daily_self_backup
 from bot.services.outbox.queue import prune_outbox
 from bot.services.outbox.receipts import Receipts
@@ -207,9 +207,8 @@ def _replay(update: Update) -> Callable[[PulihContext], Coroutine[Any, Any, None
 
 
 def _mail_start(container: Container, receipts: Receipts, username: str | None) -> None:
-    if username:
-        with container.unit_of_work() as session:
-            remember_username(session, username)
+    with container.unit_of_work() as session:
+        remember_channels(session, username, container.settings.smtp_host is not None)
     settled, again, doubt = reconcile_mail(container, receipts)
     if settled or again or doubt:
         log.warning("e-mail terputus saat bot berhenti: %d ternyata terkirim, %d dikirim lagi, "

@@ -2,7 +2,8 @@
 STARTTLS and a login required): a Kepala Dinas who does not tap within half the step's
 Mutu Baku gets one e-mail with the card and the request letter; one who taps in time gets
 none; a requester who blocked the bot gets the notification letter by e-mail; someone
-without Telegram gets their card by e-mail alone."""
+without Telegram gets their card and its reminder by e-mail alone, and nobody gets one
+from a bot that sends no e-mail."""
 
 from __future__ import annotations
 
@@ -187,18 +188,47 @@ def test_someone_without_telegram_gets_their_card_by_email_alone(
     clock = Clock(NOW)
     people = {k: v for k, v in PEOPLE.items() if k != "kadis"}
     container = office(tmp_path, fake, mail, clock, people)
-    request = filed(container)
+    filing: list[Request] = []
 
     async def scenario() -> None:
         async with running_bot(container):
+            await until(fake, lambda: any(n == "setMyCommands" for n, _ in fake.calls))
+            filing.append(await asyncio.to_thread(filed, container))
             await until(fake, lambda: mail.mailbox.to(KADIS_MAIL), what="the card by e-mail")
+            await asyncio.sleep(2)
+            clock.now = NOW + timedelta(minutes=31)  # step 2's 30 minutes are over
+            await until(fake, lambda: len(mail.mailbox.to(KADIS_MAIL)) == 2,
+                        what="the reminder by e-mail")
             await asyncio.sleep(2)
 
     asyncio.run(scenario())
+    request = filing[0]
     sent = mail.mailbox.to(KADIS_MAIL)
-    assert len(sent) == 1
+    assert len(sent) == 2
     text = body(sent[0])
     assert "LANGKAH 2 - Disposisi Kepala Dinas" in text and request.ticket in text
     assert "belum terhubung dengan Pulih di Telegram" in text
+    assert "Keputusan hanya dapat diambil di Telegram" in text
     assert list(pdfs(sent[0])) == [f"surat-permohonan-{request.ticket}.pdf"]
+    assert "PENGINGAT - batas waktu langkah 2" in body(sent[1])
+    assert sent[1]["Subject"].startswith("[Pulih] PENGINGAT")
+    container.close()
+
+
+def test_a_bot_without_a_mail_server_queues_no_email(
+        tmp_path: Path, fake: FakeTelegram) -> None:
+    people = {k: v for k, v in PEOPLE.items() if k != "kadis"}
+    container = linked_office(tmp_path, fake, people, Clock(NOW),
+                              emails={"kadis": KADIS_MAIL, "requester": REQUESTER_MAIL})
+
+    async def scenario() -> None:
+        async with running_bot(container):
+            await until(fake, lambda: any(n == "setMyCommands" for n, _ in fake.calls))
+            await asyncio.to_thread(filed, container)
+            await until(fake, has_messages(fake, PEOPLE["requester"], 2))
+
+    asyncio.run(scenario())
+    with container.sessions() as session:
+        assert session.execute(select(OutboxMessage).where(
+            OutboxMessage.channel == "email")).scalars().all() == []
     container.close()

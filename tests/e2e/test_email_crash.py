@@ -90,6 +90,11 @@ def emails_row(container: Container) -> OutboxMessage:
         return row
 
 
+async def running(fake: FakeTelegram) -> None:
+    """Until the bot has started (it sets its command menu once ready)."""
+    await eventually(lambda: any(n == "setMyCommands" for n, _ in fake.calls), "the bot up")
+
+
 async def eventually(check: object, what: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -108,10 +113,11 @@ def test_killed_while_the_email_travels_it_is_not_sent_again_and_the_admin_is_to
         bot.kill()  # the server has the message; the bot never hears its answer
 
     mail.mailbox.on_data = kill_the_bot
-    file_one(container)
 
     async def scenario() -> None:
         bot.start()
+        await running(fake)
+        file_one(container)
         await eventually(lambda: bot.process is None, "the kill inside the e-mail's data")
         bot.start()
         await eventually(lambda: fake.chat(PEOPLE["admin"]).texts(), "the admin told")
@@ -141,10 +147,11 @@ def test_killed_after_the_server_accepted_it_the_receipt_settles_it_as_sent(
         held.set()
 
     mail.mailbox.on_data = hold_the_database
-    file_one(container)
 
     async def scenario() -> None:
         bot.start()
+        await running(fake)
+        file_one(container)
         await eventually(held.is_set, "the e-mail's data")
         await eventually(lambda: receipts.is_file() and "R " in receipts.read_text(),
                          "the server's acceptance in the receipts")

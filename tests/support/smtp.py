@@ -35,11 +35,19 @@ class Mailbox:
 
     messages: list[EmailMessage] = field(default_factory=list)
     on_data: Callable[[EmailMessage], None] | None = None
+    refused: set[str] = field(default_factory=set)  # addresses answered 550
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def to(self, address: str) -> list[EmailMessage]:
         with self.lock:
             return [m for m in self.messages if m["To"] == address]
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: list[str]) -> str:
+        if address in self.refused:
+            return "550 5.1.1 Alamat tidak dikenal"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = message_from_bytes(envelope.content, policy=policy.default)

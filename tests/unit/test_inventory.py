@@ -476,3 +476,20 @@ def test_office_hours_holidays_and_working_time_steps_are_read_and_nonsense_name
     closed = "\n".join(f'{d} = "libur"' for d in ("senin", "selasa", "rabu", "kamis", "jumat"))
     code, _, err = check(_broken(tmp_path, "[team]", f"[office_hours]\n{closed}\n\n[team]"))
     assert code == 1 and "paling sedikit satu hari" in err
+
+
+def test_an_email_address_is_read_and_one_that_could_carry_a_header_is_named(
+        tmp_path: Path) -> None:
+    path = write_inventory(tmp_path / "office", emails={
+        "kadis": "Kadis@Diskominfo.Kukarkab.go.id", "requester": "andi@disdikbud.go.id"})
+    inventory = load_inventory(path)
+    addresses = {p.name: p.email for p in inventory.people if p.email}
+    assert addresses == {"Ahmad Rizali": "kadis@diskominfo.kukarkab.go.id",
+                         "Andi Saputra": "andi@disdikbud.go.id"}
+    for bad in ("andi@disdikbud.go.id\\r\\nBcc: semua@contoh.id", "andi", "a b@c.id",
+                "andi@disdikbud.go.id, lain@contoh.id", "<andi@disdikbud.go.id>"):
+        path = write_inventory(tmp_path / "office", emails={"requester": bad})
+        code, _, err = check(path)
+        assert code == 1, bad
+        assert f"{path}:{_line_of(path, 'email = ')}: people[1] (Andi Saputra).email: " in err
+        assert "seharusnya alamat e-mail seperti nama@kukarkab.go.id" in err, err

@@ -182,3 +182,27 @@ def test_the_verification_page_settings_default_to_loopback_and_refuse_bad_value
     assert [p.split(":")[0] for p in error.value.problems] == [
         "PULIH_VERIFY_URL", "PULIH_WEB_LISTEN", "PULIH_WEB_RATE", "PULIH_WEB_PROXIES"]
     assert "https://" in error.value.problems[0]  # a public page is reached over https
+
+
+def test_email_is_off_by_default_and_its_settings_are_checked_together(
+        tmp_path: Path) -> None:
+    s = load_settings(environ={}, env_file=tmp_path / "none.env")
+    assert (s.smtp_host, s.mail_from, s.smtp_tls, s.mail_after_minutes) == \
+        (None, None, "starttls", None)
+    s = load_settings(environ={"PULIH_SMTP_HOST": "mail.kukarkab.go.id",
+                               "PULIH_SMTP_USER": "pulih",
+                               "PULIH_SMTP_PASSWORD_FILE": "/etc/pulih/smtp-password",
+                               "PULIH_MAIL_FROM": "pulih@kukarkab.go.id",
+                               "PULIH_MAIL_AFTER": "45"}, env_file=tmp_path / "none.env")
+    assert (s.smtp_host, s.smtp_user, s.smtp_password_file, s.mail_from,
+            s.mail_after_minutes) == (("mail.kukarkab.go.id", 587), "pulih",
+                                      Path("/etc/pulih/smtp-password"),
+                                      "pulih@kukarkab.go.id", 45)
+    with pytest.raises(ConfigError) as error:
+        load_settings(environ={"PULIH_SMTP_HOST": "mail.kukarkab.go.id:25",
+                               "PULIH_SMTP_TLS": "tanpa",
+                               "PULIH_SMTP_PASSWORD_FILE": "/etc/pulih/smtp-password",
+                               "PULIH_MAIL_AFTER": "0"}, env_file=tmp_path / "none.env")
+    assert [p.split(":")[0] for p in error.value.problems] == [
+        "PULIH_SMTP_TLS", "PULIH_SMTP_USER", "PULIH_MAIL_FROM", "PULIH_MAIL_AFTER"]
+    assert "hanya ke server SMTP di mesin ini" in error.value.problems[0]

@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Deadline, Incident, Person, Request
 from bot.render import render_text
+from bot.services.office.bot_identity import email_on
 from bot.services.office.calendar import WORKING, office_clock
+from bot.services.outbox.email_copies import mail_notice
 from bot.services.outbox.queue import enqueue
 from bot.services.people.officials import holders, role_holders, stand_ins
 from bot.services.requests.deadlines import due_deadlines
@@ -32,7 +34,8 @@ def _grace(step: int) -> timedelta:
 
 
 def _owners(session: Session, deadline: Deadline, request: Request, day: date,
-            team_chat_id: int) -> list[int]:
+            team_chat_id: int) -> tuple[list[int], list[Person]]:
+    """The chats told that a step is due, and the people without Telegram who owe it."""
     role = Role(deadline.role)
     if role is Role.OPD:
         people = [request.requester]
@@ -41,8 +44,9 @@ def _owners(session: Session, deadline: Deadline, request: Request, day: date,
     elif role is Role.KADIS:
         people = holders(session, Role.KADIS, day)
     else:
-        return [team_chat_id] if team_chat_id else []
-    return [p.telegram_id for p in people if p.telegram_id is not None]
+        return ([team_chat_id] if team_chat_id else []), []
+    return ([p.telegram_id for p in people if p.telegram_id is not None],
+            [p for p in people if p.telegram_id is None])
 
 
 def _escalation_targets(session: Session, deadline: Deadline, request: Request,
@@ -81,6 +85,18 @@ def sweep(session: Session, now: datetime, zone: ZoneInfo, team_chat_id: int) ->
         return int(enqueue(session, key=key, chat_id=chat_id, kind=kind, text=text, now=now,
                            request_id=request.id))
 
+    mail = email_on(session)
+
+    def mail_to(kind: str, person: Person, key: str, request: Request,
+                deadline: Deadline) -> int:
+        """The same notice by e-mail, to someone without Telegram (when the bot mails)."""
+        if not mail or person.email is None:
+            return 0
+        text = render_text(f"chat/{kind}.txt.j2", zone, r=request, step=STEPS[deadline.step],
+                           deadline=deadline, late=now - deadline.due_at).strip()
+        return int(mail_notice(session, key=key, address=person.email, kind=kind, text=text,
+                               card=False, request_id=request.id, now=now))
+
     clock = office_clock(session, zone)
     open_now = clock.calendar.is_open(now)
     for deadline in due_deadlines(session, now):
@@ -90,14 +106,20 @@ def sweep(session: Session, now: datetime, zone: ZoneInfo, team_chat_id: int) ->
         if deadline.clock == WORKING and not open_now:
             continue  # a step counted in working time is told when the office opens
         if deadline.reminded_at is None:
-            for chat_id in _owners(session, deadline, request, day, team_chat_id):
+            chats, unlinked = _owners(session, deadline, request, day, team_chat_id)
+            for chat_id in chats:
                 added += tell("reminder", chat_id, f"remind:{deadline.id}:{chat_id}", request,
                               deadline)
+            for person in unlinked:
+                added += mail_to("reminder", person, f"remind:{deadline.id}:p{person.id}",
+                                 request, deadline)
             deadline.reminded_at = now
         if deadline.escalated_at is None and now >= clock.due(
                 deadline.clock, deadline.due_at, _grace(deadline.step)):
             for person in _escalation_targets(session, deadline, request, day):
                 if person.telegram_id is None:
+                    added += mail_to("escalation", person,
+                                     f"escalate:{deadline.id}:{person.id}", request, deadline)
                     continue
                 added += tell("escalation", person.telegram_id,
                               f"escalate:{deadline.id}:{person.id}", request, deadline)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from bot.db.models import BackupCheck, Person, Request, RestoreRun
 from bot.render import render_text
 from bot.services.documents.orders import Order, order_documents
+from bot.services.office.bot_identity import email_on
 from bot.services.outbox.email_copies import mail_notice
 from bot.services.outbox.queue import enqueue
 from bot.services.people.officials import holders
@@ -75,23 +76,25 @@ class _Outbox:
         order_documents(self.session, self.request.id, orders, key=key, now=self.now)
 
 
-def _recipients(people: list[Person]) -> tuple[Recipient, ...]:
-    return tuple(Recipient(p.id, p.name, p.telegram_id, p.email) for p in people)
+def _recipients(people: list[Person], mail: bool) -> tuple[Recipient, ...]:
+    return tuple(Recipient(p.id, p.name, p.telegram_id, p.email if mail else None)
+                 for p in people)
 
 
 def moved(session: Session, request: Request, day: date, team_chat_id: int) -> Moved:
     """What the plan needs of a request just moved, read from the records."""
     state = State(request.state)
+    mail = email_on(session)
     kadis: tuple[Recipient, ...] = ()
     kabids, request_kabid, team = kadis, kadis, kadis
     if state is State.SUBMITTED:
-        kadis = _recipients(holders(session, Role.KADIS, day))
-        kabids = _recipients(holders(session, Role.KABID, day))
+        kadis = _recipients(holders(session, Role.KADIS, day), mail)
+        kabids = _recipients(holders(session, Role.KABID, day), mail)
     if state in (State.DISPOSED_TO_KABID, State.REPORT_SUBMITTED):
         request_kabid = _recipients(holders(session, Role.KABID, day,
-                                            principal_id=request.kabid_id))
+                                            principal_id=request.kabid_id), mail)
     if state is State.DISPOSED_TO_KABID:
-        team = _recipients(holders(session, Role.TIM, day))
+        team = _recipients(holders(session, Role.TIM, day), mail)
     assignee = session.get(Person, request.assignee_id) if request.assignee_id else None
     nexts: tuple[tuple[Choice, ...], ...] = ()
     if state in TEAM_NOTICE_STATES:
@@ -103,9 +106,9 @@ def moved(session: Session, request: Request, day: date, team_chat_id: int) -> M
     requester = request.requester
     return Moved(request.id, request.version, state,
                  Recipient(requester.id, requester.name, requester.telegram_id,
-                           requester.email), team_chat_id,
+                           requester.email if mail else None), team_chat_id,
                  kadis, kabids, request_kabid, team,
-                 _recipients([assignee])[0] if assignee is not None else None, nexts,
+                 _recipients([assignee], mail)[0] if assignee is not None else None, nexts,
                  shared=request.incident_id is not None and not request.apart)
 
 
