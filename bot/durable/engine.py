@@ -104,7 +104,12 @@ class DurableQueue:
             # cut-off one does not hold its backup server's slot for ever.
             config: DBOSConfig = {"name": "pulih", "system_database_url": self.url,
                                   "executor_id": self.executor, "log_level": "WARNING",
-                                  "application_version": APPLICATION_VERSION}
+                                  "application_version": APPLICATION_VERSION,
+                                  # Its listener for notifications (SQLite: a polling
+                                  # loop that only sleeps while none is awaited) wakes
+                                  # this often; a stop waits for it to wake, so the
+                                  # default second made every stop of the bot a second.
+                                  "notification_listener_polling_interval_sec": 0.1}
             # One DBOS per process: one left by an application in this process that was
             # never stopped (its queues, its listening) is ended before this one begins.
             DBOS.destroy()

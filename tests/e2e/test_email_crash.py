@@ -121,7 +121,7 @@ def test_killed_while_the_email_travels_it_is_not_sent_again_and_the_admin_is_to
         await eventually(lambda: bot.process is None, "the kill inside the e-mail's data")
         bot.start()
         await eventually(lambda: fake.chat(PEOPLE["admin"]).texts(), "the admin told")
-        await asyncio.sleep(6)  # e-mail rounds of the restarted bot
+        await asyncio.sleep(4)  # e-mail rounds of the restarted bot (the first after 1 s)
 
     asyncio.run(scenario())
     assert len(mail.mailbox.to(KADIS_MAIL)) == 1
@@ -159,7 +159,7 @@ def test_killed_after_the_server_accepted_it_the_receipt_settles_it_as_sent(
         lock.execute("ROLLBACK")
         bot.start()
         await eventually(lambda: emails_row(container).status == "sent", "the row settled")
-        await asyncio.sleep(6)
+        await asyncio.sleep(4)
 
     try:
         asyncio.run(scenario())
