@@ -148,6 +148,27 @@ def shared_actors(shared_container: Container) -> dict[str, Actor]:
     return _actors(shared_container)
 
 
+# The whole actor x action x state matrix on PostgreSQL is a slow run's (it holds no
+# rule of its own there: the database-specific paths have their own tests on both).
+_MATRIX_DATABASES = ["sqlite", pytest.param("postgresql",
+                                            marks=[pytest.mark.postgres, pytest.mark.slow])]
+
+
+@pytest.fixture(scope="module", params=_MATRIX_DATABASES)
+def matrix_container(request: pytest.FixtureRequest,
+                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[Container]:
+    """`shared_container`, on PostgreSQL only in the slow run."""
+    folder = tmp_path_factory.mktemp("matrix")
+    c = _office_container(_database_url(request.param, folder, request), folder)
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="module")
+def matrix_actors(matrix_container: Container) -> dict[str, Actor]:
+    return _actors(matrix_container)
+
+
 @pytest.fixture(scope="session")
 def backup_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
     """A real sshd standing in for the backup server."""

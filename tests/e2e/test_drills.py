@@ -92,6 +92,7 @@ def reports(fake: FakeTelegram) -> list[dict[str, object]]:
             if str(m.get("caption", "")).startswith("UJI PEMULIHAN BERHASIL")]
 
 
+@pytest.mark.slow  # two drills through the queue and the bot: about 20 s
 def test_a_drill_asked_in_the_team_group_and_a_scheduled_one_each_end_in_a_report(
         lab: tuple[Container, Fleet, FakeTelegram]) -> None:
     container, fleet, fake = lab

@@ -103,6 +103,7 @@ def shadows(mariadb: MariaDB) -> list[str]:
     return [d for d in mariadb.sql("SHOW DATABASES").split() if d.startswith("pulih_sh_")]
 
 
+@pytest.mark.slow
 def test_a_restore_done_by_a_worker_on_another_host_shows_its_progress_and_result_in_the_group(
         office: Office, mariadb: MariaDB) -> None:
     fake = office.fake

@@ -146,6 +146,7 @@ def test_a_returned_report_goes_back_to_the_team_and_up_again(office: Office,
     assert snapshot(mariadb) == office.states["good"]
 
 
+@pytest.mark.slow
 def test_belum_sesuai_at_step_eight_reopens_the_request_for_the_team(
         office: Office, mariadb: MariaDB) -> None:
     fake, kabid, opd = office.fake, office.people["kabid_a"], office.people["opd_other"]

@@ -189,6 +189,7 @@ def test_closing_issues_the_summary_once(office: Container, tmp_path: Path) -> N
     assert not [c for c in cards(office).values() if c[2]]  # no buttons left
 
 
+@pytest.mark.slow
 def test_the_cli_opens_shows_and_closes_an_incident(office: Container,
                                                      tmp_path: Path) -> None:
     s = office.settings

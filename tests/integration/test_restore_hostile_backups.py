@@ -221,6 +221,7 @@ def test_an_honest_postgresql_dump_with_a_trigger_function_still_restores(
     assert pg_snapshot(pg_server, live) == state
 
 
+@pytest.mark.slow  # every hostile archive is restored: about 25 s
 def test_hostile_archives_are_refused_by_member_and_honest_ones_land_without_risky_modes(
         backup_server: SshServer, target_server: SshServer, tmp_path: Path) -> None:
     app = tmp_path / "www" / "portal"

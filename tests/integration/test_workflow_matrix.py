@@ -45,8 +45,8 @@ def _target(action: Action, actors: dict[str, Actor]) -> int | None:
 @pytest.mark.dates
 @pytest.mark.parametrize("state", list(State))
 def test_every_actor_and_action_in_each_state_is_allowed_or_refused_without_change(
-        shared_container: Container, shared_actors: dict[str, Actor], state: State) -> None:
-    container, actors = shared_container, shared_actors
+        matrix_container: Container, matrix_actors: dict[str, Actor], state: State) -> None:
+    container, actors = matrix_container, matrix_actors
     zone = container.settings.timezone
     with container.unit_of_work() as session:
         request_id = place_request(session, state, actors["requester"], actors["kabid_a"],
