@@ -26,6 +26,7 @@ from bot.services.people.actors import actor_for_person
 from bot.settings import load_settings
 from bot.workflow.rules import Actor
 from tests.support.office import NIPS, NOW, write_inventory
+from tests.support.smtp import MailServer, mail_server
 
 REQUIRE_SERVERS = bool(os.environ.get("CI") or os.environ.get("PULIH_REQUIRE_SERVERS"))
 
@@ -133,14 +134,19 @@ def actors(container: Container) -> dict[str, Actor]:
     return _actors(container)
 
 
-@pytest.fixture(scope="module", params=DATABASES)
-def shared_container(request: pytest.FixtureRequest,
-                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[Container]:
-    """One office database per module and kind, for tests that leave it as they found it."""
+def _module_office(request: pytest.FixtureRequest,
+                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[Container]:
     folder = tmp_path_factory.mktemp("shared")
     c = _office_container(_database_url(request.param, folder, request), folder)
     yield c
     c.close()
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def shared_container(request: pytest.FixtureRequest,
+                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[Container]:
+    """One office database per module and kind, for tests that leave it as they found it."""
+    yield from _module_office(request, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -158,10 +164,7 @@ _MATRIX_DATABASES = ["sqlite", pytest.param("postgresql",
 def matrix_container(request: pytest.FixtureRequest,
                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[Container]:
     """`shared_container`, on PostgreSQL only in the slow run."""
-    folder = tmp_path_factory.mktemp("matrix")
-    c = _office_container(_database_url(request.param, folder, request), folder)
-    yield c
-    c.close()
+    yield from _module_office(request, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -190,4 +193,11 @@ def mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDB]:
     """A real MariaDB server on loopback (the agency's live database lives here)."""
     _require(mariadb_available(), "MariaDB", "mariadb-server")
     with mariadb_server(tmp_path_factory.mktemp("mariadb")) as server:
+        yield server
+
+
+@pytest.fixture
+def mail(tmp_path: Path) -> Iterator[MailServer]:
+    """The office's mail server for one test (aiosmtpd on 127.0.0.1: STARTTLS, a login)."""
+    with mail_server(tmp_path / "smtp") as server:
         yield server

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,7 @@ from bot.services.people.actors import actor_by_nip
 from bot.services.requests.notify import notify_move
 from bot.workflow.sop import State
 from tests.integration.helpers import place_request
-from tests.support.clock import wita
+from tests.support.clock import SetClock, wita
 from tests.support.office import NIPS, NOW
 from tests.support.running_bot import file_request, has_messages, linked_office, running_bot, until
 
@@ -30,17 +30,10 @@ PEOPLE = {"requester": 7201, "kadis": 7202, "plh_kadis": 7203, "kabid_a": 7204,
           "admin": 7205}
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
 
 @pytest.fixture
-def office(tmp_path: Path) -> Iterator[tuple[Container, FakeTelegram, Clock]]:
-    clock = Clock(NOW)
+def office(tmp_path: Path) -> Iterator[tuple[Container, FakeTelegram, SetClock]]:
+    clock = SetClock(NOW)
     with fake_telegram() as fake:
         container = linked_office(tmp_path, fake, PEOPLE, clock)
         yield container, fake, clock
@@ -53,7 +46,7 @@ def texts(fake: FakeTelegram, who: str) -> list[str]:
 
 @pytest.mark.dates
 def test_a_deadline_that_fell_while_down_fires_once_after_restart(
-        office: tuple[Container, FakeTelegram, Clock]) -> None:
+        office: tuple[Container, FakeTelegram, SetClock]) -> None:
     container, fake, clock = office
     file_request(container, "Rusak")
 
@@ -93,7 +86,7 @@ def test_a_deadline_that_fell_while_down_fires_once_after_restart(
 
 
 def test_the_flow_continues_after_a_restart_mid_flow(
-        office: tuple[Container, FakeTelegram, Clock]) -> None:
+        office: tuple[Container, FakeTelegram, SetClock]) -> None:
     container, fake, _ = office
     request_id = file_request(container, "Rusak").id
 
@@ -124,7 +117,7 @@ def test_the_flow_continues_after_a_restart_mid_flow(
 @pytest.mark.parametrize(("verdict", "state"), [("Diterima / Sesuai", State.ACKNOWLEDGED),
                                                 ("Belum sesuai", State.REOPENED)])
 def test_step_eight_is_confirmed_or_reopened_by_the_requester(
-        office: tuple[Container, FakeTelegram, Clock], verdict: str, state: State) -> None:
+        office: tuple[Container, FakeTelegram, SetClock], verdict: str, state: State) -> None:
     container, fake, _ = office
     with container.unit_of_work() as session:
         kabid = actor_by_nip(session, NIPS["kabid_a"])
@@ -161,7 +154,7 @@ def test_step_eight_is_confirmed_or_reopened_by_the_requester(
 
 
 def test_the_activity_record_anchor_reaches_the_team_group_each_day_and_proves_the_record(
-        office: tuple[Container, FakeTelegram, Clock]) -> None:
+        office: tuple[Container, FakeTelegram, SetClock]) -> None:
     container, fake, clock = office
     file_request(container, "Rusak")
 
@@ -183,7 +176,7 @@ def test_the_activity_record_anchor_reaches_the_team_group_each_day_and_proves_t
 
 
 def test_pulih_backs_itself_up_once_a_day_and_tells_the_team_group(
-        office: tuple[Container, FakeTelegram, Clock]) -> None:
+        office: tuple[Container, FakeTelegram, SetClock]) -> None:
     container, fake, clock = office
     file_request(container, "Rusak")
     folder = container.settings.data_dir / "cadangan"

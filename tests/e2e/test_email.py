@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -27,28 +27,17 @@ from bot.services.requests.notify import notify_request
 from bot.services.requests.records import NewRequest, Scope
 from bot.workflow.sop import Action
 from tests.support.case_records import walk_to_report
+from tests.support.clock import SetClock
 from tests.support.office import NIPS, NOW
 from tests.support.people import Person
 from tests.support.running_bot import TEAM_CHAT, has_messages, linked_office, running_bot, until
-from tests.support.smtp import MailServer, mail_server
+from tests.support.smtp import MailServer
 
 PEOPLE = {"requester": 7301, "kadis": 7302, "plh_kadis": 7303, "kabid_a": 7304,
           "tim_exec": 7305, "admin": 7306}
 KADIS_MAIL, REQUESTER_MAIL = "kadis@diskominfo.kukarkab.go.id", "andi@disdikbud.kukarkab.go.id"
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def mail(tmp_path: Path) -> Iterator[MailServer]:
-    with mail_server(tmp_path / "smtp") as server:
-        yield server
 
 
 @pytest.fixture
@@ -57,7 +46,7 @@ def fake() -> Iterator[FakeTelegram]:
         yield server
 
 
-def office(tmp_path: Path, fake: FakeTelegram, mail: MailServer, clock: Clock,
+def office(tmp_path: Path, fake: FakeTelegram, mail: MailServer, clock: SetClock,
            people: dict[str, int] = PEOPLE) -> Container:
     return linked_office(tmp_path, fake, people, clock, extra_env=mail.env(),
                          emails={"kadis": KADIS_MAIL, "requester": REQUESTER_MAIL})
@@ -87,7 +76,7 @@ def body(message: EmailMessage) -> str:
 
 def test_a_kepala_dinas_who_does_not_tap_in_time_gets_one_email_with_the_card_and_letter(
         tmp_path: Path, fake: FakeTelegram, mail: MailServer) -> None:
-    clock = Clock(NOW)
+    clock = SetClock(NOW)
     container = office(tmp_path, fake, mail, clock)
     request = filed(container)
 
@@ -125,7 +114,7 @@ def test_a_kepala_dinas_who_does_not_tap_in_time_gets_one_email_with_the_card_an
 
 def test_a_card_acted_on_in_time_sends_no_email(
         tmp_path: Path, fake: FakeTelegram, mail: MailServer) -> None:
-    clock = Clock(NOW)
+    clock = SetClock(NOW)
     container = office(tmp_path, fake, mail, clock)
     filed(container)
     kadis = Person(fake, PEOPLE["kadis"], "Ahmad Rizali")
@@ -145,7 +134,7 @@ def test_a_card_acted_on_in_time_sends_no_email(
 
 def test_a_requester_who_blocked_the_bot_gets_the_notification_letter_by_email(
         tmp_path: Path, fake: FakeTelegram, mail: MailServer) -> None:
-    clock = Clock(NOW)
+    clock = SetClock(NOW)
     container = office(tmp_path, fake, mail, clock)
     with container.unit_of_work() as session:
         request_id = walk_to_report(session).id
@@ -185,7 +174,7 @@ def test_a_requester_who_blocked_the_bot_gets_the_notification_letter_by_email(
 
 def test_someone_without_telegram_gets_their_card_by_email_alone(
         tmp_path: Path, fake: FakeTelegram, mail: MailServer) -> None:
-    clock = Clock(NOW)
+    clock = SetClock(NOW)
     people = {k: v for k, v in PEOPLE.items() if k != "kadis"}
     container = office(tmp_path, fake, mail, clock, people)
     filing: list[Request] = []
@@ -218,7 +207,7 @@ def test_someone_without_telegram_gets_their_card_by_email_alone(
 def test_a_bot_without_a_mail_server_queues_no_email(
         tmp_path: Path, fake: FakeTelegram) -> None:
     people = {k: v for k, v in PEOPLE.items() if k != "kadis"}
-    container = linked_office(tmp_path, fake, people, Clock(NOW),
+    container = linked_office(tmp_path, fake, people, SetClock(NOW),
                               emails={"kadis": KADIS_MAIL, "requester": REQUESTER_MAIL})
 
     async def scenario() -> None:

@@ -6,8 +6,7 @@ password never reaches the log; a file outside Pulih's document folders is never
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -23,28 +22,17 @@ from bot.services.office.inventory_sync import sync_inventory
 from bot.services.outbox.queue import Attachment, enqueue_email
 from bot.services.outbox.receipts import Receipts
 from bot.settings import load_settings
+from tests.support.clock import SetClock
 from tests.support.office import NIPS, NOW, write_inventory
-from tests.support.smtp import PASSWORD, MailServer, mail_server
+from tests.support.smtp import PASSWORD, MailServer
 
 ADMIN_CHAT = 7501
 TO = "andi@disdikbud.kukarkab.go.id"
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
-@pytest.fixture
-def mail(tmp_path: Path) -> Iterator[MailServer]:
-    with mail_server(tmp_path / "smtp") as server:
-        yield server
-
-
-def office(tmp_path: Path, settings: dict[str, str], clock: Clock) -> Container:
+def office(tmp_path: Path, settings: dict[str, str], clock: SetClock) -> Container:
     env = {"PULIH_DATABASE_URL": f"sqlite:///{tmp_path / 'pulih.sqlite3'}",
            "PULIH_DATA_DIR": str(tmp_path / "data"),
            "PULIH_INVENTORY": str(tmp_path / "office" / "inventory.toml"),
@@ -84,7 +72,7 @@ def receipts(container: Container) -> Receipts:
 
 def test_a_server_out_of_reach_keeps_the_email_waiting_and_sends_it_once_when_back(
         tmp_path: Path, mail: MailServer) -> None:
-    clock = Clock(NOW)
+    clock = SetClock(NOW)
     away = {**mail.env(), "PULIH_SMTP_HOST": f"127.0.0.1:{free_port()}"}
     container = office(tmp_path, away, clock)
     row_id = queue_one(container)
@@ -107,7 +95,7 @@ def test_a_server_out_of_reach_keeps_the_email_waiting_and_sends_it_once_when_ba
 
 def test_an_address_the_server_refuses_is_given_up_and_the_admins_told(
         tmp_path: Path, mail: MailServer) -> None:
-    container = office(tmp_path, mail.env(), Clock(NOW))
+    container = office(tmp_path, mail.env(), SetClock(NOW))
     mail.mailbox.refused.add(TO)
     row_id = queue_one(container)
     assert deliver_mail(container, receipts(container)) == 0
@@ -125,7 +113,7 @@ def test_a_wrong_password_waits_and_never_reaches_the_log(
     wrong = tmp_path / "salah"
     wrong.write_text("bukan-sandinya-rahasia\n")
     container = office(tmp_path, {**mail.env(), "PULIH_SMTP_PASSWORD_FILE": str(wrong)},
-                       Clock(NOW))
+                       SetClock(NOW))
     row_id = queue_one(container)
     with caplog.at_level(logging.DEBUG):
         assert deliver_mail(container, receipts(container)) == 0
@@ -138,7 +126,7 @@ def test_a_wrong_password_waits_and_never_reaches_the_log(
 
 def test_a_file_outside_the_document_folders_is_never_mailed(
         tmp_path: Path, mail: MailServer) -> None:
-    container = office(tmp_path, mail.env(), Clock(NOW))
+    container = office(tmp_path, mail.env(), SetClock(NOW))
     key = tmp_path / "office" / "ssh" / "id_ed25519"
     row_id = queue_one(container, Attachment(str(key), "lampiran.pdf"))
     assert deliver_mail(container, receipts(container)) == 0

@@ -43,6 +43,16 @@ def running(start: datetime = NOW) -> Callable[[], datetime]:
     return lambda: start + timedelta(seconds=time.monotonic() - began)
 
 
+class SetClock:
+    """A clock that reads what the test set last (`clock.now = ...`): time jumps."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 def office_day(days: int = 0, moment: datetime = NOW) -> date:
     """The office's calendar date `days` after `moment` (WITA)."""
     return moment.astimezone(WITA).date() + timedelta(days=days)
