@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from bot.bootstrap import Container
 from bot.db.models import Document, OutboxMessage, Request
-from bot.demo.standin import FakeTelegram, fake_telegram
+from bot.demo.standin import FakeTelegram, Fault, fake_telegram
 from bot.services.people.actors import actor_by_nip
 from bot.services.requests.decisions import decide
 from bot.services.requests.filing import file_request
@@ -109,6 +109,34 @@ def test_a_kepala_dinas_who_does_not_tap_in_time_gets_one_email_with_the_card_an
     assert pdfs(email) == {f"surat-permohonan-{request.ticket}.pdf": stored}
     # Nobody else had an address, and nothing else went by e-mail.
     assert [m["To"] for m in mail.mailbox.messages] == [KADIS_MAIL]
+    container.close()
+
+
+def test_a_card_telegram_cannot_deliver_goes_by_email_once_the_wait_is_over(
+        tmp_path: Path, fake: FakeTelegram, mail: MailServer) -> None:
+    clock = SetClock(NOW)
+    container = office(tmp_path, fake, mail, clock)
+    fake.fail_next("sendMessage", Fault(502, "Bad Gateway"), times=10_000)  # Telegram down
+    request = filed(container)
+
+    async def scenario() -> None:
+        async with running_bot(container):
+            await asyncio.sleep(2)
+            assert mail.mailbox.to(KADIS_MAIL) == []
+            clock.now = NOW + timedelta(minutes=16)
+            await until(fake, lambda: len(mail.mailbox.to(KADIS_MAIL)) == 2,
+                        what="the card and the letter by e-mail")
+            await asyncio.sleep(2)
+
+    asyncio.run(scenario())
+    # The card, and the request letter queued behind it in the same chat: each once.
+    sent = mail.mailbox.to(KADIS_MAIL)
+    assert len(sent) == 2
+    assert all("belum terkirim sejak" in body(m) for m in sent)
+    assert sent[0]["Subject"] == "[Pulih] LANGKAH 2 - Disposisi Kepala Dinas"
+    assert request.ticket in body(sent[0]) and "Keputusan hanya dapat diambil" in body(sent[0])
+    assert f"surat_permohonan-{request.ticket}.pdf" in pdfs(sent[1])
+    assert fake.chat(PEOPLE["kadis"]).texts() == []  # Telegram never had them
     container.close()
 
 

@@ -13,13 +13,16 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, cast, literal, select
+from sqlalchemy import String, and_, cast, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from bot.db.models import Deadline, Document, DocumentJob, OutboxMessage, Person, Request
 from bot.services.outbox.queue import Attachment, enqueue_email
+from bot.workflow.sop import STEPS
 
 OUTSIDE_STEPS = timedelta(hours=1)  # the wait of a message that belongs to no open step
+# No message waits less than half the shortest Mutu Baku.
+SHORTEST_WAIT = min(step.service_time for step in STEPS.values()) / 2
 LOOK_BACK = timedelta(days=7)  # messages older than this get no copy any more
 REFUSED = ("blocked", "failed")
 # Messages that are no notice of their own: an answer to what the person just did (they
@@ -37,7 +40,14 @@ def plan_copies(session: Session, now: datetime, after: timedelta | None = None)
         .outerjoin(copy, copy.dedupe_key == literal("email:") + cast(OutboxMessage.id, String))
         .where(OutboxMessage.channel == "telegram", OutboxMessage.chat_id > 0,
                OutboxMessage.kind.not_in(NOT_COPIED), OutboxMessage.created_at >= now - LOOK_BACK,
-               copy.id.is_(None))
+               copy.id.is_(None),
+               # Only what may need a copy now: refused, or past the shortest wait and
+               # either still undelivered or a card (delivered notices never do).
+               or_(OutboxMessage.status.in_(REFUSED), and_(
+                   OutboxMessage.created_at <= now - (after or SHORTEST_WAIT),
+                   or_(OutboxMessage.status.in_(("pending", "sending")),
+                       and_(OutboxMessage.status == "sent",
+                            OutboxMessage.payload.contains('"buttons"'))))))
         .order_by(OutboxMessage.id)).all()
     queued = 0
     for row, person in rows:
