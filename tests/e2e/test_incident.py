@@ -120,6 +120,7 @@ def messages_with(fake: FakeTelegram, chat_id: int, words: str) -> list[str]:
     return [text_of(m) for m in fake.chat(chat_id).messages.values() if words in text_of(m)]
 
 
+@pytest.mark.slow  # twelve systems restored through the chat: about 40 s
 def test_an_incident_of_12_systems_is_decided_on_one_card_each_and_followed_on_one_board(
         lab: tuple[Container, Fleet, FakeTelegram], tmp_path: Path) -> None:
     container, fleet, fake = lab

@@ -24,7 +24,6 @@ from bot.services.office.inventory_sync import sync_inventory
 from bot.settings import load_settings
 from tests.support.case_records import walk_to_report
 from tests.support.cli import clocked, office_env
-from tests.support.clock import running
 from tests.support.office import NOW
 
 
@@ -54,7 +53,9 @@ def the_office(folder: Path, port: int) -> Site:
     base = f"http://127.0.0.1:{port}"
     env = {**office_env(folder), "PULIH_VERIFY_URL": base,
            "PULIH_WEB_LISTEN": f"127.0.0.1:{port}"}
-    container = bootstrap(load_settings(environ=env), running())
+    # Issued at NOW exactly (a frozen clock): what the page shows is what the tests
+    # compute from NOW, whatever second of the minute the run began.
+    container = bootstrap(load_settings(environ=env), lambda: NOW)
     try:
         upgrade(container.engine)
         with container.unit_of_work() as session:
