@@ -263,12 +263,8 @@ def load_settings(
     if webhook_url is not None and not re.match(r"^https://[^\s/]+", webhook_url):
         problems.append(f"{PREFIX}WEBHOOK_URL: {webhook_url!r}; seharusnya URL https:// publik "
                         "yang diteruskan ke bot")
-    listen_text = get("WEBHOOK_LISTEN") or "127.0.0.1:8443"
-    host, _, port_text = listen_text.rpartition(":")
-    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        problems.append(f"{PREFIX}WEBHOOK_LISTEN: {listen_text!r}; seharusnya host:port, "
-                        "seperti 127.0.0.1:8443")
-        host, port_text = "127.0.0.1", "8443"
+    webhook_listen = _listen(get("WEBHOOK_LISTEN") or "127.0.0.1:8443", "WEBHOOK_LISTEN",
+                             problems, "127.0.0.1:8443") or ("127.0.0.1", 8443)
     secret_file = get("WEBHOOK_SECRET_FILE")
     if webhook_url is not None and secret_file is None:
         problems.append(f"{PREFIX}WEBHOOK_SECRET_FILE: wajib diisi bila {PREFIX}WEBHOOK_URL "
@@ -286,15 +282,9 @@ def load_settings(
                         "hari 1-3650")
         backup_keep = "14"
     backup_dir = get("SELF_BACKUP_DIR")
-    health: tuple[str, int] | None = None
     health_text = get("HEALTH_LISTEN")
-    if health_text is not None:
-        h_host, _, h_port = health_text.rpartition(":")
-        if not h_host or not h_port.isdigit() or not 0 < int(h_port) < 65536:
-            problems.append(f"{PREFIX}HEALTH_LISTEN: {health_text!r}; seharusnya host:port, "
-                            "seperti 127.0.0.1:8088")
-        else:
-            health = (h_host, int(h_port))
+    health = _listen(health_text, "HEALTH_LISTEN", problems, "127.0.0.1:8088") \
+        if health_text is not None else None
 
     at_once = get("RESTORES_AT_ONCE") or "4"
     if not at_once.isdigit() or not 1 <= int(at_once) <= 64:
@@ -390,7 +380,7 @@ def load_settings(
         ssh_key_passphrase=get("SSH_KEY_PASSPHRASE"),
         ssh_bytes=ssh_bytes,
         webhook_url=webhook_url,
-        webhook_listen=(host, int(port_text)),
+        webhook_listen=webhook_listen,
         webhook_secret_file=Path(secret_file).expanduser() if secret_file else None,
         rollback_keep_days=int(keep_text),
         self_backup_dir=Path(backup_dir).expanduser() if backup_dir else None,
@@ -414,11 +404,11 @@ def load_settings(
     )
 
 
-def _listen(text: str, name: str, problems: list[str]) -> tuple[str, int] | None:
+def _listen(text: str, name: str, problems: list[str],
+            example: str = "127.0.0.1:8090") -> tuple[str, int] | None:
     """host:port, or None with a problem said."""
     host, _, port = text.rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        problems.append(f"{PREFIX}{name}: {text!r}; seharusnya host:port, seperti "
-                        "127.0.0.1:8090")
+        problems.append(f"{PREFIX}{name}: {text!r}; seharusnya host:port, seperti {example}")
         return None
     return host.strip("[]"), int(port)

@@ -4,33 +4,27 @@ office's SMTP server (bot.mail.sender)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 
 from bot.mail.sender import deliver_mail
 from bot.services.outbox.email_copies import plan_copies
-from handlers.runtime import ChatRuntime, PulihContext
+from handlers.runtime import ChatRuntime, PulihContext, background_round
 
 log = logging.getLogger("pulih.mail")
 
 
 async def mail_job(context: PulihContext) -> None:
     chat = context.pulih
-
-    async def one() -> None:
-        try:
-            await asyncio.to_thread(_round, chat)
-        except Exception:
-            log.exception("pengiriman e-mail gagal; dicoba lagi")
-
-    await chat.mailing.run(one)
+    await background_round(context, chat.mailing, lambda: _round(chat),
+                           "pengiriman e-mail gagal; dicoba lagi")
 
 
-def _round(chat: ChatRuntime) -> None:
+def _round(chat: ChatRuntime) -> bool:
+    """Plan the copies due, send what is queued; nothing for Telegram to send (False)."""
     c = chat.container
     if c.settings.smtp_host is None:
-        return
+        return False
     minutes = c.settings.mail_after_minutes
     with c.unit_of_work() as session:
         queued = plan_copies(session, c.clock(),
@@ -39,3 +33,4 @@ def _round(chat: ChatRuntime) -> None:
         log.info("%d pesan juga dikirim lewat e-mail", queued)
     if chat.mail_receipts is not None:
         deliver_mail(c, chat.mail_receipts)
+    return False

@@ -30,7 +30,7 @@ from bot.render import render_text
 from bot.services.office.bot_identity import telegram_link
 from bot.services.outbox.email_copies import request_letter
 from bot.services.outbox.queue import EMAIL
-from bot.services.outbox.receipts import Receipts
+from bot.services.outbox.receipts import MAX_SIZE, Receipts
 from bot.services.outbox.sending import (
     attempting,
     document_folders,
@@ -64,7 +64,7 @@ def deliver_mail(c: Container, receipts: Receipts) -> int:
     due = due_messages(c, now, channel=EMAIL)
     if not due:
         return 0
-    receipts.clear(when_over=1 << 20)
+    receipts.clear(when_over=MAX_SIZE)
     attempting(c, [(row[0], row[4] + 1) for row in due])
     try:
         server = _connect(settings)
